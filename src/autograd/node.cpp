@@ -1,0 +1,125 @@
+#include "strata/autograd/node.h"
+
+#include <atomic>
+
+#include "autograd/accumulate.h"
+#include "strata/autograd/grad_mode.h"
+#include "strata/core/error.h"
+
+namespace strata::autograd {
+
+namespace {
+std::atomic<uint64_t> next_seq{0};
+}
+
+Node::Node() : seq_(next_seq.fetch_add(1, std::memory_order_relaxed)) {}
+
+AccumulateGrad::AccumulateGrad(const std::shared_ptr<TensorImpl>& leaf) : leaf_(leaf) {
+  output_meta.push_back({leaf->shape, leaf->dtype, leaf->storage->device()});
+}
+
+TensorList AccumulateGrad::apply(TensorList&& grads) {
+  auto leaf = leaf_.lock();
+  if (!leaf || !grads[0].defined()) return {};
+  Tensor g = std::move(grads[0]);
+  for (auto& hook : leaf->leaf_hooks) {
+    Tensor r = hook(g);
+    if (r.defined()) g = r;
+  }
+  STRATA_CHECK(g.shape() == leaf->shape, "[backward] gradient of shape ", g.shape(), " for a leaf of shape ",
+               leaf->shape);
+  if (!leaf->grad || !leaf->grad->defined()) {
+    // Steal the gradient when nobody else holds it; otherwise keep a private copy, since .grad is
+    // accumulated in place by later backward calls.
+    bool exclusive = g.impl_ptr().use_count() == 1 && g.storage().use_count() == 1 && g.is_contiguous();
+    leaf->grad = std::make_shared<Tensor>(exclusive ? g : detail::copy(g));
+  } else {
+    detail::add_into(*leaf->grad, g);
+  }
+  return {};
+}
+
+TensorList FunctionNode::apply(TensorList&& grads) {
+  STRATA_CHECK(!released_, "[backward] trying to backward through the graph a second time (op '", name_,
+               "'): its saved tensors were freed after the first backward. Pass retain_graph=true to the first "
+               "backward call if you need to call it twice.");
+  NeedsGrad needs(next_edges.size());
+  for (size_t i = 0; i < next_edges.size(); ++i) needs[i] = next_edges[i].valid();
+  return fn_(grads, needs);
+}
+
+void FunctionNode::release() {
+  fn_ = nullptr;
+  released_ = true;
+}
+
+SavedTensor::SavedTensor(const Tensor& t, const char* op) : op_(op) {
+  if (t.defined()) {
+    data_ = t.detach();
+    version_ = t.version();
+  }
+}
+
+Tensor SavedTensor::get() const {
+  if (data_.defined()) {
+    STRATA_CHECK(data_.version() == version_, "[backward] a tensor of shape ", data_.shape(),
+                 " saved by op '", op_, "' for its backward was modified in place afterwards (version ", version_,
+                 " at save, now ", data_.version(), "); use an out-of-place op or clone() before modifying it");
+  }
+  return data_;
+}
+
+bool needs_grad(std::initializer_list<const Tensor*> inputs) {
+  if (!GradMode::is_enabled()) return false;
+  for (const Tensor* t : inputs) {
+    if (t->defined() && t->requires_grad()) return true;
+  }
+  return false;
+}
+
+bool needs_grad(const TensorList& inputs) {
+  if (!GradMode::is_enabled()) return false;
+  for (const Tensor& t : inputs) {
+    if (t.defined() && t.requires_grad()) return true;
+  }
+  return false;
+}
+
+std::shared_ptr<Node> grad_accumulator(const Tensor& leaf) {
+  AutogradMeta& m = leaf.impl()->meta();
+  if (!m.grad_accumulator) m.grad_accumulator = std::make_shared<AccumulateGrad>(leaf.impl_ptr());
+  return m.grad_accumulator;
+}
+
+void record(const char* name, const TensorList& inputs, const TensorList& outputs, BackwardFn fn) {
+  auto node = std::make_shared<FunctionNode>(name, std::move(fn));
+  node->next_edges.reserve(inputs.size());
+  node->input_meta.reserve(inputs.size());
+  for (const Tensor& in : inputs) {
+    Edge e;
+    if (in.defined() && in.requires_grad()) {
+      if (in.grad_fn()) {
+        e = Edge{in.grad_fn(), in.output_nr()};
+      } else {
+        e = Edge{grad_accumulator(in), 0};
+      }
+    }
+    node->next_edges.push_back(std::move(e));
+    if (in.defined()) {
+      node->input_meta.push_back({in.shape(), in.dtype(), in.device()});
+    } else {
+      node->input_meta.push_back({});
+    }
+  }
+  node->output_hooks.resize(outputs.size());
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const Tensor& out = outputs[i];
+    node->output_meta.push_back({out.shape(), out.dtype(), out.device()});
+    AutogradMeta& m = out.impl()->meta();
+    m.requires_grad = true;
+    m.grad_fn = node;
+    m.output_nr = static_cast<uint32_t>(i);
+  }
+}
+
+}  // namespace strata::autograd

@@ -1,0 +1,128 @@
+#pragma once
+// Elementwise kernel templates over LoopPlan: unary, binary and ternary maps with a functor, templated on
+// each operand's scalar type. Contiguous runs and scalar-broadcast runs get their own loops so that GCC
+// vectorises them; anything else takes the strided loop.
+#include <array>
+#include <cstdint>
+#include <type_traits>
+
+#include "kernels/cpu/loops.h"
+#include "strata/core/dtype.h"
+
+namespace strata::kernels::cpu {
+
+// Value conversion between element types (float16/bfloat16 go through float).
+template <class To, class From>
+inline To convert(From v) {
+  if constexpr (std::is_same_v<To, From>) {
+    return v;
+  } else if constexpr (std::is_same_v<From, Half> || std::is_same_v<From, BFloat16>) {
+    return convert<To>(static_cast<float>(v));
+  } else if constexpr (std::is_same_v<To, Half> || std::is_same_v<To, BFloat16>) {
+    return To(static_cast<float>(v));
+  } else if constexpr (std::is_same_v<To, bool>) {
+    return v != From(0);
+  } else {
+    return static_cast<To>(v);
+  }
+}
+
+template <class O, class A, class F>
+void unary(const LoopPlan<2>& plan, O* out, const A* a, F f) {
+  run<2>(plan, {reinterpret_cast<char*>(out), reinterpret_cast<char*>(const_cast<A*>(a))},
+         {int64_t(sizeof(O)), int64_t(sizeof(A))},
+         [&](const std::array<char*, 2>& p, const std::array<int64_t, 2>& s, int64_t n) {
+           O* o = reinterpret_cast<O*>(p[0]);
+           const A* x = reinterpret_cast<const A*>(p[1]);
+           if (s[0] == 1 && s[1] == 1) {
+             for (int64_t i = 0; i < n; ++i) o[i] = f(x[i]);
+           } else {
+             for (int64_t i = 0; i < n; ++i) o[i * s[0]] = f(x[i * s[1]]);
+           }
+         });
+}
+
+template <class O, class A, class B, class F>
+void binary(const LoopPlan<3>& plan, O* out, const A* a, const B* b, F f) {
+  run<3>(plan,
+         {reinterpret_cast<char*>(out), reinterpret_cast<char*>(const_cast<A*>(a)),
+          reinterpret_cast<char*>(const_cast<B*>(b))},
+         {int64_t(sizeof(O)), int64_t(sizeof(A)), int64_t(sizeof(B))},
+         [&](const std::array<char*, 3>& p, const std::array<int64_t, 3>& s, int64_t n) {
+           O* o = reinterpret_cast<O*>(p[0]);
+           const A* x = reinterpret_cast<const A*>(p[1]);
+           const B* y = reinterpret_cast<const B*>(p[2]);
+           if (s[0] == 1 && s[1] == 1 && s[2] == 1) {
+             for (int64_t i = 0; i < n; ++i) o[i] = f(x[i], y[i]);
+           } else if (s[0] == 1 && s[1] == 1 && s[2] == 0) {
+             const B yv = *y;
+             for (int64_t i = 0; i < n; ++i) o[i] = f(x[i], yv);
+           } else if (s[0] == 1 && s[1] == 0 && s[2] == 1) {
+             const A xv = *x;
+             for (int64_t i = 0; i < n; ++i) o[i] = f(xv, y[i]);
+           } else {
+             for (int64_t i = 0; i < n; ++i) o[i * s[0]] = f(x[i * s[1]], y[i * s[2]]);
+           }
+         });
+}
+
+template <class O, class A, class B, class C, class F>
+void ternary(const LoopPlan<4>& plan, O* out, const A* a, const B* b, const C* c, F f) {
+  run<4>(plan,
+         {reinterpret_cast<char*>(out), reinterpret_cast<char*>(const_cast<A*>(a)),
+          reinterpret_cast<char*>(const_cast<B*>(b)), reinterpret_cast<char*>(const_cast<C*>(c))},
+         {int64_t(sizeof(O)), int64_t(sizeof(A)), int64_t(sizeof(B)), int64_t(sizeof(C))},
+         [&](const std::array<char*, 4>& p, const std::array<int64_t, 4>& s, int64_t n) {
+           O* o = reinterpret_cast<O*>(p[0]);
+           const A* x = reinterpret_cast<const A*>(p[1]);
+           const B* y = reinterpret_cast<const B*>(p[2]);
+           const C* z = reinterpret_cast<const C*>(p[3]);
+           if (s[0] == 1 && s[1] == 1 && s[2] == 1 && s[3] == 1) {
+             for (int64_t i = 0; i < n; ++i) o[i] = f(x[i], y[i], z[i]);
+           } else {
+             for (int64_t i = 0; i < n; ++i) o[i * s[0]] = f(x[i * s[1]], y[i * s[2]], z[i * s[3]]);
+           }
+         });
+}
+
+// Naive references: one element at a time through a full multi-index, no coalescing and no threads.
+// The tests compare every optimised elementwise path against these.
+template <class O, class A, class F>
+void unary_reference(const Shape& shape, O* out, const Strides& so, const A* a, const Strides& sa, F f) {
+  const int64_t n = shape.numel();
+  Shape idx(shape.size());
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t oo = 0, oa = 0;
+    for (size_t d = 0; d < shape.size(); ++d) {
+      oo += idx[d] * so[d];
+      oa += idx[d] * sa[d];
+    }
+    out[oo] = f(a[oa]);
+    for (size_t d = shape.size(); d-- > 0;) {
+      if (++idx[d] < shape[d]) break;
+      idx[d] = 0;
+    }
+  }
+}
+
+template <class O, class A, class B, class F>
+void binary_reference(const Shape& shape, O* out, const Strides& so, const A* a, const Strides& sa, const B* b,
+                      const Strides& sb, F f) {
+  const int64_t n = shape.numel();
+  Shape idx(shape.size());
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t oo = 0, oa = 0, ob = 0;
+    for (size_t d = 0; d < shape.size(); ++d) {
+      oo += idx[d] * so[d];
+      oa += idx[d] * sa[d];
+      ob += idx[d] * sb[d];
+    }
+    out[oo] = f(a[oa], b[ob]);
+    for (size_t d = shape.size(); d-- > 0;) {
+      if (++idx[d] < shape[d]) break;
+      idx[d] = 0;
+    }
+  }
+}
+
+}  // namespace strata::kernels::cpu

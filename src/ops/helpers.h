@@ -1,0 +1,140 @@
+#pragma once
+// Shared machinery of the op layer: broadcasting operands onto an output shape, dtype promotion, and the
+// unary/binary/compare drivers that every elementwise op goes through. This is also where device dispatch
+// happens: a CUDA backend adds its branch here, and no op or caller changes.
+#include <array>
+#include <cstring>
+
+#include "kernels/cpu/elementwise.h"
+#include "strata/autograd/node.h"
+#include "strata/core/error.h"
+#include "strata/core/tensor.h"
+
+namespace strata::ops {
+
+// Strides of t viewed with shape `out` under broadcasting (0 on broadcast dims).
+Strides broadcast_strides(const Tensor& t, const Shape& out);
+
+// The float dtype an op computes in: x's own when float32/float64, float32 otherwise (ints, bool, and
+// the 16-bit storage types).
+DType float_compute_dtype(DType t);
+// t converted to dtype (t itself when it already matches). Not recorded by autograd.
+Tensor cast(const Tensor& t, DType dtype);
+
+// Dispatches a compute dtype to its C++ type: float32, float64, int64 and bool (f16/bf16 are storage only).
+template <class Fn>
+decltype(auto) dispatch_compute(DType t, const char* op, Fn&& fn) {
+  switch (t) {
+    case DType::Float32: return fn(TypeTag<float>{});
+    case DType::Float64: return fn(TypeTag<double>{});
+    case DType::Int64: return fn(TypeTag<int64_t>{});
+    case DType::Bool: return fn(TypeTag<bool>{});
+    default: STRATA_FAIL("[", op, "] float16/bfloat16 are storage types; convert with .to(kFloat32) first");
+  }
+}
+
+// Operand layout of a unary op over x's shape.
+inline kernels::cpu::LoopPlan<2> unary_plan(const Tensor& out, const Tensor& x) {
+  Strides so = out.strides(), sx = x.strides();
+  return kernels::cpu::make_plan<2>(out.shape(), {&so, &sx});
+}
+// Operand layout of a binary op with a and b broadcast to out's shape.
+inline kernels::cpu::LoopPlan<3> binary_plan(const Tensor& out, const Tensor& a, const Tensor& b) {
+  Strides so = out.strides(), sa = broadcast_strides(a, out.shape()), sb = broadcast_strides(b, out.shape());
+  return kernels::cpu::make_plan<3>(out.shape(), {&so, &sa, &sb});
+}
+
+// Unary float op: out = f(x) with x's dtype when float32/float64, float32 otherwise (ints, bool).
+// f is a generic lambda; it is instantiated for float and double.
+template <class F>
+Tensor map_float(const char* op, const Tensor& x, F f) {
+  STRATA_CHECK(x.defined(), "[", op, "] undefined tensor");
+  check_cpu(op, x.device());
+  DType t = float_compute_dtype(x.dtype());
+  Tensor xin = cast(x, t);
+  Tensor out = Tensor::empty(x.shape(), t, x.device());
+  auto plan = unary_plan(out, xin);
+  dispatch_float(t, op, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    kernels::cpu::unary(plan, out.data_ptr<T>(), xin.data_ptr<T>(), [&](T v) { return static_cast<T>(f(v)); });
+  });
+  return out;
+}
+
+// Binary op computed in `t` (float32, float64 or int64) with broadcasting; the result also has dtype t.
+template <class F>
+Tensor map_binary(const char* op, const Tensor& a, const Tensor& b, DType t, F f) {
+  STRATA_CHECK(a.defined() && b.defined(), "[", op, "] undefined tensor");
+  check_cpu(op, a.device());
+  check_cpu(op, b.device());
+  Shape shape = broadcast_shapes(a.shape(), b.shape(), op);
+  Tensor ain = cast(a, t), bin = cast(b, t);
+  Tensor out = Tensor::empty(shape, t, a.device());
+  auto plan = binary_plan(out, ain, bin);
+  dispatch_numeric(t, op, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    kernels::cpu::binary(plan, out.data_ptr<T>(), ain.data_ptr<T>(), bin.data_ptr<T>(),
+                         [&](T x, T y) { return static_cast<T>(f(x, y)); });
+  });
+  return out;
+}
+
+// Binary arithmetic (add, mul, ...): operands promoted to a common dtype, which is also the result's
+// (bool arithmetic is done in int64).
+template <class F>
+Tensor arith_binary(const char* op, const Tensor& a, const Tensor& b, F f) {
+  DType t = promote_types(a.dtype(), b.dtype());
+  if (t == kFloat16 || t == kBFloat16) t = kFloat32;
+  if (t == kBool) t = kInt64;
+  return map_binary(op, a, b, t, f);
+}
+
+// Binary float op (div, pow, ...): promoted, then at least float32.
+template <class F>
+Tensor float_binary(const char* op, const Tensor& a, const Tensor& b, F f) {
+  return map_binary(op, a, b, float_compute_dtype(promote_types(a.dtype(), b.dtype())), f);
+}
+
+// Comparison-like op: operands promoted to a common dtype, bool result.
+template <class F>
+Tensor map_compare(const char* op, const Tensor& a, const Tensor& b, F f) {
+  STRATA_CHECK(a.defined() && b.defined(), "[", op, "] undefined tensor");
+  check_cpu(op, a.device());
+  check_cpu(op, b.device());
+  Shape shape = broadcast_shapes(a.shape(), b.shape(), op);
+  DType t = promote_types(a.dtype(), b.dtype());
+  if (t == kFloat16 || t == kBFloat16) t = kFloat32;
+  Tensor ain = cast(a, t), bin = cast(b, t);
+  Tensor out = Tensor::empty(shape, kBool, a.device());
+  auto plan = binary_plan(out, ain, bin);
+  dispatch_compute(t, op, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    kernels::cpu::binary(plan, out.data_ptr<bool>(), ain.data_ptr<T>(), bin.data_ptr<T>(),
+                         [&](T x, T y) { return static_cast<bool>(f(x, y)); });
+  });
+  return out;
+}
+
+// self = f(self, other) in place, other broadcast to self's shape. Bumps self's version.
+template <class F>
+void update_binary(const char* op, Tensor& self, const Tensor& other, F f) {
+  STRATA_CHECK(self.defined() && other.defined(), "[", op, "] undefined tensor");
+  check_cpu(op, self.device());
+  Shape shape = broadcast_shapes(self.shape(), other.shape(), op);
+  STRATA_CHECK(shape == self.shape(), "[", op, "] in-place result of shape ", shape,
+               " does not fit the destination of shape ", self.shape());
+  Tensor o = cast(other, self.dtype());
+  Strides ss = self.strides(), so = broadcast_strides(o, shape);
+  auto plan = kernels::cpu::make_plan<3>(shape, {&ss, &ss, &so});
+  dispatch_numeric(self.dtype(), op, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    kernels::cpu::binary(plan, self.data_ptr<T>(), self.data_ptr<T>(), o.data_ptr<T>(),
+                         [&](T x, T y) { return static_cast<T>(f(x, y)); });
+  });
+  self.bump_version();
+}
+
+// Refuses in-place changes that autograd could not follow.
+void check_inplace(const char* op, const Tensor& self);
+
+}  // namespace strata::ops
