@@ -82,6 +82,12 @@ Tensor& Tensor::copy_(const Tensor& src) {
   STRATA_CHECK(shape == this->shape(), "[copy_] source of shape ", src.shape(), " does not broadcast to ",
                this->shape());
   Tensor s = ops::cast(src, dtype());
+  // A source that shares memory with the destination in a different layout (x.copy_(x.t())) is read
+  // from a copy, so that no element is overwritten before it is read.
+  if (s.storage() == storage() &&
+      !(s.offset() == offset() && s.shape() == this->shape() && s.strides() == strides())) {
+    s = copy_data(s);
+  }
   Strides sd = strides(), ss = ops::broadcast_strides(s, shape);
   auto plan = kernels::cpu::make_plan<2>(shape, {&sd, &ss});
   dispatch_all(dtype(), [&](auto tag) {

@@ -77,6 +77,7 @@ Tensor linspace(double start, double end, int64_t steps, const TensorOptions& op
   // As PyTorch: the first half counts up from start, the second half down from end (symmetric rounding).
   return finish(generate({steps}, opts, "linspace",
                          [&](int64_t i) {
+                           if (steps == 1) return start;  // as PyTorch: a single value is `start`
                            return i < half ? start + step * static_cast<double>(i)
                                            : end - step * static_cast<double>(steps - i - 1);
                          }),
