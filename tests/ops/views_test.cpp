@@ -1,7 +1,10 @@
 // Views and copies: shapes, strides, shared storage, copy-vs-view decisions, errors, and dtype conversion.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <numeric>
+#include <random>
 
 #include "strata/strata.h"
 
@@ -329,4 +332,58 @@ TEST(Views, CopyInPlace) {
   Tensor sh = arange(6.0);
   sh.slice(0, 1, 6).copy_(sh.slice(0, 0, 5));  // shifted overlap
   EXPECT_EQ(vals(sh), (std::vector<float>{0, 0, 1, 2, 3, 4}));
+}
+
+TEST(Views, ReshapeAgreesWithCopyingOnRandomLayouts) {
+  // Random permuted / sliced / unsqueezed layouts reshaped to random shapes: whether reshape views or
+  // copies, the values must be those of the contiguous copy, and contiguous inputs must never copy.
+  std::mt19937 rng(7);
+  auto pick = [&rng](int64_t n) { return static_cast<int64_t>(rng() % static_cast<uint32_t>(n)); };
+  int views = 0, copies = 0;
+  for (int trial = 0; trial < 400; ++trial) {
+    Shape s;
+    const int64_t nd = 1 + pick(4);
+    for (int64_t d = 0; d < nd; ++d) s.push_back(1 + pick(4));
+    Tensor x = arange(static_cast<double>(s.numel())).reshape(s);
+    Dims perm(static_cast<size_t>(nd));
+    std::iota(perm.begin(), perm.end(), 0);
+    std::shuffle(perm.begin(), perm.end(), rng);
+    if (pick(2)) x = x.permute(perm);
+    if (pick(3) == 0) x = x.unsqueeze(pick(x.dim() + 1));
+    if (pick(3) == 0) {
+      const int64_t d = pick(x.dim());
+      if (x.size(d) > 1) x = x.slice(d, pick(2), x.size(d), 1 + pick(2));
+    }
+    // A random target shape with the same numel: split the count into prime factors and regroup.
+    int64_t n = x.numel();
+    std::vector<int64_t> factors;
+    for (int64_t f = 2; n > 1;) {
+      if (n % f == 0) {
+        factors.push_back(f);
+        n /= f;
+      } else {
+        ++f;
+      }
+    }
+    std::shuffle(factors.begin(), factors.end(), rng);
+    Shape target;
+    for (int64_t f : factors) {
+      if (target.empty() || pick(2)) {
+        target.push_back(f);
+      } else {
+        target[target.size() - 1] *= f;
+      }
+      if (pick(4) == 0) target.push_back(1);
+    }
+    Tensor r = x.reshape(target);
+    ASSERT_EQ(r.shape(), target);
+    ASSERT_EQ(vals(r), vals(x.contiguous())) << "layout " << x.shape() << " strides " << x.strides() << " -> "
+                                             << target;
+    if (x.is_contiguous()) {
+      ASSERT_TRUE(shares(r, x)) << x.shape() << " -> " << target;
+    }
+    (shares(r, x) ? views : copies) += 1;
+  }
+  EXPECT_GT(views, 50);
+  EXPECT_GT(copies, 50);
 }
