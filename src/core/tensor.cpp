@@ -224,6 +224,8 @@ void Tensor::set_grad(const Tensor& g) const {
   }
   STRATA_CHECK(g.shape() == shape(), "[set_grad] gradient shape ", g.shape(), " does not match tensor shape ",
                shape());
+  STRATA_CHECK(g.dtype() == dtype(), "[set_grad] gradient dtype ", g.dtype(), " does not match tensor dtype ",
+               dtype());
   impl_->grad = std::make_shared<Tensor>(g);
 }
 

@@ -93,6 +93,8 @@ TEST(Backward, SetGrad) {
   EXPECT_FALSE(x.grad().defined());
   std::string m = message_of([&] { x.set_grad(zeros({3}, kFloat64)); });
   EXPECT_TRUE(contains(m, "(3,)")) << m;
+  m = message_of([&] { x.set_grad(zeros({2})); });
+  EXPECT_TRUE(contains(m, "float32")) << m;
 }
 
 TEST(Backward, RetainGraph) {
@@ -256,6 +258,15 @@ TEST(Backward, ThroughViewsAndDtypes) {
   EXPECT_EQ(f.grad().dtype(), kFloat64);
   EXPECT_EQ(g_of(f), (std::vector<double>{3, 5}));
   EXPECT_FALSE(f.to(kInt64).requires_grad());  // no gradient through integers
+  // Mixed dtypes: the float64 product's gradient reaches the float32 leaf as float32, as in PyTorch.
+  Tensor w32 = tensor({2, 3}).requires_grad_();
+  Tensor x64 = leaf({0.5, 0.25});
+  Tensor p = w32 * x64;
+  EXPECT_EQ(p.dtype(), kFloat64);
+  p.sum().backward();
+  EXPECT_EQ(w32.grad().dtype(), kFloat32);
+  EXPECT_EQ(w32.grad().to_vector<float>(), (std::vector<float>{0.5f, 0.25f}));
+  EXPECT_EQ(g_of(x64), (std::vector<double>{2, 3}));
 }
 
 TEST(Backward, NoGradGuardNests) {
