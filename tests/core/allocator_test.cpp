@@ -86,7 +86,9 @@ TEST(Allocator, CacheLimit) {
 
 TEST(Allocator, ImpossibleSizesThrow) {
   // 2^48 float32 elements (1 PiB) cannot be mapped; 2^62 of them do not even fit in 64-bit byte counts.
+#ifndef STRATA_SANITIZE  // ASan aborts on such requests instead of returning null
   EXPECT_THROW(empty({int64_t{1} << 48}), Error);
+#endif
   try {
     empty({int64_t{1} << 31, int64_t{1} << 31, 4});
     FAIL() << "expected strata::Error";
