@@ -55,4 +55,18 @@ Tensor copy(const Tensor& t) {
   return out;
 }
 
+Tensor cast(const Tensor& t, DType dtype) {
+  Tensor out = Tensor::empty(t.shape(), dtype, t.device());
+  Strides so = out.strides(), st = t.strides();
+  auto plan = kernels::cpu::make_plan<2>(t.shape(), {&so, &st});
+  dispatch_all(t.dtype(), [&](auto tin) {
+    using S = typename decltype(tin)::type;
+    dispatch_all(dtype, [&](auto tout) {
+      using D = typename decltype(tout)::type;
+      kernels::cpu::unary(plan, out.data_ptr<D>(), t.data_ptr<S>(), [](S v) { return kernels::cpu::convert<D>(v); });
+    });
+  });
+  return out;
+}
+
 }  // namespace strata::autograd::detail

@@ -12,5 +12,7 @@ void add_into(Tensor& dst, const Tensor& src);
 Tensor zeros(const Shape& shape, DType dtype, Device device);
 // A contiguous copy.
 Tensor copy(const Tensor& t);
+// A contiguous copy converted to dtype.
+Tensor cast(const Tensor& t, DType dtype);
 
 }  // namespace strata::autograd::detail

@@ -99,9 +99,12 @@ void run_backward(const std::vector<Edge>& roots, TensorList root_grads, bool re
       const Edge& e = node->next_edges[i];
       if (!e.valid()) continue;
       if (i < input_grads.size() && input_grads[i].defined()) {
-        const Tensor& g = input_grads[i];
-        STRATA_CHECK(g.shape() == node->input_meta[i].shape, "[backward] op '", node->name(), "' returned a gradient of shape ",
-                     g.shape(), " for input ", i, " of shape ", node->input_meta[i].shape);
+        Tensor& g = input_grads[i];
+        const TensorMeta& m = node->input_meta[i];
+        STRATA_CHECK(g.shape() == m.shape, "[backward] op '", node->name(), "' returned a gradient of shape ",
+                     g.shape(), " for input ", i, " of shape ", m.shape);
+        // As PyTorch: a gradient arrives in its input's dtype (float32 weight times float64 input).
+        if (g.dtype() != m.dtype) g = detail::cast(g, m.dtype);
         add_to_buffer(e.fn.get(), e.input_nr, g);
       }
       if (--deps[e.fn.get()] == 0 && queued.insert(e.fn.get()).second) ready.push(e.fn.get());

@@ -14,6 +14,27 @@ std::atomic<uint64_t> next_seq{0};
 
 Node::Node() : seq_(next_seq.fetch_add(1, std::memory_order_relaxed)) {}
 
+Node::~Node() {
+  // Nodes that only this graph still holds are emptied of their edges before they die, so each
+  // destructor runs with no edges left and the release is a loop instead of a recursion.
+  std::vector<std::shared_ptr<Node>> pending;
+  for (Edge& e : next_edges) {
+    if (e.fn) pending.push_back(std::move(e.fn));
+  }
+  next_edges.clear();
+  while (!pending.empty()) {
+    std::shared_ptr<Node> n = std::move(pending.back());
+    pending.pop_back();
+    if (n.use_count() == 1) {
+      for (Edge& e : n->next_edges) {
+        if (e.fn) pending.push_back(std::move(e.fn));
+      }
+      n->next_edges.clear();
+    }
+    // n dies here (if this was the last reference) with no edges to follow.
+  }
+}
+
 AccumulateGrad::AccumulateGrad(const std::shared_ptr<TensorImpl>& leaf) : leaf_(leaf) {
   output_meta.push_back({leaf->shape, leaf->dtype, leaf->storage->device()});
 }

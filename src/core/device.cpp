@@ -5,25 +5,25 @@
 namespace strata {
 
 Device::Device(const std::string& spec) {
-  if (spec == "cpu") {
+  auto bad = [&spec]() { STRATA_FAIL("[Device] cannot parse '", spec, "'; expected cpu, cuda or cuda:N"); };
+  std::string kind = spec.substr(0, spec.find(':'));
+  if (kind == "cpu") {
     type = DeviceType::CPU;
-    index = 0;
-    return;
-  }
-  if (spec.rfind("cuda", 0) == 0) {
+  } else if (kind == "cuda") {
     type = DeviceType::CUDA;
-    index = 0;
-    if (spec.size() > 4) {
-      STRATA_CHECK(spec[4] == ':' && spec.size() > 5, "[Device] cannot parse '", spec, "'; expected cpu, cuda or cuda:N");
-      try {
-        index = std::stoi(spec.substr(5));
-      } catch (const std::exception&) {
-        STRATA_FAIL("[Device] cannot parse '", spec, "'; expected cpu, cuda or cuda:N");
-      }
-    }
-    return;
+  } else {
+    bad();
   }
-  STRATA_FAIL("[Device] cannot parse '", spec, "'; expected cpu, cuda or cuda:N");
+  index = 0;
+  if (kind.size() == spec.size()) return;
+  // An index: digits only (no sign, spaces or suffix), and small enough for an int.
+  std::string digits = spec.substr(kind.size() + 1);
+  if (digits.empty() || digits.size() > 6) bad();
+  for (char c : digits) {
+    if (c < '0' || c > '9') bad();
+  }
+  index = std::stoi(digits);
+  if (type == DeviceType::CPU && index != 0) STRATA_FAIL("[Device] '", spec, "': the CPU device has index 0 only");
 }
 
 std::string Device::str() const {

@@ -39,7 +39,7 @@ double Generator::normal_double() {
   }
   double u1 = uniform_double();
   double u2 = uniform_double();
-  double r = std::sqrt(-2.0 * std::log1p(-u2));
+  double r = std::sqrt(-2.0 * std::log(1.0 - u2));
   double theta = 2.0 * std::numbers::pi * u1;
   next_normal_ = r * std::sin(theta);
   has_next_normal_ = true;

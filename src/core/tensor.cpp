@@ -14,7 +14,12 @@ AutogradMeta& TensorImpl::meta() {
 }
 
 Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
-  for (int64_t s : shape) STRATA_CHECK(s >= 0, "[empty] negative size in shape ", shape);
+  int64_t bytes = static_cast<int64_t>(strata::itemsize(dtype));
+  for (int64_t s : shape) {
+    STRATA_CHECK(s >= 0, "[empty] negative size in shape ", shape);
+    STRATA_CHECK(!__builtin_mul_overflow(bytes, s, &bytes), "[empty] shape ", shape, " of ", dtype,
+                 " needs more than 2^63 bytes");
+  }
   auto impl = std::make_shared<TensorImpl>();
   impl->storage = std::make_shared<StorageImpl>(static_cast<size_t>(shape.numel()) * strata::itemsize(dtype), device);
   impl->shape = shape;
@@ -34,8 +39,14 @@ Tensor Tensor::make_view(const Storage& storage, const Shape& shape, const Strid
   return Tensor(std::move(impl));
 }
 
-int64_t Tensor::size(int64_t d) const { return shape()[static_cast<size_t>(wrap_dim(d, dim(), "size"))]; }
-int64_t Tensor::stride(int64_t d) const { return strides()[static_cast<size_t>(wrap_dim(d, dim(), "stride"))]; }
+int64_t Tensor::size(int64_t d) const {
+  STRATA_CHECK(dim() > 0, "[size] a 0-d tensor has no dim ", d);
+  return shape()[static_cast<size_t>(wrap_dim(d, dim(), "size"))];
+}
+int64_t Tensor::stride(int64_t d) const {
+  STRATA_CHECK(dim() > 0, "[stride] a 0-d tensor has no dim ", d);
+  return strides()[static_cast<size_t>(wrap_dim(d, dim(), "stride"))];
+}
 
 bool Tensor::is_contiguous() const {
   int64_t expected = 1;
@@ -213,6 +224,8 @@ void Tensor::set_grad(const Tensor& g) const {
   }
   STRATA_CHECK(g.shape() == shape(), "[set_grad] gradient shape ", g.shape(), " does not match tensor shape ",
                shape());
+  STRATA_CHECK(g.dtype() == dtype(), "[set_grad] gradient dtype ", g.dtype(), " does not match tensor dtype ",
+               dtype());
   impl_->grad = std::make_shared<Tensor>(g);
 }
 

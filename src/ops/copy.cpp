@@ -1,4 +1,6 @@
 // Copies and conversions: contiguous, clone, to(dtype), and the in-place fill_/zero_/copy_.
+#include <algorithm>
+#include <array>
 #include <cstring>
 
 #include "ops/helpers.h"
@@ -61,12 +63,21 @@ Tensor Tensor::to(DType d) const { return strata::to_dtype(*this, d); }
 Tensor& Tensor::fill_(double value) {
   ops::check_inplace("fill_", *this);
   check_cpu("fill_", device());
+  // A write-only loop: the old contents may be uninitialised (empty()), so they are never read.
   Strides st = strides();
-  auto plan = kernels::cpu::make_plan<2>(shape(), {&st, &st});
+  auto plan = kernels::cpu::make_plan<1>(shape(), {&st});
   dispatch_all(dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T v = kernels::cpu::convert<T>(value);
-    kernels::cpu::unary(plan, data_ptr<T>(), data_ptr<T>(), [v](T) { return v; });
+    kernels::cpu::run<1>(plan, {static_cast<char*>(raw_data())}, {static_cast<int64_t>(sizeof(T))},
+                         [v](const std::array<char*, 1>& p, const std::array<int64_t, 1>& s, int64_t n) {
+                           T* o = reinterpret_cast<T*>(p[0]);
+                           if (s[0] == 1) {
+                             std::fill_n(o, n, v);
+                           } else {
+                             for (int64_t i = 0; i < n; ++i) o[i * s[0]] = v;
+                           }
+                         });
   });
   bump_version();
   return *this;
@@ -82,6 +93,12 @@ Tensor& Tensor::copy_(const Tensor& src) {
   STRATA_CHECK(shape == this->shape(), "[copy_] source of shape ", src.shape(), " does not broadcast to ",
                this->shape());
   Tensor s = ops::cast(src, dtype());
+  // A source that shares memory with the destination in a different layout (x.copy_(x.t())) is read
+  // from a copy, so that no element is overwritten before it is read.
+  if (s.storage() == storage() &&
+      !(s.offset() == offset() && s.shape() == this->shape() && s.strides() == strides())) {
+    s = copy_data(s);
+  }
   Strides sd = strides(), ss = ops::broadcast_strides(s, shape);
   auto plan = kernels::cpu::make_plan<2>(shape, {&sd, &ss});
   dispatch_all(dtype(), [&](auto tag) {

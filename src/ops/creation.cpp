@@ -1,8 +1,12 @@
 // Tensor creation: constants, ranges, from C++ data, and random tensors drawn from a Generator.
 #include "strata/ops/creation.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
+
+#include "core/distributions.h"
 
 #include "ops/helpers.h"
 #include "strata/ops/views.h"
@@ -73,6 +77,7 @@ Tensor linspace(double start, double end, int64_t steps, const TensorOptions& op
   // As PyTorch: the first half counts up from start, the second half down from end (symmetric rounding).
   return finish(generate({steps}, opts, "linspace",
                          [&](int64_t i) {
+                           if (steps == 1) return start;  // as PyTorch: a single value is `start`
                            return i < half ? start + step * static_cast<double>(i)
                                            : end - step * static_cast<double>(steps - i - 1);
                          }),
@@ -115,47 +120,118 @@ Tensor tensor(std::initializer_list<std::initializer_list<double>> rows, const T
 
 Tensor scalar_tensor(double value, const TensorOptions& opts) { return full({}, value, opts); }
 
+namespace {
+
+// Visits every element of t in the order PyTorch's TensorIterator fills a nullary output: dims sorted by
+// stride (largest outermost), row-major over that order. For a contiguous tensor this is the flat order.
+template <class T, class F>
+void for_each_in_memory_order(const Tensor& t, const char* op, F f) {
+  T* base = t.data_ptr<T>();
+  const int64_t n = t.numel();
+  if (t.is_contiguous()) {
+    for (int64_t i = 0; i < n; ++i) f(base[i]);
+    return;
+  }
+  std::vector<std::pair<int64_t, int64_t>> dims;  // (size, stride), outermost first
+  for (size_t d = 0; d < t.shape().size(); ++d) {
+    if (t.shape()[d] == 1) continue;
+    STRATA_CHECK(t.strides()[d] != 0, "[", op, "] cannot fill an expanded tensor of shape ", t.shape(),
+                 " in place: several elements share one memory location");
+    dims.emplace_back(t.shape()[d], t.strides()[d]);
+  }
+  std::stable_sort(dims.begin(), dims.end(), [](auto a, auto b) { return std::abs(a.second) > std::abs(b.second); });
+  std::vector<int64_t> idx(dims.size(), 0);
+  int64_t off = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    f(base[off]);
+    for (size_t d = dims.size(); d-- > 0;) {
+      off += dims[d].second;
+      if (++idx[d] < dims[d].first) break;
+      off -= dims[d].second * dims[d].first;
+      idx[d] = 0;
+    }
+  }
+}
+
+}  // namespace
+
 Tensor& uniform_(Tensor& t, double low, double high, Generator* gen) {
   ops::check_inplace("uniform_", t);
-  STRATA_CHECK(t.is_contiguous(), "[uniform_] expects a contiguous tensor");
+  check_cpu("uniform_", t.device());
+  STRATA_CHECK(low <= high, "[uniform_] expects low <= high, got low=", low, " high=", high);
   Generator& g = gen_or_default(gen);
-  dispatch_float(t.dtype(), "uniform_", [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    T* p = t.data_ptr<T>();
-    for (int64_t i = 0; i < t.numel(); ++i) {
-      if constexpr (std::is_same_v<T, float>) {
-        p[i] = g.uniform_float() * static_cast<float>(high - low) + static_cast<float>(low);
-      } else {
-        p[i] = g.uniform_double() * (high - low) + low;
-      }
+  // As at::uniform_real_distribution<scalar_t>: from and to are rounded to the dtype, and so is to - from.
+  switch (t.dtype()) {
+    case kFloat32: {
+      const auto from = static_cast<float>(low), to = static_cast<float>(high);
+      for_each_in_memory_order<float>(t, "uniform_", [&](float& v) { v = detail::uniform_float_draw(g, from, to - from, 24); });
+      break;
     }
-  });
+    case kFloat64:
+      for_each_in_memory_order<double>(t, "uniform_", [&](double& v) { v = detail::uniform_double_draw(g, low, high - low); });
+      break;
+    case kFloat16:
+    case kBFloat16:
+      dispatch_all(t.dtype(), [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        if constexpr (std::is_same_v<T, Half> || std::is_same_v<T, BFloat16>) {
+          const auto from = static_cast<float>(T(static_cast<float>(low)));
+          const auto to = static_cast<float>(T(static_cast<float>(high)));
+          const auto range = static_cast<float>(T(to - from));
+          const int digits = std::is_same_v<T, Half> ? 11 : 8;
+          for_each_in_memory_order<T>(t, "uniform_", [&](T& v) { v = T(detail::uniform_float_draw(g, from, range, digits)); });
+        }
+      });
+      break;
+    default: STRATA_FAIL("[uniform_] expected a floating-point tensor, got ", t.dtype());
+  }
   t.bump_version();
   return t;
 }
 
 Tensor& normal_(Tensor& t, double mean, double std, Generator* gen) {
   ops::check_inplace("normal_", t);
-  STRATA_CHECK(t.is_contiguous(), "[normal_] expects a contiguous tensor");
+  check_cpu("normal_", t.device());
   STRATA_CHECK(std >= 0, "[normal_] std must be non-negative, got ", std);
+  STRATA_CHECK(is_floating(t.dtype()), "[normal_] expected a floating-point tensor, got ", t.dtype());
   Generator& g = gen_or_default(gen);
-  dispatch_float(t.dtype(), "normal_", [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    T* p = t.data_ptr<T>();
-    for (int64_t i = 0; i < t.numel(); ++i) p[i] = static_cast<T>(g.normal_double() * std + mean);
-  });
+  const int64_t n = t.numel();
+  // PyTorch: 16-element Box-Muller blocks for contiguous tensors with >= 16 elements, otherwise one
+  // double-precision draw per element (sharing the generator's cached second value).
+  if (n >= 16 && t.is_contiguous()) {
+    dispatch_all(t.dtype(), [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      if constexpr (std::is_same_v<T, float>) {
+        detail::normal_fill_float(t.data_ptr<float>(), n, static_cast<float>(mean), static_cast<float>(std), g);
+      } else if constexpr (std::is_same_v<T, double>) {
+        detail::normal_fill_double(t.data_ptr<double>(), n, mean, std, g);
+      } else if constexpr (std::is_same_v<T, Half> || std::is_same_v<T, BFloat16>) {
+        detail::normal_fill_half<T>(t.data_ptr<T>(), n, static_cast<float>(T(static_cast<float>(mean))),
+                                    static_cast<float>(T(static_cast<float>(std))), g);
+      }
+    });
+  } else {
+    dispatch_all(t.dtype(), [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      if constexpr (!std::is_same_v<T, int64_t> && !std::is_same_v<T, bool>) {
+        for_each_in_memory_order<T>(t, "normal_", [&](T& v) {
+          v = kernels::cpu::convert<T>(std::fma(g.normal_double(), std, mean));
+        });
+      }
+    });
+  }
   t.bump_version();
   return t;
 }
 
 Tensor rand(const Shape& shape, const TensorOptions& opts, Generator* gen) {
-  Tensor t = Tensor::empty(shape, opts.dtype, opts.device);
+  Tensor t = empty(shape, TensorOptions(opts.dtype).with_device(opts.device));
   uniform_(t, 0.0, 1.0, gen);
   return finish(t, opts);
 }
 
 Tensor randn(const Shape& shape, const TensorOptions& opts, Generator* gen) {
-  Tensor t = Tensor::empty(shape, opts.dtype, opts.device);
+  Tensor t = empty(shape, TensorOptions(opts.dtype).with_device(opts.device));
   normal_(t, 0.0, 1.0, gen);
   return finish(t, opts);
 }
@@ -163,42 +239,64 @@ Tensor randn(const Shape& shape, const TensorOptions& opts, Generator* gen) {
 Tensor randint(int64_t low, int64_t high, const Shape& shape, const TensorOptions& opts, Generator* gen) {
   STRATA_CHECK(high > low, "[randint] empty range [", low, ", ", high, ")");
   Generator& g = gen_or_default(gen);
-  const auto range = static_cast<uint64_t>(high - low);
+  // random_from_to: (draw % range) + low, with a 64-bit draw only when the range needs it.
+  const auto range = static_cast<uint64_t>(high) - static_cast<uint64_t>(low);
+  const bool wide = range >= (uint64_t{1} << 32) && opts.dtype != kFloat16 && opts.dtype != kBool;
   return finish(generate(shape, opts, "randint",
                          [&](int64_t) {
-                           uint64_t r = range >= (uint64_t{1} << 32) ? g.random64() : g.random();
-                           return static_cast<double>(low + static_cast<int64_t>(r % range));
+                           const uint64_t r = wide ? g.random64() : g.random();
+                           return static_cast<double>(static_cast<int64_t>(r % range + static_cast<uint64_t>(low)));
                          }),
                 opts);
 }
 
 Tensor bernoulli(const Tensor& p, Generator* gen) {
   STRATA_CHECK(p.defined(), "[bernoulli] undefined tensor");
+  STRATA_CHECK(is_floating(p.dtype()), "[bernoulli] expected a floating-point tensor of probabilities, got ",
+               p.dtype());
   Generator& g = gen_or_default(gen);
-  Tensor pc = contiguous(ops::cast(p, kFloat64));
-  const double* pp = pc.data_ptr<double>();
-  DType out_dtype = is_floating(p.dtype()) ? p.dtype() : kFloat32;
-  return generate(p.shape(), TensorOptions(out_dtype), "bernoulli", [&](int64_t i) {
-    double prob = pp[i];
-    STRATA_CHECK(prob >= 0 && prob <= 1, "[bernoulli] probability ", prob, " at index ", i, " is outside [0, 1]");
-    return g.uniform_double() < prob ? 1.0 : 0.0;
+  std::vector<double> probs = p.to_vector<double>();
+  for (size_t i = 0; i < probs.size(); ++i) {
+    STRATA_CHECK(probs[i] >= 0 && probs[i] <= 1, "[bernoulli] probability ", probs[i], " at index ", i,
+                 " is outside [0, 1]");
+  }
+  // PyTorch draws a double uniform for float64 probabilities and a float (24-bit) uniform otherwise.
+  const bool dbl = p.dtype() == kFloat64;
+  return generate(p.shape(), TensorOptions(p.dtype()), "bernoulli", [&](int64_t i) {
+    const double prob = probs[static_cast<size_t>(i)];
+    if (dbl) return detail::uniform_double_draw(g, 0.0, 1.0) < prob ? 1.0 : 0.0;
+    return detail::uniform_float_draw(g, 0.0f, 1.0f, 24) < static_cast<float>(prob) ? 1.0 : 0.0;
   });
 }
 
 Tensor bernoulli(const Shape& shape, double p, const TensorOptions& opts, Generator* gen) {
   STRATA_CHECK(p >= 0 && p <= 1, "[bernoulli] probability ", p, " is outside [0, 1]");
   Generator& g = gen_or_default(gen);
-  return finish(generate(shape, opts, "bernoulli", [&](int64_t) { return g.uniform_double() < p ? 1.0 : 0.0; }), opts);
+  // As torch.empty(shape).bernoulli_(p): one double uniform per element.
+  return finish(generate(shape, opts, "bernoulli",
+                         [&](int64_t) { return detail::uniform_double_draw(g, 0.0, 1.0) < p ? 1.0 : 0.0; }),
+                opts);
 }
 
 Tensor randperm(int64_t n, Generator* gen) {
   STRATA_CHECK(n >= 0, "[randperm] n must be non-negative, got ", n);
   Generator& g = gen_or_default(gen);
-  Tensor t = arange(static_cast<double>(n), TensorOptions(kInt64));
+  Tensor t = Tensor::empty({n}, kInt64);
   int64_t* p = t.data_ptr<int64_t>();
-  for (int64_t i = n - 1; i > 0; --i) {
-    auto j = static_cast<int64_t>(g.random64() % static_cast<uint64_t>(i + 1));
-    std::swap(p[i], p[j]);
+  if (n < static_cast<int64_t>(std::numeric_limits<uint32_t>::max() / 20)) {
+    // PyTorch's Fisher-Yates from the front with 32-bit draws.
+    for (int64_t i = 0; i < n; ++i) p[i] = i;
+    for (int64_t i = 0; i < n - 1; ++i) {
+      const auto z = static_cast<int64_t>(g.random() % static_cast<uint64_t>(n - i));
+      std::swap(p[i], p[z + i]);
+    }
+  } else {
+    // Inside-out Fisher-Yates with 64-bit draws (PyTorch >= 2.0 for huge n; unbiased).
+    for (int64_t i = 0; i < n; ++i) {
+      const auto z = static_cast<int64_t>(g.random64() % static_cast<uint64_t>(i + 1));
+      p[i] = p[z];
+      p[z] = i;
+    }
   }
   return t;
 }

@@ -267,6 +267,7 @@ Tensor expand(const Tensor& x, const Shape& shape) {
     }
     int64_t have = x.shape()[i - lead];
     int64_t want = shape[i] == -1 ? have : shape[i];
+    STRATA_CHECK(want >= 0, "[expand] invalid size ", shape[i], " in shape ", shape);
     STRATA_CHECK(have == want || have == 1, "[expand] cannot expand shape ", x.shape(), " to ", shape,
                  " (dim ", i, ": ", have, " vs ", want, ")");
     s[i] = want;
@@ -310,7 +311,9 @@ TensorList chunk(const Tensor& x, int64_t chunks, int64_t dim) {
   STRATA_CHECK(chunks > 0, "[chunk] chunks must be positive, got ", chunks);
   int64_t d = wrap_dim(dim, x.dim(), "chunk");
   int64_t n = x.shape()[static_cast<size_t>(d)];
-  return split(x, std::max<int64_t>(1, (n + chunks - 1) / chunks), d);
+  // As PyTorch: an empty dim gives `chunks` empty pieces.
+  if (n == 0) return split(x, std::vector<int64_t>(static_cast<size_t>(chunks), 0), d);
+  return split(x, (n + chunks - 1) / chunks, d);
 }
 
 }  // namespace strata

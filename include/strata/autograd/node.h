@@ -32,7 +32,9 @@ struct TensorMeta {
 class Node : public std::enable_shared_from_this<Node> {
  public:
   Node();
-  virtual ~Node() = default;
+  // Releases the chain of next_edges iteratively, so that dropping a graph of any depth does not
+  // recurse once per node (a 100k-op chain would otherwise overflow the stack).
+  virtual ~Node();
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
 
