@@ -3,6 +3,7 @@
 #include "strata/autograd/engine.h"
 #include "strata/autograd/gradcheck.h"
 #include "strata/autograd/grad_mode.h"
+#include "strata/autograd/node.h"
 #include "strata/core/allocator.h"
 #include "strata/core/device.h"
 #include "strata/core/dtype.h"
