@@ -28,6 +28,7 @@ Tensor square(const Tensor& x);
 Tensor exp(const Tensor& x);
 Tensor log(const Tensor& x);
 Tensor log1p(const Tensor& x);  // log(1 + x), accurate for small x
+Tensor erf(const Tensor& x);    // the error function (used by gelu's backward)
 Tensor abs(const Tensor& x);
 Tensor sign(const Tensor& x);
 // Limits to [min, max]; either bound may be absent. The gradient passes where min <= x <= max.

@@ -2,6 +2,7 @@
 // Elementwise kernel templates over LoopPlan: unary, binary and ternary maps with a functor, templated on
 // each operand's scalar type. Contiguous runs and scalar-broadcast runs get their own loops so that GCC
 // vectorises them; anything else takes the strided loop.
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <type_traits>
@@ -38,6 +39,31 @@ void unary(const LoopPlan<2>& plan, O* out, const A* a, F f) {
              for (int64_t i = 0; i < n; ++i) o[i] = f(x[i]);
            } else {
              for (int64_t i = 0; i < n; ++i) o[i * s[0]] = f(x[i * s[1]]);
+           }
+         });
+}
+
+// Unary map with an array kernel: vf(out, in, n) maps n contiguous elements (out may equal in). Contiguous
+// runs go to vf directly; strided runs are gathered through a small stack buffer, so that every layout
+// gets the same (vectorised) arithmetic and the same results.
+template <class T, class VF>
+void unary_array(const LoopPlan<2>& plan, T* out, const T* a, VF vf) {
+  run<2>(plan, {reinterpret_cast<char*>(out), reinterpret_cast<char*>(const_cast<T*>(a))},
+         {int64_t(sizeof(T)), int64_t(sizeof(T))},
+         [&](const std::array<char*, 2>& p, const std::array<int64_t, 2>& s, int64_t n) {
+           T* o = reinterpret_cast<T*>(p[0]);
+           const T* x = reinterpret_cast<const T*>(p[1]);
+           if (s[0] == 1 && s[1] == 1) {
+             vf(o, x, n);
+             return;
+           }
+           constexpr int64_t kBuf = 256;
+           T buf[kBuf];
+           for (int64_t i0 = 0; i0 < n; i0 += kBuf) {
+             const int64_t m = std::min(kBuf, n - i0);
+             for (int64_t i = 0; i < m; ++i) buf[i] = x[(i0 + i) * s[1]];
+             vf(buf, buf, m);
+             for (int64_t i = 0; i < m; ++i) o[(i0 + i) * s[0]] = buf[i];
            }
          });
 }
