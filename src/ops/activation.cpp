@@ -1,5 +1,5 @@
 // Activations: relu, leaky_relu, sigmoid, tanh, gelu (exact and tanh), softplus, silu, with their backward
-// rules. float32 sigmoid/tanh/silu/gelu-tanh run the vectorised kernels of kernels/cpu/vec_math.h.
+// rules. float32 sigmoid/tanh/silu/gelu run the vectorised kernels of kernels/cpu/vec_math.h.
 #include "strata/ops/activation.h"
 
 #include <cmath>
@@ -98,10 +98,8 @@ Tensor gelu(const Tensor& x, std::string_view approximate) {
     });
   } else {
     // x Phi(x) with Phi(x) = erfc(-x / sqrt 2) / 2 (= (1 + erf(x / sqrt 2)) / 2, accurate in the tail)
-    out = ops::map_float("gelu", x, [](auto v) {
-      using T = decltype(v);
-      return v * T(0.5) * std::erfc(-v * static_cast<T>(kSqrt1_2));
-    });
+    out = ops::map_float_array("gelu", x, kernels::cpu::vec::gelu,
+                               [](double v) { return v * 0.5 * std::erfc(-v * kSqrt1_2); });
   }
   if (autograd::needs_grad({&x})) {
     autograd::SavedTensor sx(x, "gelu");

@@ -40,6 +40,7 @@ double ref_silu(double x) { return x / (1.0 + std::exp(-x)); }
 double two_u(double x) { return 2.0 * 0.7978845608028654 * (x + 0.044715 * x * x * x); }
 // Written as x sigmoid(2u): 0.5 x (1 + tanh u) cancels badly in the negative tail even in double.
 double ref_gelu_tanh(double x) { return x / (1.0 + std::exp(-two_u(x))); }
+double ref_gelu(double x) { return 0.5 * x * std::erfc(-x * 0.7071067811865476); }
 
 // Every 997th float bit pattern (about 4.3 million values over the whole range, both signs, subnormals,
 // infinities and nans), plus the edges of each kernel's branches.
@@ -134,6 +135,23 @@ TEST(VecMath, GeluTanhUlpSweep) {
   EXPECT_SWEEP_OK(r, "gelu_tanh");
 }
 
+TEST(VecMath, GeluUlpSweep) {
+  // The erfc fit is good to 1.2e-7; the float rounding of the exponent -z^2 + P(t) costs up to ~z^2 ulp in
+  // the negative tail (8 ulp near x = -3, 68 near x = -12 with FMA; 123 without, where x^2 is not split),
+  // plus the subnormal floor.
+#if defined(__FMA__)
+  constexpr double kPerZ2 = 1.5;
+#else
+  constexpr double kPerZ2 = 3.0;
+#endif
+  auto r = run_sweep(vec::gelu, ref_gelu, [](double x, double want) {
+    const float wf = static_cast<float>(want);
+    const double ulp = std::ldexp(1.0, std::max(wf == 0.0f ? -126 : std::ilogb(wf), -126) - 23);
+    return 10.0 + kPerZ2 * std::min(0.5 * x * x, 1e30) + std::abs(x) * kMinSub / ulp;
+  });
+  EXPECT_SWEEP_OK(r, "gelu");
+}
+
 TEST(VecMath, GeluTanhUlpModerateRange) {
   // Where 2u is moderate the plain ulp bound holds.
   std::vector<float> xs;
@@ -194,6 +212,12 @@ TEST(VecMath, SpecialValues) {
   EXPECT_EQ(one(vec::gelu_tanh, 1e20f), 1e20f);
   EXPECT_EQ(one(vec::silu, -200.0f), 0.0f);
   EXPECT_EQ(one(vec::gelu_tanh, -30.0f), 0.0f);
+  EXPECT_TRUE(std::isnan(one(vec::gelu, kNaN)));
+  EXPECT_EQ(one(vec::gelu, 0.0f), 0.0f);
+  EXPECT_EQ(one(vec::gelu, 100.0f), 100.0f);
+  EXPECT_EQ(one(vec::gelu, 1e30f), 1e30f);
+  EXPECT_EQ(one(vec::gelu, kInf), kInf);
+  EXPECT_EQ(one(vec::gelu, -30.0f), 0.0f);
 }
 
 // Each kernel against its naive std:: reference at lengths around the vector widths (8 floats for AVX2,
@@ -213,6 +237,7 @@ TEST(VecMath, KernelsMatchReferencesAtManyLengths) {
       {"sigmoid", vec::sigmoid, vec::sigmoid_reference, 4.0, 0.0},
       {"silu", vec::silu, vec::silu_reference, 4.0, 0.0},
       {"gelu_tanh", vec::gelu_tanh, vec::gelu_tanh_reference, 4.0, 2e-6},
+      {"gelu", vec::gelu, vec::gelu_reference, 4.0, 2e-6},  // the reference's 1 + erf cancels
   };
   const int64_t lengths[] = {0, 1, 7, 8, 9, 15, 16, 17, 31, 33, 1000, kParallelGrain - 1, kParallelGrain + 37};
   for (const auto& p : pairs) {

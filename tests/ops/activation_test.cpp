@@ -109,6 +109,9 @@ TEST(Activation, GeluExact) {
   expect_values(gelu(tensor({20, 100})), {20, 100});
   EXPECT_LE(std::abs(gelu(tensor({-20})).item()), 1e-30);
   EXPECT_TRUE(std::isnan(gelu(tensor({kNaN})).item()));
+  // strided input through the float32 vector path
+  Tensor m = tensor({{-1, 0.5}, {1, 3}});
+  expect_values(gelu(m.t()), {-0.158655253931, 0.841344746069, 0.345731230637, 2.99595030591}, 2e-6);
 }
 
 TEST(Activation, GeluTanh) {
@@ -166,7 +169,8 @@ TEST(Activation, IntegerAndHalfInputsComputeInFloat32) {
 }
 
 TEST(Activation, LargeInputsMatchFloat64) {
-  // Above kParallelGrain the float32 vector kernels run on two threads; compare with the float64 path.
+  // Above kParallelGrain the float32 vector kernels run on two threads; compare with the float64 path
+  // (std:: functions).
   Tensor x = rand({70001}, TensorOptions(kFloat64)) * 30.0 - 15.0;
   Tensor xf = x.to(kFloat32);
   struct Op {
@@ -178,6 +182,7 @@ TEST(Activation, LargeInputsMatchFloat64) {
                     {"tanh", [](const Tensor& t) { return tanh(t); }, 2e-6},
                     {"silu", [](const Tensor& t) { return silu(t); }, 2e-6},
                     {"gelu_tanh", [](const Tensor& t) { return gelu(t, "tanh"); }, 1e-4},
+                    {"gelu", [](const Tensor& t) { return gelu(t); }, 2e-5},
                     {"exp", [](const Tensor& t) { return exp(t); }, 2e-6}};
   for (const Op& op : ops) {
     std::vector<double> want = op.f(xf.to(kFloat64)).to_vector<double>();

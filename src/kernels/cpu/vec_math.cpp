@@ -14,6 +14,7 @@ void tanh(float* out, const float* in, int64_t n) { STRATA_VEC_MAP(tanh_f); }
 void sigmoid(float* out, const float* in, int64_t n) { STRATA_VEC_MAP(sigmoid_f); }
 void silu(float* out, const float* in, int64_t n) { STRATA_VEC_MAP(silu_f); }
 void gelu_tanh(float* out, const float* in, int64_t n) { STRATA_VEC_MAP(gelu_tanh_f); }
+void gelu(float* out, const float* in, int64_t n) { STRATA_VEC_MAP(gelu_f); }
 
 #undef STRATA_VEC_MAP
 
@@ -35,6 +36,10 @@ void gelu_tanh_reference(float* out, const float* in, int64_t n) {
     float x = in[i];
     out[i] = 0.5f * x * (1.0f + std::tanh(k * (x + 0.044715f * x * x * x)));
   }
+}
+
+void gelu_reference(float* out, const float* in, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) out[i] = 0.5f * in[i] * (1.0f + std::erf(in[i] * 0.70710678118654752f));
 }
 
 }  // namespace strata::kernels::cpu::vec
