@@ -114,8 +114,8 @@ Tensor gelu(const Tensor& x, std::string_view approximate) {
         Tensor d = add(s, mul(mul(xv, mul(s, rsub(s, 1.0))), two_du));
         return TensorList{mul(g[0], d)};
       }
-      // Phi(x) + x phi(x)
-      Tensor cdf = mul(add(erf(mul(xv, kSqrt1_2)), 1.0), 0.5);
+      // Phi(x) + x phi(x), Phi(x) = erfc(-x / sqrt 2) / 2
+      Tensor cdf = mul(erfc(mul(xv, -kSqrt1_2)), 0.5);
       Tensor pdf = mul(exp(mul(x2, -0.5)), kInvSqrt2Pi);
       return TensorList{mul(g[0], add(cdf, mul(xv, pdf)))};
     });

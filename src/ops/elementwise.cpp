@@ -1,5 +1,5 @@
 // The elementwise family beyond arithmetic.cpp: pow (three forms), sqrt, rsqrt, square, exp, log, log1p, erf,
-// abs, sign, clamp, minimum, maximum, where (all with backward rules), the comparisons, logical ops, allclose,
+// erfc, abs, sign, clamp, minimum, maximum, where (all with backward rules), the comparisons, logical ops, allclose,
 // the comparison operators, and the Tensor methods of this family.
 #include <cmath>
 #include <limits>
@@ -152,7 +152,7 @@ Tensor square(const Tensor& x) {
   return out;
 }
 
-// ---- exp, log, log1p, erf ----
+// ---- exp, log, log1p, erf, erfc ----
 
 Tensor exp(const Tensor& x) {
   Tensor out = ops::map_float_array("exp", x, kernels::cpu::vec::exp, [](double v) { return std::exp(v); });
@@ -193,6 +193,19 @@ Tensor erf(const Tensor& x) {
       Tensor xv = sx.get();
       // 2 / sqrt(pi) exp(-x^2)
       return TensorList{mul(g[0], mul(exp(neg(square(xv))), 1.1283791670955126))};
+    });
+  }
+  return out;
+}
+
+Tensor erfc(const Tensor& x) {
+  Tensor out = ops::map_float_array("erfc", x, kernels::cpu::vec::erfc, [](double v) { return std::erfc(v); });
+  if (autograd::needs_grad({&x})) {
+    autograd::SavedTensor sx(x, "erfc");
+    autograd::record("erfc", {x}, out, [sx](const TensorList& g, const NeedsGrad&) {
+      Tensor xv = sx.get();
+      // -2 / sqrt(pi) exp(-x^2)
+      return TensorList{mul(g[0], mul(exp(neg(square(xv))), -1.1283791670955126))};
     });
   }
   return out;
@@ -378,10 +391,12 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   Strides so = out.strides(), sc = ops::broadcast_strides(cond, shape), sa = ops::broadcast_strides(ain, shape),
           sb = ops::broadcast_strides(bin, shape);
   auto plan = kernels::cpu::make_plan<4>(shape, {&so, &sc, &sa, &sb});
+  // The mask is read as bytes (bools are stored as 0/1 bytes): GCC vectorises uint8_t loads, not bool ones.
+  const auto* mask = reinterpret_cast<const uint8_t*>(cond.data_ptr<bool>());
   ops::dispatch_compute(t, "where", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    kernels::cpu::ternary(plan, out.data_ptr<T>(), cond.data_ptr<bool>(), ain.data_ptr<T>(), bin.data_ptr<T>(),
-                          [](bool c, T x, T y) { return c ? x : y; });
+    kernels::cpu::ternary(plan, out.data_ptr<T>(), mask, ain.data_ptr<T>(), bin.data_ptr<T>(),
+                          [](uint8_t c, T x, T y) { return c ? x : y; });
   });
   if (autograd::needs_grad({&a, &b})) {
     autograd::SavedTensor sc_saved(cond, "where");

@@ -41,6 +41,21 @@ double two_u(double x) { return 2.0 * 0.7978845608028654 * (x + 0.044715 * x * x
 // Written as x sigmoid(2u): 0.5 x (1 + tanh u) cancels badly in the negative tail even in double.
 double ref_gelu_tanh(double x) { return x / (1.0 + std::exp(-two_u(x))); }
 double ref_gelu(double x) { return 0.5 * x * std::erfc(-x * 0.7071067811865476); }
+double ref_erfc(double x) { return std::erfc(x); }
+
+// Float tolerance of erfc-based kernels: the erfc fit is good to 1.2e-7; the float rounding of the exponent
+// -a^2 + P(t) costs up to about a^2 ulp (1.5 a^2 allowed with FMA, where a^2 is split exactly; 3 a^2
+// without), plus the subnormal floor |x| 2^-149.
+#if defined(__FMA__)
+constexpr double kPerSquare = 1.5;
+#else
+constexpr double kPerSquare = 3.0;
+#endif
+double erfc_tolerance(double x, double want, double exponent) {
+  const float wf = static_cast<float>(want);
+  const double ulp = std::ldexp(1.0, std::max(wf == 0.0f ? -126 : std::ilogb(wf), -126) - 23);
+  return 10.0 + kPerSquare * std::min(exponent, 1e30) + std::abs(x) * kMinSub / ulp;
+}
 
 // Every 997th float bit pattern (about 4.3 million values over the whole range, both signs, subnormals,
 // infinities and nans), plus the edges of each kernel's branches.
@@ -136,20 +151,15 @@ TEST(VecMath, GeluTanhUlpSweep) {
 }
 
 TEST(VecMath, GeluUlpSweep) {
-  // The erfc fit is good to 1.2e-7; the float rounding of the exponent -z^2 + P(t) costs up to ~z^2 ulp in
-  // the negative tail (8 ulp near x = -3, 68 near x = -12 with FMA; 123 without, where x^2 is not split),
-  // plus the subnormal floor.
-#if defined(__FMA__)
-  constexpr double kPerZ2 = 1.5;
-#else
-  constexpr double kPerZ2 = 3.0;
-#endif
-  auto r = run_sweep(vec::gelu, ref_gelu, [](double x, double want) {
-    const float wf = static_cast<float>(want);
-    const double ulp = std::ldexp(1.0, std::max(wf == 0.0f ? -126 : std::ilogb(wf), -126) - 23);
-    return 10.0 + kPerZ2 * std::min(0.5 * x * x, 1e30) + std::abs(x) * kMinSub / ulp;
-  });
+  // Measured: 8 ulp near x = -3, 68 near x = -12 (exponent x^2 / 2 = 70) with FMA.
+  auto r = run_sweep(vec::gelu, ref_gelu, [](double x, double want) { return erfc_tolerance(x, want, 0.5 * x * x); });
   EXPECT_SWEEP_OK(r, "gelu");
+}
+
+TEST(VecMath, ErfcUlpSweep) {
+  // Measured: 13 ulp near x = 2.7, 68 near x = 8.1 (exponent 66) with FMA.
+  auto r = run_sweep(vec::erfc, ref_erfc, [](double x, double want) { return erfc_tolerance(x, want, x * x); });
+  EXPECT_SWEEP_OK(r, "erfc");
 }
 
 TEST(VecMath, GeluTanhUlpModerateRange) {
@@ -218,6 +228,14 @@ TEST(VecMath, SpecialValues) {
   EXPECT_EQ(one(vec::gelu, 1e30f), 1e30f);
   EXPECT_EQ(one(vec::gelu, kInf), kInf);
   EXPECT_EQ(one(vec::gelu, -30.0f), 0.0f);
+  EXPECT_TRUE(std::isnan(one(vec::erfc, kNaN)));
+  EXPECT_EQ(one(vec::erfc, kInf), 0.0f);
+  EXPECT_EQ(one(vec::erfc, -kInf), 2.0f);
+  EXPECT_EQ(one(vec::erfc, 20.0f), 0.0f);
+  EXPECT_EQ(one(vec::erfc, -20.0f), 2.0f);
+  EXPECT_NEAR(one(vec::erfc, 0.0f), 1.0f, 2e-7f);
+  EXPECT_NEAR(one(vec::erfc, -0.0f), 1.0f, 2e-7f);
+  EXPECT_NEAR(one(vec::erfc, 10.0f), 2.088487583762545e-45, 1.5e-45);  // subnormal
 }
 
 // Each kernel against its naive std:: reference at lengths around the vector widths (8 floats for AVX2,
@@ -238,6 +256,7 @@ TEST(VecMath, KernelsMatchReferencesAtManyLengths) {
       {"silu", vec::silu, vec::silu_reference, 4.0, 0.0},
       {"gelu_tanh", vec::gelu_tanh, vec::gelu_tanh_reference, 4.0, 2e-6},
       {"gelu", vec::gelu, vec::gelu_reference, 4.0, 2e-6},  // the reference's 1 + erf cancels
+      {"erfc", vec::erfc, vec::erfc_reference, 150.0, 0.0},  // ~x^2 ulp in the tail (see ErfcUlpSweep)
   };
   const int64_t lengths[] = {0, 1, 7, 8, 9, 15, 16, 17, 31, 33, 1000, kParallelGrain - 1, kParallelGrain + 37};
   for (const auto& p : pairs) {

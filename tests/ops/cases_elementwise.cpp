@@ -1,5 +1,5 @@
 // Table rows for the elementwise math and selection ops (pow, sqrt, rsqrt, square, exp, log, log1p, erf,
-// abs, sign, clamp, minimum, maximum, where). Constants a row needs (masks, bounds) are written out here
+// erfc, abs, sign, clamp, minimum, maximum, where). Constants a row needs (masks, bounds) are written out here
 // so that the golden script can rebuild them by row name.
 #include "op_table.h"
 
@@ -34,6 +34,7 @@ STRATA_OP_CASES(elementwise, {
   {"log", {{2, 3}}, [](const TensorList& x) { return strata::log(x[0]); }, Domain::Positive},
   {"log1p", {{2, 3}}, [](const TensorList& x) { return strata::log1p(x[0]); }, Domain::Positive},
   {"erf", {{2, 3}}, [](const TensorList& x) { return strata::erf(x[0]); }},
+  {"erfc", {{2, 3}}, [](const TensorList& x) { return strata::erfc(x[0]); }},
   {"abs", {{2, 3}}, [](const TensorList& x) { return strata::abs(x[0]); }, Domain::AwayFromZero},
   {"sign", {{2, 3}}, [](const TensorList& x) { return strata::sign(x[0]); }, Domain::AwayFromZero},
   // bounds at +-0.5 / 0.3: N(0, 1) inputs land within eps of a kink with negligible probability (fixed seed)

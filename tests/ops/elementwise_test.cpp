@@ -264,6 +264,19 @@ TEST(Erf, ValuesAndGradient) {
                 {1.1283791671, 0.878782578935, 0.415107497421});
 }
 
+TEST(Erfc, ValuesAndGradient) {
+  expect_values(erfc(tensor({0, 0.5, -1, 3, -10})), {1, 0.479500122187, 1.84270079295, 2.20904969986e-05, 2}, 2e-6);
+  expect_values(erfc(tensor({0.5, 3, 10}, TensorOptions(kFloat64))), {0.479500122187, 2.20904969986e-05, 2.088487583762545e-45},
+                1e-11);
+  // the tail keeps its relative accuracy in float32 too (1 - erf would give 0)
+  EXPECT_NEAR(erfc(tensor({5})).item(), 1.5374597944280349e-12, 1e-17);
+  // -2 / sqrt(pi) exp(-x^2)
+  expect_values(grad_of([](const Tensor& t) { return erfc(t); }, leaf({0, 0.5, -1})),
+                {-1.1283791671, -0.878782578935, -0.415107497421});
+  Tensor m = tensor({{0, -1}, {0.5, 3}});
+  expect_values(erfc(m.t()), {1, 0.479500122187, 1.84270079295, 2.20904969986e-05}, 2e-6);
+}
+
 // ---- abs, sign ----
 
 TEST(Abs, ValuesDtypesAndGradient) {

@@ -15,6 +15,7 @@ void sigmoid(float* out, const float* in, int64_t n) { STRATA_VEC_MAP(sigmoid_f)
 void silu(float* out, const float* in, int64_t n) { STRATA_VEC_MAP(silu_f); }
 void gelu_tanh(float* out, const float* in, int64_t n) { STRATA_VEC_MAP(gelu_tanh_f); }
 void gelu(float* out, const float* in, int64_t n) { STRATA_VEC_MAP(gelu_f); }
+void erfc(float* out, const float* in, int64_t n) { STRATA_VEC_MAP(erfc_f); }
 
 #undef STRATA_VEC_MAP
 
@@ -40,6 +41,10 @@ void gelu_tanh_reference(float* out, const float* in, int64_t n) {
 
 void gelu_reference(float* out, const float* in, int64_t n) {
   for (int64_t i = 0; i < n; ++i) out[i] = 0.5f * in[i] * (1.0f + std::erf(in[i] * 0.70710678118654752f));
+}
+
+void erfc_reference(float* out, const float* in, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) out[i] = std::erfc(in[i]);
 }
 
 }  // namespace strata::kernels::cpu::vec

@@ -1,10 +1,11 @@
 #pragma once
-// Vectorisable float32 math: exp, tanh, sigmoid and the activations built on them (silu, both gelus). Each scalar function is
+// Vectorisable float32 math: exp, tanh, sigmoid, erfc and the activations built on them (silu, both gelus). Each scalar function is
 // branch-free (selects only) so that GCC auto-vectorises the array loops in vec_math.cpp (AVX2/AVX-512 with
 // -march=native; needs -fno-trapping-math, no -ffast-math). The array kernels take contiguous runs:
 // out[i] = f(in[i]) for i < n, and out may equal in. Each has a naive std:: reference beside it.
 // Accuracy over the full float range (tests/kernels/vec_math_test.cpp): exp 1.0 ulp, tanh 1.3, sigmoid 2.3,
-// silu 2.9 (where sigmoid(x) is normal); gelu 8 ulp near -3 growing as z^2 in the far tail; with correct
+// silu 2.9 (where sigmoid(x) is normal); gelu and erfc ~8 ulp near the start of their tails, growing with
+// the size of the exponent -z^2 further out; with correct
 // overflow to inf, underflow to 0 (through the subnormals), -0 and NaN propagation.
 #include <bit>
 #include <cmath>
@@ -79,15 +80,9 @@ inline float gelu_tanh_f(float x) {
   return x * sigmoid_f(u2);
 }
 
-// Exact gelu x Phi(x), Phi(x) = erfc(-x / sqrt 2) / 2. erfc(z) for z = |x| / sqrt 2 >= 0 comes from Numerical
-// Recipes' Chebyshev fit erfc(z) = t exp(-z^2 + P(t)), t = 1 / (1 + z/2) (fractional error < 1.2e-7 for every
-// z >= 0); then Phi = erfc(z) / 2 for x < 0 (the tail, with full relative accuracy) and 1 - erfc(z) / 2 above.
-// z^2 = x^2 / 2 is carried as x^2 plus its rounding error (an FMA) so the tail keeps its accuracy. Beyond
-// |x| = 20, Phi is 0 or 1 in float, so |x| is capped there (keeps x^2 finite; nan passes through).
-inline float gelu_f(float x) {
-  float ax = std::bit_cast<float>(std::bit_cast<uint32_t>(x) & 0x7fffffffu);
-  ax = ax > 20.0f ? 20.0f : ax;
-  float t = 1.0f / (1.0f + ax * 0.35355339059327376f);  // 1 / (1 + z / 2)
+// P(t) of Numerical Recipes' Chebyshev fit erfc(z) = t exp(-z^2 + P(t)), t = 1 / (1 + z/2), z >= 0, whose
+// fractional error is below 1.2e-7 for every z >= 0.
+inline float erfc_poly(float t) {
   float p = 0.17087277f;
   p = p * t - 0.82215223f;
   p = p * t + 1.48851587f;
@@ -97,14 +92,39 @@ inline float gelu_f(float x) {
   p = p * t + 0.09678418f;
   p = p * t + 0.37409196f;
   p = p * t + 1.00002368f;
-  p = p * t - 1.26551223f;
-  float x2 = ax * ax;
+  return p * t - 1.26551223f;
+}
+
+// s * exp(-(a^2) + p) with a^2 carried as a rounded square plus its rounding error (an FMA where the
+// target has one), so that the large negative exponent of the tails is formed accurately.
+inline float exp_minus_square(float a, float s, float p) {
+  float a2 = a * a;
 #if defined(__FMA__)
-  float x2_lo = std::fma(ax, ax, -x2);
+  float a2_lo = std::fma(a, a, -a2);
 #else
-  float x2_lo = 0.0f;
+  float a2_lo = 0.0f;
 #endif
-  float half_erfc = 0.5f * t * exp_f((p - 0.5f * x2_lo) - 0.5f * x2);
+  return exp_f((p - s * a2_lo) - s * a2);
+}
+
+// erfc(x): the fit above at |x| (capped at 11, where erfc is 0 in float; nan passes through), and
+// 2 - erfc(|x|) for x < 0.
+inline float erfc_f(float x) {
+  float ax = std::bit_cast<float>(std::bit_cast<uint32_t>(x) & 0x7fffffffu);
+  ax = ax > 11.0f ? 11.0f : ax;
+  float t = 1.0f / (1.0f + 0.5f * ax);
+  float e = t * exp_minus_square(ax, 1.0f, erfc_poly(t));
+  return x < 0.0f ? 2.0f - e : e;
+}
+
+// Exact gelu x Phi(x), Phi(x) = erfc(-x / sqrt 2) / 2: with z = |x| / sqrt 2, Phi = erfc(z) / 2 for x < 0
+// (the tail, with full relative accuracy) and 1 - erfc(z) / 2 above. z^2 = x^2 / 2 is formed from x^2
+// directly. Beyond |x| = 20 Phi is 0 or 1 in float, so |x| is capped there.
+inline float gelu_f(float x) {
+  float ax = std::bit_cast<float>(std::bit_cast<uint32_t>(x) & 0x7fffffffu);
+  ax = ax > 20.0f ? 20.0f : ax;
+  float t = 1.0f / (1.0f + ax * 0.35355339059327376f);  // 1 / (1 + z / 2)
+  float half_erfc = 0.5f * t * exp_minus_square(ax, 0.5f, erfc_poly(t));
   return x * (x < 0.0f ? half_erfc : 1.0f - half_erfc);
 }
 
@@ -115,6 +135,7 @@ void sigmoid(float* out, const float* in, int64_t n);
 void silu(float* out, const float* in, int64_t n);
 void gelu_tanh(float* out, const float* in, int64_t n);
 void gelu(float* out, const float* in, int64_t n);
+void erfc(float* out, const float* in, int64_t n);
 
 void exp_reference(float* out, const float* in, int64_t n);
 void tanh_reference(float* out, const float* in, int64_t n);
@@ -122,5 +143,6 @@ void sigmoid_reference(float* out, const float* in, int64_t n);
 void silu_reference(float* out, const float* in, int64_t n);
 void gelu_tanh_reference(float* out, const float* in, int64_t n);
 void gelu_reference(float* out, const float* in, int64_t n);
+void erfc_reference(float* out, const float* in, int64_t n);
 
 }  // namespace strata::kernels::cpu::vec
