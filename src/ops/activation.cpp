@@ -85,8 +85,8 @@ Tensor tanh(const Tensor& x) {
 }
 
 Tensor gelu(const Tensor& x, std::string_view approximate) {
-  STRATA_CHECK(approximate == "none" || approximate == "tanh", "[gelu] approximate must be \"none\" or \"tanh\", got \"",
-               approximate, "\"");
+  STRATA_CHECK(approximate == "none" || approximate == "tanh",
+               "[gelu] approximate must be \"none\" or \"tanh\", got \"", approximate, "\"");
   STRATA_CHECK(x.defined(), "[gelu] undefined tensor");
   const bool use_tanh = approximate == "tanh";
   Tensor out;

@@ -1,13 +1,14 @@
 // The elementwise family beyond arithmetic.cpp: pow (three forms), sqrt, rsqrt, square, exp, log, log1p, erf,
 // erfc, abs, sign, clamp, minimum, maximum, where (all with backward rules), the comparisons, logical ops, allclose,
 // the comparison operators, and the Tensor methods of this family.
+#include "strata/ops/elementwise.h"
+
 #include <cmath>
 #include <limits>
 
 #include "kernels/cpu/vec_math.h"
 #include "ops/helpers.h"
 #include "strata/ops/creation.h"
-#include "strata/ops/elementwise.h"
 #include "strata/ops/views.h"
 
 namespace strata {
@@ -82,9 +83,8 @@ Tensor pow(const Tensor& x, const Tensor& e) {
   DType t = promote_types(x.dtype(), e.dtype());
   if (t == kBool) t = kInt64;
   if (t == kInt64) {
-    return ops::map_binary("pow", x, e, kInt64, [](auto b, auto k) {
-      return ipow(static_cast<int64_t>(b), static_cast<int64_t>(k));
-    });
+    return ops::map_binary("pow", x, e, kInt64,
+                           [](auto b, auto k) { return ipow(static_cast<int64_t>(b), static_cast<int64_t>(k)); });
   }
   t = ops::float_compute_dtype(t);
   Tensor out = ops::map_binary("pow", x, e, t, [](auto b, auto k) { return std::pow(b, k); });
@@ -145,9 +145,8 @@ Tensor square(const Tensor& x) {
   Tensor out = ops::map_unary("square", x, t, [](auto v) { return v * v; });
   if (autograd::needs_grad({&x})) {
     autograd::SavedTensor sx(x, "square");
-    autograd::record("square", {x}, out, [sx](const TensorList& g, const NeedsGrad&) {
-      return TensorList{mul(g[0], mul(sx.get(), 2.0))};
-    });
+    autograd::record("square", {x}, out,
+                     [sx](const TensorList& g, const NeedsGrad&) { return TensorList{mul(g[0], mul(sx.get(), 2.0))}; });
   }
   return out;
 }
@@ -178,9 +177,8 @@ Tensor log1p(const Tensor& x) {
   Tensor out = ops::map_float("log1p", x, [](auto v) { return std::log1p(v); });
   if (autograd::needs_grad({&x})) {
     autograd::SavedTensor sx(x, "log1p");
-    autograd::record("log1p", {x}, out, [sx](const TensorList& g, const NeedsGrad&) {
-      return TensorList{div(g[0], add(sx.get(), 1.0))};
-    });
+    autograd::record("log1p", {x}, out,
+                     [sx](const TensorList& g, const NeedsGrad&) { return TensorList{div(g[0], add(sx.get(), 1.0))}; });
   }
   return out;
 }
@@ -379,8 +377,8 @@ Tensor minimum(const Tensor& a, const Tensor& b) {
 
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   STRATA_CHECK(cond.defined() && a.defined() && b.defined(), "[where] undefined tensor");
-  STRATA_CHECK(cond.dtype() == kBool, "[where] the condition must be a bool tensor, got ", cond.dtype(),
-               " (shape ", cond.shape(), ")");
+  STRATA_CHECK(cond.dtype() == kBool, "[where] the condition must be a bool tensor, got ", cond.dtype(), " (shape ",
+               cond.shape(), ")");
   check_cpu("where", cond.device());
   check_cpu("where", a.device());
   check_cpu("where", b.device());
@@ -405,9 +403,8 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
     autograd::record("where", {a, b}, out,
                      [sc_saved, shape_a, shape_b, dtype_a, dtype_b](const TensorList& g, const NeedsGrad& n) {
                        Tensor c = sc_saved.get();
-                       return TensorList{
-                           n[0] ? reduce_grad(where(c, g[0], 0.0), shape_a, dtype_a) : Tensor(),
-                           n[1] ? reduce_grad(where(c, 0.0, g[0]), shape_b, dtype_b) : Tensor()};
+                       return TensorList{n[0] ? reduce_grad(where(c, g[0], 0.0), shape_a, dtype_a) : Tensor(),
+                                         n[1] ? reduce_grad(where(c, 0.0, g[0]), shape_b, dtype_b) : Tensor()};
                      });
   }
   return out;
@@ -425,12 +422,24 @@ Tensor where(const Tensor& cond, double a, const Tensor& b) {
 
 // ---- comparisons ----
 
-Tensor eq(const Tensor& a, const Tensor& b) { return ops::map_compare("eq", a, b, [](auto x, auto y) { return x == y; }); }
-Tensor ne(const Tensor& a, const Tensor& b) { return ops::map_compare("ne", a, b, [](auto x, auto y) { return x != y; }); }
-Tensor lt(const Tensor& a, const Tensor& b) { return ops::map_compare("lt", a, b, [](auto x, auto y) { return x < y; }); }
-Tensor le(const Tensor& a, const Tensor& b) { return ops::map_compare("le", a, b, [](auto x, auto y) { return x <= y; }); }
-Tensor gt(const Tensor& a, const Tensor& b) { return ops::map_compare("gt", a, b, [](auto x, auto y) { return x > y; }); }
-Tensor ge(const Tensor& a, const Tensor& b) { return ops::map_compare("ge", a, b, [](auto x, auto y) { return x >= y; }); }
+Tensor eq(const Tensor& a, const Tensor& b) {
+  return ops::map_compare("eq", a, b, [](auto x, auto y) { return x == y; });
+}
+Tensor ne(const Tensor& a, const Tensor& b) {
+  return ops::map_compare("ne", a, b, [](auto x, auto y) { return x != y; });
+}
+Tensor lt(const Tensor& a, const Tensor& b) {
+  return ops::map_compare("lt", a, b, [](auto x, auto y) { return x < y; });
+}
+Tensor le(const Tensor& a, const Tensor& b) {
+  return ops::map_compare("le", a, b, [](auto x, auto y) { return x <= y; });
+}
+Tensor gt(const Tensor& a, const Tensor& b) {
+  return ops::map_compare("gt", a, b, [](auto x, auto y) { return x > y; });
+}
+Tensor ge(const Tensor& a, const Tensor& b) {
+  return ops::map_compare("ge", a, b, [](auto x, auto y) { return x >= y; });
+}
 
 // The scalar is converted to the tensor's dtype first (x == 0.1 is true for a float32 x holding 0.1f).
 Tensor eq(const Tensor& a, double b) { return eq(a, scalar_like(a, b)); }
@@ -495,7 +504,9 @@ Tensor Tensor::pow(double exponent) const { return strata::pow(*this, exponent);
 Tensor& Tensor::clamp_(std::optional<double> min, std::optional<double> max) {
   ops::check_inplace("clamp_", *this);
   check_clamp_args("clamp_", *this, min, max);
-  STRATA_CHECK(is_floating(dtype()) || integral_bounds(min, max), "[clamp_] fractional bounds cannot be written into a tensor of dtype ", dtype(), " (shape ", shape(), ")");
+  STRATA_CHECK(is_floating(dtype()) || integral_bounds(min, max),
+               "[clamp_] fractional bounds cannot be written into a tensor of dtype ", dtype(), " (shape ", shape(),
+               ")");
   clamp_into("clamp_", *this, *this, min, max);
   bump_version();
   return *this;

@@ -51,8 +51,8 @@ TEST(TernaryKernel, EveryContiguousOrScalarCombination) {
 }
 
 TEST(TernaryKernel, StridedAndBroadcastLayouts) {
-  check({{5, 7}, {1, 5}, {7, 1}, {0, 1}});            // transposed cond, a row broadcast b
-  check({{300, 130}, {130, 1}, {1, 300}, {0, 0}});    // transposed a, scalar b, above kParallelGrain
-  check({{4, 9}, {0, 2}, {18, 2}, {1, 0}});           // every-other-element slices, column broadcast
+  check({{5, 7}, {1, 5}, {7, 1}, {0, 1}});          // transposed cond, a row broadcast b
+  check({{300, 130}, {130, 1}, {1, 300}, {0, 0}});  // transposed a, scalar b, above kParallelGrain
+  check({{4, 9}, {0, 2}, {18, 2}, {1, 0}});         // every-other-element slices, column broadcast
   check({{3, 1, 6}, {6, 6, 1}, {0, 0, 1}, {1, 0, 0}});
 }

@@ -63,12 +63,39 @@ const std::vector<float>& sweep() {
   static const std::vector<float> xs = [] {
     std::vector<float> v;
     for (uint64_t b = 0; b < (uint64_t{1} << 32); b += 997) v.push_back(std::bit_cast<float>(static_cast<uint32_t>(b)));
-    for (float x : {0.0f, -0.0f, kInf, -kInf, kNaN, -kNaN, std::numeric_limits<float>::max(),
-                    std::numeric_limits<float>::lowest(), std::numeric_limits<float>::min(),
-                    std::numeric_limits<float>::denorm_min(), -std::numeric_limits<float>::denorm_min(),
-                    88.72283f, 88.72284f, 88.7229f, 89.0f, 89.5f, -87.33654f, -87.3366f, -103.27893f, -103.9720f,
-                    -103.9721f, -104.0f, -104.5f, 0.625f, -0.625f, 0.62499994f, -0.62499994f, 1e-20f, -1e-20f, 9.0f,
-                    -9.0f, 20.0f, -20.0f}) {
+    for (float x : {0.0f,
+                    -0.0f,
+                    kInf,
+                    -kInf,
+                    kNaN,
+                    -kNaN,
+                    std::numeric_limits<float>::max(),
+                    std::numeric_limits<float>::lowest(),
+                    std::numeric_limits<float>::min(),
+                    std::numeric_limits<float>::denorm_min(),
+                    -std::numeric_limits<float>::denorm_min(),
+                    88.72283f,
+                    88.72284f,
+                    88.7229f,
+                    89.0f,
+                    89.5f,
+                    -87.33654f,
+                    -87.3366f,
+                    -103.27893f,
+                    -103.9720f,
+                    -103.9721f,
+                    -104.0f,
+                    -104.5f,
+                    0.625f,
+                    -0.625f,
+                    0.62499994f,
+                    -0.62499994f,
+                    1e-20f,
+                    -1e-20f,
+                    9.0f,
+                    -9.0f,
+                    20.0f,
+                    -20.0f}) {
       v.push_back(x);
       v.push_back(std::nextafter(x, kInf));
       v.push_back(std::nextafter(x, -kInf));
@@ -106,9 +133,9 @@ SweepResult run_sweep(ArrayFn fn, Ref ref, Tol tol_ulp) {
   return r;
 }
 
-#define EXPECT_SWEEP_OK(r, name)                                                                        \
-  EXPECT_LE((r).worst_ratio, 1.0) << name << ": " << (r).worst_ulp << " ulp at x = " << (r).worst_x   \
-                                  << " (got " << (r).got << ", want " << (r).want << ")"
+#define EXPECT_SWEEP_OK(r, name)                                                                                \
+  EXPECT_LE((r).worst_ratio, 1.0) << name << ": " << (r).worst_ulp << " ulp at x = " << (r).worst_x << " (got " \
+                                  << (r).got << ", want " << (r).want << ")"
 
 }  // namespace
 
@@ -255,14 +282,15 @@ TEST(VecMath, KernelsMatchReferencesAtManyLengths) {
       {"sigmoid", vec::sigmoid, vec::sigmoid_reference, 4.0, 0.0},
       {"silu", vec::silu, vec::silu_reference, 4.0, 0.0},
       {"gelu_tanh", vec::gelu_tanh, vec::gelu_tanh_reference, 4.0, 2e-6},
-      {"gelu", vec::gelu, vec::gelu_reference, 4.0, 2e-6},  // the reference's 1 + erf cancels
+      {"gelu", vec::gelu, vec::gelu_reference, 4.0, 2e-6},   // the reference's 1 + erf cancels
       {"erfc", vec::erfc, vec::erfc_reference, 150.0, 0.0},  // ~x^2 ulp in the tail (see ErfcUlpSweep)
   };
   const int64_t lengths[] = {0, 1, 7, 8, 9, 15, 16, 17, 31, 33, 1000, kParallelGrain - 1, kParallelGrain + 37};
   for (const auto& p : pairs) {
     for (int64_t n : lengths) {
       std::vector<float> in(static_cast<size_t>(n) + 3), got(in.size(), -777.0f), want(in.size(), -777.0f);
-      for (int64_t i = 0; i < n; ++i) in[static_cast<size_t>(i)] = -12.0f + 24.0f * static_cast<float>((i * 7919) % 10007) / 10007.0f;
+      for (int64_t i = 0; i < n; ++i)
+        in[static_cast<size_t>(i)] = -12.0f + 24.0f * static_cast<float>((i * 7919) % 10007) / 10007.0f;
       p.fast(got.data(), in.data(), n);
       p.reference(want.data(), in.data(), n);
       for (int64_t i = 0; i < n; ++i) {
@@ -271,7 +299,8 @@ TEST(VecMath, KernelsMatchReferencesAtManyLengths) {
         EXPECT_TRUE(ulp_error(got[k], want[k]) <= p.max_ulp || err <= p.abs_tol)
             << p.name << " n=" << n << " i=" << i << " x=" << in[k] << " got " << got[k] << " want " << want[k];
       }
-      for (size_t k = static_cast<size_t>(n); k < got.size(); ++k) ASSERT_EQ(got[k], -777.0f) << p.name << " wrote past n=" << n;
+      for (size_t k = static_cast<size_t>(n); k < got.size(); ++k)
+        ASSERT_EQ(got[k], -777.0f) << p.name << " wrote past n=" << n;
     }
   }
 }
@@ -297,11 +326,7 @@ TEST(VecMath, UnaryArrayDriverOnStridedLayouts) {
   // (rows, cols) read transposed from a (cols, rows) buffer; a sliced (every 3rd) column; a broadcast row;
   // a large transposed case above kParallelGrain with a length that is not a multiple of 256.
   const Layout layouts[] = {
-      {{5, 7}, {1, 5}},
-      {{300, 3}, {1, 300}},
-      {{40, 9}, {27, 3}},
-      {{4, 513}, {0, 1}},
-      {{191, 263}, {1, 191}},
+      {{5, 7}, {1, 5}}, {{300, 3}, {1, 300}}, {{40, 9}, {27, 3}}, {{4, 513}, {0, 1}}, {{191, 263}, {1, 191}},
   };
   for (const auto& l : layouts) {
     int64_t span = 1;
@@ -309,7 +334,8 @@ TEST(VecMath, UnaryArrayDriverOnStridedLayouts) {
     std::vector<float> in(static_cast<size_t>(span));
     for (size_t i = 0; i < in.size(); ++i) in[i] = std::sin(static_cast<float>(i) * 0.37f) * 9.0f;
     const int64_t n = l.shape.numel();
-    std::vector<float> out(static_cast<size_t>(n), -777.0f), gathered(static_cast<size_t>(n)), want(static_cast<size_t>(n));
+    std::vector<float> out(static_cast<size_t>(n), -777.0f), gathered(static_cast<size_t>(n)),
+        want(static_cast<size_t>(n));
     Strides out_strides = contiguous_strides(l.shape);
     auto plan = make_plan<2>(l.shape, {&out_strides, &l.in_strides});
     unary_array(plan, out.data(), in.data(), vec::exp);

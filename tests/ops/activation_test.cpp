@@ -79,10 +79,10 @@ TEST(Activation, LeakyRelu) {
 }
 
 TEST(Activation, Sigmoid) {
-  check_activation([](const Tensor& t) { return sigmoid(t); },
-                   {0.0474258731776, 0.26894142137, 0.377540668798, 0.5, 0.622459331202, 0.73105857863, 0.952574126822},
-                   {0.0451766597309, 0.196611933241, 0.235003712202, 0.25, 0.235003712202, 0.196611933241,
-                    0.0451766597309});
+  check_activation(
+      [](const Tensor& t) { return sigmoid(t); },
+      {0.0474258731776, 0.26894142137, 0.377540668798, 0.5, 0.622459331202, 0.73105857863, 0.952574126822},
+      {0.0451766597309, 0.196611933241, 0.235003712202, 0.25, 0.235003712202, 0.196611933241, 0.0451766597309});
   // saturation without overflow, and an accurate negative tail (PyTorch float32 flushes sigmoid(-100) to 0)
   expect_values(sigmoid(tensor({-kInf, kInf, 100, kNaN})), {0, 1, 1, kNaN});
   EXPECT_NEAR(sigmoid(tensor({-100}, TensorOptions(kFloat64))).item(), 3.720075976020836e-44, 1e-57);
@@ -91,20 +91,21 @@ TEST(Activation, Sigmoid) {
 }
 
 TEST(Activation, Tanh) {
-  check_activation([](const Tensor& t) { return tanh(t); },
-                   {-0.995054753687, -0.761594155956, -0.46211715726, 0, 0.46211715726, 0.761594155956, 0.995054753687},
-                   {0.00986603716544, 0.419974341614, 0.786447732966, 1, 0.786447732966, 0.419974341614,
-                    0.00986603716544});
+  check_activation(
+      [](const Tensor& t) { return tanh(t); },
+      {-0.995054753687, -0.761594155956, -0.46211715726, 0, 0.46211715726, 0.761594155956, 0.995054753687},
+      {0.00986603716544, 0.419974341614, 0.786447732966, 1, 0.786447732966, 0.419974341614, 0.00986603716544});
   expect_values(tanh(tensor({-kInf, kInf, 20, -20, kNaN})), {-1, 1, 1, -1, kNaN});
   EXPECT_TRUE(std::signbit(tanh(tensor({-0.0})).item()));
-  expect_values(tensor({{0.5, -1}, {1, 3}}).t().tanh(), {0.46211715726, 0.761594155956, -0.761594155956, 0.995054753687});
+  expect_values(tensor({{0.5, -1}, {1, 3}}).t().tanh(),
+                {0.46211715726, 0.761594155956, -0.761594155956, 0.995054753687});
 }
 
 TEST(Activation, GeluExact) {
-  check_activation([](const Tensor& t) { return gelu(t); },
-                   {-0.00404969409489, -0.158655253931, -0.154268769363, 0, 0.345731230637, 0.841344746069, 2.99595030591},
-                   {-0.0119456472042, -0.0833154705877, 0.132504875344, 0.5, 0.867495124656, 1.08331547059,
-                    1.0119456472});
+  check_activation(
+      [](const Tensor& t) { return gelu(t); },
+      {-0.00404969409489, -0.158655253931, -0.154268769363, 0, 0.345731230637, 0.841344746069, 2.99595030591},
+      {-0.0119456472042, -0.0833154705877, 0.132504875344, 0.5, 0.867495124656, 1.08331547059, 1.0119456472});
   // large |x|: x and (a tiny negative) 0
   expect_values(gelu(tensor({20, 100})), {20, 100});
   EXPECT_LE(std::abs(gelu(tensor({-20})).item()), 1e-30);
@@ -115,10 +116,10 @@ TEST(Activation, GeluExact) {
 }
 
 TEST(Activation, GeluTanh) {
-  check_activation([](const Tensor& t) { return gelu(t, "tanh"); },
-                   {-0.00363739208177, -0.158808009392, -0.154285990175, 0, 0.345714009825, 0.841191990608, 2.99636260792},
-                   {-0.011584166631, -0.0829640838458, 0.132630096465, 0.5, 0.867369903535, 1.08296408385,
-                    1.01158416663});
+  check_activation(
+      [](const Tensor& t) { return gelu(t, "tanh"); },
+      {-0.00363739208177, -0.158808009392, -0.154285990175, 0, 0.345714009825, 0.841191990608, 2.99636260792},
+      {-0.011584166631, -0.0829640838458, 0.132630096465, 0.5, 0.867369903535, 1.08296408385, 1.01158416663});
   expect_values(gelu(tensor({20, 100}), "tanh"), {20, 100});
   EXPECT_LE(std::abs(gelu(tensor({-20}), "tanh").item()), 1e-30);
   // strided input through the float32 vector path
@@ -135,9 +136,10 @@ TEST(Activation, GeluBadApproximate) {
 }
 
 TEST(Activation, Softplus) {
-  check_activation([](const Tensor& t) { return softplus(t); },
-                   {0.0485873515737, 0.313261687518, 0.47407698418, 0.69314718056, 0.97407698418, 1.31326168752, 3.04858735157},
-                   {0.0474258731776, 0.26894142137, 0.377540668798, 0.5, 0.622459331202, 0.73105857863, 0.952574126822});
+  check_activation(
+      [](const Tensor& t) { return softplus(t); },
+      {0.0485873515737, 0.313261687518, 0.47407698418, 0.69314718056, 0.97407698418, 1.31326168752, 3.04858735157},
+      {0.0474258731776, 0.26894142137, 0.377540668798, 0.5, 0.622459331202, 0.73105857863, 0.952574126822});
   // beta = 2, threshold = 1: linear (gradient 1) where 2x > 1
   check_activation([](const Tensor& t) { return softplus(t, 2.0, 1.0); },
                    {0.00123784256887, 0.0634640055215, 0.156630843759, 0.34657359028, 0.656630843759, 1, 3},
@@ -149,10 +151,10 @@ TEST(Activation, Softplus) {
 }
 
 TEST(Activation, Silu) {
-  check_activation([](const Tensor& t) { return silu(t); },
-                   {-0.142277619533, -0.26894142137, -0.188770334399, 0, 0.311229665601, 0.73105857863, 2.85772238047},
-                   {-0.0881041060152, 0.0723294881285, 0.260038812697, 0.5, 0.739961187303, 0.927670511871,
-                    1.08810410602});
+  check_activation(
+      [](const Tensor& t) { return silu(t); },
+      {-0.142277619533, -0.26894142137, -0.188770334399, 0, 0.311229665601, 0.73105857863, 2.85772238047},
+      {-0.0881041060152, 0.0723294881285, 0.260038812697, 0.5, 0.739961187303, 0.927670511871, 1.08810410602});
   expect_values(silu(tensor({100, -20})), {100, -4.1223074731533416e-08});
   expect_values(silu(tensor({1, 2, 3, 4, 5, 6}).slice(0, 1, 6, 2)), {1.76159415596, 3.92805516015, 5.98516436559});
 }
@@ -188,7 +190,8 @@ TEST(Activation, LargeInputsMatchFloat64) {
     std::vector<double> want = op.f(xf.to(kFloat64)).to_vector<double>();
     std::vector<float> got = op.f(xf).to_vector<float>();
     for (size_t i = 0; i < got.size(); ++i) {
-      ASSERT_NEAR(got[i], want[i], op.rel * std::abs(want[i]) + 1e-30) << op.name << " at x = " << xf.to_vector<float>()[i];
+      ASSERT_NEAR(got[i], want[i], op.rel * std::abs(want[i]) + 1e-30)
+          << op.name << " at x = " << xf.to_vector<float>()[i];
     }
   }
 }

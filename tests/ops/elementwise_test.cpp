@@ -141,7 +141,7 @@ TEST(Pow, TensorExponentValuesAndGradients) {
 
 TEST(Pow, TensorExponentBroadcast) {
   Tensor x = from_vector<double>({2, 3}, {2, 1}).requires_grad_();  // (2, 1)
-  Tensor e = leaf({1, 2, 3});                                              // (3,)
+  Tensor e = leaf({1, 2, 3});                                       // (3,)
   Tensor y = pow(x, e);
   EXPECT_EQ(y.shape(), Shape({2, 3}));
   expect_values(y, {2, 4, 8, 3, 9, 27});
@@ -266,8 +266,8 @@ TEST(Erf, ValuesAndGradient) {
 
 TEST(Erfc, ValuesAndGradient) {
   expect_values(erfc(tensor({0, 0.5, -1, 3, -10})), {1, 0.479500122187, 1.84270079295, 2.20904969986e-05, 2}, 2e-6);
-  expect_values(erfc(tensor({0.5, 3, 10}, TensorOptions(kFloat64))), {0.479500122187, 2.20904969986e-05, 2.088487583762545e-45},
-                1e-11);
+  expect_values(erfc(tensor({0.5, 3, 10}, TensorOptions(kFloat64))),
+                {0.479500122187, 2.20904969986e-05, 2.088487583762545e-45}, 1e-11);
   // the tail keeps its relative accuracy in float32 too (1 - erf would give 0)
   EXPECT_NEAR(erfc(tensor({5})).item(), 1.5374597944280349e-12, 1e-17);
   // -2 / sqrt(pi) exp(-x^2)
@@ -334,8 +334,7 @@ TEST(Clamp, Dtypes) {
 
 TEST(Clamp, GradientPassesInsideInclusiveBounds) {
   // PyTorch 1.13: clamp(x, 0, 1) on [-1, 0, 0.5, 1, 2] has gradient [0, 1, 1, 1, 0]
-  expect_values(grad_of([](const Tensor& t) { return clamp(t, 0.0, 1.0); }, leaf({-1, 0, 0.5, 1, 2})),
-                {0, 1, 1, 1, 0});
+  expect_values(grad_of([](const Tensor& t) { return clamp(t, 0.0, 1.0); }, leaf({-1, 0, 0.5, 1, 2})), {0, 1, 1, 1, 0});
   expect_values(grad_of([](const Tensor& t) { return clamp(t, 0.0, std::nullopt); }, leaf({-1, 0, 2})), {0, 1, 1});
   expect_values(grad_of([](const Tensor& t) { return clamp(t, std::nullopt, 0.0); }, leaf({-1, 0, 2})), {1, 1, 0});
   expect_values(grad_of([](const Tensor& t) { return clamp(t, 1.0, 0.0); }, leaf({-1, 0.5, 2})), {0, 0, 0});
@@ -430,7 +429,7 @@ TEST(MinMax, GradientsSplitTiesEvenly) {
 }
 
 TEST(MinMax, MixedDtypeGradientsKeepInputDtypes) {
-  Tensor a = tensor({1, 4}).requires_grad_();                            // float32
+  Tensor a = tensor({1, 4}).requires_grad_();                           // float32
   Tensor b = tensor({2, 3}, TensorOptions(kFloat64)).requires_grad_();  // float64
   Tensor y = maximum(a, b);
   EXPECT_EQ(y.dtype(), kFloat64);
@@ -523,7 +522,7 @@ TEST(Compare, TensorTensor) {
 }
 
 TEST(Compare, ScalarsAndDtypes) {
-  Tensor x = tensor({0.1, 0.2});  // float32
+  Tensor x = tensor({0.1, 0.2});            // float32
   expect_bools(eq(x, 0.1), {true, false});  // 0.1 is rounded to float32 first (PyTorch)
   expect_bools(ne(x, 0.1), {false, true});
   Tensor i = tensor({1, 2, 3}, TensorOptions(kInt64));
@@ -562,10 +561,10 @@ TEST(Logical, Ops) {
 TEST(Allclose, Tolerances) {
   Tensor a = tensor({1, 2, 3});
   EXPECT_TRUE(allclose(a, tensor({1, 2, 3})));
-  EXPECT_TRUE(allclose(a, tensor({1, 2, 3.00001})));   // within rtol 1e-5 * 3
+  EXPECT_TRUE(allclose(a, tensor({1, 2, 3.00001})));  // within rtol 1e-5 * 3
   EXPECT_FALSE(allclose(a, tensor({1, 2, 3.0001})));
   EXPECT_TRUE(allclose(a, tensor({1, 2, 3.0001}), 1e-4));
-  EXPECT_TRUE(allclose(tensor({0}), tensor({1e-9})));   // within atol 1e-8
+  EXPECT_TRUE(allclose(tensor({0}), tensor({1e-9})));  // within atol 1e-8
   EXPECT_FALSE(allclose(tensor({0}), tensor({1e-7})));
   EXPECT_TRUE(allclose(tensor({0}), tensor({1e-7}), 0.0, 1e-6));
   // nan is never close, equal infinities are

@@ -6,8 +6,7 @@
 namespace strata::kernels::cpu::vec {
 
 // Each loop is a plain map over a contiguous run; `omp simd` lets GCC vectorise it without -ffast-math.
-#define STRATA_VEC_MAP(fn)                                  \
-  _Pragma("omp simd") for (int64_t i = 0; i < n; ++i) out[i] = fn(in[i])
+#define STRATA_VEC_MAP(fn) _Pragma("omp simd") for (int64_t i = 0; i < n; ++i) out[i] = fn(in[i])
 
 void exp(float* out, const float* in, int64_t n) { STRATA_VEC_MAP(exp_f); }
 void tanh(float* out, const float* in, int64_t n) { STRATA_VEC_MAP(tanh_f); }

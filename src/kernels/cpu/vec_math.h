@@ -1,12 +1,12 @@
 #pragma once
-// Vectorisable float32 math: exp, tanh, sigmoid, erfc and the activations built on them (silu, both gelus). Each scalar function is
-// branch-free (selects only) so that GCC auto-vectorises the array loops in vec_math.cpp (AVX2/AVX-512 with
-// -march=native; needs -fno-trapping-math, no -ffast-math). The array kernels take contiguous runs:
-// out[i] = f(in[i]) for i < n, and out may equal in. Each has a naive std:: reference beside it.
-// Accuracy over the full float range (tests/kernels/vec_math_test.cpp): exp 1.0 ulp, tanh 1.3, sigmoid 2.3,
-// silu 2.9 (where sigmoid(x) is normal); gelu and erfc ~8 ulp near the start of their tails, growing with
-// the size of the exponent -z^2 further out; with correct
-// overflow to inf, underflow to 0 (through the subnormals), -0 and NaN propagation.
+// Vectorisable float32 math: exp, tanh, sigmoid, erfc and the activations built on them (silu, both gelus).
+// Each scalar function is branch-free (selects only) so that GCC auto-vectorises the array loops in
+// vec_math.cpp (AVX2/AVX-512 with -march=native; needs -fno-trapping-math, no -ffast-math). The array
+// kernels take contiguous runs: out[i] = f(in[i]) for i < n, and out may equal in. Each has a naive std::
+// reference beside it. Accuracy over the full float range (tests/kernels/vec_math_test.cpp): exp 1.0 ulp,
+// tanh 1.3, sigmoid 2.3, silu 2.9 (where sigmoid(x) is normal); gelu and erfc ~8 ulp where their tails
+// start, growing with the size of the exponent -z^2 further out; overflow to inf, underflow to 0 through
+// the subnormals, -0 and nan propagate correctly.
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -18,9 +18,9 @@ namespace strata::kernels::cpu::vec {
 // with a single rounding.
 inline float exp_f(float x) {
   constexpr float kLog2e = 1.44269504088896341f;
-  constexpr float kLn2Hi = 0.693359375f;        // ln2 = kLn2Hi + kLn2Lo, kLn2Hi with 9 significant bits
+  constexpr float kLn2Hi = 0.693359375f;  // ln2 = kLn2Hi + kLn2Lo, kLn2Hi with 9 significant bits
   constexpr float kLn2Lo = -2.12194440e-4f;
-  constexpr float kRound = 12582912.0f;         // 1.5 * 2^23: adding it rounds to an integer
+  constexpr float kRound = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
   // exp(89) overflows and exp(-104) underflows; clamping keeps n in [-150, 129]. NaN passes through.
   float xc = x > 89.0f ? 89.0f : x;
   xc = xc < -104.0f ? -104.0f : xc;
