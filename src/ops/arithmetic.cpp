@@ -10,14 +10,7 @@ namespace strata {
 
 namespace {
 using autograd::NeedsGrad;
-
-Tensor scalar_like(const Tensor& a, double v) {
-  // A 0-d operand in a's dtype (float64 for ints, so that int + 0.5 promotes as PyTorch's does to float).
-  DType t = is_floating(a.dtype()) ? (is_compute_float(a.dtype()) ? a.dtype() : kFloat32)
-                                   : (v == static_cast<double>(static_cast<int64_t>(v)) ? a.dtype() : kFloat32);
-  if (t == kBool) t = kInt64;
-  return full({}, v, TensorOptions(t));
-}
+using ops::scalar_like;
 }  // namespace
 
 Tensor sum_to(const Tensor& x, const Shape& shape) {

@@ -1,6 +1,11 @@
 #include "ops/helpers.h"
 
+#include <cmath>
+
 #include "strata/autograd/grad_mode.h"
+#include "strata/ops/creation.h"
+#include "strata/ops/elementwise.h"
+#include "strata/ops/views.h"
 
 namespace strata::ops {
 
@@ -38,6 +43,18 @@ void check_inplace(const char* op, const Tensor& self) {
                ") is used in an in-place operation; wrap the update in NoGradGuard");
   STRATA_CHECK(!self.requires_grad(), "[", op, "] in-place operation on a tensor of shape ", self.shape(),
                " that is part of an autograd graph; use the out-of-place form");
+}
+
+Tensor scalar_like(const Tensor& a, double v) {
+  const bool integral = std::isfinite(v) && v == std::trunc(v);
+  DType t = is_floating(a.dtype()) ? float_compute_dtype(a.dtype()) : (integral ? a.dtype() : kFloat32);
+  if (t == kBool) t = kInt64;
+  return full({}, v, TensorOptions(t));
+}
+
+Tensor reduce_grad(const Tensor& g, const Shape& shape, DType dtype) {
+  Tensor r = sum_to(g, shape);
+  return r.dtype() == dtype || !is_floating(dtype) ? r : to_dtype(r, dtype);
 }
 
 }  // namespace strata::ops

@@ -61,6 +61,40 @@ Tensor map_float(const char* op, const Tensor& x, F f) {
   return out;
 }
 
+// Unary float op whose float32 path is an array kernel vf(out, in, n) over contiguous runs (strided runs are
+// gathered, see kernels::cpu::unary_array); float64 uses the per-element f. Dtypes as map_float.
+template <class F>
+Tensor map_float_array(const char* op, const Tensor& x, void (*vf)(float*, const float*, int64_t), F f) {
+  STRATA_CHECK(x.defined(), "[", op, "] undefined tensor");
+  check_cpu(op, x.device());
+  DType t = float_compute_dtype(x.dtype());
+  Tensor xin = cast(x, t);
+  Tensor out = Tensor::empty(x.shape(), t, x.device());
+  auto plan = unary_plan(out, xin);
+  if (t == kFloat32) {
+    kernels::cpu::unary_array(plan, out.data_ptr<float>(), xin.data_ptr<float>(), vf);
+  } else {
+    kernels::cpu::unary(plan, out.data_ptr<double>(), xin.data_ptr<double>(),
+                        [&](double v) { return static_cast<double>(f(v)); });
+  }
+  return out;
+}
+
+// Unary op computed in `t` (float32, float64, int64 or bool); the result also has dtype t.
+template <class F>
+Tensor map_unary(const char* op, const Tensor& x, DType t, F f) {
+  STRATA_CHECK(x.defined(), "[", op, "] undefined tensor");
+  check_cpu(op, x.device());
+  Tensor xin = cast(x, t);
+  Tensor out = Tensor::empty(x.shape(), t, x.device());
+  auto plan = unary_plan(out, xin);
+  dispatch_compute(t, op, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    kernels::cpu::unary(plan, out.data_ptr<T>(), xin.data_ptr<T>(), [&](T v) { return static_cast<T>(f(v)); });
+  });
+  return out;
+}
+
 // Binary op computed in `t` (float32, float64 or int64) with broadcasting; the result also has dtype t.
 template <class F>
 Tensor map_binary(const char* op, const Tensor& a, const Tensor& b, DType t, F f) {
@@ -136,5 +170,13 @@ void update_binary(const char* op, Tensor& self, const Tensor& other, F f) {
 
 // Refuses in-place changes that autograd could not follow.
 void check_inplace(const char* op, const Tensor& self);
+
+// A 0-d operand for the scalar v next to tensor a, as PyTorch treats Python scalars: a's float dtype
+// (float32 for float16/bfloat16), int64 for an integral v next to an int/bool tensor, float32 otherwise.
+Tensor scalar_like(const Tensor& a, double v);
+
+// The gradient of an input of `shape` and `dtype` from a gradient over the broadcast result: summed back
+// over the broadcast dims and converted to the input's float dtype (mixed float32/float64 ops).
+Tensor reduce_grad(const Tensor& g, const Shape& shape, DType dtype);
 
 }  // namespace strata::ops

@@ -28,6 +28,8 @@ Tensor square(const Tensor& x);
 Tensor exp(const Tensor& x);
 Tensor log(const Tensor& x);
 Tensor log1p(const Tensor& x);  // log(1 + x), accurate for small x
+Tensor erf(const Tensor& x);    // the error function
+Tensor erfc(const Tensor& x);   // 1 - erf(x), accurate where it is small (x >> 0); used by gelu's backward
 Tensor abs(const Tensor& x);
 Tensor sign(const Tensor& x);
 // Limits to [min, max]; either bound may be absent. The gradient passes where min <= x <= max.

@@ -1,0 +1,161 @@
+// Activations: relu, leaky_relu, sigmoid, tanh, gelu (exact and tanh), softplus, silu, with their backward
+// rules. float32 sigmoid/tanh/silu/gelu run the vectorised kernels of kernels/cpu/vec_math.h.
+#include "strata/ops/activation.h"
+
+#include <cmath>
+
+#include "kernels/cpu/vec_math.h"
+#include "ops/helpers.h"
+#include "strata/ops/creation.h"
+#include "strata/ops/elementwise.h"
+
+namespace strata {
+
+namespace {
+using autograd::NeedsGrad;
+
+constexpr double kSqrt1_2 = 0.70710678118654752440;      // 1 / sqrt(2)
+constexpr double kInvSqrt2Pi = 0.39894228040143267794;   // 1 / sqrt(2 pi)
+constexpr double kSqrt2OverPi = 0.79788456080286535588;  // sqrt(2 / pi)
+constexpr double kGeluCoef = 0.044715;
+
+// 1 / (1 + exp(-v)) without overflow, and accurate in the negative tail.
+double sigmoid_scalar(double v) {
+  const double e = std::exp(-std::abs(v));
+  return (v >= 0 ? 1.0 : e) / (1.0 + e);
+}
+}  // namespace
+
+// y = max(x, 0); nan stays nan. int64 stays int64.
+Tensor relu(const Tensor& x) {
+  STRATA_CHECK(x.defined(), "[relu] undefined tensor");
+  STRATA_CHECK(x.dtype() != kBool, "[relu] not supported for bool tensors (shape ", x.shape(), ")");
+  DType t = x.dtype() == kInt64 ? kInt64 : ops::float_compute_dtype(x.dtype());
+  Tensor out = ops::map_unary("relu", x, t, [](auto v) {
+    using T = decltype(v);
+    return v < T(0) ? T(0) : v;
+  });
+  if (autograd::needs_grad({&x})) {
+    autograd::SavedTensor so(out, "relu");
+    autograd::record("relu", {x}, out, [so](const TensorList& g, const NeedsGrad&) {
+      return TensorList{where(gt(so.get(), 0.0), g[0], 0.0)};  // 0 at x = 0, as PyTorch
+    });
+  }
+  return out;
+}
+
+// y = x > 0 ? x : slope x
+Tensor leaky_relu(const Tensor& x, double negative_slope) {
+  Tensor out = ops::map_float("leaky_relu", x, [negative_slope](auto v) {
+    using T = decltype(v);
+    return v > T(0) ? v : v * static_cast<T>(negative_slope);
+  });
+  if (autograd::needs_grad({&x})) {
+    autograd::SavedTensor sx(x, "leaky_relu");
+    autograd::record("leaky_relu", {x}, out, [sx, negative_slope](const TensorList& g, const NeedsGrad&) {
+      return TensorList{where(gt(sx.get(), 0.0), g[0], mul(g[0], negative_slope))};  // slope at x = 0
+    });
+  }
+  return out;
+}
+
+// y = 1 / (1 + exp(-x)); dy/dx = y (1 - y)
+Tensor sigmoid(const Tensor& x) {
+  Tensor out = ops::map_float_array("sigmoid", x, kernels::cpu::vec::sigmoid, sigmoid_scalar);
+  if (autograd::needs_grad({&x})) {
+    autograd::SavedTensor so(out, "sigmoid");
+    autograd::record("sigmoid", {x}, out, [so](const TensorList& g, const NeedsGrad&) {
+      Tensor y = so.get();
+      return TensorList{mul(g[0], mul(y, rsub(y, 1.0)))};
+    });
+  }
+  return out;
+}
+
+// dy/dx = 1 - y^2
+Tensor tanh(const Tensor& x) {
+  Tensor out = ops::map_float_array("tanh", x, kernels::cpu::vec::tanh, [](double v) { return std::tanh(v); });
+  if (autograd::needs_grad({&x})) {
+    autograd::SavedTensor so(out, "tanh");
+    autograd::record("tanh", {x}, out, [so](const TensorList& g, const NeedsGrad&) {
+      return TensorList{mul(g[0], rsub(square(so.get()), 1.0))};
+    });
+  }
+  return out;
+}
+
+Tensor gelu(const Tensor& x, std::string_view approximate) {
+  STRATA_CHECK(approximate == "none" || approximate == "tanh",
+               "[gelu] approximate must be \"none\" or \"tanh\", got \"", approximate, "\"");
+  STRATA_CHECK(x.defined(), "[gelu] undefined tensor");
+  const bool use_tanh = approximate == "tanh";
+  Tensor out;
+  if (use_tanh) {
+    // 0.5 x (1 + tanh(u)) = x sigmoid(2u), u = sqrt(2/pi) (x + 0.044715 x^3): the same function, without
+    // the cancellation of 1 + tanh(u) in the negative tail.
+    out = ops::map_float_array("gelu", x, kernels::cpu::vec::gelu_tanh, [](double v) {
+      return v * sigmoid_scalar(2.0 * kSqrt2OverPi * (v + kGeluCoef * v * v * v));
+    });
+  } else {
+    // x Phi(x) with Phi(x) = erfc(-x / sqrt 2) / 2 (= (1 + erf(x / sqrt 2)) / 2, accurate in the tail)
+    out = ops::map_float_array("gelu", x, kernels::cpu::vec::gelu,
+                               [](double v) { return v * 0.5 * std::erfc(-v * kSqrt1_2); });
+  }
+  if (autograd::needs_grad({&x})) {
+    autograd::SavedTensor sx(x, "gelu");
+    autograd::record("gelu", {x}, out, [sx, use_tanh](const TensorList& g, const NeedsGrad&) {
+      Tensor xv = sx.get();
+      Tensor x2 = square(xv);
+      if (use_tanh) {
+        // d/dx [x s(2u)] = s + x s (1 - s) 2u', with 2u' = 2 sqrt(2/pi) (1 + 3 * 0.044715 x^2)
+        Tensor two_u = mul(mul(xv, add(mul(x2, kGeluCoef), 1.0)), 2.0 * kSqrt2OverPi);
+        Tensor s = sigmoid(two_u);
+        Tensor two_du = mul(add(mul(x2, 3.0 * kGeluCoef), 1.0), 2.0 * kSqrt2OverPi);
+        Tensor d = add(s, mul(mul(xv, mul(s, rsub(s, 1.0))), two_du));
+        return TensorList{mul(g[0], d)};
+      }
+      // Phi(x) + x phi(x), Phi(x) = erfc(-x / sqrt 2) / 2
+      Tensor cdf = mul(erfc(mul(xv, -kSqrt1_2)), 0.5);
+      Tensor pdf = mul(exp(mul(x2, -0.5)), kInvSqrt2Pi);
+      return TensorList{mul(g[0], add(cdf, mul(xv, pdf)))};
+    });
+  }
+  return out;
+}
+
+// y = log(1 + exp(beta x)) / beta, and y = x where beta x > threshold; dy/dx = sigmoid(beta x) (1 there).
+Tensor softplus(const Tensor& x, double beta, double threshold) {
+  Tensor out = ops::map_float("softplus", x, [beta, threshold](auto v) {
+    using T = decltype(v);
+    const T bx = v * static_cast<T>(beta);
+    return bx > static_cast<T>(threshold) ? v : std::log1p(std::exp(bx)) / static_cast<T>(beta);
+  });
+  if (autograd::needs_grad({&x})) {
+    autograd::SavedTensor sx(x, "softplus");
+    autograd::record("softplus", {x}, out, [sx, beta, threshold](const TensorList& g, const NeedsGrad&) {
+      Tensor bx = mul(sx.get(), beta);
+      return TensorList{where(gt(bx, threshold), g[0], mul(g[0], sigmoid(bx)))};
+    });
+  }
+  return out;
+}
+
+// y = x sigmoid(x); dy/dx = s (1 + x (1 - s))
+Tensor silu(const Tensor& x) {
+  Tensor out = ops::map_float_array("silu", x, kernels::cpu::vec::silu, [](double v) { return v * sigmoid_scalar(v); });
+  if (autograd::needs_grad({&x})) {
+    autograd::SavedTensor sx(x, "silu");
+    autograd::record("silu", {x}, out, [sx](const TensorList& g, const NeedsGrad&) {
+      Tensor xv = sx.get();
+      Tensor s = sigmoid(xv);
+      return TensorList{mul(g[0], mul(s, add(mul(xv, rsub(s, 1.0)), 1.0)))};
+    });
+  }
+  return out;
+}
+
+Tensor Tensor::relu() const { return strata::relu(*this); }
+Tensor Tensor::sigmoid() const { return strata::sigmoid(*this); }
+Tensor Tensor::tanh() const { return strata::tanh(*this); }
+
+}  // namespace strata
