@@ -44,15 +44,15 @@ LossArgs check_loss(const char* op, const Tensor& input, const Tensor& target, c
   a.input = contiguous(ops::cast(input.detach(), t));
   a.target = contiguous(target.detach());
   if (weight.defined()) {
-    STRATA_CHECK(weight.dim() == 1 && weight.numel() == a.s.C, "[", op, "] weight must have shape (", a.s.C,
-                 ",) for ", a.s.C, " classes, got ", weight.shape());
+    STRATA_CHECK(weight.dim() == 1 && weight.numel() == a.s.C, "[", op, "] weight must have shape (", a.s.C, ",) for ",
+                 a.s.C, " classes, got ", weight.shape());
     a.weight = contiguous(ops::cast(weight.detach(), t));
   }
   const int64_t* tp = a.target.data_ptr<int64_t>();
   for (int64_t i = 0; i < a.target.numel(); ++i) {
     const int64_t v = tp[i];
-    STRATA_CHECK(v == ignore_index || (v >= 0 && v < a.s.C), "[", op, "] target ", v, " is out of bounds for ",
-                 a.s.C, " classes (valid: 0 to ", a.s.C - 1, ", or ignore_index ", ignore_index, ")");
+    STRATA_CHECK(v == ignore_index || (v >= 0 && v < a.s.C), "[", op, "] target ", v, " is out of bounds for ", a.s.C,
+                 " classes (valid: 0 to ", a.s.C - 1, ", or ignore_index ", ignore_index, ")");
   }
   return a;
 }
@@ -91,19 +91,20 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& target, const Tensor& wei
     const DType in_dtype = log_probs.dtype(), t = a.input.dtype();
     const kernels::cpu::LossShape s = a.s;
     const double scale = reduction == Reduction::Mean ? 1.0 / total_weight : 1.0;
-    autograd::record("nll_loss", {log_probs}, out,
-                     [st, sw, in_shape, in_dtype, t, s, scale, reduction](const TensorList& g, const autograd::NeedsGrad&) {
-                       Tensor tg = st.get(), w = sw.get();
-                       int64_t gs = 0;
-                       Tensor gv = grad_for_kernel(g[0], t, reduction, gs);
-                       Tensor gx = Tensor::empty(in_shape, t, kCPU);
-                       dispatch_float(t, "nll_loss", [&](auto tag) {
-                         using T = typename decltype(tag)::type;
-                         kernels::cpu::nll_backward(s, tg.data_ptr<int64_t>(), w.defined() ? w.data_ptr<T>() : nullptr,
-                                                    gv.data_ptr<T>(), gs, scale, gx.data_ptr<T>());
-                       });
-                       return TensorList{ops::grad_as(gx, in_dtype)};
-                     });
+    autograd::record(
+        "nll_loss", {log_probs}, out,
+        [st, sw, in_shape, in_dtype, t, s, scale, reduction](const TensorList& g, const autograd::NeedsGrad&) {
+          Tensor tg = st.get(), w = sw.get();
+          int64_t gs = 0;
+          Tensor gv = grad_for_kernel(g[0], t, reduction, gs);
+          Tensor gx = Tensor::empty(in_shape, t, kCPU);
+          dispatch_float(t, "nll_loss", [&](auto tag) {
+            using T = typename decltype(tag)::type;
+            kernels::cpu::nll_backward(s, tg.data_ptr<int64_t>(), w.defined() ? w.data_ptr<T>() : nullptr,
+                                       gv.data_ptr<T>(), gs, scale, gx.data_ptr<T>());
+          });
+          return TensorList{ops::grad_as(gx, in_dtype)};
+        });
   }
   return out;
 }
@@ -129,22 +130,21 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target, const Tensor& w
     const DType in_dtype = logits.dtype();
     const kernels::cpu::LossShape s = a.s;
     const double scale = reduction == Reduction::Mean ? 1.0 / total_weight : 1.0;
-    autograd::record(
-        "cross_entropy", {logits}, out,
-        [sz, st, sw, lse, in_dtype, s, scale, reduction, label_smoothing](const TensorList& g, const autograd::NeedsGrad&) {
-          Tensor z = sz.get(), tg = st.get(), w = sw.get();
-          int64_t gs = 0;
-          Tensor gv = grad_for_kernel(g[0], z.dtype(), reduction, gs);
-          Tensor gx = Tensor::empty(z.shape(), z.dtype(), kCPU);
-          dispatch_float(z.dtype(), "cross_entropy", [&](auto tag) {
-            using T = typename decltype(tag)::type;
-            kernels::cpu::cross_entropy_backward(s, z.data_ptr<T>(), tg.data_ptr<int64_t>(),
-                                                 w.defined() ? w.data_ptr<T>() : nullptr, label_smoothing,
-                                                 lse.data_ptr<double>(), gv.data_ptr<T>(), gs, scale,
-                                                 gx.data_ptr<T>());
-          });
-          return TensorList{ops::grad_as(gx, in_dtype)};
-        });
+    autograd::record("cross_entropy", {logits}, out,
+                     [sz, st, sw, lse, in_dtype, s, scale, reduction, label_smoothing](const TensorList& g,
+                                                                                       const autograd::NeedsGrad&) {
+                       Tensor z = sz.get(), tg = st.get(), w = sw.get();
+                       int64_t gs = 0;
+                       Tensor gv = grad_for_kernel(g[0], z.dtype(), reduction, gs);
+                       Tensor gx = Tensor::empty(z.shape(), z.dtype(), kCPU);
+                       dispatch_float(z.dtype(), "cross_entropy", [&](auto tag) {
+                         using T = typename decltype(tag)::type;
+                         kernels::cpu::cross_entropy_backward(
+                             s, z.data_ptr<T>(), tg.data_ptr<int64_t>(), w.defined() ? w.data_ptr<T>() : nullptr,
+                             label_smoothing, lse.data_ptr<double>(), gv.data_ptr<T>(), gs, scale, gx.data_ptr<T>());
+                       });
+                       return TensorList{ops::grad_as(gx, in_dtype)};
+                     });
   }
   return out;
 }

@@ -81,8 +81,8 @@ Tensor run_reduce(const Tensor& x, const DimPlan& p, const Tensor& prm, Acc id, 
   Tensor xin = x;
   auto L = layout_for(xin, p);
   Tensor out = Tensor::empty(p.out_shape, dtype_of<O>(), x.device());
-  kernels::cpu::reduce(L, xin.data_ptr<T>(), out.data_ptr<O>(), prm.defined() ? prm.data_ptr<P>() : nullptr, id,
-                       map, combine, finish);
+  kernels::cpu::reduce(L, xin.data_ptr<T>(), out.data_ptr<O>(), prm.defined() ? prm.data_ptr<P>() : nullptr, id, map,
+                       combine, finish);
   return out;
 }
 

@@ -1,11 +1,12 @@
 // Reductions over any set of dims with keepdim: sum, mean, var, std, logsumexp, norm.
 // (max/min/amax/amin/argmax/argmin live in reduction_minmax.cpp.)
+#include "strata/ops/reduction.h"
+
 #include <cmath>
 #include <limits>
 
 #include "ops/reduce_common.h"
 #include "strata/ops/creation.h"
-#include "strata/ops/reduction.h"
 
 namespace strata {
 
@@ -13,7 +14,6 @@ namespace {
 using autograd::NeedsGrad;
 using kernels::cpu::AddOp;
 using ops::DimPlan;
-
 
 // g (output-shaped) spread over the input shape, times `scale` (a sum's or a mean's backward).
 Tensor spread(const Tensor& g, const DimPlan& p, const Shape& in_shape, double scale, DType in_dtype) {
@@ -35,10 +35,10 @@ Tensor sum_impl(const Tensor& x, const DimPlan& p, double div) {
     auto map = [](T v, T) { return v; };
     if (div == 1.0) {
       return ops::run_reduce<T, T, T>(x, p, Tensor(), Acc(0), map, AddOp{},
-                                      [](Acc a, T) { return static_cast<T>(a); });
+                                      [](auto a, T) { return static_cast<T>(a); });
     }
     return ops::run_reduce<T, T, T>(x, p, Tensor(), Acc(0), map, AddOp{},
-                                    [div](Acc a, T) { return static_cast<T>(static_cast<double>(a) / div); });
+                                    [div](auto a, T) { return static_cast<T>(static_cast<double>(a) / div); });
   });
 }
 
@@ -48,8 +48,7 @@ Tensor mean_f64(const Tensor& x, const DimPlan& p) {
   return dispatch_float(x.dtype(), "var", [&](auto tag) {
     using T = typename decltype(tag)::type;
     return ops::run_reduce<double, T, T>(
-        x, p, Tensor(), 0.0, [](T v, T) { return static_cast<double>(v); }, AddOp{},
-        [n](double a, T) { return a / n; });
+        x, p, Tensor(), T(0), [](T v, T) { return v; }, AddOp{}, [n](auto a, T) { return static_cast<double>(a) / n; });
   });
 }
 
@@ -59,19 +58,33 @@ Tensor var_std(const char* op, const Tensor& x, const Dims& dims, int64_t correc
   DimPlan p = ops::plan_dims(x, dims, keepdim, op);
   Tensor xin = ops::cast(x, ops::float_compute_dtype(x.dtype()));
   const double den = std::max<double>(0.0, static_cast<double>(p.count - correction));
+  if (x.numel() == 0) {
+    Tensor out = full(p.out_shape, std::nan(""), TensorOptions(xin.dtype()));
+    if (autograd::needs_grad({&x})) {
+      Shape in_shape = x.shape();
+      DType in_dtype = x.dtype();
+      autograd::record(op, {x}, out, [in_shape, in_dtype](const TensorList&, const NeedsGrad&) {
+        return TensorList{zeros(in_shape, TensorOptions(in_dtype))};
+      });
+    }
+    return out;
+  }
   Tensor mean = mean_f64(xin, p);
   Tensor out = dispatch_float(xin.dtype(), op, [&](auto tag) {
     using T = typename decltype(tag)::type;
+    // (x - mean)^2 with the float64 mean, summed in T lanes with a double cascade
     auto map = [](T v, double m) {
       double d = static_cast<double>(v) - m;
-      return d * d;
+      return static_cast<T>(d * d);
     };
     if (take_sqrt) {
-      return ops::run_reduce<T, T, double>(xin, p, mean, 0.0, map, AddOp{},
-                                           [den](double a, double) { return static_cast<T>(std::sqrt(a / den)); });
+      return ops::run_reduce<T, T, double>(xin, p, mean, T(0), map, AddOp{}, [den](auto a, double) {
+        return static_cast<T>(std::sqrt(static_cast<double>(a) / den));
+      });
     }
-    return ops::run_reduce<T, T, double>(xin, p, mean, 0.0, map, AddOp{},
-                                         [den](double a, double) { return static_cast<T>(a / den); });
+    return ops::run_reduce<T, T, double>(xin, p, mean, T(0), map, AddOp{}, [den](auto a, double) {
+      return static_cast<T>(static_cast<double>(a) / den);
+    });
   });
   if (autograd::needs_grad({&x})) {
     autograd::SavedTensor sx(xin, op), so(out, op);
@@ -82,9 +95,11 @@ Tensor var_std(const char* op, const Tensor& x, const Dims& dims, int64_t correc
       Tensor gx = dispatch_float(xv.dtype(), "var", [&](auto tag) {
         using T = typename decltype(tag)::type;
         // var: dx = g * 2 (x - mean) / den;  std: dx = g (x - mean) / (den * std), 0 where std == 0.
-        Tensor f = take_sqrt ? ops::map2<T, T, T>(g[0].shape(), g[0], so.get(),
-                                                  [den](T gv, T s) { return s == 0 ? T(0) : static_cast<T>(gv / (s * den)); })
-                             : ops::map2<T, T, T>(g[0].shape(), g[0], g[0], [den](T gv, T) { return static_cast<T>(gv * (2.0 / den)); });
+        Tensor f = take_sqrt
+                       ? ops::map2<T, T, T>(g[0].shape(), g[0], so.get(),
+                                            [den](T gv, T s) { return s == 0 ? T(0) : static_cast<T>(gv / (s * den)); })
+                       : ops::map2<T, T, T>(g[0].shape(), g[0], g[0],
+                                            [den](T gv, T) { return static_cast<T>(gv * (2.0 / den)); });
         Tensor fk = ops::keep_view(f, p);
         return ops::map3<T, T, double, T>(xv.shape(), xv, mk, fk, [](T v, double m, T fv) {
           return static_cast<T>((static_cast<double>(v) - m) * static_cast<double>(fv));
@@ -152,12 +167,14 @@ Tensor logsumexp(const Tensor& x, const Dims& dims, bool keepdim) {
   } else {
     out = dispatch_float(t, "logsumexp", [&](auto tag) {
       using T = typename decltype(tag)::type;
-      Tensor m = ops::run_reduce<T, T, T>(xin, p, Tensor(), ops::lowest_value<T>(), [](T v, T) { return v; },
-                                          kernels::cpu::MaxOp{}, [](T a, T) { return a; });
-      auto shift = [](T mv) { return std::isinf(mv) ? 0.0 : static_cast<double>(mv); };
+      Tensor m = ops::run_reduce<T, T, T>(
+          xin, p, Tensor(), ops::lowest_value<T>(), [](T v, T) { return v; }, kernels::cpu::MaxOp{},
+          [](T a, T) { return a; });
+      auto shift = [](T mv) { return std::isinf(mv) ? T(0) : mv; };
+      // exp in T, summed in T lanes with a double cascade (kernels/cpu/reduce.h)
       return ops::run_reduce<T, T, T>(
-          xin, p, m, 0.0, [shift](T v, T mv) { return std::exp(static_cast<double>(v) - shift(mv)); }, AddOp{},
-          [shift](double a, T mv) { return static_cast<T>(std::log(a) + shift(mv)); });
+          xin, p, m, T(0), [shift](T v, T mv) { return static_cast<T>(std::exp(v - shift(mv))); }, AddOp{},
+          [shift](auto a, T mv) { return static_cast<T>(std::log(static_cast<double>(a)) + shift(mv)); });
     });
   }
   if (autograd::needs_grad({&x})) {
@@ -229,9 +246,8 @@ Tensor norm_backward(const Tensor& x, const Tensor& n, const Tensor& g, const Di
         x, p, n, 0.0, [](T v, T m) { return ops::matches(std::abs(v), m) ? 1.0 : 0.0; }, AddOp{},
         [](double a, T) { return a; });
     Tensor q = ops::map2<T, T, double>(g.shape(), g, count, [](T gv, double c) { return static_cast<T>(gv / c); });
-    return ops::map3<T, T, T, T>(shape, x, ops::keep_view(n, p), ops::keep_view(q, p), [](T v, T m, T qv) {
-      return ops::matches(std::abs(v), m) ? sgn(v) * qv : T(0);
-    });
+    return ops::map3<T, T, T, T>(shape, x, ops::keep_view(n, p), ops::keep_view(q, p),
+                                 [](T v, T m, T qv) { return ops::matches(std::abs(v), m) ? sgn(v) * qv : T(0); });
   }
   Tensor f = ops::map2<T, T, T>(g.shape(), g, n, [pv](T gv, T nv) {
     const double nd = static_cast<double>(nv);

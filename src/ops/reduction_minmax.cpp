@@ -24,7 +24,8 @@ Tensor extreme(const char* op, const Tensor& x, const DimPlan& p, bool is_max) {
     out = ops::dispatch_compute(t, op, [&](auto tag) {
       using T = typename decltype(tag)::type;
       auto same = [](T v, T) { return v; };
-      if (is_max) return ops::run_reduce<T, T, T>(xin, p, Tensor(), ops::lowest_value<T>(), same, kernels::cpu::MaxOp{}, same);
+      if (is_max)
+        return ops::run_reduce<T, T, T>(xin, p, Tensor(), ops::lowest_value<T>(), same, kernels::cpu::MaxOp{}, same);
       return ops::run_reduce<T, T, T>(xin, p, Tensor(), ops::highest_value<T>(), same, kernels::cpu::MinOp{}, same);
     });
   }
@@ -38,7 +39,8 @@ Tensor extreme(const char* op, const Tensor& x, const DimPlan& p, bool is_max) {
         Tensor count = ops::run_reduce<double, T, T>(
             xv, p, ov, 0.0, [](T v, T m) { return ops::matches(v, m) ? 1.0 : 0.0; }, kernels::cpu::AddOp{},
             [](double a, T) { return a; });
-        Tensor q = ops::map2<T, T, double>(g[0].shape(), g[0], count, [](T gv, double c) { return static_cast<T>(gv / c); });
+        Tensor q =
+            ops::map2<T, T, double>(g[0].shape(), g[0], count, [](T gv, double c) { return static_cast<T>(gv / c); });
         return ops::map3<T, T, T, T>(xv.shape(), xv, ops::keep_view(ov, p), ops::keep_view(q, p),
                                      [](T v, T m, T qv) { return ops::matches(v, m) ? qv : T(0); });
       });
@@ -143,8 +145,12 @@ std::pair<Tensor, Tensor> min(const Tensor& x, int64_t dim, bool keepdim) {
 
 Tensor argmax(const Tensor& x) { return arg_all("argmax", x, true); }
 Tensor argmin(const Tensor& x) { return arg_all("argmin", x, false); }
-Tensor argmax(const Tensor& x, int64_t dim, bool keepdim) { return along_dim("argmax", x, dim, keepdim, true, false).second; }
-Tensor argmin(const Tensor& x, int64_t dim, bool keepdim) { return along_dim("argmin", x, dim, keepdim, false, false).second; }
+Tensor argmax(const Tensor& x, int64_t dim, bool keepdim) {
+  return along_dim("argmax", x, dim, keepdim, true, false).second;
+}
+Tensor argmin(const Tensor& x, int64_t dim, bool keepdim) {
+  return along_dim("argmin", x, dim, keepdim, false, false).second;
+}
 
 Tensor Tensor::max() const { return strata::max(*this); }
 Tensor Tensor::min() const { return strata::min(*this); }

@@ -1,13 +1,13 @@
 // Reduction kernels (src/kernels/cpu/reduce.h) against their naive references: many shapes and dim sets,
 // permuted and padded (strided) layouts, sizes around the OpenMP grain, the run block and the segment.
+#include "kernels/cpu/reduce.h"
+
 #include <gtest/gtest.h>
 #include <omp.h>
 
 #include <cmath>
 #include <numeric>
 #include <random>
-
-#include "kernels/cpu/reduce.h"
 
 namespace strata::kernels::cpu {
 namespace {
@@ -87,22 +87,24 @@ void check_layout(const DimsCase& c, const std::vector<size_t>& perm, int64_t pa
   auto to_d = [](double v, double) { return v; };
   auto fin = [](double a, double) { return a; };
   // float64 sum
-  reduce_reference<double, double, double>(c.shape, in.strides, so, out_numel, in.storage.data(), ref.data(),
-                                           nullptr, 0.0, to_d, AddOp{}, fin);
+  reduce_reference<double, double, double>(c.shape, in.strides, so, out_numel, in.storage.data(), ref.data(), nullptr,
+                                           0.0, to_d, AddOp{}, fin);
   reduce<double, double, double>(L, in.storage.data(), got.data(), nullptr, 0.0, to_d, AddOp{}, fin);
   for (size_t o = 0; o < ref.size(); ++o) ASSERT_NEAR(got[o], ref[o], 1e-9 * (1 + std::abs(ref[o]))) << o;
   // float32 sum accumulated in float (cascaded) against a double reference: within a few float roundings
   // of the sum of magnitudes
   std::vector<double> mag(ref.size());
-  reduce_reference<double, double, double>(c.shape, in.strides, so, out_numel, in.storage.data(), mag.data(),
-                                           nullptr, 0.0, [](double v, double) { return std::abs(v); }, AddOp{}, fin);
+  reduce_reference<double, double, double>(
+      c.shape, in.strides, so, out_numel, in.storage.data(), mag.data(), nullptr, 0.0,
+      [](double v, double) { return std::abs(v); }, AddOp{}, fin);
   std::vector<float> xf = converted<float>(in.storage), gf(ref.size(), -777.f);
   std::vector<double> rf(ref.size());
-  reduce_reference<float, double, float>(c.shape, in.strides, so, out_numel, xf.data(), rf.data(), nullptr, 0.0,
-                                         [](float v, float) { return static_cast<double>(v); }, AddOp{},
-                                         [](double a, float) { return a; });
-  reduce<float, float, float>(L, xf.data(), gf.data(), nullptr, 0.0f, [](float v, float) { return v; }, AddOp{},
-                              [](float a, float) { return a; });
+  reduce_reference<float, double, float>(
+      c.shape, in.strides, so, out_numel, xf.data(), rf.data(), nullptr, 0.0,
+      [](float v, float) { return static_cast<double>(v); }, AddOp{}, [](double a, float) { return a; });
+  reduce<float, float, float>(
+      L, xf.data(), gf.data(), nullptr, 0.0f, [](float v, float) { return v; }, AddOp{},
+      [](float a, float) { return a; });
   for (size_t o = 0; o < rf.size(); ++o) ASSERT_NEAR(gf[o], rf[o], 1e-6 + 4e-6 * mag[o]) << o;
   // sum of squared deviations from a per-output parameter (the second pass of var)
   std::vector<double> prm(ref.size());
@@ -115,12 +117,12 @@ void check_layout(const DimsCase& c, const std::vector<size_t>& perm, int64_t pa
   for (size_t o = 0; o < ref.size(); ++o) ASSERT_NEAR(got[o], ref[o], 1e-9 * (1 + std::abs(ref[o]))) << o;
   // max and min are exact
   const double inf = std::numeric_limits<double>::infinity();
-  reduce_reference<double, double, double>(c.shape, in.strides, so, out_numel, in.storage.data(), ref.data(),
-                                           nullptr, -inf, to_d, MaxOp{}, fin);
+  reduce_reference<double, double, double>(c.shape, in.strides, so, out_numel, in.storage.data(), ref.data(), nullptr,
+                                           -inf, to_d, MaxOp{}, fin);
   reduce<double, double, double>(L, in.storage.data(), got.data(), nullptr, -inf, to_d, MaxOp{}, fin);
   for (size_t o = 0; o < ref.size(); ++o) ASSERT_EQ(got[o], ref[o]) << o;
-  reduce_reference<double, double, double>(c.shape, in.strides, so, out_numel, in.storage.data(), ref.data(),
-                                           nullptr, inf, to_d, MinOp{}, fin);
+  reduce_reference<double, double, double>(c.shape, in.strides, so, out_numel, in.storage.data(), ref.data(), nullptr,
+                                           inf, to_d, MinOp{}, fin);
   reduce<double, double, double>(L, in.storage.data(), got.data(), nullptr, inf, to_d, MinOp{}, fin);
   for (size_t o = 0; o < ref.size(); ++o) ASSERT_EQ(got[o], ref[o]) << o;
   // int64 sums are exact
@@ -143,12 +145,12 @@ std::vector<size_t> identity_perm(size_t n) {
 
 const std::vector<Shape>& test_shapes() {
   static const std::vector<Shape> shapes = {
-      {},        {1},         {7},           {31},          {32},         {33},        {511},
-      {512},     {513},       {1025},        {65535},       {65536},      {65537},     {140001},
-      {3, 5},    {1, 9},      {9, 1},        {64, 65},      {65, 64},     {129, 3},    {3, 129},
-      {181, 181}, {300, 257}, {70000, 2},    {2, 70000},    {5, 20000},   {20000, 5},  {1000, 40},
-      {2, 3, 4}, {4, 1, 6},   {3, 33, 65},   {2, 64, 300},  {130, 2, 130}, {2, 3, 4, 5}, {1, 8, 5, 7},
-      {6, 3, 40, 40}};
+      {},          {1},          {7},           {31},         {32},         {33},          {511},
+      {512},       {513},        {1025},        {32767},      {32768},      {32769},       {65535},
+      {65536},     {65537},      {140001},      {128, 256},   {256, 129},   {3, 5},        {1, 9},
+      {9, 1},      {64, 65},     {65, 64},      {129, 3},     {3, 129},     {181, 181},    {300, 257},
+      {70000, 2},  {2, 70000},   {5, 20000},    {20000, 5},   {1000, 40},   {2, 3, 4},     {4, 1, 6},
+      {3, 33, 65}, {2, 64, 300}, {130, 2, 130}, {2, 3, 4, 5}, {1, 8, 5, 7}, {6, 3, 40, 40}};
   return shapes;
 }
 
@@ -232,9 +234,9 @@ float float_sum(const std::vector<float>& x) {
   const int64_t n = static_cast<int64_t>(x.size());
   ReduceLayout L = make_reduce_layout({n}, {1}, {0}, {true});
   float got = 0;
-  reduce<float, float, float>(L, x.data(), &got, static_cast<const float*>(nullptr), 0.0f,
-                              [](float v, float) { return v; }, AddOp{},
-                              [](double a, float) { return static_cast<float>(a); });
+  reduce<float, float, float>(
+      L, x.data(), &got, static_cast<const float*>(nullptr), 0.0f, [](float v, float) { return v; }, AddOp{},
+      [](double a, float) { return static_cast<float>(a); });
   return got;
 }
 
@@ -289,8 +291,8 @@ void check_arg(const Shape& s3, bool ints, Better better, uint32_t seed) {
 
 TEST(ReduceKernel, ArgReduceMatchesReference) {
   uint32_t seed = 1000;
-  for (const Shape& s : std::vector<Shape>{{1, 1, 1}, {1, 7, 1}, {3, 5, 4}, {1, 100000, 1}, {40000, 3, 1},
-                                           {2, 300, 200}, {1, 2, 70000}, {5, 1, 9}}) {
+  for (const Shape& s : std::vector<Shape>{
+           {1, 1, 1}, {1, 7, 1}, {3, 5, 4}, {1, 100000, 1}, {40000, 3, 1}, {2, 300, 200}, {1, 2, 70000}, {5, 1, 9}}) {
     for (bool ints : {false, true}) {
       check_arg(s, ints, GreaterOrNaN{}, seed++);
       check_arg(s, ints, LessOrNaN{}, seed++);

@@ -1,13 +1,13 @@
 // Softmax-family kernels (src/kernels/cpu/softmax.h) against their naive references: rows and blocked
 // columns (inner sizes around the block width kCols), sizes around the parallel grain, and the fused
 // cross-entropy forward/backward with weights, ignored targets and label smoothing.
+#include "kernels/cpu/softmax.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <random>
 #include <vector>
-
-#include "kernels/cpu/softmax.h"
 
 namespace strata::kernels::cpu {
 namespace {
@@ -61,10 +61,10 @@ TEST(SoftmaxKernel, AroundTheParallelGrain) {
 }
 
 template <class T>
-void check_cross_entropy(int64_t N, int64_t C, int64_t D, bool weighted, double eps, int64_t g_stride,
-                         double tol, uint32_t seed) {
-  SCOPED_TRACE(::testing::Message() << "N " << N << " C " << C << " D " << D << " weighted " << weighted
-                                    << " eps " << eps << " g_stride " << g_stride);
+void check_cross_entropy(int64_t N, int64_t C, int64_t D, bool weighted, double eps, int64_t g_stride, double tol,
+                         uint32_t seed) {
+  SCOPED_TRACE(::testing::Message() << "N " << N << " C " << C << " D " << D << " weighted " << weighted << " eps "
+                                    << eps << " g_stride " << g_stride);
   LossShape s;
   s.N = N;
   s.C = C;

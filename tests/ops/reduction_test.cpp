@@ -148,6 +148,8 @@ TEST(VarStd, Values) {
   EXPECT_EQ(m.var({0}, 1, true).shape(), (Shape{1, 3}));
   expect_values(var(m.t(), {0}), {42.0 / 9 / 2, 0});
   expect_values(var(tensor({5})), {std::nan("")});
+  expect_values(var(zeros({0, 3}), {0}), {std::nan(""), std::nan(""), std::nan("")});
+  expect_values(strata::std(zeros({0})), {std::nan("")});
   // a large offset: two-pass with a float64 mean keeps float32 exact enough
   Tensor big = tensor({10000.5f, 10001.5f, 10002.5f});
   expect_values(var(big), {1.0}, 1e-6);
@@ -225,7 +227,10 @@ TEST(MaxMin, AlongDimGradientGoesToTheIndex) {
 
 TEST(MaxMin, Errors) {
   EXPECT_THAT(error_of([] { max(x23(), 2); }), HasSubstr("[max] dim 2 out of range"));
-  EXPECT_THAT(error_of([] { min(zeros({2, 0}), 1); }), HasSubstr("[min] dim 1 of the tensor of shape (2, 0) has size 0"));
+  EXPECT_THAT(error_of([] {
+                min(zeros({2, 0}), 1);
+              }),
+              HasSubstr("[min] dim 1 of the tensor of shape (2, 0) has size 0"));
 }
 
 TEST(AmaxAmin, ValuesAndTieGradient) {

@@ -87,9 +87,8 @@ TEST(Softmax, HugeLogitsAreStable) {
   expect_values(s, {1, 0, 0, 1.0 / 3, 1.0 / 3, 1.0 / 3, softmax_of({0, 0, 1})[0], softmax_of({0, 0, 1})[1],
                     softmax_of({0, 0, 1})[2]});
   Tensor l = log_softmax(x, 1);
-  expect_values(l, {0, -1000, -2000, -std::log(3.0), -std::log(3.0), -std::log(3.0),
-                    std::log(softmax_of({0, 0, 1})[0]), std::log(softmax_of({0, 0, 1})[1]),
-                    std::log(softmax_of({0, 0, 1})[2])});
+  expect_values(l, {0, -1000, -2000, -std::log(3.0), -std::log(3.0), -std::log(3.0), std::log(softmax_of({0, 0, 1})[0]),
+                    std::log(softmax_of({0, 0, 1})[1]), std::log(softmax_of({0, 0, 1})[2])});
   expect_values(softmax(tensor({-kInf, 0}), 0), {0, 1});
   expect_values(softmax(tensor({std::nan(""), 0}), 0), {std::nan(""), std::nan("")});
 }
@@ -155,22 +154,27 @@ TEST(NllLoss, SpatialInputAndGradient) {
 
 TEST(NllLoss, Errors) {
   Tensor lp = zeros({2, 3});
-  EXPECT_THAT(error_of([&] { nll_loss(lp, targets({0, 1, 2}, {3})); }),
+  EXPECT_THAT(error_of([&] {
+                nll_loss(lp, targets({0, 1, 2}, {3}));
+              }),
               HasSubstr("[nll_loss] target of shape (3,) does not match input of shape (2, 3)"));
-  EXPECT_THAT(error_of([&] { nll_loss(lp, targets({0, 3}, {2})); }),
+  EXPECT_THAT(error_of([&] {
+                nll_loss(lp, targets({0, 3}, {2}));
+              }),
               HasSubstr("[nll_loss] target 3 is out of bounds for 3 classes"));
-  EXPECT_THAT(error_of([&] { nll_loss(lp, targets({-1, 0}, {2})); }),
+  EXPECT_THAT(error_of([&] {
+                nll_loss(lp, targets({-1, 0}, {2}));
+              }),
               HasSubstr("[nll_loss] target -1 is out of bounds for 3 classes"));
-  EXPECT_THAT(error_of([&] { nll_loss(lp, tensor({0, 1})); }),
-              HasSubstr("[nll_loss] target must be an int64 tensor"));
-  EXPECT_THAT(error_of([&] { nll_loss(lp, targets({0, 1}, {2}), tensor({1, 2})); }),
+  EXPECT_THAT(error_of([&] { nll_loss(lp, tensor({0, 1})); }), HasSubstr("[nll_loss] target must be an int64 tensor"));
+  EXPECT_THAT(error_of([&] {
+                nll_loss(lp, targets({0, 1}, {2}), tensor({1, 2}));
+              }),
               HasSubstr("[nll_loss] weight must have shape (3,)"));
 }
 
 // Reference values from PyTorch 1.13 (F.cross_entropy, float64) for these logits and targets.
-Tensor ce_logits() {
-  return tensor({{0.1, 1.2, -0.3, 0.5}, {2.0, -1.0, 0.0, 0.3}, {0.7, 0.7, -2.0, 1.5}}, kF64);
-}
+Tensor ce_logits() { return tensor({{0.1, 1.2, -0.3, 0.5}, {2.0, -1.0, 0.0, 0.3}, {0.7, 0.7, -2.0, 1.5}}, kF64); }
 Tensor ce_targets() { return targets({1, -100, 3}, {3}); }
 Tensor ce_weight() { return tensor({0.5, 1.0, 2.0, 1.5}, kF64); }
 
@@ -205,15 +209,15 @@ TEST(CrossEntropy, MatchesPyTorch) {
 TEST(CrossEntropy, SpatialMatchesPyTorch) {
   Tensor z = tensor({0.5, -1.0, 1.5, 0.2, -0.3, 0.9, 2.0, 0.1, 0.0, -0.4, 1.1, 1.1}, kF64).reshape({2, 3, 2});
   z.requires_grad_();
-  Tensor l = cross_entropy(z, targets({2, 0, 1, -100}, {2, 2}), tensor({0.5, 1.0, 2.0}, kF64), Reduction::Mean,
-                           -100, 0.1);
+  Tensor l =
+      cross_entropy(z, targets({2, 0, 1, -100}, {2, 2}), tensor({0.5, 1.0, 2.0}, kF64), Reduction::Mean, -100, 0.1);
   expect_values(l, {2.215740890048843}, 1e-10);
   l.backward();
-  expect_values(z.grad(),
-                {0.12663689298440045, -0.11862275776374968, 0.34765515467133734, 0.03931702136796006,
-                 -0.4742920476557378, 0.07930573639578962, 0.18362596687648552, 0.0, -0.24117114070014253, 0.0,
-                 0.057545173823656946, 0.0},
-                1e-10);
+  expect_values(
+      z.grad(),
+      {0.12663689298440045, -0.11862275776374968, 0.34765515467133734, 0.03931702136796006, -0.4742920476557378,
+       0.07930573639578962, 0.18362596687648552, 0.0, -0.24117114070014253, 0.0, 0.057545173823656946, 0.0},
+      1e-10);
 }
 
 TEST(CrossEntropy, AgreesWithLogSoftmaxPlusNll) {
@@ -236,11 +240,15 @@ TEST(CrossEntropy, HugeLogitsFloat32) {
 
 TEST(CrossEntropy, Errors) {
   Tensor z = zeros({2, 3});
-  EXPECT_THAT(error_of([&] { cross_entropy(z, targets({0, 7}, {2})); }),
+  EXPECT_THAT(error_of([&] {
+                cross_entropy(z, targets({0, 7}, {2}));
+              }),
               HasSubstr("[cross_entropy] target 7 is out of bounds for 3 classes"));
   EXPECT_THAT(error_of([&] { cross_entropy(z, targets({0}, {1})); }),
               HasSubstr("[cross_entropy] target of shape (1,) does not match input of shape (2, 3)"));
-  EXPECT_THAT(error_of([&] { cross_entropy(z, targets({0, 1}, {2}), Tensor(), Reduction::Mean, -100, 1.5); }),
+  EXPECT_THAT(error_of([&] {
+                cross_entropy(z, targets({0, 1}, {2}), Tensor(), Reduction::Mean, -100, 1.5);
+              }),
               HasSubstr("[cross_entropy] label_smoothing must be in [0, 1]"));
 }
 

@@ -6,14 +6,13 @@
 //   outer reduction (innermost dim kept): rows are accumulated into a tile of outputs, vectorised across
 //                   the kept dim (e.g. the bias gradient: the sum over the batch of an (N, C) tensor).
 // Sums are cascaded: vector lanes (or a tile's rows) sum short blocks in the accumulator type, and the
-// block partials are combined pairwise in Hi<Acc> (double for float), so the rounding error barely grows
+// block partials are combined pairwise in Hi (double for float sums), so the rounding error barely grows
 // with n (better than PyTorch's float cascade). The blocks and the combination order depend only on the
 // layout, never on the thread count, so results are reproducible.
 //
 // A reduction is given by functors: map(v, prm) -> Acc (the value reduced, e.g. v, v*v, exp(v - prm)),
-// combine (add, max, ...; generic: used on Acc and on Hi<Acc>) with identity `id`, and
-// finish(Hi<Acc>, prm) -> Out. `prm` is an optional per-output parameter (a mean, a max) read with the
-// output's strides.
+// combine (add, max, ...; generic: used on Acc and on Hi) with identity `id`, and finish(Hi, prm) -> Out.
+// `prm` is an optional per-output parameter (a mean, a max) read with the output's strides.
 #include <omp.h>
 
 #include <algorithm>
@@ -134,11 +133,11 @@ struct Cascade {
   }
 };
 
-inline constexpr int kLanes = 64;             // independent accumulators along a run
-inline constexpr int64_t kRunBlock = 1024;    // run elements per cascade block (16 per lane)
-inline constexpr int64_t kSegment = 65536;    // elements per independent (parallel) segment
-inline constexpr int kTile = 512;             // outputs per tile in the outer reduction
-inline constexpr int64_t kRowBlock = 32;      // rows per cascade block in the outer reduction
+inline constexpr int kLanes = 64;           // independent accumulators along a run
+inline constexpr int64_t kRunBlock = 1024;  // run elements per cascade block (16 per lane)
+inline constexpr int64_t kSegment = 65536;  // elements per independent (parallel) segment
+inline constexpr int kTile = 512;           // outputs per tile in the outer reduction
+inline constexpr int64_t kRowBlock = 32;    // rows per cascade block in the outer reduction
 
 // Cascade of w-wide partials kept on the heap (for wide tiles); reusable across tiles.
 template <class Acc>
@@ -183,10 +182,11 @@ struct WideCascade {
   }
 };
 
-// The type partial results are combined in above the lanes: double for float accumulators (so that
-// only the short per-lane sums round in float), the accumulator itself otherwise.
-template <class Acc>
-using Hi = std::conditional_t<std::is_same_v<Acc, float>, double, Acc>;
+struct AddOp;
+// The type partial results are combined in above the lanes: double for float sums (so that only the
+// short per-lane sums round in float), the accumulator itself otherwise (max/min are exact anyway).
+template <class Acc, class Combine>
+using Hi = std::conditional_t<std::is_same_v<Acc, float> && std::is_same_v<Combine, AddOp>, double, Acc>;
 
 namespace detail {
 
@@ -213,8 +213,8 @@ void for_chunks(int64_t items, bool par, const Body& body) {
 
 // Reduces n < kLanes contiguous values: four independent chains (named, so that they stay in registers).
 template <class Acc, class In, class P, class Map, class Combine>
-inline Hi<Acc> reduce_short(const In* p, int64_t n, P prm, Acc id, const Map& map, const Combine& combine) {
-  using H = Hi<Acc>;
+inline Hi<Acc, Combine> reduce_short(const In* p, int64_t n, P prm, Acc id, const Map& map, const Combine& combine) {
+  using H = Hi<Acc, Combine>;
   Acc a0 = id, a1 = id, a2 = id, a3 = id;
   int64_t i = 0;
   for (; i + 4 <= n; i += 4) {
@@ -229,54 +229,83 @@ inline Hi<Acc> reduce_short(const In* p, int64_t n, P prm, Acc id, const Map& ma
   return combine(combine(H(a0), H(a1)), combine(H(a2), H(a3)));
 }
 
-// Reduces kLanes <= n <= kSegment contiguous values; lanes accumulate in Acc, blocks combine in Hi.
+// Accumulates the first n / kLanes * kLanes of n contiguous values into the lanes; returns how many.
+// (The tail goes through reduce_short: writing single lanes before a vector fold stalls store forwarding.)
 template <class Acc, class In, class P, class Map, class Combine>
-Hi<Acc> reduce_run(const In* p, int64_t n, P prm, Acc id, const Map& map, const Combine& combine) {
-  using H = Hi<Acc>;
-  Acc lane[kLanes];
-  H hi[kLanes];
-  for (int j = 0; j < kLanes; ++j) lane[j] = id;
-  Cascade<H, kLanes> c;
-  const bool cascade = n > kRunBlock;
+inline int64_t accumulate_lanes(const In* p, int64_t n, P prm, Acc* lane, const Map& map, const Combine& combine) {
   int64_t i = 0;
-  if (cascade) {
-    for (; i + kRunBlock <= n; i += kRunBlock) {
-      for (int64_t b = 0; b < kRunBlock; b += kLanes) {
-        for (int j = 0; j < kLanes; ++j) lane[j] = combine(lane[j], map(p[i + b + j], prm));
-      }
-      for (int j = 0; j < kLanes; ++j) hi[j] = H(lane[j]);
-      c.push(hi, kLanes, combine);
-      for (int j = 0; j < kLanes; ++j) lane[j] = id;
-    }
-  }
   for (; i + kLanes <= n; i += kLanes) {
     for (int j = 0; j < kLanes; ++j) lane[j] = combine(lane[j], map(p[i + j], prm));
   }
-  for (int j = 0; i < n; ++i, ++j) lane[j] = combine(lane[j], map(p[i], prm));
-  for (int j = 0; j < kLanes; ++j) hi[j] = H(lane[j]);
-  if (cascade) {
+  return i;
+}
+
+// Pairwise folds of the lanes, written with constant trip counts so that they vectorise.
+static_assert(kLanes == 64, "fold_to_8 assumes 64 lanes");
+template <class V, class Combine>
+inline void fold_to_8(V* v, const Combine& combine) {
+  for (int j = 0; j < 32; ++j) v[j] = combine(v[j], v[j + 32]);
+  for (int j = 0; j < 16; ++j) v[j] = combine(v[j], v[j + 16]);
+  for (int j = 0; j < 8; ++j) v[j] = combine(v[j], v[j + 8]);
+}
+template <class V, class Combine>
+inline V fold_8(const V* v, const Combine& combine) {
+  return combine(combine(combine(v[0], v[4]), combine(v[2], v[6])), combine(combine(v[1], v[5]), combine(v[3], v[7])));
+}
+
+// Reduces kLanes <= n <= kRunBlock contiguous values: one block of lanes, folded to 8 in Acc and to 1 in Hi.
+template <class Acc, class In, class P, class Map, class Combine>
+Hi<Acc, Combine> reduce_block(const In* p, int64_t n, P prm, Acc id, const Map& map, const Combine& combine) {
+  using H = Hi<Acc, Combine>;
+  Acc lane[kLanes];
+  for (int j = 0; j < kLanes; ++j) lane[j] = id;
+  const int64_t done = accumulate_lanes(p, n, prm, lane, map, combine);
+  fold_to_8(lane, combine);
+  H hi[8];
+  for (int j = 0; j < 8; ++j) hi[j] = H(lane[j]);
+  return combine(fold_8(hi, combine), reduce_short(p + done, n - done, prm, id, map, combine));
+}
+
+// Reduces kRunBlock < n <= kSegment contiguous values: blocks of lanes (accumulated in Acc) whose
+// partials combine pairwise in Hi.
+template <class Acc, class In, class P, class Map, class Combine>
+Hi<Acc, Combine> reduce_run(const In* p, int64_t n, P prm, Acc id, const Map& map, const Combine& combine) {
+  using H = Hi<Acc, Combine>;
+  Acc lane[kLanes];
+  H hi[kLanes];
+  Cascade<H, kLanes> c;
+  int64_t i = 0;
+  while (i + kLanes <= n) {
+    for (int j = 0; j < kLanes; ++j) lane[j] = id;
+    i += accumulate_lanes(p + i, std::min(kRunBlock, n - i), prm, lane, map, combine);
+    for (int j = 0; j < kLanes; ++j) hi[j] = H(lane[j]);
     c.push(hi, kLanes, combine);
-    c.finish(hi, kLanes, combine);
   }
-  for (int w = kLanes / 2; w >= 1; w /= 2) {
-    for (int j = 0; j < w; ++j) hi[j] = combine(hi[j], hi[j + w]);
-  }
-  return hi[0];
+  c.finish(hi, kLanes, combine);
+  fold_to_8(hi, combine);
+  return combine(fold_8(hi, combine), reduce_short(p + i, n - i, prm, id, map, combine));
+}
+
+// Reduces 0 <= n <= kSegment contiguous values.
+template <class Acc, class In, class P, class Map, class Combine>
+inline Hi<Acc, Combine> reduce_any_run(const In* p, int64_t n, P prm, Acc id, const Map& map, const Combine& combine) {
+  if (n < kLanes) return reduce_short(p, n, prm, id, map, combine);
+  if (n <= kRunBlock) return reduce_block(p, n, prm, id, map, combine);
+  return reduce_run(p, n, prm, id, map, combine);
 }
 
 // Reduces n contiguous values: runs of kSegment, combined pairwise (in parallel when allowed).
 template <class Acc, class In, class P, class Map, class Combine>
-Hi<Acc> reduce_row(const In* p, int64_t n, P prm, Acc id, const Map& map, const Combine& combine, bool parallel) {
-  using H = Hi<Acc>;
-  if (n < kLanes) return reduce_short(p, n, prm, id, map, combine);
-  if (n <= kSegment) return reduce_run(p, n, prm, id, map, combine);
+Hi<Acc, Combine> reduce_row(const In* p, int64_t n, P prm, Acc id, const Map& map, const Combine& combine,
+                            bool parallel) {
+  using H = Hi<Acc, Combine>;
+  if (n <= kSegment) return reduce_any_run(p, n, prm, id, map, combine);
   const int64_t nseg = (n + kSegment - 1) / kSegment;
   std::unique_ptr<H[]> part(new H[static_cast<size_t>(nseg)]);
   for_chunks(nseg, parallel && go_parallel(n, nseg), [&](int64_t b, int64_t e) {
     for (int64_t s = b; s < e; ++s) {
       const int64_t len = std::min(kSegment, n - s * kSegment);
-      part[static_cast<size_t>(s)] = len < kLanes ? reduce_short(p + s * kSegment, len, prm, id, map, combine)
-                                                  : reduce_run(p + s * kSegment, len, prm, id, map, combine);
+      part[static_cast<size_t>(s)] = reduce_any_run(p + s * kSegment, len, prm, id, map, combine);
     }
   });
   Cascade<H, 1> c;
@@ -296,7 +325,7 @@ inline P param_at(const P* prm, int64_t off) {
 template <class In, class Out, class P, class Acc, class Map, class Combine, class Finish>
 void reduce_inner(const ReduceLayout& L, const In* x, Out* y, const P* prm, Acc id, const Map& map,
                   const Combine& combine, const Finish& finish) {
-  using H = Hi<Acc>;
+  using H = Hi<Acc, Combine>;
   const size_t nd = L.sizes.size();
   const int64_t n = L.sizes[nd - 1];
   Walker kept, red;
@@ -376,8 +405,8 @@ void reduce_inner(const ReduceLayout& L, const In* x, Out* y, const P* prm, Acc 
 // elements into out: four rows at a time into acc, blocks of kRowBlock rows combined pairwise through c.
 template <class In, class P, class Acc, class Map, class Combine>
 void tile_rows(const In* x, Walker& w, int64_t r0, int64_t r1, int tw, const P* pt, Acc id, Acc* acc,
-               Hi<Acc>* out, WideCascade<Hi<Acc>>& c, const Map& map, const Combine& combine) {
-  using H = Hi<Acc>;
+               Hi<Acc, Combine>* out, WideCascade<Hi<Acc, Combine>>& c, const Map& map, const Combine& combine) {
+  using H = Hi<Acc, Combine>;
   for (int j = 0; j < tw; ++j) acc[j] = id;
   w.seek(r0);
   const bool cascade = r1 - r0 > kRowBlock;
@@ -394,8 +423,8 @@ void tile_rows(const In* x, Walker& w, int64_t r0, int64_t r1, int tw, const P* 
       const In* d = x + w.off0;
       w.next();
       for (int j = 0; j < tw; ++j) {
-        acc[j] = combine(acc[j], combine(combine(map(a[j], pt[j]), map(b[j], pt[j])),
-                                         combine(map(q[j], pt[j]), map(d[j], pt[j]))));
+        acc[j] = combine(
+            acc[j], combine(combine(map(a[j], pt[j]), map(b[j], pt[j])), combine(map(q[j], pt[j]), map(d[j], pt[j]))));
       }
     }
     for (; r < e; ++r, w.next()) {
@@ -420,7 +449,7 @@ void tile_rows(const In* x, Walker& w, int64_t r0, int64_t r1, int tw, const P* 
 template <class In, class Out, class P, class Acc, class Map, class Combine, class Finish>
 void reduce_outer(const ReduceLayout& L, const In* x, Out* y, const P* prm, Acc id, const Map& map,
                   const Combine& combine, const Finish& finish) {
-  using H = Hi<Acc>;
+  using H = Hi<Acc, Combine>;
   const size_t nd = L.sizes.size();
   const int64_t K = L.sizes[nd - 1], sk = L.out[nd - 1];
   Walker kept, red;
@@ -487,12 +516,11 @@ void reduce_outer(const ReduceLayout& L, const In* x, Out* y, const P* prm, Acc 
 // y[out offsets] = finish(combine over the reduced positions of map(x, prm), prm). The layout must be dense
 // (reduce_layout_dense) and the input non-empty; prm may be null.
 template <class In, class Out, class P, class Acc, class Map, class Combine, class Finish>
-void reduce(const ReduceLayout& L, const In* x, Out* y, const P* prm, Acc id, Map map, Combine combine,
-            Finish finish) {
+void reduce(const ReduceLayout& L, const In* x, Out* y, const P* prm, Acc id, Map map, Combine combine, Finish finish) {
   if (L.numel == 0) return;
   if (L.sizes.empty()) {
     P pv = detail::param_at(prm, 0);
-    y[0] = finish(Hi<Acc>(combine(id, map(x[0], pv))), pv);
+    y[0] = finish(Hi<Acc, Combine>(combine(id, map(x[0], pv))), pv);
   } else if (L.reduced.back()) {
     detail::reduce_inner(L, x, y, prm, id, map, combine, finish);
   } else {
@@ -503,8 +531,8 @@ void reduce(const ReduceLayout& L, const In* x, Out* y, const P* prm, Acc id, Ma
 // Naive reference: every input element in row-major order, sequentially combined into its output
 // (out_numel outputs, addressed by out strides), then finished.
 template <class In, class Out, class P, class Acc, class Map, class Combine, class Finish>
-void reduce_reference(const Shape& shape, const Strides& in, const Strides& out, int64_t out_numel, const In* x,
-                      Out* y, const P* prm, Acc id, Map map, Combine combine, Finish finish) {
+void reduce_reference(const Shape& shape, const Strides& in, const Strides& out, int64_t out_numel, const In* x, Out* y,
+                      const P* prm, Acc id, Map map, Combine combine, Finish finish) {
   std::unique_ptr<Acc[]> acc(new Acc[static_cast<size_t>(out_numel)]);
   for (int64_t o = 0; o < out_numel; ++o) acc[static_cast<size_t>(o)] = id;
   const int64_t n = shape.numel();
@@ -530,8 +558,8 @@ void reduce_reference(const Shape& shape, const Strides& in, const Strides& out,
 // For each position of the kept dims (sizes, input strides, output strides), the best of the n elements
 // at stride `step` along the reduced dim; vals may be null.
 template <class T, class Better>
-void arg_reduce(const Shape& sizes, const Strides& in, const Strides& out, int64_t n, int64_t step, const T* x,
-                T* vals, int64_t* idx, Better better) {
+void arg_reduce(const Shape& sizes, const Strides& in, const Strides& out, int64_t n, int64_t step, const T* x, T* vals,
+                int64_t* idx, Better better) {
   Walker kept;
   for (size_t d = 0; d < sizes.size(); ++d) kept.add(sizes[d], in[d], out[d]);
   const int64_t M = kept.count();
@@ -565,8 +593,7 @@ void arg_reduce(const Shape& sizes, const Strides& in, const Strides& out, int64
 
 // Naive reference of arg_reduce over a row-major (outer, n, inner) block.
 template <class T, class Better>
-void arg_reduce_reference(const T* x, int64_t outer, int64_t n, int64_t inner, T* vals, int64_t* idx,
-                          Better better) {
+void arg_reduce_reference(const T* x, int64_t outer, int64_t n, int64_t inner, T* vals, int64_t* idx, Better better) {
   for (int64_t o = 0; o < outer; ++o) {
     for (int64_t i = 0; i < inner; ++i) {
       int64_t bi = 0;

@@ -8,6 +8,7 @@
 // (N, D) int64 already checked by the op layer, and optional class weights (C).
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "kernels/cpu/reduce.h"
@@ -18,9 +19,23 @@ inline constexpr int64_t kCols = 64;  // positions per block when the softmax di
 
 namespace detail {
 
+// The one exp of this family: every call sits in a plain elementwise loop, so a vectorised exp can be
+// dropped in here.
 template <class T>
 inline T exp_of(T v) {
   return std::exp(v);
+}
+
+// Sum (float lanes, double cascade) and max of n contiguous values.
+template <class T>
+inline double row_sum(const T* p, int64_t n) {
+  return static_cast<double>(reduce_row(
+      p, n, T{}, T(0), [](T v, T) { return v; }, AddOp{}, false));
+}
+template <class T>
+inline T row_max(const T* p, int64_t n) {
+  return static_cast<T>(reduce_row(
+      p, n, T{}, -std::numeric_limits<T>::infinity(), [](T v, T) { return v; }, MaxOp{}, false));
 }
 
 // f(o, i0, bw) over blocks of bw adjacent positions (same o, positions i0 .. i0 + bw) of an
@@ -47,18 +62,14 @@ void softmax_forward(const T* x, T* y, int64_t outer, int64_t n, int64_t inner, 
     const T* xb = x + o * n * inner + i0;
     T* yb = y + o * n * inner + i0;
     if (inner == 1) {
-      T m = xb[0];
-      for (int64_t r = 1; r < n; ++r) m = MaxOp{}(m, xb[r]);
-      double s = 0;
+      // max, then exp into y, then the sum of y (vectorised, cascaded), then scale or shift.
+      const T m = detail::row_max(xb, n);
+      for (int64_t r = 0; r < n; ++r) yb[r] = detail::exp_of(static_cast<T>(xb[r] - m));
+      const double s = detail::row_sum(yb, n);
       if (log) {
-        for (int64_t r = 0; r < n; ++r) s += static_cast<double>(detail::exp_of(static_cast<T>(xb[r] - m)));
         const T ls = static_cast<T>(std::log(s));  // y = (x - m) - log(s): m + log(s) would round
         for (int64_t r = 0; r < n; ++r) yb[r] = (xb[r] - m) - ls;
       } else {
-        for (int64_t r = 0; r < n; ++r) {
-          yb[r] = detail::exp_of(static_cast<T>(xb[r] - m));
-          s += static_cast<double>(yb[r]);
-        }
         const T inv = static_cast<T>(1.0 / s);
         for (int64_t r = 0; r < n; ++r) yb[r] *= inv;
       }
@@ -226,7 +237,29 @@ void cross_entropy_forward(const LossShape& s, const T* z, const int64_t* target
   const int64_t C = s.C, D = s.D;
   const double wsum = class_weight_sum(weight, C);
   detail::for_chunks(s.N, detail::go_parallel(s.N * C * D, s.N), [&](int64_t b, int64_t e) {
+    std::vector<T> scratch(D == 1 ? static_cast<size_t>(C) : 0);
     for (int64_t n = b; n < e; ++n) {
+      if (D == 1) {
+        // A row of C logits: max, exp into scratch, cascaded sum, then the smoothing term sum_c w_c z_c.
+        const T* zr = z + n * C;
+        const T m = detail::row_max(zr, C);
+        for (int64_t c = 0; c < C; ++c) scratch[static_cast<size_t>(c)] = detail::exp_of(static_cast<T>(zr[c] - m));
+        const double l_se = static_cast<double>(m) + std::log(detail::row_sum(scratch.data(), C));
+        const int64_t t = target[n];
+        lse[n] = l_se;
+        double l = 0;
+        if (t != s.ignore_index) {
+          const double wt = weight ? static_cast<double>(weight[t]) : 1.0;
+          l = (1 - eps) * wt * (l_se - static_cast<double>(zr[t]));
+          if (eps > 0) {
+            double sw = 0;
+            for (int64_t c = 0; c < C; ++c) sw += (weight ? static_cast<double>(weight[c]) : 1.0) * zr[c];
+            l += eps / static_cast<double>(C) * (l_se * wsum - sw);
+          }
+        }
+        loss[n] = l;
+        continue;
+      }
       for (int64_t d0 = 0; d0 < D; d0 += kCols) {
         const int64_t bw = std::min(kCols, D - d0);
         const T* zb = z + n * C * D + d0;
