@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 
+#include "kernels/cpu/softmax.h"
 #include "ops/reduce_common.h"
 #include "strata/ops/creation.h"
 
@@ -173,8 +174,8 @@ Tensor logsumexp(const Tensor& x, const Dims& dims, bool keepdim) {
       auto shift = [](T mv) { return std::isinf(mv) ? T(0) : mv; };
       // exp in T, summed in T lanes with a double cascade (kernels/cpu/reduce.h)
       return ops::run_reduce<T, T, T>(
-          xin, p, m, T(0), [shift](T v, T mv) { return static_cast<T>(std::exp(v - shift(mv))); }, AddOp{},
-          [shift](auto a, T mv) { return static_cast<T>(std::log(static_cast<double>(a)) + shift(mv)); });
+          xin, p, m, T(0), [shift](T v, T mv) { return kernels::cpu::detail::exp_of(static_cast<T>(v - shift(mv))); },
+          AddOp{}, [shift](auto a, T mv) { return static_cast<T>(std::log(static_cast<double>(a)) + shift(mv)); });
     });
   }
   if (autograd::needs_grad({&x})) {
@@ -186,7 +187,7 @@ Tensor logsumexp(const Tensor& x, const Dims& dims, bool keepdim) {
       Tensor gx = dispatch_float(xv.dtype(), "logsumexp", [&](auto tag) {
         using T = typename decltype(tag)::type;
         return ops::map3<T, T, T, T>(xv.shape(), xv, ok, gk, [](T v, T o, T gv) {
-          return static_cast<T>(gv * std::exp(static_cast<double>(v) - static_cast<double>(o)));
+          return gv * kernels::cpu::detail::exp_of(static_cast<T>(v - o));
         });
       });
       return TensorList{ops::grad_as(gx, in_dtype)};
