@@ -1,0 +1,160 @@
+// Extremes: max/min over everything (0-d) and along a dim (values + int64 indices), amax/amin over dims,
+// argmax/argmin flattened or along a dim. NaN counts as larger and smaller than everything, as in PyTorch.
+#include "ops/reduce_common.h"
+#include "strata/ops/creation.h"
+#include "strata/ops/reduction.h"
+
+namespace strata {
+
+namespace {
+using autograd::NeedsGrad;
+using ops::DimPlan;
+
+DType extreme_dtype(DType t) { return (t == kFloat16 || t == kBFloat16) ? kFloat32 : t; }
+
+// Largest (is_max) or smallest value over p's dims; the gradient is split evenly among the elements equal
+// to the result (PyTorch's amax/amin and max()/min() rule).
+Tensor extreme(const char* op, const Tensor& x, const DimPlan& p, bool is_max) {
+  DType t = extreme_dtype(x.dtype());
+  Tensor xin = ops::cast(x, t);
+  Tensor out;
+  if (x.numel() == 0) {
+    out = Tensor::empty(p.out_shape, t, x.device());
+  } else {
+    out = ops::dispatch_compute(t, op, [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      auto same = [](T v, T) { return v; };
+      if (is_max)
+        return ops::run_reduce<T, T, T>(xin, p, Tensor(), ops::lowest_value<T>(), same, kernels::cpu::MaxOp{}, same);
+      return ops::run_reduce<T, T, T>(xin, p, Tensor(), ops::highest_value<T>(), same, kernels::cpu::MinOp{}, same);
+    });
+  }
+  if (autograd::needs_grad({&x})) {
+    autograd::SavedTensor sx(xin, op), so(out, op);
+    DType in_dtype = x.dtype();
+    autograd::record(op, {x}, out, [sx, so, p, in_dtype](const TensorList& g, const NeedsGrad&) {
+      Tensor xv = sx.get(), ov = so.get();
+      Tensor gx = dispatch_float(xv.dtype(), "max", [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        Tensor count = ops::run_reduce<double, T, T>(
+            xv, p, ov, 0.0, [](T v, T m) { return ops::matches(v, m) ? 1.0 : 0.0; }, kernels::cpu::AddOp{},
+            [](double a, T) { return a; });
+        Tensor q =
+            ops::map2<T, T, double>(g[0].shape(), g[0], count, [](T gv, double c) { return static_cast<T>(gv / c); });
+        return ops::map3<T, T, T, T>(xv.shape(), xv, ops::keep_view(ov, p), ops::keep_view(q, p),
+                                     [](T v, T m, T qv) { return ops::matches(v, m) ? qv : T(0); });
+      });
+      return TensorList{ops::grad_as(gx, in_dtype)};
+    });
+  }
+  return out;
+}
+
+Tensor extreme_all(const char* op, const Tensor& x, bool is_max) {
+  ops::check_input(x, op);
+  STRATA_CHECK(x.numel() > 0, "[", op, "] the tensor of shape ", x.shape(),
+               " is empty; reduce along a non-empty dim instead");
+  return extreme(op, x, ops::plan_dims(x, {}, false, op), is_max);
+}
+
+Tensor extreme_dims(const char* op, const Tensor& x, const Dims& dims, bool keepdim, bool is_max) {
+  ops::check_input(x, op);
+  DimPlan p = ops::plan_dims(x, dims, keepdim, op);
+  STRATA_CHECK(p.count > 0, "[", op, "] cannot reduce over a dim of size 0 (shape ", x.shape(), ")");
+  return extreme(op, x, p, is_max);
+}
+
+// Best value and its index along `dim` (first index among ties). Values are skipped when !want_values.
+std::pair<Tensor, Tensor> along_dim(const char* op, const Tensor& x, int64_t dim, bool keepdim, bool is_max,
+                                    bool want_values) {
+  ops::check_input(x, op);
+  DimPlan p = ops::plan_dim(x, dim, keepdim, op);
+  const int64_t d = wrap_dim(dim, x.dim(), op);
+  const int64_t n = x.dim() == 0 ? 1 : x.shape()[static_cast<size_t>(d)];
+  STRATA_CHECK(n > 0, "[", op, "] dim ", dim, " of the tensor of shape ", x.shape(), " has size 0");
+  DType t = extreme_dtype(x.dtype());
+  Tensor xin = ops::cast(x, t);
+  Tensor vals = want_values ? Tensor::empty(p.out_shape, t, x.device()) : Tensor();
+  Tensor idx = Tensor::empty(p.out_shape, kInt64, x.device());
+  if (x.numel() > 0) {
+    Shape sizes;
+    Strides in, out;
+    Strides keep_strides = contiguous_strides(p.keep_shape);
+    for (int64_t i = 0; i < x.dim(); ++i) {
+      if (i == d) continue;
+      sizes.push_back(xin.shape()[static_cast<size_t>(i)]);
+      in.push_back(xin.strides()[static_cast<size_t>(i)]);
+      out.push_back(keep_strides[static_cast<size_t>(i)]);
+    }
+    const int64_t step = x.dim() == 0 ? 1 : xin.strides()[static_cast<size_t>(d)];
+    ops::dispatch_compute(t, op, [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      T* v = want_values ? vals.data_ptr<T>() : nullptr;
+      if (is_max) {
+        kernels::cpu::arg_reduce(sizes, in, out, n, step, xin.data_ptr<T>(), v, idx.data_ptr<int64_t>(),
+                                 kernels::cpu::GreaterOrNaN{});
+      } else {
+        kernels::cpu::arg_reduce(sizes, in, out, n, step, xin.data_ptr<T>(), v, idx.data_ptr<int64_t>(),
+                                 kernels::cpu::LessOrNaN{});
+      }
+    });
+  }
+  if (want_values && autograd::needs_grad({&x})) {
+    // The gradient goes to the selected index only: dx = (iota_dim == idx) ? g : 0.
+    Shape in_shape = x.shape();
+    Shape iota_shape(static_cast<size_t>(x.dim()), 1);
+    if (x.dim() > 0) iota_shape[static_cast<size_t>(d)] = n;
+    DType in_dtype = x.dtype();
+    autograd::record(op, {x}, vals, [idx, p, in_shape, iota_shape, n, in_dtype](const TensorList& g, const NeedsGrad&) {
+      Tensor iota = arange(static_cast<double>(n), TensorOptions(kInt64)).reshape(iota_shape);
+      Tensor gx = dispatch_float(g[0].dtype(), "max", [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        return ops::map3<T, int64_t, int64_t, T>(in_shape, iota, ops::keep_view(idx, p), ops::keep_view(g[0], p),
+                                                 [](int64_t i, int64_t j, T gv) { return i == j ? gv : T(0); });
+      });
+      return TensorList{ops::grad_as(gx, in_dtype)};
+    });
+  }
+  return {vals, idx};
+}
+
+Tensor arg_all(const char* op, const Tensor& x, bool is_max) {
+  ops::check_input(x, op);
+  STRATA_CHECK(x.numel() > 0, "[", op, "] the tensor of shape ", x.shape(), " is empty");
+  Tensor flat;
+  {
+    NoGradGuard no_grad;
+    flat = reshape(contiguous(ops::cast(x.detach(), extreme_dtype(x.dtype()))), {x.numel()});
+  }
+  return along_dim(op, flat, 0, false, is_max, false).second;
+}
+
+}  // namespace
+
+Tensor max(const Tensor& x) { return extreme_all("max", x, true); }
+Tensor min(const Tensor& x) { return extreme_all("min", x, false); }
+Tensor amax(const Tensor& x, const Dims& dims, bool keepdim) { return extreme_dims("amax", x, dims, keepdim, true); }
+Tensor amin(const Tensor& x, const Dims& dims, bool keepdim) { return extreme_dims("amin", x, dims, keepdim, false); }
+
+std::pair<Tensor, Tensor> max(const Tensor& x, int64_t dim, bool keepdim) {
+  return along_dim("max", x, dim, keepdim, true, true);
+}
+std::pair<Tensor, Tensor> min(const Tensor& x, int64_t dim, bool keepdim) {
+  return along_dim("min", x, dim, keepdim, false, true);
+}
+
+Tensor argmax(const Tensor& x) { return arg_all("argmax", x, true); }
+Tensor argmin(const Tensor& x) { return arg_all("argmin", x, false); }
+Tensor argmax(const Tensor& x, int64_t dim, bool keepdim) {
+  return along_dim("argmax", x, dim, keepdim, true, false).second;
+}
+Tensor argmin(const Tensor& x, int64_t dim, bool keepdim) {
+  return along_dim("argmin", x, dim, keepdim, false, false).second;
+}
+
+Tensor Tensor::max() const { return strata::max(*this); }
+Tensor Tensor::min() const { return strata::min(*this); }
+Tensor Tensor::argmax() const { return strata::argmax(*this); }
+Tensor Tensor::argmax(int64_t d, bool k) const { return strata::argmax(*this, d, k); }
+
+}  // namespace strata

@@ -1,0 +1,69 @@
+// softmax / log_softmax along any dim, stable (the max is subtracted first), with their backward rules:
+//   softmax: dx = y * (g - sum(g * y))        log_softmax: dx = g - exp(y) * sum(g)
+#include "strata/ops/softmax.h"
+
+#include "kernels/cpu/softmax.h"
+#include "ops/reduce_common.h"
+
+namespace strata {
+
+namespace {
+
+// x as a contiguous (outer, n, inner) block around dim.
+struct Block {
+  int64_t outer = 1, n = 1, inner = 1;
+};
+
+Block block_of(const Shape& shape, int64_t d) {
+  Block b;
+  for (int64_t i = 0; i < static_cast<int64_t>(shape.size()); ++i) {
+    const int64_t s = shape[static_cast<size_t>(i)];
+    if (i < d) b.outer *= s;
+    if (i == d) b.n = s;
+    if (i > d) b.inner *= s;
+  }
+  return b;
+}
+
+Tensor softmax_impl(const char* op, const Tensor& x, int64_t dim, bool log) {
+  ops::check_float(x, op);
+  const int64_t d = wrap_dim(dim, x.dim(), op);
+  const DType t = ops::float_compute_dtype(x.dtype());
+  Tensor xin;
+  {
+    NoGradGuard no_grad;
+    xin = contiguous(ops::cast(x.detach(), t));
+  }
+  const Block b = block_of(x.shape(), d);
+  Tensor y = Tensor::empty(x.shape(), t, x.device());
+  dispatch_float(t, op, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    kernels::cpu::softmax_forward(xin.data_ptr<T>(), y.data_ptr<T>(), b.outer, b.n, b.inner, log);
+  });
+  if (autograd::needs_grad({&x})) {
+    autograd::SavedTensor sy(y, op);
+    const DType in_dtype = x.dtype();
+    autograd::record(op, {x}, y, [sy, b, log, in_dtype](const TensorList& g, const autograd::NeedsGrad&) {
+      Tensor yv = sy.get();
+      Tensor gv = contiguous(ops::cast(g[0], yv.dtype()));
+      Tensor gx = Tensor::empty(yv.shape(), yv.dtype(), yv.device());
+      dispatch_float(yv.dtype(), "softmax", [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        kernels::cpu::softmax_backward(yv.data_ptr<T>(), gv.data_ptr<T>(), gx.data_ptr<T>(), b.outer, b.n, b.inner,
+                                       log);
+      });
+      return TensorList{ops::grad_as(gx, in_dtype)};
+    });
+  }
+  return y;
+}
+
+}  // namespace
+
+Tensor softmax(const Tensor& x, int64_t dim) { return softmax_impl("softmax", x, dim, false); }
+Tensor log_softmax(const Tensor& x, int64_t dim) { return softmax_impl("log_softmax", x, dim, true); }
+
+Tensor Tensor::softmax(int64_t dim) const { return strata::softmax(*this, dim); }
+Tensor Tensor::log_softmax(int64_t dim) const { return strata::log_softmax(*this, dim); }
+
+}  // namespace strata
