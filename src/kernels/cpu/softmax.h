@@ -9,9 +9,11 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "kernels/cpu/reduce.h"
+#include "kernels/cpu/vec_math.h"
 
 namespace strata::kernels::cpu {
 
@@ -20,10 +22,15 @@ inline constexpr int64_t kCols = 64;  // positions per block when the softmax di
 namespace detail {
 
 // The one exp of this family (softmax, log_softmax, the losses, logsumexp): every call sits in a plain
-// elementwise loop, so a vectorised exp dropped in here speeds them all up (std::exp is scalar).
+// elementwise loop; float uses the branch-free polynomial exp (vec_math.h, 1 ulp) so GCC vectorises those
+// loops, double keeps std::exp.
 template <class T>
 inline T exp_of(T v) {
-  return std::exp(v);
+  if constexpr (std::is_same_v<T, float>) {
+    return vec::exp_f(v);
+  } else {
+    return std::exp(v);
+  }
 }
 
 // Sum (float lanes, double cascade) and max of n contiguous values.
