@@ -144,6 +144,123 @@ row("views", "contiguous.transposed", [(2, 3)], lambda x: x.t().contiguous())
 row("views", "select.twice", [(3, 4)], lambda x: x.select(0, 0) * x.select(0, 2))
 
 
+# ---- elementwise (tests/ops/cases_elementwise.cpp) ----
+WHERE_MASK = [True, False, True, False, False, True]  # the (2, 3) mask of the where rows
+
+row("elementwise", "pow.scalar", [(2, 3)], lambda x: torch.pow(x, 2.5), "positive")
+row("elementwise", "pow.square", [(2, 3)], lambda x: torch.pow(x, 2.0))
+row("elementwise", "pow.cube", [(5,)], lambda x: torch.pow(x, 3.0))
+row("elementwise", "pow.neg_frac", [(4,)], lambda x: torch.pow(x, -1.5), "positive")
+row("elementwise", "pow.sqrt", [(4,)], lambda x: torch.pow(x, 0.5), "positive")
+row("elementwise", "pow.tensor", [(2, 3), (2, 3)], lambda x, e: torch.pow(x, e), "positive")
+row("elementwise", "pow.tensor_broadcast", [(2, 1), (3,)], lambda x, e: torch.pow(x, e), "positive")
+row("elementwise", "pow.scalar_base", [(2, 2)], lambda x: torch.pow(2.0, x))
+row("elementwise", "sqrt", [(2, 3)], lambda x: torch.sqrt(x), "positive")
+row("elementwise", "sqrt.transposed", [(3, 2)], lambda x: torch.sqrt(x.t()), "positive")
+row("elementwise", "rsqrt", [(2, 3)], lambda x: torch.rsqrt(x), "positive")
+row("elementwise", "square", [(2, 3)], lambda x: torch.square(x))
+row("elementwise", "square.sliced", [(4, 6)], lambda x: torch.square(x[:, 1:5:2]))
+row("elementwise", "exp", [(2, 3)], lambda x: torch.exp(x))
+row("elementwise", "exp.transposed", [(3, 4)], lambda x: torch.exp(x.t()))
+row("elementwise", "log", [(2, 3)], lambda x: torch.log(x), "positive")
+row("elementwise", "log1p", [(2, 3)], lambda x: torch.log1p(x), "positive")
+row("elementwise", "erf", [(2, 3)], lambda x: torch.erf(x))
+row("elementwise", "erfc", [(2, 3)], lambda x: torch.erfc(x))
+row("elementwise", "abs", [(2, 3)], lambda x: torch.abs(x), "away_from_zero")
+row("elementwise", "sign", [(2, 3)], lambda x: torch.sign(x), "away_from_zero")
+row("elementwise", "clamp", [(3, 4)], lambda x: torch.clamp(x, -0.5, 0.5))
+row("elementwise", "clamp.min", [(3, 4)], lambda x: torch.clamp(x, min=0.3))
+row("elementwise", "clamp.max", [(3, 4)], lambda x: torch.clamp(x, max=0.3))
+row("elementwise", "minimum", [(2, 3), (2, 3)], lambda a, b: torch.minimum(a, b))
+row("elementwise", "maximum", [(2, 3), (2, 3)], lambda a, b: torch.maximum(a, b))
+row("elementwise", "maximum.broadcast", [(2, 3), (3,)], lambda a, b: torch.maximum(a, b))
+row("elementwise", "where", [(2, 3), (2, 3)], lambda a, b: torch.where(bmask(WHERE_MASK, (2, 3)), a, b))
+row("elementwise", "where.broadcast", [(2, 3), (3,)], lambda a, b: torch.where(bmask(WHERE_MASK, (2, 3)), a, b))
+row("elementwise", "where.scalar", [(2, 3)], lambda a: torch.where(bmask(WHERE_MASK, (2, 3)), a, torch.tensor(0.5)))
+
+
+# ---- activation (tests/ops/cases_activation.cpp) ----
+row("activation", "relu", [(2, 3)], lambda x: F.relu(x), "away_from_zero")
+row("activation", "relu.transposed", [(3, 2)], lambda x: F.relu(x.t()), "away_from_zero")
+row("activation", "leaky_relu", [(2, 3)], lambda x: F.leaky_relu(x, 0.2), "away_from_zero")
+row("activation", "sigmoid", [(2, 3)], lambda x: torch.sigmoid(x))
+row("activation", "tanh", [(2, 3)], lambda x: torch.tanh(x))
+row("activation", "tanh.sliced", [(4, 6)], lambda x: torch.tanh(x[:, 0:6:3]))
+row("activation", "gelu", [(2, 3)], lambda x: F.gelu(x))
+row("activation", "gelu.tanh", [(2, 3)], lambda x: F.gelu(x, approximate="tanh"))
+row("activation", "softplus", [(2, 3)], lambda x: F.softplus(x))
+row("activation", "softplus.beta2_threshold1", [(2, 3)], lambda x: F.softplus(x, beta=2.0, threshold=1.0))
+row("activation", "silu", [(2, 3)], lambda x: F.silu(x))
+row("activation", "silu.transposed", [(3, 2)], lambda x: F.silu(x.t()))
+
+
+# ---- reduction (tests/ops/cases_reduction.cpp) ----
+INF = math.inf
+
+row("reduction", "sum.all", [(2, 3)], lambda x: torch.sum(x))
+row("reduction", "sum.dim1", [(3, 4)], lambda x: torch.sum(x, (1,)))
+row("reduction", "sum.dim0.keepdim", [(3, 4)], lambda x: torch.sum(x, (0,), keepdim=True))
+row("reduction", "sum.dims02", [(2, 3, 4)], lambda x: torch.sum(x, (0, 2)))
+row("reduction", "sum.transposed", [(3, 4)], lambda x: torch.sum(x.t(), (0,)))
+row("reduction", "mean.all", [(2, 3)], lambda x: torch.mean(x))
+row("reduction", "mean.neg_dim.keepdim", [(2, 3, 4)], lambda x: torch.mean(x, (-1,), keepdim=True))
+row("reduction", "var.dim1", [(3, 4)], lambda x: torch.var(x, (1,), unbiased=True))
+row("reduction", "var.all.correction0", [(2, 5)], lambda x: torch.var(x, unbiased=False))
+row("reduction", "var.dims01.keepdim", [(2, 3, 4)], lambda x: torch.var(x, (0, 1), unbiased=True, keepdim=True))
+row("reduction", "std.dim0", [(4, 3)], lambda x: torch.std(x, (0,), unbiased=True))
+row("reduction", "std.all", [(3, 4)], lambda x: torch.std(x, unbiased=True))
+row("reduction", "max.all", [(3, 4)], lambda x: torch.max(x))
+row("reduction", "min.all", [(3, 4)], lambda x: torch.min(x))
+row("reduction", "max.dim1", [(3, 5)], lambda x: torch.max(x, 1).values)
+row("reduction", "min.dim0.keepdim", [(4, 3)], lambda x: torch.min(x, 0, keepdim=True).values)
+row("reduction", "amax.dims02", [(2, 3, 4)], lambda x: torch.amax(x, (0, 2)))
+row("reduction", "amin.dim1.keepdim", [(3, 4)], lambda x: torch.amin(x, (1,), keepdim=True))
+row("reduction", "logsumexp.dim1", [(3, 4)], lambda x: torch.logsumexp(x, (1,)))
+row("reduction", "logsumexp.dims01.keepdim", [(2, 3, 2)], lambda x: torch.logsumexp(x, (0, 1), keepdim=True))
+row("reduction", "norm.p2", [(3, 4)], lambda x: torch.linalg.vector_norm(x, 2.0))
+row("reduction", "norm.p2.dim1", [(3, 4)], lambda x: torch.linalg.vector_norm(x, 2.0, (1,)))
+row("reduction", "norm.p1", [(3, 4)], lambda x: torch.linalg.vector_norm(x, 1.0), "away_from_zero")
+row("reduction", "norm.inf.dim0", [(3, 4)], lambda x: torch.linalg.vector_norm(x, INF, (0,)))
+row("reduction", "norm.p3.dim1.keepdim", [(3, 4)], lambda x: torch.linalg.vector_norm(x, 3.0, (1,), keepdim=True))
+row("reduction", "norm.p1_5", [(5,)], lambda x: torch.linalg.vector_norm(x, 1.5), "away_from_zero")
+row("reduction", "norm.p0_5", [(5,)], lambda x: torch.linalg.vector_norm(x, 0.5), "away_from_zero")
+
+
+# ---- softmax (tests/ops/cases_softmax.cpp) ----
+CLASS_W5 = [0.5, 1.0, 2.0, 1.5, 0.7]
+
+
+def weights(v):
+    return torch.tensor(v, dtype=torch.float32)
+
+
+row("softmax", "softmax.dim1", [(3, 4)], lambda x: torch.softmax(x, 1))
+row("softmax", "softmax.dim0", [(3, 4)], lambda x: torch.softmax(x, 0))
+row("softmax", "softmax.dim1.of3d", [(2, 3, 4)], lambda x: torch.softmax(x, 1))
+row("softmax", "softmax.transposed", [(3, 4)], lambda x: torch.softmax(x.t(), -1))
+row("softmax", "log_softmax.dim1", [(3, 4)], lambda x: torch.log_softmax(x, 1))
+row("softmax", "log_softmax.neg_dim.of3d", [(2, 3, 4)], lambda x: torch.log_softmax(x, -2))
+row("softmax", "nll_loss.mean", [(4, 5)], lambda x: F.nll_loss(x, ids([1, 0, 4, 2], (4,))))
+row("softmax", "nll_loss.weighted.ignore", [(4, 5)],
+    lambda x: F.nll_loss(x, ids([1, -100, 4, 2], (4,)), weights(CLASS_W5)))
+row("softmax", "nll_loss.sum", [(4, 5)], lambda x: F.nll_loss(x, ids([3, 3, 0, 1], (4,)), reduction="sum"))
+row("softmax", "nll_loss.none", [(3, 4)], lambda x: F.nll_loss(x, ids([0, 3, -100], (3,)), reduction="none"))
+row("softmax", "nll_loss.spatial", [(2, 3, 2)], lambda x: F.nll_loss(x, ids([2, 0, 1, -100], (2, 2))))
+row("softmax", "cross_entropy.mean", [(4, 5)], lambda x: F.cross_entropy(x, ids([1, 0, 4, 2], (4,))))
+row("softmax", "cross_entropy.weighted.ignore", [(4, 5)],
+    lambda x: F.cross_entropy(x, ids([1, -100, 4, 2], (4,)), weights(CLASS_W5)))
+row("softmax", "cross_entropy.smoothing", [(4, 5)],
+    lambda x: F.cross_entropy(x, ids([1, 0, 4, 2], (4,)), label_smoothing=0.1))
+row("softmax", "cross_entropy.smoothing.weighted.ignore", [(4, 5)],
+    lambda x: F.cross_entropy(x, ids([1, -100, 4, 2], (4,)), weights(CLASS_W5), label_smoothing=0.2))
+row("softmax", "cross_entropy.none", [(3, 4)],
+    lambda x: F.cross_entropy(x, ids([0, 3, -100], (3,)), reduction="none"))
+row("softmax", "cross_entropy.sum.smoothing", [(3, 4)],
+    lambda x: F.cross_entropy(x, ids([2, 3, 1], (3,)), reduction="sum", label_smoothing=0.3))
+row("softmax", "cross_entropy.spatial.weighted", [(2, 3, 2)],
+    lambda x: F.cross_entropy(x, ids([2, 0, 1, -100], (2, 2)), weights([0.5, 1.0, 2.0]), label_smoothing=0.1))
+
+
 if __name__ == "__main__":
     torch.set_num_threads(1)
     families = sys.argv[1:] or sorted(ROWS)
