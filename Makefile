@@ -26,7 +26,7 @@ test-asan: deps
 	@cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS)
 
 demo: build
-	@$(BUILD)/examples/tensor_tour
+	@$(BUILD)/examples/quickstart
 
 bench: build
 	@bash scripts/install-deps.sh --with-torch
