@@ -210,14 +210,14 @@ struct LoadProbe {
   }
 };
 
-// Waits (up to timeout_s) until other processes use less than `threshold` cores over a 1 s window.
+// Waits (up to timeout_s) until other processes use less than `threshold` cores over a 0.3 s window.
 double wait_for_quiet(double threshold, double timeout_s) {
   const auto start = Clock::now();
   double load = 0;
   for (;;) {
     LoadProbe p;
     p.start();
-    usleep(1000000);
+    usleep(300000);
     load = p.others_cores();
     if (load < threshold || std::chrono::duration<double>(Clock::now() - start).count() > timeout_s) return load;
   }
@@ -280,7 +280,7 @@ void usage() {
   std::fprintf(stderr,
                "usage: gemm_candidates [--backends all|openblas-openmp,blis-openmp,dnnl_sgemm,packed,naive]\n"
                "  [--threads 1,2] [--groups mlp,linear,conv,square] [--batch-ms 60] [--batches 7]\n"
-               "  [--quiet-threshold 0.3] [--quiet-timeout 120] [--run-id 0]\n");
+               "  [--quiet-threshold 0.3] [--quiet-timeout 60] [--run-id 0]\n");
 }
 
 std::vector<std::string> split(const std::string& s) {
@@ -295,7 +295,7 @@ std::vector<std::string> split(const std::string& s) {
 
 int main(int argc, char** argv) {
   std::string backends = "all", threads = "1,2", groups = "mlp,linear,conv,square";
-  double batch_ms = 60, quiet_threshold = 0.3, quiet_timeout = 120;
+  double batch_ms = 60, quiet_threshold = 0.3, quiet_timeout = 60;
   int batches = 7, run_id = 0;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -331,10 +331,11 @@ int main(int argc, char** argv) {
     omp_set_num_threads(t);
     for (const Backend& b : bes) {
       b.set_threads(t);
-      const double quiet = wait_for_quiet(quiet_threshold, quiet_timeout);
-      std::fprintf(stderr, "# %s, %d thread(s), others busy before start: %.2f cores\n", b.name.c_str(), t, quiet);
+      std::fprintf(stderr, "# %s, %d thread(s)\n", b.name.c_str(), t);
       for (const Case& c : cases) {
         if (2 * c.M * c.N * c.K > b.max_flops) continue;
+        // The machine is shared: every case waits for other processes to go quiet (up to the timeout).
+        const double quiet = wait_for_quiet(quiet_threshold, quiet_timeout);
         // Bigger GEMMs get longer batches (fewer, steadier repetitions).
         const double bm = 2.0 * double(c.M * c.N * c.K) > 4e9 ? batch_ms * 3 : batch_ms;
         const Result r = measure(b, c, bm, 2.0 * double(c.M * c.N * c.K) > 4e9 ? std::max(3, batches / 2) : batches);

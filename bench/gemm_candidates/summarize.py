@@ -11,18 +11,28 @@ ORDER = ["openblas-openmp", "blis-openmp", "dnnl_sgemm", "packed", "naive"]
 
 def main(paths):
     best = {}  # (backend, threads, case) -> row
-    cases = []  # (group, case, op, M, N, K) in first-seen order
+    cases = []  # (group, case, op, M, N, K)
     runs = defaultdict(set)
+    rows_of = {}
     for p in paths:
         with open(p) as f:
-            for row in csv.DictReader(f):
-                key = (row["backend"], int(row["threads"]), row["case"] + "/" + row["op"])
-                runs[key].add(row["run"])
-                ident = (row["group"], row["case"], row["op"], row["M"], row["N"], row["K"])
-                if ident not in cases:
-                    cases.append(ident)
-                if key not in best or float(row["gflops"]) > float(best[key]["gflops"]):
-                    best[key] = row
+            rows_of[p] = list(csv.DictReader(f))
+    # Case order: as in the file that has the most cases (files of single sections may skip some).
+    for p in sorted(paths, key=lambda q: -len({(r["case"], r["op"]) for r in rows_of[q]})):
+        for row in rows_of[p]:
+            ident = (row["group"], row["case"], row["op"], row["M"], row["N"], row["K"])
+            if ident not in cases:
+                cases.append(ident)
+    rank = {"mlp": 0, "linear": 1, "conv": 2, "square": 3}
+    cases.sort(key=lambda c: rank.get(c[0], 9))  # stable: keeps the order inside a group
+    for p in paths:
+        for row in rows_of[p]:
+            if row["backend"] == "naive" and int(row["threads"]) > 1:
+                continue  # single-threaded by design
+            key = (row["backend"], int(row["threads"]), row["case"] + "/" + row["op"])
+            runs[key].add(row["run"])
+            if key not in best or float(row["gflops"]) > float(best[key]["gflops"]):
+                best[key] = row
     backends = [b for b in ORDER if any(k[0] == b for k in best)]
     backends += sorted({k[0] for k in best} - set(backends))
     for threads in sorted({k[1] for k in best}):

@@ -52,9 +52,20 @@ void scale_c(int64_t M, int64_t N, T beta, T* C, int64_t ldc) {
 constexpr int64_t kMR = 6;
 template <class T>
 constexpr int64_t kNR = 64 / static_cast<int64_t>(sizeof(T));  // two 32-byte vectors: 16 floats, 8 doubles
-constexpr int64_t kMC = 144;   // packed A block 144 x 256 floats = 144 KiB: stays in L2
-constexpr int64_t kKC = 256;   // one packed B micro-panel 256 x 16 floats = 16 KiB: stays in L1
-constexpr int64_t kNC = 4080;  // multiple of 16 and 8; packed B panel up to 4 MiB: L3
+// Block sizes can be overridden (-DSTRATA_GEMM_MC=...) for tuning experiments with bench/gemm_candidates.
+#ifndef STRATA_GEMM_MC
+#define STRATA_GEMM_MC 144
+#endif
+#ifndef STRATA_GEMM_KC
+#define STRATA_GEMM_KC 256
+#endif
+#ifndef STRATA_GEMM_NC
+#define STRATA_GEMM_NC 4080
+#endif
+constexpr int64_t kMC = STRATA_GEMM_MC;  // packed A block 144 x 256 floats = 144 KiB: stays in L2
+constexpr int64_t kKC = STRATA_GEMM_KC;  // one packed B micro-panel 256 x 16 floats = 16 KiB: stays in L1
+constexpr int64_t kNC = STRATA_GEMM_NC;  // multiple of 16 and 8; packed B panel up to 4 MiB: L3
+static_assert(kMC % kMR == 0 && kNC % 16 == 0, "MC must be a multiple of MR, NC of NR");
 // Below this many flops the packed kernel stays on one thread (a parallel region costs a few microseconds).
 constexpr double kParallelFlops = 2.0 * 64 * 64 * 64;
 
