@@ -30,6 +30,8 @@ struct Case {
   std::string group, name;
   char op[3];  // "NN", "NT", "TN"
   int64_t M, N, K;
+  int64_t images = 1;    // > 1: that many GEMMs sharing A (the conv weights), each with its own B and C
+  bool over_images = false;  // run them in an omp parallel for (GEMM single-threaded inside) instead of a loop
 };
 
 std::vector<Case> make_cases() {
@@ -60,6 +62,13 @@ std::vector<Case> make_cases() {
   c.push_back({"conv", "lenet2.batch64", "NN", 16, 6400, 150});
   c.push_back({"conv", "res32.img", "NN", 32, 784, 288});
   c.push_back({"conv", "res32.batch64", "NN", 32, 50176, 288});
+  // The per-image conv pattern, batch 64: a serial loop of library-threaded GEMMs, or an omp parallel for over
+  // the images with each GEMM single-threaded inside (the plan in docs/performance.md; never nested).
+  for (bool omp : {false, true}) {
+    const std::string pat = omp ? ".x64.omp_over_images" : ".x64.serial_loop";
+    c.push_back({"nested", "lenet2" + pat, "NN", 16, 100, 150, 64, omp});
+    c.push_back({"nested", "res32" + pat, "NN", 32, 784, 288, 64, omp});
+  }
   for (int64_t s : {256, 512, 1024, 2048}) {
     for (const char* op : {"NN", "TN", "NT"}) {
       Case q{"square", "sq" + std::to_string(s), "", s, s, s};
@@ -231,12 +240,23 @@ struct Result {
 Result measure(const Backend& b, const Case& c, double batch_ms, int batches) {
   const bool ta = c.op[0] == 'T', tb = c.op[1] == 'T';
   const int64_t lda = ta ? c.M : c.K, ldb = tb ? c.K : c.N, ldc = c.N;
-  std::vector<float> A(size_t(c.M * c.K)), B(size_t(c.K * c.N)), C(size_t(c.M * c.N), NAN);
+  const int64_t sb = c.K * c.N, sc = c.M * c.N;  // per-image strides of B and C
+  std::vector<float> A(size_t(c.M * c.K)), B(size_t(sb * c.images)), C(size_t(sc * c.images), NAN);
   std::mt19937 rng(42);
   std::uniform_real_distribution<float> u(-1.f, 1.f);
   for (auto& v : A) v = u(rng);
   for (auto& v : B) v = u(rng);
-  auto run = [&] { b.call(ta, tb, c.M, c.N, c.K, A.data(), lda, B.data(), ldb, C.data(), ldc); };
+  auto one = [&](int64_t img) {
+    b.call(ta, tb, c.M, c.N, c.K, A.data(), lda, B.data() + img * sb, ldb, C.data() + img * sc, ldc);
+  };
+  auto run = [&] {
+    if (c.over_images) {
+#pragma omp parallel for schedule(static)
+      for (int64_t img = 0; img < c.images; ++img) one(img);
+    } else {
+      for (int64_t img = 0; img < c.images; ++img) one(img);
+    }
+  };
   // Warm-up (first-call initialisation, page faults, JIT) and calibration of the calls per batch.
   run();
   auto t0 = Clock::now();
@@ -263,23 +283,25 @@ Result measure(const Backend& b, const Case& c, double batch_ms, int batches) {
   std::mt19937 pick(7);
   for (int s = 0; s < 64; ++s) {
     const int64_t i = int64_t(pick() % uint64_t(c.M)), j = int64_t(pick() % uint64_t(c.N));
+    const int64_t img = int64_t(pick() % uint64_t(c.images));
+    const float* Bi = B.data() + img * sb;
     double ref = 0, mag = 0;
     for (int64_t p = 0; p < c.K; ++p) {
       const double a = ta ? A[size_t(p * lda + i)] : A[size_t(i * lda + p)];
-      const double bb = tb ? B[size_t(j * ldb + p)] : B[size_t(p * ldb + j)];
+      const double bb = tb ? Bi[size_t(j * ldb + p)] : Bi[size_t(p * ldb + j)];
       ref += a * bb;
       mag += std::abs(a * bb);
     }
-    worst = std::max(worst, std::abs(double(C[size_t(i * ldc + j)]) - ref) / std::max(mag, 1e-30));
+    worst = std::max(worst, std::abs(double(C[size_t(img * sc + i * ldc + j)]) - ref) / std::max(mag, 1e-30));
   }
-  const double gflop = 2.0 * double(c.M) * double(c.N) * double(c.K) * 1e-9;
+  const double gflop = 2.0 * double(c.M) * double(c.N) * double(c.K) * double(c.images) * 1e-9;
   return {med, gflop / (med * 1e-3), worst, others};
 }
 
 void usage() {
   std::fprintf(stderr,
                "usage: gemm_candidates [--backends all|openblas-openmp,blis-openmp,dnnl_sgemm,packed,naive]\n"
-               "  [--threads 1,2] [--groups mlp,linear,conv,square] [--batch-ms 60] [--batches 7]\n"
+               "  [--threads 1,2] [--groups mlp,linear,conv,nested,square] [--batch-ms 60] [--batches 7]\n"
                "  [--quiet-threshold 0.3] [--quiet-timeout 60] [--run-id 0]\n");
 }
 
@@ -294,7 +316,7 @@ std::vector<std::string> split(const std::string& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string backends = "all", threads = "1,2", groups = "mlp,linear,conv,square";
+  std::string backends = "all", threads = "1,2", groups = "mlp,linear,conv,nested,square";
   double batch_ms = 60, quiet_threshold = 0.3, quiet_timeout = 60;
   int batches = 7, run_id = 0;
   for (int i = 1; i < argc; ++i) {
@@ -333,12 +355,13 @@ int main(int argc, char** argv) {
       b.set_threads(t);
       std::fprintf(stderr, "# %s, %d thread(s)\n", b.name.c_str(), t);
       for (const Case& c : cases) {
-        if (2 * c.M * c.N * c.K > b.max_flops) continue;
+        if (2 * c.M * c.N * c.K * c.images > b.max_flops) continue;
         // The machine is shared: every case waits for other processes to go quiet (up to the timeout).
         const double quiet = wait_for_quiet(quiet_threshold, quiet_timeout);
         // Bigger GEMMs get longer batches (fewer, steadier repetitions).
-        const double bm = 2.0 * double(c.M * c.N * c.K) > 4e9 ? batch_ms * 3 : batch_ms;
-        const Result r = measure(b, c, bm, 2.0 * double(c.M * c.N * c.K) > 4e9 ? std::max(3, batches / 2) : batches);
+        const bool big = 2.0 * double(c.M * c.N * c.K * c.images) > 4e9;
+        const double bm = big ? batch_ms * 3 : batch_ms;
+        const Result r = measure(b, c, bm, big ? std::max(3, batches / 2) : batches);
         std::printf("%d,%s,%d,%s,%s,%s,%lld,%lld,%lld,%.5f,%.2f,%.2e,%.2f,%.2f\n", run_id, b.name.c_str(), t,
                     c.group.c_str(), c.name.c_str(), c.op, (long long)c.M, (long long)c.N, (long long)c.K,
                     r.median_ms, r.gflops, r.max_rel_err, r.others_load, quiet);
