@@ -1,0 +1,445 @@
+// GEMM backends: OpenBLAS (OpenMP build) through cblas, the in-tree packed kernel (BLIS-style blocking with a
+// 6x16 register tile), and the naive i-k-j reference. Measurements behind the choice: docs/performance.md.
+#include "kernels/cpu/gemm.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <new>
+#include <type_traits>
+#include <vector>
+
+#ifdef STRATA_HAVE_OPENBLAS
+// Declared here instead of including cblas.h: that header is an alternatives symlink that may belong to
+// another BLAS. Enums are passed as int (CblasRowMajor = 101, CblasNoTrans = 111, CblasTrans = 112).
+extern "C" {
+void cblas_sgemm(int order, int trans_a, int trans_b, int m, int n, int k, float alpha, const float* a, int lda,
+                 const float* b, int ldb, float beta, float* c, int ldc);
+void cblas_dgemm(int order, int trans_a, int trans_b, int m, int n, int k, double alpha, const double* a, int lda,
+                 const double* b, int ldb, double beta, double* c, int ldc);
+int openblas_get_parallel(void);  // 0 sequential, 1 pthreads, 2 OpenMP
+int openblas_get_num_threads(void);
+void openblas_set_num_threads(int num_threads);
+}
+#endif
+
+namespace strata::kernels::cpu {
+
+namespace {
+
+// C = beta * C over an M x N block (beta == 0 writes zeros without reading C).
+template <class T>
+void scale_c(int64_t M, int64_t N, T beta, T* C, int64_t ldc) {
+  if (beta == T(1)) return;
+  for (int64_t i = 0; i < M; ++i) {
+    T* c = C + i * ldc;
+    if (beta == T(0)) {
+      std::fill(c, c + N, T(0));
+    } else {
+      for (int64_t j = 0; j < N; ++j) c[j] *= beta;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Packed kernel. op(A) is cut into MC x KC blocks packed as MR-row micro-panels, op(B) into KC x NC panels
+// packed as NR-column micro-panels (both zero-padded); the micro-kernel keeps an MR x NR tile of C in
+// registers (12 vector accumulators with AVX2) and streams one packed column of A and row of B per step.
+constexpr int64_t kMR = 6;
+template <class T>
+constexpr int64_t kNR = 64 / static_cast<int64_t>(sizeof(T));  // two 32-byte vectors: 16 floats, 8 doubles
+// Block sizes can be overridden (-DSTRATA_GEMM_MC=...) for tuning experiments with bench/gemm_candidates.
+#ifndef STRATA_GEMM_MC
+#define STRATA_GEMM_MC 144
+#endif
+#ifndef STRATA_GEMM_KC
+#define STRATA_GEMM_KC 256
+#endif
+#ifndef STRATA_GEMM_NC
+#define STRATA_GEMM_NC 4080
+#endif
+constexpr int64_t kMC = STRATA_GEMM_MC;  // packed A block 144 x 256 floats = 144 KiB: stays in L2
+constexpr int64_t kKC = STRATA_GEMM_KC;  // one packed B micro-panel 256 x 16 floats = 16 KiB: stays in L1
+constexpr int64_t kNC = STRATA_GEMM_NC;  // multiple of 16 and 8; packed B panel up to 4 MiB: L3
+static_assert(kMC % kMR == 0 && kNC % 16 == 0, "MC must be a multiple of MR, NC of NR");
+// Below this many flops the packed kernel stays on one thread (a parallel region costs a few microseconds).
+constexpr double kParallelFlops = 2.0 * 64 * 64 * 64;
+
+int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
+
+// Grow-only 64-byte-aligned scratch buffer; one per calling thread, so no allocation on repeated calls.
+class Scratch {
+ public:
+  Scratch() = default;
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+  ~Scratch() { std::free(p_); }
+  template <class T>
+  T* get(int64_t n) {
+    const size_t bytes = static_cast<size_t>(round_up(std::max<int64_t>(n, 1) * static_cast<int64_t>(sizeof(T)), 64));
+    if (bytes > bytes_) {
+      std::free(p_);
+      p_ = std::aligned_alloc(64, bytes);
+      bytes_ = p_ ? bytes : 0;
+      if (!p_) throw std::bad_alloc();
+    }
+    return static_cast<T*>(p_);
+  }
+
+ private:
+  void* p_ = nullptr;
+  size_t bytes_ = 0;
+};
+
+#if defined(__AVX2__) && defined(__FMA__)
+template <class T>
+struct Vec;
+template <>
+struct Vec<float> {
+  typedef float type __attribute__((vector_size(32)));
+};
+template <>
+struct Vec<double> {
+  typedef double type __attribute__((vector_size(32)));
+};
+
+// C[0:mr, 0:nr] = alpha * (a_panel . b_panel) + beta * C. a: kc x MR packed, b: kc x NR packed.
+template <class T>
+inline void micro_kernel(int64_t kc, const T* __restrict a, const T* __restrict b, T* __restrict c, int64_t ldc,
+                         T alpha, T beta, int64_t mr, int64_t nr) {
+  using V = typename Vec<T>::type;
+  constexpr int64_t L = 32 / static_cast<int64_t>(sizeof(T));
+  constexpr int64_t NR = 2 * L;
+  V acc[kMR][2];
+  for (int i = 0; i < kMR; ++i) acc[i][0] = acc[i][1] = V{};
+  for (int64_t p = 0; p < kc; ++p) {
+    V b0, b1;
+    std::memcpy(&b0, b + p * NR, sizeof(V));
+    std::memcpy(&b1, b + p * NR + L, sizeof(V));
+    for (int i = 0; i < kMR; ++i) {
+      const V ai = a[p * kMR + i] - V{};  // broadcast (x - 0 folds to x; x + 0 would not, because of -0)
+      acc[i][0] += ai * b0;  // contracted to vfmadd (-ffp-contract=fast)
+      acc[i][1] += ai * b1;
+    }
+  }
+  if (mr == kMR && nr == NR) {
+    for (int i = 0; i < kMR; ++i) {
+      T* ci = c + i * ldc;
+      V c0 = alpha * acc[i][0], c1 = alpha * acc[i][1];
+      if (beta != T(0)) {
+        V o0, o1;
+        std::memcpy(&o0, ci, sizeof(V));
+        std::memcpy(&o1, ci + L, sizeof(V));
+        c0 += beta * o0;
+        c1 += beta * o1;
+      }
+      std::memcpy(ci, &c0, sizeof(V));
+      std::memcpy(ci + L, &c1, sizeof(V));
+    }
+    return;
+  }
+  alignas(64) T tile[kMR * NR];
+  for (int i = 0; i < kMR; ++i) {
+    std::memcpy(tile + i * NR, &acc[i][0], sizeof(V));
+    std::memcpy(tile + i * NR + L, &acc[i][1], sizeof(V));
+  }
+  for (int64_t i = 0; i < mr; ++i) {
+    T* ci = c + i * ldc;
+    for (int64_t j = 0; j < nr; ++j) {
+      ci[j] = beta == T(0) ? alpha * tile[i * NR + j] : alpha * tile[i * NR + j] + beta * ci[j];
+    }
+  }
+}
+#else
+// Portable fallback for builds without AVX2/FMA: the same tile in plain loops (the compiler vectorises what
+// the target allows).
+template <class T>
+inline void micro_kernel(int64_t kc, const T* __restrict a, const T* __restrict b, T* __restrict c, int64_t ldc,
+                         T alpha, T beta, int64_t mr, int64_t nr) {
+  constexpr int64_t NR = kNR<T>;
+  T acc[kMR][NR] = {};
+  for (int64_t p = 0; p < kc; ++p) {
+    for (int64_t i = 0; i < kMR; ++i) {
+      const T ai = a[p * kMR + i];
+      for (int64_t j = 0; j < NR; ++j) acc[i][j] += ai * b[p * NR + j];
+    }
+  }
+  for (int64_t i = 0; i < mr; ++i) {
+    T* ci = c + i * ldc;
+    for (int64_t j = 0; j < nr; ++j) ci[j] = beta == T(0) ? alpha * acc[i][j] : alpha * acc[i][j] + beta * ci[j];
+  }
+}
+#endif
+
+// Packs op(A)[i0 : i0+rows, p0 : p0+kc] (rows <= MR) as dst[p * MR + i], zero rows below `rows`.
+template <class T>
+void pack_a(const T* A, int64_t lda, bool trans, int64_t i0, int64_t rows, int64_t p0, int64_t kc, T* dst) {
+  if (rows < kMR) std::fill(dst, dst + kc * kMR, T(0));
+  if (trans) {  // op(A)(i, p) = A[p * lda + i]: each p reads `rows` contiguous values
+    for (int64_t p = 0; p < kc; ++p) {
+      const T* src = A + (p0 + p) * lda + i0;
+      for (int64_t i = 0; i < rows; ++i) dst[p * kMR + i] = src[i];
+    }
+  } else {  // op(A)(i, p) = A[i * lda + p]: each row is read contiguously
+    for (int64_t i = 0; i < rows; ++i) {
+      const T* src = A + (i0 + i) * lda + p0;
+      for (int64_t p = 0; p < kc; ++p) dst[p * kMR + i] = src[p];
+    }
+  }
+}
+
+// Packs op(B)[p0 : p0+kc, j0 : j0+cols] (cols <= NR) as dst[p * NR + j], zero columns right of `cols`.
+template <class T>
+void pack_b(const T* B, int64_t ldb, bool trans, int64_t p0, int64_t kc, int64_t j0, int64_t cols, T* dst) {
+  constexpr int64_t NR = kNR<T>;
+  if (cols < NR) std::fill(dst, dst + kc * NR, T(0));
+  if (trans) {  // op(B)(p, j) = B[j * ldb + p]
+    for (int64_t j = 0; j < cols; ++j) {
+      const T* src = B + (j0 + j) * ldb + p0;
+      for (int64_t p = 0; p < kc; ++p) dst[p * NR + j] = src[p];
+    }
+  } else {  // op(B)(p, j) = B[p * ldb + j]
+    for (int64_t p = 0; p < kc; ++p) {
+      const T* src = B + (p0 + p) * ldb + j0;
+      if (cols == NR) {
+        std::memcpy(dst + p * NR, src, sizeof(T) * NR);
+      } else {
+        for (int64_t j = 0; j < cols; ++j) dst[p * NR + j] = src[j];
+      }
+    }
+  }
+}
+
+#ifdef STRATA_HAVE_OPENBLAS
+// The OpenMP build runs single-threaded inside our parallel regions on its own. Any other build (pthreads)
+// would start its own threads there and oversubscribe (2.2-4.7x slower, dependencies.md), so it is set to one
+// thread while any caller is inside a parallel region.
+bool openblas_is_openmp() {
+  static const bool v = openblas_get_parallel() == 2;
+  return v;
+}
+
+class BlasSerialGuard {
+ public:
+  BlasSerialGuard() : active_(!openblas_is_openmp() && omp_in_parallel()) {
+    if (!active_) return;
+    std::lock_guard<std::mutex> lock(mu());
+    if (depth()++ == 0) {
+      saved() = openblas_get_num_threads();
+      openblas_set_num_threads(1);
+    }
+  }
+  ~BlasSerialGuard() {
+    if (!active_) return;
+    std::lock_guard<std::mutex> lock(mu());
+    if (--depth() == 0) openblas_set_num_threads(saved());
+  }
+  BlasSerialGuard(const BlasSerialGuard&) = delete;
+  BlasSerialGuard& operator=(const BlasSerialGuard&) = delete;
+
+ private:
+  static std::mutex& mu() {
+    static std::mutex m;
+    return m;
+  }
+  static int& depth() {
+    static int d = 0;
+    return d;
+  }
+  static int& saved() {
+    static int s = 1;
+    return s;
+  }
+  bool active_;
+};
+
+bool fits_int(int64_t v) { return v <= INT_MAX; }
+#endif
+
+}  // namespace
+
+template <class T>
+void gemm_naive(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda,
+                const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
+  if (M <= 0 || N <= 0) return;
+  scale_c(M, N, beta, C, ldc);
+  if (K <= 0 || alpha == T(0)) return;
+  for (int64_t i = 0; i < M; ++i) {
+    T* c = C + i * ldc;
+    for (int64_t p = 0; p < K; ++p) {
+      const T a = alpha * (trans_a ? A[p * lda + i] : A[i * lda + p]);
+      if (trans_b) {
+        for (int64_t j = 0; j < N; ++j) c[j] += a * B[j * ldb + p];
+      } else {
+        const T* b = B + p * ldb;
+        for (int64_t j = 0; j < N; ++j) c[j] += a * b[j];
+      }
+    }
+  }
+}
+
+template <class T>
+void gemm_packed(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda,
+                 const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0 || alpha == T(0)) {
+    scale_c(M, N, beta, C, ldc);
+    return;
+  }
+  constexpr int64_t NR = kNR<T>;
+  const int64_t kc_max = std::min(K, kKC);
+  static thread_local Scratch scratch_a, scratch_b;
+  T* pa = scratch_a.get<T>(std::min(round_up(M, kMR), kMC) * kc_max);
+  T* pb = scratch_b.get<T>(std::min(round_up(N, NR), kNC) * kc_max);
+  const double flops = 2.0 * static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K);
+  // Never nested: inside an outer parallel region this runs on the calling thread alone.
+  const bool par = !omp_in_parallel() && omp_get_max_threads() > 1 && flops >= kParallelFlops;
+  // Every thread walks the same jc/pc/ic loops; packing and the micro-tiles are shared out by `omp for`, whose
+  // implicit barriers order packing before use and use before the next repack.
+#pragma omp parallel if (par)
+  {
+    for (int64_t jc = 0; jc < N; jc += kNC) {
+      const int64_t nc = std::min(kNC, N - jc);
+      const int64_t n_panels = (nc + NR - 1) / NR;
+      for (int64_t pc = 0; pc < K; pc += kKC) {
+        const int64_t kc = std::min(kKC, K - pc);
+        const T beta_eff = pc == 0 ? beta : T(1);  // later K blocks accumulate
+#pragma omp for schedule(static)
+        for (int64_t s = 0; s < n_panels; ++s) {
+          pack_b(B, ldb, trans_b, pc, kc, jc + s * NR, std::min(NR, nc - s * NR), pb + s * NR * kc);
+        }
+        for (int64_t ic = 0; ic < M; ic += kMC) {
+          const int64_t mc = std::min(kMC, M - ic);
+          const int64_t m_panels = (mc + kMR - 1) / kMR;
+#pragma omp for schedule(static)
+          for (int64_t r = 0; r < m_panels; ++r) {
+            pack_a(A, lda, trans_a, ic + r * kMR, std::min(kMR, mc - r * kMR), pc, kc, pa + r * kMR * kc);
+          }
+#pragma omp for collapse(2) schedule(static)
+          for (int64_t s = 0; s < n_panels; ++s) {
+            for (int64_t r = 0; r < m_panels; ++r) {
+              micro_kernel<T>(kc, pa + r * kMR * kc, pb + s * NR * kc, C + (ic + r * kMR) * ldc + jc + s * NR, ldc,
+                              alpha, beta_eff, std::min(kMR, mc - r * kMR), std::min(NR, nc - s * NR));
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+template <class T>
+void gemm_blas(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda,
+               const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
+#ifdef STRATA_HAVE_OPENBLAS
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0 || alpha == T(0)) {
+    scale_c(M, N, beta, C, ldc);
+    return;
+  }
+  if (fits_int(M) && fits_int(N) && fits_int(K) && fits_int(lda) && fits_int(ldb) && fits_int(ldc)) {
+    BlasSerialGuard guard;
+    const int ta = trans_a ? 112 : 111, tb = trans_b ? 112 : 111;
+    const auto m = static_cast<int>(M), n = static_cast<int>(N), k = static_cast<int>(K);
+    if constexpr (std::is_same_v<T, float>) {
+      cblas_sgemm(101, ta, tb, m, n, k, alpha, A, static_cast<int>(lda), B, static_cast<int>(ldb), beta, C,
+                  static_cast<int>(ldc));
+    } else {
+      cblas_dgemm(101, ta, tb, m, n, k, alpha, A, static_cast<int>(lda), B, static_cast<int>(ldb), beta, C,
+                  static_cast<int>(ldc));
+    }
+    return;
+  }
+#endif
+  gemm_packed(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);  // no BLAS, or 32-bit overflow
+}
+
+template <class T>
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda,
+          const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
+#ifdef STRATA_HAVE_OPENBLAS
+  gemm_blas(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+#else
+  gemm_packed(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+#endif
+}
+
+bool gemm_has_blas() {
+#ifdef STRATA_HAVE_OPENBLAS
+  return true;
+#else
+  return false;
+#endif
+}
+
+const char* gemm_backend_name() {
+#ifdef STRATA_HAVE_OPENBLAS
+  return openblas_is_openmp() ? "openblas-openmp" : "openblas-pthread (1 thread inside parallel regions)";
+#else
+  return "strata-packed";
+#endif
+}
+
+template <class T>
+void gemm_batched(bool trans_a, bool trans_b, int64_t batch, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
+                  int64_t lda, const int64_t* a_off, const T* B, int64_t ldb, const int64_t* b_off, T beta, T* C,
+                  int64_t ldc, const int64_t* c_off) {
+  if (batch <= 0 || M <= 0 || N <= 0) return;
+  const int64_t nt = omp_get_max_threads();
+  const double flops = 2.0 * static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K);
+  // Over the batch when every thread gets an equal share (or many items), each GEMM then single-threaded;
+  // otherwise one threaded GEMM after another.
+  const bool over_batch = nt > 1 && !omp_in_parallel() && batch >= nt &&
+                          (batch % nt == 0 || batch >= 4 * nt) && flops * static_cast<double>(batch) >= kParallelFlops;
+  if (over_batch) {
+#pragma omp parallel for schedule(static)
+    for (int64_t b = 0; b < batch; ++b) {
+      gemm(trans_a, trans_b, M, N, K, alpha, A + a_off[b], lda, B + b_off[b], ldb, beta, C + c_off[b], ldc);
+    }
+  } else {
+    for (int64_t b = 0; b < batch; ++b) {
+      gemm(trans_a, trans_b, M, N, K, alpha, A + a_off[b], lda, B + b_off[b], ldb, beta, C + c_off[b], ldc);
+    }
+  }
+}
+
+template <class T>
+void gemm_strided_batched(bool trans_a, bool trans_b, int64_t batch, int64_t M, int64_t N, int64_t K, T alpha,
+                          const T* A, int64_t lda, int64_t stride_a, const T* B, int64_t ldb, int64_t stride_b,
+                          T beta, T* C, int64_t ldc, int64_t stride_c) {
+  if (batch <= 0) return;
+  std::vector<int64_t> off(static_cast<size_t>(3 * batch));
+  int64_t* oa = off.data();
+  int64_t* ob = oa + batch;
+  int64_t* oc = ob + batch;
+  for (int64_t b = 0; b < batch; ++b) {
+    oa[b] = b * stride_a;
+    ob[b] = b * stride_b;
+    oc[b] = b * stride_c;
+  }
+  gemm_batched(trans_a, trans_b, batch, M, N, K, alpha, A, lda, oa, B, ldb, ob, beta, C, ldc, oc);
+}
+
+#define STRATA_GEMM_INSTANTIATE(T)                                                                                \
+  template void gemm<T>(bool, bool, int64_t, int64_t, int64_t, T, const T*, int64_t, const T*, int64_t, T, T*,    \
+                        int64_t);                                                                                 \
+  template void gemm_packed<T>(bool, bool, int64_t, int64_t, int64_t, T, const T*, int64_t, const T*, int64_t, T, \
+                               T*, int64_t);                                                                      \
+  template void gemm_naive<T>(bool, bool, int64_t, int64_t, int64_t, T, const T*, int64_t, const T*, int64_t, T,  \
+                              T*, int64_t);                                                                       \
+  template void gemm_blas<T>(bool, bool, int64_t, int64_t, int64_t, T, const T*, int64_t, const T*, int64_t, T,   \
+                             T*, int64_t);                                                                        \
+  template void gemm_batched<T>(bool, bool, int64_t, int64_t, int64_t, int64_t, T, const T*, int64_t,            \
+                                const int64_t*, const T*, int64_t, const int64_t*, T, T*, int64_t,                \
+                                const int64_t*);                                                                  \
+  template void gemm_strided_batched<T>(bool, bool, int64_t, int64_t, int64_t, int64_t, T, const T*, int64_t,    \
+                                        int64_t, const T*, int64_t, int64_t, T, T*, int64_t, int64_t);
+STRATA_GEMM_INSTANTIATE(float)
+STRATA_GEMM_INSTANTIATE(double)
+#undef STRATA_GEMM_INSTANTIATE
+
+}  // namespace strata::kernels::cpu

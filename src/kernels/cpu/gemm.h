@@ -1,0 +1,51 @@
+#pragma once
+// GEMM: C = alpha * op(A) * op(B) + beta * C, row-major, for float and double.
+//   op(A) is M x K: A is stored M x K (lda >= K), or K x M when trans_a (lda >= M).
+//   op(B) is K x N: B is stored K x N (ldb >= N), or N x K when trans_b (ldb >= K).
+//   C is M x N (ldc >= N). beta == 0 overwrites C without reading it (NaN garbage is ignored).
+// gemm() goes to OpenBLAS (OpenMP build) when the library was built with it, else to the in-tree packed
+// kernel; gemm_packed and gemm_naive are always available (fallback, test oracle, benchmarks).
+// Called inside an OpenMP parallel region, every variant runs single-threaded in the calling thread.
+#include <cstdint>
+
+namespace strata::kernels::cpu {
+
+template <class T>
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda,
+          const T* B, int64_t ldb, T beta, T* C, int64_t ldc);
+
+// The in-tree packed kernel: 6x16 (float) / 6x8 (double) micro-kernel, MC/KC/NC blocking, OpenMP over blocks.
+template <class T>
+void gemm_packed(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda,
+                 const T* B, int64_t ldb, T beta, T* C, int64_t ldc);
+
+// The reference: i-k-j loops, single-threaded.
+template <class T>
+void gemm_naive(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda,
+                const T* B, int64_t ldb, T beta, T* C, int64_t ldc);
+
+// OpenBLAS cblas_?gemm; falls back to gemm_packed when the library was built without OpenBLAS.
+template <class T>
+void gemm_blas(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda,
+               const T* B, int64_t ldb, T beta, T* C, int64_t ldc);
+
+// True when gemm() and gemm_blas() call OpenBLAS.
+bool gemm_has_blas();
+// "openblas-openmp", "openblas-pthread(1 thread in parallel regions)" or "strata-packed".
+const char* gemm_backend_name();
+
+// `batch` independent GEMMs of the same shape; matrix b starts at A + a_off[b], B + b_off[b], C + c_off[b]
+// (offsets in elements; equal offsets express a broadcast operand). Runs OpenMP over the batch when that
+// keeps every thread busy, else one threaded GEMM after another.
+template <class T>
+void gemm_batched(bool trans_a, bool trans_b, int64_t batch, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
+                  int64_t lda, const int64_t* a_off, const T* B, int64_t ldb, const int64_t* b_off, T beta, T* C,
+                  int64_t ldc, const int64_t* c_off);
+
+// The strided form (stride 0 broadcasts an operand): matrix b at A + b * stride_a, etc.
+template <class T>
+void gemm_strided_batched(bool trans_a, bool trans_b, int64_t batch, int64_t M, int64_t N, int64_t K, T alpha,
+                          const T* A, int64_t lda, int64_t stride_a, const T* B, int64_t ldb, int64_t stride_b,
+                          T beta, T* C, int64_t ldc, int64_t stride_c);
+
+}  // namespace strata::kernels::cpu
