@@ -32,7 +32,7 @@ struct OpCase {
 };
 
 // Registers cases with the table and with GoogleTest; returns a dummy for static initialisation.
-int register_op_cases(const char* family, std::vector<OpCase> cases);
+int register_op_cases(const char* family, const std::vector<OpCase>& cases);
 // All registered cases (for the golden test).
 const std::vector<OpCase>& op_table();
 // Deterministic random inputs for a case (float64, requires_grad set).
