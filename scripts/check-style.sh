@@ -36,8 +36,8 @@ if [[ $do_format -eq 0 && $do_tidy -eq 0 ]]; then
   do_tidy=1
 fi
 
-# Tracked C++ files under the given paths (default: the whole tree).
-mapfile -t files < <(git ls-files -- "${paths[@]:-.}" | grep -E '\.(h|hpp|cpp|cc)$')
+# Tracked and new (not ignored) C++ files under the given paths (default: the whole tree).
+mapfile -t files < <(git ls-files --cached --others --exclude-standard -- "${paths[@]:-.}" | grep -E '\.(h|hpp|cpp|cc)$')
 status=0
 
 if [[ $do_format -eq 1 ]]; then
