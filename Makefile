@@ -28,9 +28,11 @@ test-asan: deps
 demo: build
 	@$(BUILD)/examples/tensor_tour
 
+# Side-by-side with PyTorch (docs/benchmarks.md); e.g. make bench BENCH_ARGS="--filter gemm --rounds 5".
+BENCH_ARGS ?=
 bench: build
 	@bash scripts/install-deps.sh --with-torch
-	@/usr/bin/python3 bench/run.py --strata $(BUILD)/bench/strata_bench
+	@/usr/bin/python3 bench/run.py --strata $(BUILD)/bench/strata_bench $(BENCH_ARGS)
 
 # Style (.clang-format, .clang-tidy): `format` rewrites in place; the other two only report and fail on findings.
 format:
