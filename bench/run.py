@@ -107,6 +107,20 @@ def list_workloads(cmd, env):
     return result
 
 
+def clean_runs(side_runs, noisy):
+    """The runs measured while other processes left the machine alone, or all of them if fewer than 2 were."""
+    clean = [r for r in side_runs if r[0] < noisy]
+    return clean if len(clean) >= 2 else side_runs
+
+
+def summarize(values, higher_is_better, stat):
+    if not values:
+        return None
+    if stat == "best":
+        return max(values) if higher_is_better else min(values)
+    return statistics.median(values)
+
+
 def fmt(v):
     if v is None:
         return "-"
@@ -115,6 +129,82 @@ def fmt(v):
     if v >= 10:
         return f"{v:.1f}"
     return f"{v:.3g}"
+
+
+class Results:
+    """Every process's JSON lines, grouped for the table."""
+
+    def __init__(self):
+        self.runs = {}    # (workload, metric) -> side -> [(foreign load, [segment values])], one per process
+        self.better = {}  # (workload, metric) -> higher_is_better
+        self.meta = {}    # side -> last meta line
+        self.errors = {}  # (workload, side) -> message
+        self.order = []   # workloads in the order first seen
+
+    def add(self, d):
+        name, side = d.get("workload"), d.get("side")
+        if name and name not in self.order:
+            self.order.append(name)
+        if d.get("type") == "metric":
+            key = (name, d["metric"])
+            self.runs.setdefault(key, {}).setdefault(side, []).append((d.get("foreign_load", 0.0), d["values"]))
+            self.better[key] = d["higher_is_better"]
+        elif d.get("type") == "meta":
+            self.meta[side] = d
+        elif d.get("type") == "error":
+            self.errors[(name, side)] = d["error"]
+
+    def rows(self, names, have, stat, noisy):
+        rows = []
+        for name in names:
+            keys = [k for k in self.runs if k[0] == name] or [(name, "-")]
+            for key in keys:
+                by_side = self.runs.get(key, {})
+                used = {side: clean_runs(by_side.get(side, []), noisy) for side in ("strata", "pytorch")}
+                loads = [fl for side in used for fl, _ in used[side]]
+                other = f"{statistics.median(loads):.0%}" if loads else "-"
+                counts = "/".join(f"{len(used[side])} of {len(by_side.get(side, []))}" for side in ("strata", "pytorch"))
+                sm = summarize([v for _, vals in used["strata"] for v in vals], self.better.get(key, True), stat)
+                tm = summarize([v for _, vals in used["pytorch"] for v in vals], self.better.get(key, True), stat)
+                if sm is not None and tm is not None and tm > 0 and sm > 0:
+                    ratio = sm / tm
+                    speedup = ratio if self.better[key] else 1 / ratio
+                    verdict = f"{speedup:.2f}x {'faster' if speedup >= 1 else 'slower'}"
+                    ratio_s = f"{ratio:.2f}"
+                else:
+                    ratio_s = "-"
+                    missing = [side for side in ("strata", "pytorch") if name not in have[side]]
+                    err = [f"{side}: {self.errors[(name, side)]}" for side in ("strata", "pytorch")
+                           if (name, side) in self.errors]
+                    verdict = ("error " + "; ".join(err)) if err else \
+                              ("pending (" + ", ".join(missing) + " side not built)") if missing else "-"
+                rows.append([name, key[1], fmt(sm), fmt(tm), ratio_s, verdict, other, counts])
+        return rows
+
+    def print_table(self, names, have, args, title):
+        print()
+        print(title)
+        for side in ("strata", "pytorch"):
+            m = self.meta.get(side, {})
+            extra = f"gemm backend {m.get('gemm_backend')}" if side == "strata" else f"torch {m.get('torch')}"
+            print(f"{side}: {extra}; BLAS mapped: {', '.join(m.get('blas', [])) or 'none'}")
+        what = "medians" if args.stat == "median" else "best segments"
+        print(f"Values are {what} over the segments of every run used. 'other load' is the median share of the "
+              f"machine that other processes used during those runs; runs with other load >= {args.noisy:.0%} are "
+              "dropped while 2 cleaner ones remain per side ('runs used': Strata/PyTorch).")
+        print()
+        header = ["workload", "metric", "Strata", "PyTorch", "Strata/PyTorch", "Strata is", "other load", "runs used"]
+        rows = self.rows(names, have, args.stat, args.noisy)
+        if args.markdown:
+            print("| " + " | ".join(header) + " |")
+            print("|" + "|".join("---" for _ in header) + "|")
+            for row in rows:
+                print("| " + " | ".join(row) + " |")
+        else:
+            widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
+            for row in [header] + rows:
+                print("  ".join(str(x).ljust(w) if i < 2 or i == 5 else str(x).rjust(w)
+                                for i, (x, w) in enumerate(zip(row, widths))))
 
 
 def main():
@@ -130,11 +220,29 @@ def main():
     p.add_argument("--filter", default="", help="regex on workload names")
     p.add_argument("--quiet-wait", type=float, default=10.0,
                    help="before each process, wait up to this many seconds for other load < 10%% (default 10)")
+    p.add_argument("--noisy", type=float, default=0.10,
+                   help="drop a process's results when other load during it was at least this share of the machine, "
+                        "as long as 2 cleaner runs of that side remain (default 0.10)")
     p.add_argument("--timeout", type=float, default=600.0, help="seconds per process (default 600)")
+    p.add_argument("--stat", choices=["median", "best"], default="median",
+                   help="median of all segments (default), or the best segment: a steadier estimate of a "
+                        "single-threaded cost on a machine that other processes share")
     p.add_argument("--json", help="also write every JSON line (with side, round and foreign load) to this file")
+    p.add_argument("--report", metavar="JSONL", help="print the table from a --json file of an earlier run; run nothing")
     p.add_argument("--markdown", action="store_true", help="print the table as markdown")
     p.add_argument("--list", action="store_true", help="list the workloads of both sides and exit")
     args = p.parse_args()
+
+    results = Results()
+    if args.report:
+        with open(args.report) as f:
+            for line in f:
+                results.add(json.loads(line))
+        names = [n for n in results.order if not args.filter or re.search(args.filter, n)]
+        have = {side: {n for (n, s) in [(k[0], sd) for k, v in results.runs.items() for sd in v] if s == side}
+                for side in ("strata", "pytorch")}
+        results.print_table(names, have, args, f"Report of {args.report}; {platform.node()} ({NCPU} CPUs)")
+        return 0
 
     base_env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
     strata_cmd = [os.path.abspath(args.strata)]
@@ -164,17 +272,13 @@ def main():
     common = ["--segments", str(args.segments), "--segment-time", str(args.segment_time),
               "--warmup", str(args.warmup), "--threads", str(args.threads)]
     sides = {"strata": (strata_cmd, base_env), "pytorch": (torch_cmd, torch_env)}
-    values = {}      # (workload, metric) -> side -> [segment values]
-    better = {}      # (workload, metric) -> higher_is_better
-    load = {}        # workload -> max foreign load seen
-    meta = {}        # side -> last meta line
-    errors = {}      # (workload, side) -> message
     raw = open(args.json, "w") if args.json else None
     started = time.strftime("%Y-%m-%d %H:%M:%S")
 
     for r in range(args.rounds):
         for name in names:
             order = ["strata", "pytorch"] if r % 2 == 0 else ["pytorch", "strata"]
+            loads = []
             for side in order:
                 if name not in have[side]:
                     continue
@@ -182,69 +286,24 @@ def main():
                 if args.quiet_wait > 0:
                     wait_for_quiet(args.quiet_wait)
                 run = Run(cmd + [name] + common, env, args.timeout)
-                load[name] = max(load.get(name, 0.0), run.foreign_load)
-                if run.returncode != 0 and not any(d.get("type") == "error" for d in run.lines):
-                    errors[(name, side)] = (run.stderr.strip().splitlines() or [f"exit {run.returncode}"])[-1]
-                for d in run.lines:
+                loads.append(run.foreign_load)
+                lines = run.lines
+                if run.returncode != 0 and not any(d.get("type") == "error" for d in lines):
+                    msg = (run.stderr.strip().splitlines() or [f"exit {run.returncode}"])[-1]
+                    lines = lines + [{"type": "error", "side": side, "workload": name, "error": msg}]
+                for d in lines:
                     d.update(round=r, foreign_load=round(run.foreign_load, 3))
                     if raw:
                         raw.write(json.dumps(d) + "\n")
-                    if d.get("type") == "metric":
-                        key = (name, d["metric"])
-                        values.setdefault(key, {}).setdefault(side, []).extend(d["values"])
-                        better[key] = d["higher_is_better"]
-                    elif d.get("type") == "meta":
-                        meta[side] = d
-                    elif d.get("type") == "error":
-                        errors[(name, side)] = d["error"]
-            print(f"round {r + 1}/{args.rounds}: {name} done (foreign load {load.get(name, 0):.0%})",
+                    results.add(d)
+            print(f"round {r + 1}/{args.rounds}: {name} done (other load {max(loads, default=0):.0%})",
                   file=sys.stderr, flush=True)
     if raw:
         raw.close()
 
-    # ---- the table ----
-    header = ["workload", "metric", "Strata", "PyTorch", "Strata/PyTorch", "Strata is", "other load"]
-    rows = []
-    for name in names:
-        keys = [k for k in values if k[0] == name] or [(name, "-")]
-        for key in keys:
-            s = values.get(key, {}).get("strata")
-            t = values.get(key, {}).get("pytorch")
-            sm = statistics.median(s) if s else None
-            tm = statistics.median(t) if t else None
-            if sm is not None and tm is not None and tm > 0 and sm > 0:
-                ratio = sm / tm
-                speedup = ratio if better[key] else 1 / ratio
-                verdict = f"{speedup:.2f}x {'faster' if speedup >= 1 else 'slower'}"
-                ratio_s = f"{ratio:.2f}"
-            else:
-                ratio_s = "-"
-                missing = [side for side in ("strata", "pytorch") if name not in have[side]]
-                err = [f"{side}: {errors[(name, side)]}" for side in ("strata", "pytorch") if (name, side) in errors]
-                verdict = ("error " + "; ".join(err)) if err else \
-                          ("pending (" + ", ".join(missing) + " side not built)") if missing else "-"
-            rows.append([name, key[1], fmt(sm), fmt(tm), ratio_s, verdict, f"{load.get(name, 0):.0%}"])
-
-    print()
-    print(f"Started {started}; {args.rounds} rounds x {args.segments} segments of {args.segment_time} s per side; "
-          f"{args.threads} threads; {platform.node()} ({NCPU} CPUs)")
-    for side in ("strata", "pytorch"):
-        m = meta.get(side, {})
-        extra = f"gemm backend {m.get('gemm_backend')}" if side == "strata" else f"torch {m.get('torch')}"
-        print(f"{side}: {extra}; BLAS mapped: {', '.join(m.get('blas', [])) or 'none'}")
-    print("Values are medians over all segments of all rounds; 'other load' is the largest share of the machine "
-          "that other processes used during this workload's runs (results above ~10% are noisy).")
-    print()
-    if args.markdown:
-        print("| " + " | ".join(header) + " |")
-        print("|" + "|".join("---" for _ in header) + "|")
-        for row in rows:
-            print("| " + " | ".join(row) + " |")
-    else:
-        widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
-        for row in [header] + rows:
-            print("  ".join(str(x).ljust(w) if i < 2 or i == 5 else str(x).rjust(w)
-                            for i, (x, w) in enumerate(zip(row, widths))))
+    results.print_table(names, have, args,
+                        f"Started {started}; {args.rounds} rounds x {args.segments} segments of {args.segment_time} s "
+                        f"per side; {args.threads} threads; {platform.node()} ({NCPU} CPUs)")
     return 0
 
 
