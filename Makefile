@@ -4,7 +4,7 @@ ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build test test-asan demo bench format tidy clean
+.PHONY: all deps configure build test test-asan demo bench format format-check tidy clean
 
 all: build
 
@@ -28,15 +28,21 @@ test-asan: deps
 demo: build
 	@$(BUILD)/examples/quickstart
 
+# Side-by-side with PyTorch (docs/benchmarks.md); e.g. make bench BENCH_ARGS="--filter gemm --rounds 5".
+BENCH_ARGS ?=
 bench: build
 	@bash scripts/install-deps.sh --with-torch
-	@/usr/bin/python3 bench/run.py --strata $(BUILD)/bench/strata_bench
+	@/usr/bin/python3 bench/run.py --strata $(BUILD)/bench/strata_bench $(BENCH_ARGS)
 
+# Style (.clang-format, .clang-tidy): `format` rewrites in place; the other two only report and fail on findings.
 format:
-	@git ls-files '*.h' '*.cpp' | xargs clang-format -i
+	@bash scripts/check-style.sh --format --fix
+
+format-check:
+	@bash scripts/check-style.sh --format
 
 tidy: configure
-	@git ls-files 'src/*.cpp' | xargs clang-tidy -p $(BUILD) --quiet
+	@bash scripts/check-style.sh --tidy -p $(BUILD) -j $(JOBS) src
 
 clean:
 	@rm -rf $(BUILD) $(ASAN_BUILD)

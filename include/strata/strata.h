@@ -1,8 +1,8 @@
 #pragma once
 // Umbrella header: everything in Strata's public API.
 #include "strata/autograd/engine.h"
-#include "strata/autograd/gradcheck.h"
 #include "strata/autograd/grad_mode.h"
+#include "strata/autograd/gradcheck.h"
 #include "strata/autograd/node.h"
 #include "strata/core/allocator.h"
 #include "strata/core/device.h"

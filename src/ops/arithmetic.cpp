@@ -31,7 +31,8 @@ Tensor add(const Tensor& a, const Tensor& b, double alpha) {
                                 return static_cast<T>(x + static_cast<T>(alpha) * y);
                               });
   if (autograd::needs_grad({&a, &b})) {
-    Shape sa = a.shape(), sb = b.shape();
+    const Shape& sa = a.shape();
+    const Shape& sb = b.shape();
     autograd::record("add", {a, b}, out, [sa, sb, alpha](const TensorList& g, const NeedsGrad& n) {
       return TensorList{n[0] ? sum_to(g[0], sa) : Tensor(),
                         n[1] ? sum_to(alpha == 1.0 ? g[0] : mul(g[0], alpha), sb) : Tensor()};

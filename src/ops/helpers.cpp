@@ -38,9 +38,8 @@ Tensor cast(const Tensor& t, DType dtype) {
 void check_inplace(const char* op, const Tensor& self) {
   STRATA_CHECK(self.defined(), "[", op, "] undefined tensor");
   if (!GradMode::is_enabled()) return;
-  STRATA_CHECK(!(self.requires_grad() && self.is_leaf()), "[", op,
-               "] a leaf tensor that requires grad (shape ", self.shape(),
-               ") is used in an in-place operation; wrap the update in NoGradGuard");
+  STRATA_CHECK(!(self.requires_grad() && self.is_leaf()), "[", op, "] a leaf tensor that requires grad (shape ",
+               self.shape(), ") is used in an in-place operation; wrap the update in NoGradGuard");
   STRATA_CHECK(!self.requires_grad(), "[", op, "] in-place operation on a tensor of shape ", self.shape(),
                " that is part of an autograd graph; use the out-of-place form");
 }

@@ -26,8 +26,8 @@ class GradcheckTest : public ::testing::Test {
 };
 }  // namespace
 
-int register_op_cases(const char* family, std::vector<OpCase> cases) {
-  for (OpCase& c : cases) {
+int register_op_cases(const char* family, const std::vector<OpCase>& cases) {
+  for (const OpCase& c : cases) {
     table().push_back(c);
     if (!c.gradcheck) continue;
     std::string suite = std::string("Gradcheck_") + family;

@@ -13,26 +13,26 @@ namespace strata::testing {
 
 // How the random float inputs of a case are drawn (keeps them away from kinks and outside domains).
 enum class Domain {
-  Any,         // N(0, 1)
-  Positive,    // U(0.5, 2)
-  AwayFromZero,// N(0, 1) with |x| >= 0.1 (relu, abs, ... are not differentiable at 0)
-  Unit,        // U(0.05, 0.95) (probabilities)
+  Any,           // N(0, 1)
+  Positive,      // U(0.5, 2)
+  AwayFromZero,  // N(0, 1) with |x| >= 0.1 (relu, abs, ... are not differentiable at 0)
+  Unit,          // U(0.05, 0.95) (probabilities)
 };
 
 struct OpCase {
-  std::string name;                                 // unique, e.g. "add.broadcast"
-  std::vector<Shape> shapes;                        // shapes of the float inputs
-  std::function<Tensor(const TensorList&)> fn;      // any non-float operands are constants captured here
+  std::string name;                             // unique, e.g. "add.broadcast"
+  std::vector<Shape> shapes;                    // shapes of the float inputs
+  std::function<Tensor(const TensorList&)> fn;  // any non-float operands are constants captured here
   Domain domain = Domain::Any;
-  double atol = 1e-5;                               // gradcheck tolerances (float64)
+  double atol = 1e-5;  // gradcheck tolerances (float64)
   double rtol = 1e-3;
-  bool gradcheck = true;                            // false for ops with no gradient
-  double golden_atol = 1e-5;                        // golden comparison tolerances (float32)
+  bool gradcheck = true;      // false for ops with no gradient
+  double golden_atol = 1e-5;  // golden comparison tolerances (float32)
   double golden_rtol = 1e-4;
 };
 
 // Registers cases with the table and with GoogleTest; returns a dummy for static initialisation.
-int register_op_cases(const char* family, std::vector<OpCase> cases);
+int register_op_cases(const char* family, const std::vector<OpCase>& cases);
 // All registered cases (for the golden test).
 const std::vector<OpCase>& op_table();
 // Deterministic random inputs for a case (float64, requires_grad set).
@@ -43,6 +43,6 @@ TensorList make_case_inputs(const OpCase& c, uint64_t seed = 0);
 #define STRATA_OP_CASES_CAT2(a, b) a##b
 #define STRATA_OP_CASES_CAT(a, b) STRATA_OP_CASES_CAT2(a, b)
 // Usage at namespace scope:  STRATA_OP_CASES(elementwise, { {"add", {{2, 3}, {2, 3}}, [](auto& x) {...}}, ... });
-#define STRATA_OP_CASES(family, ...)                                                        \
-  static const int STRATA_OP_CASES_CAT(strata_op_cases_, __LINE__) =                       \
+#define STRATA_OP_CASES(family, ...)                                 \
+  static const int STRATA_OP_CASES_CAT(strata_op_cases_, __LINE__) = \
       ::strata::testing::register_op_cases(#family, std::vector<::strata::testing::OpCase> __VA_ARGS__)

@@ -10,10 +10,10 @@
 namespace strata {
 
 struct GradcheckInputReport {
-  int64_t input = 0;          // position in the inputs list
-  double max_abs_error = 0;   // max |analytic - numeric|
-  double max_rel_error = 0;   // max |analytic - numeric| / max(|numeric|, tiny)
-  int64_t worst_index = -1;   // flat element index where the tolerance was exceeded most
+  int64_t input = 0;         // position in the inputs list
+  double max_abs_error = 0;  // max |analytic - numeric|
+  double max_rel_error = 0;  // max |analytic - numeric| / max(|numeric|, tiny)
+  int64_t worst_index = -1;  // flat element index where the tolerance was exceeded most
   double analytic_at_worst = 0;
   double numeric_at_worst = 0;
   bool passed = true;

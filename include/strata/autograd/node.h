@@ -47,8 +47,8 @@ class Node : public std::enable_shared_from_this<Node> {
   uint64_t sequence_nr() const { return seq_; }
 
   std::vector<Edge> next_edges;
-  std::vector<TensorMeta> input_meta;   // one per next_edge
-  std::vector<TensorMeta> output_meta;  // one per output
+  std::vector<TensorMeta> input_meta;               // one per next_edge
+  std::vector<TensorMeta> output_meta;              // one per output
   std::vector<std::vector<GradHook>> output_hooks;  // per output, run before apply
 
  private:

@@ -37,10 +37,10 @@ struct BFloat16 {
 constexpr size_t itemsize(DType t) {
   switch (t) {
     case DType::Float32: return 4;
-    case DType::Float64: return 8;
+    case DType::Float64:
     case DType::Int64: return 8;
     case DType::Bool: return 1;
-    case DType::Float16: return 2;
+    case DType::Float16:
     case DType::BFloat16: return 2;
   }
   return 0;

@@ -24,8 +24,8 @@ std::string concat(const Args&... args) {
 
 // Throws strata::Error with the streamed arguments when cond is false, e.g.
 // STRATA_CHECK(a.dim() == 2, "[mm] expected a 2-D tensor, got ", a.shape());
-#define STRATA_CHECK(cond, ...)                                        \
-  do {                                                                 \
+#define STRATA_CHECK(cond, ...)                                                \
+  do {                                                                         \
     if (!(cond)) throw ::strata::Error(::strata::detail::concat(__VA_ARGS__)); \
   } while (0)
 

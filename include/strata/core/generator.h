@@ -18,8 +18,8 @@ class Generator {
   void manual_seed(uint64_t seed);
   uint64_t initial_seed() const { return seed_; }
 
-  uint32_t random();     // 32 random bits
-  uint64_t random64();   // 64 random bits (two draws)
+  uint32_t random();    // 32 random bits
+  uint64_t random64();  // 64 random bits (two draws)
   // Uniform in [0, 1) with 24 (float) or 53 (double) random bits, PyTorch's construction.
   float uniform_float();
   double uniform_double();

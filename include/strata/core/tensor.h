@@ -34,18 +34,27 @@ struct TensorOptions {
 
   TensorOptions() = default;
   TensorOptions(DType d) : dtype(d) {}  // NOLINT(google-explicit-constructor)
-  TensorOptions& with_dtype(DType d) { dtype = d; return *this; }
-  TensorOptions& with_device(Device d) { device = d; return *this; }
-  TensorOptions& with_requires_grad(bool r = true) { requires_grad = r; return *this; }
+  TensorOptions& with_dtype(DType d) {
+    dtype = d;
+    return *this;
+  }
+  TensorOptions& with_device(Device d) {
+    device = d;
+    return *this;
+  }
+  TensorOptions& with_requires_grad(bool r = true) {
+    requires_grad = r;
+    return *this;
+  }
 };
 
 // Autograd state of a tensor; allocated only for tensors that take part in autograd.
 struct AutogradMeta {
   bool requires_grad = false;
   bool retains_grad = false;
-  std::shared_ptr<autograd::Node> grad_fn;            // set on results of recorded ops
-  uint32_t output_nr = 0;                             // which output of grad_fn this is
-  std::shared_ptr<autograd::Node> grad_accumulator;   // leaves: where .grad accumulates
+  std::shared_ptr<autograd::Node> grad_fn;           // set on results of recorded ops
+  uint32_t output_nr = 0;                            // which output of grad_fn this is
+  std::shared_ptr<autograd::Node> grad_accumulator;  // leaves: where .grad accumulates
 };
 
 struct TensorImpl {
@@ -81,7 +90,7 @@ class Tensor {
   const Shape& sizes() const { return impl_->shape; }
   const Strides& strides() const { return impl_->strides; }
   int64_t dim() const { return static_cast<int64_t>(impl_->shape.size()); }
-  int64_t size(int64_t d) const;    // negative d counts from the end
+  int64_t size(int64_t d) const;  // negative d counts from the end
   int64_t stride(int64_t d) const;
   int64_t offset() const { return impl_->offset; }
   int64_t numel() const { return impl_->shape.numel(); }

@@ -24,7 +24,8 @@ Tensor eye(int64_t n, int64_t m = -1, const TensorOptions& opts = {});
 // Copies values into a new tensor of the given shape (a 1-D tensor when shape is empty).
 // The dtype follows T (float, double, int64_t, bool) unless opts say otherwise.
 template <class T>
-Tensor from_vector(const std::vector<T>& values, const Shape& shape = {}, TensorOptions opts = TensorOptions(dtype_of<T>()));
+Tensor from_vector(const std::vector<T>& values, const Shape& shape = {},
+                   TensorOptions opts = TensorOptions(dtype_of<T>()));
 Tensor tensor(std::initializer_list<double> values, const TensorOptions& opts = {});
 Tensor tensor(std::initializer_list<std::initializer_list<double>> rows, const TensorOptions& opts = {});
 // A 0-d tensor.

@@ -19,7 +19,6 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& target, const Tensor& wei
                 Reduction reduction = Reduction::Mean, int64_t ignore_index = -100);
 // logits: (N, C) or (N, C, d1, ...); the rest as nll_loss. label_smoothing in [0, 1] as in PyTorch.
 Tensor cross_entropy(const Tensor& logits, const Tensor& target, const Tensor& weight = Tensor(),
-                     Reduction reduction = Reduction::Mean, int64_t ignore_index = -100,
-                     double label_smoothing = 0.0);
+                     Reduction reduction = Reduction::Mean, int64_t ignore_index = -100, double label_smoothing = 0.0);
 
 }  // namespace strata

@@ -1,0 +1,261 @@
+#!/usr/bin/python3
+"""The PyTorch side of the side-by-side benchmarks: the twin of bench/strata_bench.
+
+Every workload here has the same name, metrics and units as its C++ twin (bench/workloads_*.cpp) and prints
+the same JSON lines. Run it with Debian's interpreter (/usr/bin/python3); bench/run.py starts it with
+LD_LIBRARY_PATH pointing at OpenBLAS's OpenMP build and records which BLAS is mapped into the process.
+
+    /usr/bin/python3 bench/torch_bench.py --list
+    /usr/bin/python3 bench/torch_bench.py NAME... [--segments N] [--segment-time S] [--warmup S] [--threads N]
+
+Adding a workload: write one function decorated with @workload("name", "description") that builds its
+inputs and calls ctx.throughput / ctx.latency / ctx.peak_rss, and register its C++ twin with STRATA_BENCHMARK.
+"""
+import argparse
+import json
+import re
+import resource
+import sys
+import time
+
+import torch
+
+WORKLOADS = {}
+
+
+def workload(name, description):
+    def register(fn):
+        WORKLOADS[name] = (description, fn)
+        return fn
+    return register
+
+
+class Context:
+    def __init__(self, name, segments, segment_seconds, warmup_seconds):
+        self.name = name
+        self.segments = segments
+        self.segment_seconds = segment_seconds
+        self.warmup_seconds = warmup_seconds
+
+    def _time_segments(self, loop):
+        """Seconds per call of each timed segment; loop(n) makes n calls."""
+        n, warm_start = 1, time.perf_counter()
+        while True:
+            t0 = time.perf_counter()
+            loop(n)
+            dt = time.perf_counter() - t0
+            per_call = dt / n
+            if time.perf_counter() - warm_start >= self.warmup_seconds and dt >= 0.02:
+                break
+            n *= 2
+        calls = max(1, int(self.segment_seconds / max(per_call, 1e-12)))
+        out = []
+        for _ in range(self.segments):
+            t0 = time.perf_counter()
+            loop(calls)
+            out.append((time.perf_counter() - t0) / calls)
+        return out
+
+    def throughput(self, metric, work_per_call, loop):
+        self._emit(metric, [work_per_call / s for s in self._time_segments(loop)], True)
+
+    def latency(self, metric, scale, loop):
+        self._emit(metric, [s * scale for s in self._time_segments(loop)], False)
+
+    def peak_rss(self, metric="peak RSS (MiB)"):
+        self._emit(metric, [peak_rss_mib()], False)
+
+    def _emit(self, metric, values, higher_is_better):
+        print(json.dumps({"type": "metric", "side": "pytorch", "workload": self.name, "metric": metric,
+                          "higher_is_better": higher_is_better, "values": [float(f"{v:.6g}") for v in values]}),
+              flush=True)
+
+
+def peak_rss_mib():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
+
+
+def mapped_blas_libraries():
+    libs = set()
+    with open("/proc/self/maps") as maps:
+        for line in maps:
+            path = line.split()[-1]
+            if path.startswith("/") and re.search(r"(blas|lapack)[^/]*\.so", path):
+                libs.add(path)
+    return sorted(libs)
+
+
+# ---- per-op overhead (twins of bench/workloads_core.cpp) ----
+
+@workload("overhead.add_1x16", "c = a + b, 1x16 float32, inputs need no grad")
+def overhead_add(ctx):
+    a, b = torch.randn(1, 16), torch.randn(1, 16)
+
+    def loop(n):
+        for _ in range(n):
+            c = a + b  # noqa: F841
+    ctx.latency("ns/op", 1e9, loop)
+
+
+@workload("overhead.add_1x16.autograd", "c = a + b, 1x16 float32, a and b require grad (graph node recorded and freed)")
+def overhead_add_autograd(ctx):
+    a, b = torch.randn(1, 16, requires_grad=True), torch.randn(1, 16, requires_grad=True)
+
+    def loop(n):
+        for _ in range(n):
+            c = a + b  # noqa: F841
+    ctx.latency("ns/op", 1e9, loop)
+
+
+@workload("overhead.add_1x16.no_grad_mode", "c = a + b, 1x16 float32, a and b require grad, under NoGradGuard")
+def overhead_add_no_grad(ctx):
+    a, b = torch.randn(1, 16, requires_grad=True), torch.randn(1, 16, requires_grad=True)
+
+    def loop(n):
+        for _ in range(n):
+            c = a + b  # noqa: F841
+    with torch.no_grad():
+        ctx.latency("ns/op", 1e9, loop)
+
+
+# ---- elementwise bandwidth (workloads_core.cpp, workloads_elementwise.cpp, workloads_activation.cpp) ----
+
+N_1M = 1 << 20
+
+
+@workload("elementwise.add_1M", "c = a + b, 2^20 float32 each (12 MiB moved per op)")
+def add_1m(ctx):
+    a, b = torch.randn(N_1M), torch.randn(N_1M)
+
+    def loop(n):
+        for _ in range(n):
+            c = a + b  # noqa: F841
+    ctx.throughput("GB/s", 3 * 4 * N_1M / 1e9, loop)
+
+
+def unary_bandwidth(ctx, fn):
+    x = torch.randn(N_1M)
+
+    def loop(n):
+        for _ in range(n):
+            y = fn(x)  # noqa: F841
+    ctx.throughput("GB/s", 2 * 4 * N_1M / 1e9, loop)
+
+
+@workload("elementwise.exp_1M", "y = exp(x), 2^20 float32 (8 MiB moved per op)")
+def exp_1m(ctx):
+    unary_bandwidth(ctx, torch.exp)
+
+
+@workload("elementwise.relu_1M", "y = relu(x), 2^20 float32 (8 MiB moved per op)")
+def relu_1m(ctx):
+    unary_bandwidth(ctx, torch.relu)
+
+
+# ---- GEMM (twins of bench/workloads_linalg.cpp) ----
+
+def gemm(ctx, m, k, n):
+    a, b = torch.randn(m, k), torch.randn(k, n)
+
+    def loop(calls):
+        for _ in range(calls):
+            c = torch.matmul(a, b)  # noqa: F841
+    ctx.throughput("GFLOP/s", 2.0 * m * k * n / 1e9, loop)
+
+
+@workload("gemm.128x784x512", "matmul (128, 784) @ (784, 512): MLP layer 1 forward")
+def gemm_mlp1(ctx):
+    gemm(ctx, 128, 784, 512)
+
+
+@workload("gemm.128x512x256", "matmul (128, 512) @ (512, 256): MLP layer 2 forward")
+def gemm_mlp2(ctx):
+    gemm(ctx, 128, 512, 256)
+
+
+@workload("gemm.128x256x10", "matmul (128, 256) @ (256, 10): MLP layer 3 forward")
+def gemm_mlp3(ctx):
+    gemm(ctx, 128, 256, 10)
+
+
+@workload("gemm.t.512x128x784", "matmul G.t() @ X, G (128, 512), X (128, 784): layer 1 dW")
+def gemm_mlp1_dw(ctx):
+    g, x = torch.randn(128, 512), torch.randn(128, 784)
+
+    def loop(calls):
+        for _ in range(calls):
+            c = torch.matmul(g.t(), x)  # noqa: F841
+    ctx.throughput("GFLOP/s", 2.0 * 512 * 128 * 784 / 1e9, loop)
+
+
+@workload("gemm.256x256x256", "matmul of two 256x256 float32 matrices")
+def gemm_256(ctx):
+    gemm(ctx, 256, 256, 256)
+
+
+@workload("gemm.512x512x512", "matmul of two 512x512 float32 matrices")
+def gemm_512(ctx):
+    gemm(ctx, 512, 512, 512)
+
+
+@workload("gemm.1024x1024x1024", "matmul of two 1024x1024 float32 matrices")
+def gemm_1024(ctx):
+    gemm(ctx, 1024, 1024, 1024)
+
+
+# ---- MLP inference (twin of bench/workloads_mlp.cpp) ----
+
+@workload("mlp.infer_b1", "MLP 784-512-256-10 forward on one 1x784 input under NoGradGuard (PyTorch: no_grad)")
+def mlp_infer_b1(ctx):
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 512), torch.nn.ReLU(),
+                                torch.nn.Linear(512, 256), torch.nn.ReLU(), torch.nn.Linear(256, 10)).eval()
+    x = torch.randn(1, 1, 28, 28)
+
+    def loop(calls):
+        for _ in range(calls):
+            y = model(x)  # noqa: F841
+    with torch.no_grad():
+        ctx.latency("us/forward", 1e6, loop)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("names", nargs="*")
+    p.add_argument("--list", action="store_true")
+    p.add_argument("--all", action="store_true")
+    p.add_argument("--segments", type=int, default=5)
+    p.add_argument("--segment-time", type=float, default=0.25)
+    p.add_argument("--warmup", type=float, default=0.2)
+    p.add_argument("--threads", type=int, default=None)
+    args = p.parse_args()
+
+    if args.list:
+        for name, (description, _) in WORKLOADS.items():
+            print(json.dumps({"type": "workload", "workload": name, "description": description}))
+        return 0
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    names = list(WORKLOADS) if args.all else args.names
+    if not names:
+        p.print_usage(sys.stderr)
+        return 2
+    status = 0
+    for name in names:
+        if name not in WORKLOADS:
+            print(f"torch_bench: unknown workload '{name}' (see --list)", file=sys.stderr)
+            status = 1
+            continue
+        torch.manual_seed(0)
+        try:
+            WORKLOADS[name][1](Context(name, args.segments, args.segment_time, args.warmup))
+            print(json.dumps({"type": "meta", "side": "pytorch", "workload": name, "threads": torch.get_num_threads(),
+                              "torch": torch.__version__, "peak_rss_mib": round(peak_rss_mib(), 2),
+                              "blas": mapped_blas_libraries()}), flush=True)
+        except Exception as e:  # reported as a row error, the other workloads still run
+            print(json.dumps({"type": "error", "side": "pytorch", "workload": name, "error": repr(e)}), flush=True)
+            status = 1
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
