@@ -30,7 +30,7 @@ struct Case {
   std::string group, name;
   char op[3];  // "NN", "NT", "TN"
   int64_t M, N, K;
-  int64_t images = 1;    // > 1: that many GEMMs sharing A (the conv weights), each with its own B and C
+  int64_t images = 1;        // > 1: that many GEMMs sharing A (the conv weights), each with its own B and C
   bool over_images = false;  // run them in an omp parallel for (GEMM single-threaded inside) instead of a loop
 };
 
@@ -107,11 +107,14 @@ F sym(void* h, const char* name) {
 }
 
 std::vector<Backend> make_backends(const std::string& which) {
-  auto wanted = [&](const char* n) { return which == "all" || ("," + which + ",").find(std::string(",") + n + ",") != std::string::npos; };
+  auto wanted = [&](const char* n) {
+    return which == "all" || ("," + which + ",").find(std::string(",") + n + ",") != std::string::npos;
+  };
   std::vector<Backend> out;
   if (wanted("openblas-openmp")) {
     if (void* h = open_lib("/usr/lib/x86_64-linux-gnu/openblas-openmp/libopenblas.so.0")) {
-      using Sgemm = void (*)(int, int, int, int, int, int, float, const float*, int, const float*, int, float, float*, int);
+      using Sgemm =
+          void (*)(int, int, int, int, int, int, float, const float*, int, const float*, int, float, float*, int);
       auto sgemm = sym<Sgemm>(h, "cblas_sgemm");
       auto set_nt = sym<void (*)(int)>(h, "openblas_set_num_threads");
       auto par = sym<int (*)()>(h, "openblas_get_parallel");
@@ -121,8 +124,8 @@ std::vector<Backend> make_backends(const std::string& which) {
       out.push_back({"openblas-openmp",
                      [sgemm](bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
                              const float* B, int64_t ldb, float* C, int64_t ldc) {
-                       sgemm(101, ta ? 112 : 111, tb ? 112 : 111, int(M), int(N), int(K), 1.f, A, int(lda), B,
-                             int(ldb), 0.f, C, int(ldc));
+                       sgemm(101, ta ? 112 : 111, tb ? 112 : 111, int(M), int(N), int(K), 1.f, A, int(lda), B, int(ldb),
+                             0.f, C, int(ldc));
                      },
                      [set_nt](int n) { set_nt(n); }});
     }
@@ -138,16 +141,16 @@ std::vector<Backend> make_backends(const std::string& which) {
                      [sgemm](bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
                              const float* B, int64_t ldb, float* C, int64_t ldc) {
                        const float one = 1.f, zero = 0.f;
-                       sgemm(0, 0, M, N, K, &one, A, ta ? 1 : lda, ta ? lda : 1, B, tb ? 1 : ldb, tb ? ldb : 1,
-                             &zero, C, ldc, 1);
+                       sgemm(0, 0, M, N, K, &one, A, ta ? 1 : lda, ta ? lda : 1, B, tb ? 1 : ldb, tb ? ldb : 1, &zero,
+                             C, ldc, 1);
                      },
                      [set_nt](int n) { set_nt(n); }});
     }
   }
   if (wanted("dnnl_sgemm")) {
     if (void* h = open_lib("libdnnl.so.2")) {
-      using Sgemm = int (*)(char, char, int64_t, int64_t, int64_t, float, const float*, int64_t, const float*,
-                            int64_t, float, float*, int64_t);
+      using Sgemm = int (*)(char, char, int64_t, int64_t, int64_t, float, const float*, int64_t, const float*, int64_t,
+                            float, float*, int64_t);
       auto sgemm = sym<Sgemm>(h, "dnnl_sgemm");
       out.push_back({"dnnl_sgemm",
                      [sgemm](bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
@@ -162,21 +165,19 @@ std::vector<Backend> make_backends(const std::string& which) {
   }
   namespace kc = strata::kernels::cpu;
   if (wanted("packed")) {
-    out.push_back({"packed",
-                   [](bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B,
-                      int64_t ldb, float* C, int64_t ldc) {
-                     kc::gemm_packed<float>(ta, tb, M, N, K, 1.f, A, lda, B, ldb, 0.f, C, ldc);
-                   },
-                   [](int) {}});
+    out.push_back(
+        {"packed",
+         [](bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb,
+            float* C, int64_t ldc) { kc::gemm_packed<float>(ta, tb, M, N, K, 1.f, A, lda, B, ldb, 0.f, C, ldc); },
+         [](int) {}});
   }
   if (wanted("naive")) {
     // Single-threaded by design; measured at every thread count for reference, on the smaller cases only.
-    out.push_back({"naive",
-                   [](bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B,
-                      int64_t ldb, float* C, int64_t ldc) {
-                     kc::gemm_naive<float>(ta, tb, M, N, K, 1.f, A, lda, B, ldb, 0.f, C, ldc);
-                   },
-                   [](int) {}, int64_t{2} * 512 * 512 * 512});
+    out.push_back(
+        {"naive",
+         [](bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb,
+            float* C, int64_t ldc) { kc::gemm_naive<float>(ta, tb, M, N, K, 1.f, A, lda, B, ldb, 0.f, C, ldc); },
+         [](int) {}, int64_t{2} * 512 * 512 * 512});
   }
   return out;
 }
@@ -363,10 +364,11 @@ int main(int argc, char** argv) {
         const double bm = big ? batch_ms * 3 : batch_ms;
         const Result r = measure(b, c, bm, big ? std::max(3, batches / 2) : batches);
         std::printf("%d,%s,%d,%s,%s,%s,%lld,%lld,%lld,%.5f,%.2f,%.2e,%.2f,%.2f\n", run_id, b.name.c_str(), t,
-                    c.group.c_str(), c.name.c_str(), c.op, (long long)c.M, (long long)c.N, (long long)c.K,
-                    r.median_ms, r.gflops, r.max_rel_err, r.others_load, quiet);
+                    c.group.c_str(), c.name.c_str(), c.op, (long long)c.M, (long long)c.N, (long long)c.K, r.median_ms,
+                    r.gflops, r.max_rel_err, r.others_load, quiet);
         std::fflush(stdout);
-        if (r.max_rel_err > 1e-5) std::fprintf(stderr, "# WARNING %s %s: relative error %.2e\n", b.name.c_str(), c.name.c_str(), r.max_rel_err);
+        if (r.max_rel_err > 1e-5)
+          std::fprintf(stderr, "# WARNING %s %s: relative error %.2e\n", b.name.c_str(), c.name.c_str(), r.max_rel_err);
       }
     }
   }

@@ -65,8 +65,8 @@ int main() {
   TensorList in;
   for (const Tensor& p : net.params()) in.push_back(p.detach().to(kFloat64).requires_grad_());
   in.push_back(x_test.narrow(0, 0, 4).to(kFloat64));
-  GradcheckReport r = gradcheck(
-      [](const TensorList& t) { return linear(relu(linear(t[4], t[0], t[1])), t[2], t[3]); }, in);
+  GradcheckReport r =
+      gradcheck([](const TensorList& t) { return linear(relu(linear(t[4], t[0], t[1])), t[2], t[3]); }, in);
   std::cout << "gradcheck of the network: " << (r.passed ? "passed" : r.message) << "\n";
   return r.passed && acc > 0.9 ? 0 : 1;
 }

@@ -12,8 +12,8 @@ Strides strides_of(const Tensor& t) { return t.strides(); }
 }  // namespace
 
 Tensor add_grads(const Tensor& a, const Tensor& b) {
-  STRATA_CHECK(a.shape() == b.shape() && a.dtype() == b.dtype(), "[backward] cannot add gradients of shape ",
-               a.shape(), " (", a.dtype(), ") and ", b.shape(), " (", b.dtype(), ")");
+  STRATA_CHECK(a.shape() == b.shape() && a.dtype() == b.dtype(), "[backward] cannot add gradients of shape ", a.shape(),
+               " (", a.dtype(), ") and ", b.shape(), " (", b.dtype(), ")");
   check_cpu("backward", a.device());
   Tensor out = Tensor::empty(a.shape(), a.dtype(), a.device());
   Strides so = out.strides(), sa = strides_of(a), sb = strides_of(b);
@@ -26,8 +26,9 @@ Tensor add_grads(const Tensor& a, const Tensor& b) {
 }
 
 void add_into(Tensor& dst, const Tensor& src) {
-  STRATA_CHECK(dst.shape() == src.shape() && dst.dtype() == src.dtype(), "[backward] cannot accumulate gradient of shape ",
-               src.shape(), " (", src.dtype(), ") into .grad of shape ", dst.shape(), " (", dst.dtype(), ")");
+  STRATA_CHECK(dst.shape() == src.shape() && dst.dtype() == src.dtype(),
+               "[backward] cannot accumulate gradient of shape ", src.shape(), " (", src.dtype(),
+               ") into .grad of shape ", dst.shape(), " (", dst.dtype(), ")");
   check_cpu("backward", dst.device());
   Strides sd = dst.strides(), ss = src.strides();
   auto plan = kernels::cpu::make_plan<3>(dst.shape(), {&sd, &sd, &ss});

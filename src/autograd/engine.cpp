@@ -124,8 +124,9 @@ TensorList seed_grads(const TensorList& roots, const TensorList& grad_roots, con
                  "tensors without requires_grad?)");
     Tensor g = grad_roots.empty() ? Tensor() : grad_roots[i];
     if (!g.defined()) {
-      STRATA_CHECK(r.numel() == 1, "[", op, "] grad can be implicitly created only for scalar outputs; got an output of shape ",
-                   r.shape(), ". Pass a gradient of that shape.");
+      STRATA_CHECK(r.numel() == 1, "[", op,
+                   "] grad can be implicitly created only for scalar outputs; got an output of shape ", r.shape(),
+                   ". Pass a gradient of that shape.");
       g = detail::zeros(r.shape(), r.dtype(), r.device());
       dispatch_float(r.dtype(), op, [&](auto tag) {
         using T = typename decltype(tag)::type;
@@ -158,8 +159,7 @@ TensorList grad(const TensorList& outputs, const TensorList& inputs, const Tenso
   for (const Tensor& r : outputs) edges.push_back(root_edge(r));
   std::vector<Edge> captures;
   for (size_t i = 0; i < inputs.size(); ++i) {
-    STRATA_CHECK(inputs[i].defined() && inputs[i].requires_grad(), "[grad] input ", i,
-                 " does not require grad");
+    STRATA_CHECK(inputs[i].defined() && inputs[i].requires_grad(), "[grad] input ", i, " does not require grad");
     captures.push_back(root_edge(inputs[i]));
   }
   TensorList captured(inputs.size());

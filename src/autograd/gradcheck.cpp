@@ -28,9 +28,7 @@ std::vector<int64_t> element_offsets(const Tensor& t) {
   return offs;
 }
 
-std::vector<double> values_of(const Tensor& t) {
-  return t.to_vector<double>();
-}
+std::vector<double> values_of(const Tensor& t) { return t.to_vector<double>(); }
 
 }  // namespace
 

@@ -83,9 +83,9 @@ SavedTensor::SavedTensor(const Tensor& t, const char* op) : op_(op) {
 
 Tensor SavedTensor::get() const {
   if (data_.defined()) {
-    STRATA_CHECK(data_.version() == version_, "[backward] a tensor of shape ", data_.shape(),
-                 " saved by op '", op_, "' for its backward was modified in place afterwards (version ", version_,
-                 " at save, now ", data_.version(), "); use an out-of-place op or clone() before modifying it");
+    STRATA_CHECK(data_.version() == version_, "[backward] a tensor of shape ", data_.shape(), " saved by op '", op_,
+                 "' for its backward was modified in place afterwards (version ", version_, " at save, now ",
+                 data_.version(), "); use an out-of-place op or clone() before modifying it");
   }
   return data_;
 }

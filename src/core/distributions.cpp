@@ -193,20 +193,23 @@ void normal_fill_blocks(T* data, int64_t n, Draw draw, Block block) {
 }  // namespace
 
 void normal_fill_float(float* data, int64_t n, float mean, float std, Generator& g) {
-  normal_fill_blocks(data, n, [&] { return uniform_float_draw(g, 0.0f, 1.0f, 24); },
-                     [&](float* p) { normal_fill_16_float(p, mean, std); });
+  normal_fill_blocks(
+      data, n, [&] { return uniform_float_draw(g, 0.0f, 1.0f, 24); },
+      [&](float* p) { normal_fill_16_float(p, mean, std); });
 }
 
 void normal_fill_double(double* data, int64_t n, double mean, double std, Generator& g) {
-  normal_fill_blocks(data, n, [&] { return uniform_double_draw(g, 0.0, 1.0); },
-                     [&](double* p) { normal_fill_16_double(p, mean, std); });
+  normal_fill_blocks(
+      data, n, [&] { return uniform_double_draw(g, 0.0, 1.0); },
+      [&](double* p) { normal_fill_16_double(p, mean, std); });
 }
 
 template <class T>
 void normal_fill_half(T* data, int64_t n, float mean, float std, Generator& g) {
   const int digits = std::is_same_v<T, Half> ? 11 : 8;
-  normal_fill_blocks(data, n, [&] { return T(uniform_float_draw(g, 0.0f, 1.0f, digits)); },
-                     [&](T* p) { normal_fill_16_half(p, mean, std); });
+  normal_fill_blocks(
+      data, n, [&] { return T(uniform_float_draw(g, 0.0f, 1.0f, digits)); },
+      [&](T* p) { normal_fill_16_half(p, mean, std); });
 }
 
 template void normal_fill_half<Half>(Half*, int64_t, float, float, Generator&);

@@ -142,8 +142,7 @@ template std::vector<bool> Tensor::to_vector<bool>() const;
 
 namespace {
 
-void print_values(std::ostream& os, const Tensor& t, std::vector<double>& vals, size_t dim, int64_t& flat,
-                  int indent) {
+void print_values(std::ostream& os, const Tensor& t, std::vector<double>& vals, size_t dim, int64_t& flat, int indent) {
   const int64_t n = t.shape()[dim];
   const bool last = dim + 1 == t.shape().size();
   // Long dims show their first and last three entries.
@@ -206,8 +205,7 @@ bool Tensor::requires_grad() const { return impl_->autograd && impl_->autograd->
 Tensor& Tensor::requires_grad_(bool on) {
   STRATA_CHECK(is_leaf() || on, "[requires_grad_] can only change requires_grad of leaf tensors; use detach()");
   if (on) {
-    STRATA_CHECK(is_floating(dtype()), "[requires_grad_] only floating-point tensors can require grad, got ",
-                 dtype());
+    STRATA_CHECK(is_floating(dtype()), "[requires_grad_] only floating-point tensors can require grad, got ", dtype());
   }
   if (on || impl_->autograd) impl_->meta().requires_grad = on;
   return *this;
@@ -222,10 +220,8 @@ void Tensor::set_grad(const Tensor& g) const {
     impl_->grad.reset();
     return;
   }
-  STRATA_CHECK(g.shape() == shape(), "[set_grad] gradient shape ", g.shape(), " does not match tensor shape ",
-               shape());
-  STRATA_CHECK(g.dtype() == dtype(), "[set_grad] gradient dtype ", g.dtype(), " does not match tensor dtype ",
-               dtype());
+  STRATA_CHECK(g.shape() == shape(), "[set_grad] gradient shape ", g.shape(), " does not match tensor shape ", shape());
+  STRATA_CHECK(g.dtype() == dtype(), "[set_grad] gradient dtype ", g.dtype(), " does not match tensor dtype ", dtype());
   impl_->grad = std::make_shared<Tensor>(g);
 }
 

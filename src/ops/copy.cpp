@@ -32,7 +32,8 @@ Tensor clone(const Tensor& x) {
   STRATA_CHECK(x.defined(), "[clone] undefined tensor");
   Tensor out = copy_data(x);
   if (autograd::needs_grad({&x})) {
-    autograd::record("clone", {x}, out, [](const TensorList& g, const autograd::NeedsGrad&) { return TensorList{g[0]}; });
+    autograd::record("clone", {x}, out,
+                     [](const TensorList& g, const autograd::NeedsGrad&) { return TensorList{g[0]}; });
   }
   return out;
 }
@@ -95,8 +96,7 @@ Tensor& Tensor::copy_(const Tensor& src) {
   Tensor s = ops::cast(src, dtype());
   // A source that shares memory with the destination in a different layout (x.copy_(x.t())) is read
   // from a copy, so that no element is overwritten before it is read.
-  if (s.storage() == storage() &&
-      !(s.offset() == offset() && s.shape() == this->shape() && s.strides() == strides())) {
+  if (s.storage() == storage() && !(s.offset() == offset() && s.shape() == this->shape() && s.strides() == strides())) {
     s = copy_data(s);
   }
   Strides sd = strides(), ss = ops::broadcast_strides(s, shape);

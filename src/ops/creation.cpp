@@ -7,7 +7,6 @@
 #include <limits>
 
 #include "core/distributions.h"
-
 #include "ops/helpers.h"
 #include "strata/ops/views.h"
 
@@ -164,11 +163,13 @@ Tensor& uniform_(Tensor& t, double low, double high, Generator* gen) {
   switch (t.dtype()) {
     case kFloat32: {
       const auto from = static_cast<float>(low), to = static_cast<float>(high);
-      for_each_in_memory_order<float>(t, "uniform_", [&](float& v) { v = detail::uniform_float_draw(g, from, to - from, 24); });
+      for_each_in_memory_order<float>(t, "uniform_",
+                                      [&](float& v) { v = detail::uniform_float_draw(g, from, to - from, 24); });
       break;
     }
     case kFloat64:
-      for_each_in_memory_order<double>(t, "uniform_", [&](double& v) { v = detail::uniform_double_draw(g, low, high - low); });
+      for_each_in_memory_order<double>(t, "uniform_",
+                                       [&](double& v) { v = detail::uniform_double_draw(g, low, high - low); });
       break;
     case kFloat16:
     case kBFloat16:
@@ -179,7 +180,8 @@ Tensor& uniform_(Tensor& t, double low, double high, Generator* gen) {
           const auto to = static_cast<float>(T(static_cast<float>(high)));
           const auto range = static_cast<float>(T(to - from));
           const int digits = std::is_same_v<T, Half> ? 11 : 8;
-          for_each_in_memory_order<T>(t, "uniform_", [&](T& v) { v = T(detail::uniform_float_draw(g, from, range, digits)); });
+          for_each_in_memory_order<T>(t, "uniform_",
+                                      [&](T& v) { v = T(detail::uniform_float_draw(g, from, range, digits)); });
         }
       });
       break;
@@ -214,9 +216,8 @@ Tensor& normal_(Tensor& t, double mean, double std, Generator* gen) {
     dispatch_all(t.dtype(), [&](auto tag) {
       using T = typename decltype(tag)::type;
       if constexpr (!std::is_same_v<T, int64_t> && !std::is_same_v<T, bool>) {
-        for_each_in_memory_order<T>(t, "normal_", [&](T& v) {
-          v = kernels::cpu::convert<T>(std::fma(g.normal_double(), std, mean));
-        });
+        for_each_in_memory_order<T>(
+            t, "normal_", [&](T& v) { v = kernels::cpu::convert<T>(std::fma(g.normal_double(), std, mean)); });
       }
     });
   }
@@ -301,9 +302,15 @@ Tensor randperm(int64_t n, Generator* gen) {
   return t;
 }
 
-Tensor empty_like(const Tensor& t, std::optional<DType> dtype) { return empty(t.shape(), TensorOptions(dtype.value_or(t.dtype()))); }
-Tensor zeros_like(const Tensor& t, std::optional<DType> dtype) { return zeros(t.shape(), TensorOptions(dtype.value_or(t.dtype()))); }
-Tensor ones_like(const Tensor& t, std::optional<DType> dtype) { return ones(t.shape(), TensorOptions(dtype.value_or(t.dtype()))); }
+Tensor empty_like(const Tensor& t, std::optional<DType> dtype) {
+  return empty(t.shape(), TensorOptions(dtype.value_or(t.dtype())));
+}
+Tensor zeros_like(const Tensor& t, std::optional<DType> dtype) {
+  return zeros(t.shape(), TensorOptions(dtype.value_or(t.dtype())));
+}
+Tensor ones_like(const Tensor& t, std::optional<DType> dtype) {
+  return ones(t.shape(), TensorOptions(dtype.value_or(t.dtype())));
+}
 Tensor full_like(const Tensor& t, double value, std::optional<DType> dtype) {
   return full(t.shape(), value, TensorOptions(dtype.value_or(t.dtype())));
 }

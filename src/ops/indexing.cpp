@@ -22,8 +22,8 @@ namespace kc = kernels::cpu;
 void check_index_tensor(const char* op, const Tensor& index) {
   STRATA_CHECK(index.defined(), "[", op, "] undefined index tensor");
   check_cpu(op, index.device());
-  STRATA_CHECK(index.dtype() == kInt64, "[", op, "] index must be an int64 tensor, got ", index.dtype(),
-               " of shape ", index.shape());
+  STRATA_CHECK(index.dtype() == kInt64, "[", op, "] index must be an int64 tensor, got ", index.dtype(), " of shape ",
+               index.shape());
 }
 
 // Every index value must lie in [0, size) where size = x.shape()[dim].
@@ -154,8 +154,8 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
   Tensor out = Tensor::empty(index.shape(), x.dtype(), x.device());
   ops::dispatch_compute(x.dtype(), "gather", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    kc::gather(out.data_ptr<T>(), out.strides(), x.data_ptr<T>(), x.strides(), index.shape(),
-               index.data_ptr<int64_t>(), index.strides(), d);
+    kc::gather(out.data_ptr<T>(), out.strides(), x.data_ptr<T>(), x.strides(), index.shape(), index.data_ptr<int64_t>(),
+               index.strides(), d);
   });
   if (autograd::needs_grad({&x})) {
     autograd::SavedTensor si(index, "gather");

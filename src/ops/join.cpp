@@ -88,7 +88,8 @@ Tensor cat(const TensorList& tensors, int64_t dim) {
         if (!n[i]) continue;
         const autograd::TensorMeta& m = metas[i];
         // A skipped (0) tensor gets an empty gradient; every other input its slice.
-        grads[i] = m.shape == Shape{0} ? zeros({0}, TensorOptions(m.dtype))
+        grads[i] = m.shape == Shape{0}
+                       ? zeros({0}, TensorOptions(m.dtype))
                        : grad_part(narrow(g[0], d, starts[i], m.shape[static_cast<size_t>(d)]), m.dtype);
       }
       return grads;
@@ -166,9 +167,8 @@ Tensor pad(const Tensor& x, const std::vector<int64_t>& pads, double value) {
     std::vector<int64_t> inverse(pads.size());
     std::transform(pads.begin(), pads.end(), inverse.begin(), [](int64_t p) { return -p; });
     // Padding with -pads crops what was added and puts zeros where input was cropped away.
-    autograd::record("pad", {x}, out, [inverse](const TensorList& g, const NeedsGrad&) {
-      return TensorList{pad(g[0], inverse, 0.0)};
-    });
+    autograd::record("pad", {x}, out,
+                     [inverse](const TensorList& g, const NeedsGrad&) { return TensorList{pad(g[0], inverse, 0.0)}; });
   }
   return out;
 }

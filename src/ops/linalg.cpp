@@ -1,12 +1,13 @@
 // Matrix products: matmul (PyTorch semantics), mm, bmm, addmm, linear. Everything reaches GEMM through one
 // batched core: transposed views become transpose flags, broadcast batch dims become repeated offsets, and
 // only operands whose last two dims fit no BLAS layout are copied.
+#include "strata/ops/linalg.h"
+
 #include "kernels/cpu/gemm.h"
 #include "ops/helpers.h"
 #include "strata/autograd/grad_mode.h"
 #include "strata/ops/creation.h"
 #include "strata/ops/elementwise.h"
-#include "strata/ops/linalg.h"
 #include "strata/ops/reduction.h"
 #include "strata/ops/views.h"
 
@@ -48,8 +49,8 @@ DType matmul_dtype(const char* op, const Tensor& a, const Tensor& b) {
   check_cpu(op, a.device());
   check_cpu(op, b.device());
   const DType t = promote_types(a.dtype(), b.dtype());
-  STRATA_CHECK(t == kFloat32 || t == kFloat64, "[", op, "] needs float32 or float64 tensors, got ", a.dtype(),
-               " and ", b.dtype());
+  STRATA_CHECK(t == kFloat32 || t == kFloat64, "[", op, "] needs float32 or float64 tensors, got ", a.dtype(), " and ",
+               b.dtype());
   return t;
 }
 
@@ -159,8 +160,7 @@ void check_inner(const char* op, const Tensor& a, const Tensor& b, int64_t ka, i
 Tensor matmul(const Tensor& a, const Tensor& b) {
   matmul_dtype("matmul", a, b);
   const int64_t da = a.dim(), db = b.dim();
-  STRATA_CHECK(da >= 1 && db >= 1, "[matmul] both operands need at least 1 dim, got ", a.shape(), " x ",
-               b.shape());
+  STRATA_CHECK(da >= 1 && db >= 1, "[matmul] both operands need at least 1 dim, got ", a.shape(), " x ", b.shape());
   const int64_t k = a.size(-1);
   check_inner("matmul", a, b, k, db == 1 ? b.size(0) : b.size(-2));
   if (da == 1 && db == 1) return reshape(matmul_core("matmul", unsqueeze(a, 0), unsqueeze(b, 1)), Shape{});

@@ -1,11 +1,12 @@
 // View ops: results share storage with their input. Each backward maps the gradient back onto the
 // input's shape (reshape back, inverse permutation, or scatter into zeros for slicing views).
+#include "strata/ops/views.h"
+
 #include <numeric>
 
 #include "ops/helpers.h"
 #include "strata/ops/creation.h"
 #include "strata/ops/elementwise.h"
-#include "strata/ops/views.h"
 
 namespace strata {
 
@@ -30,12 +31,12 @@ Shape infer_shape(const Shape& shape, int64_t numel, const char* op, const Shape
     }
   }
   if (infer >= 0) {
-    STRATA_CHECK(known != 0 && numel % known == 0, "[", op, "] shape ", shape, " is invalid for input of shape ",
-                 from, " (", numel, " elements)");
+    STRATA_CHECK(known != 0 && numel % known == 0, "[", op, "] shape ", shape, " is invalid for input of shape ", from,
+                 " (", numel, " elements)");
     out[static_cast<size_t>(infer)] = numel / known;
   }
-  STRATA_CHECK(out.numel() == numel, "[", op, "] shape ", shape, " is invalid for input of shape ", from, " (",
-               numel, " elements)");
+  STRATA_CHECK(out.numel() == numel, "[", op, "] shape ", shape, " is invalid for input of shape ", from, " (", numel,
+               " elements)");
   return out;
 }
 
@@ -100,8 +101,8 @@ void record_slice_like(const char* op, const Tensor& x, const Tensor& out, MakeV
 Tensor view(const Tensor& x, const Shape& shape) {
   Shape s = infer_shape(shape, x.numel(), "view", x.shape());
   Strides st;
-  STRATA_CHECK(view_strides(x, s, st), "[view] cannot view a tensor of shape ", x.shape(), " and strides ",
-               x.strides(), " as ", s, " without copying; use reshape()");
+  STRATA_CHECK(view_strides(x, s, st), "[view] cannot view a tensor of shape ", x.shape(), " and strides ", x.strides(),
+               " as ", s, " without copying; use reshape()");
   Tensor out = make_view_of(x, s, st, x.offset());
   record_reshape_like("view", x, out);
   return out;
@@ -268,8 +269,8 @@ Tensor expand(const Tensor& x, const Shape& shape) {
     int64_t have = x.shape()[i - lead];
     int64_t want = shape[i] == -1 ? have : shape[i];
     STRATA_CHECK(want >= 0, "[expand] invalid size ", shape[i], " in shape ", shape);
-    STRATA_CHECK(have == want || have == 1, "[expand] cannot expand shape ", x.shape(), " to ", shape,
-                 " (dim ", i, ": ", have, " vs ", want, ")");
+    STRATA_CHECK(have == want || have == 1, "[expand] cannot expand shape ", x.shape(), " to ", shape, " (dim ", i,
+                 ": ", have, " vs ", want, ")");
     s[i] = want;
     st[i] = have == want ? x.strides()[i - lead] : 0;
   }

@@ -32,8 +32,8 @@ TEST(Gradcheck, PassesOnCorrectFunctions) {
   Generator gen(3);
   Tensor a = randn({3, 4}, kFloat64, &gen).requires_grad_();
   Tensor b = randn({4}, kFloat64, &gen).requires_grad_();
-  GradcheckReport r = gradcheck([](const TensorList& x) { return (x[0] * x[1] - x[1] / (x[0] * x[0] + 1.0)).sum({0}); },
-                                {a, b});
+  GradcheckReport r =
+      gradcheck([](const TensorList& x) { return (x[0] * x[1] - x[1] / (x[0] * x[0] + 1.0)).sum({0}); }, {a, b});
   EXPECT_TRUE(r.passed) << r.message;
   ASSERT_EQ(r.inputs.size(), 2u);
   EXPECT_TRUE(r.inputs[0].passed);

@@ -54,7 +54,7 @@ TEST(Graph, NoGradGuardKeepsNothingAlive) {
     NoGradGuard ng;
     out = a * b;  // would save a and b, and hold a's node, if it were recorded
   }
-  EXPECT_TRUE(node.expired());   // nothing holds a's graph
+  EXPECT_TRUE(node.expired());      // nothing holds a's graph
   EXPECT_EQ(saved.use_count(), 0);  // nor b (its handle; the storage goes with it)
   EXPECT_EQ(out.to_vector<double>(), (std::vector<double>{6, 16}));
 
@@ -78,7 +78,7 @@ TEST(Graph, BackwardFreesSavedTensors) {
   w = Tensor();
   EXPECT_FALSE(w_storage.expired());  // saved by mul
   y.backward();
-  EXPECT_TRUE(w_storage.expired());   // released after backward without retain_graph
+  EXPECT_TRUE(w_storage.expired());  // released after backward without retain_graph
 }
 
 TEST(Graph, GradFnAndLeafAccessors) {

@@ -81,13 +81,17 @@ TEST(DType, PromotionTableMatchesTorch) {
     DType a, b, out;
   };
   const Row rows[] = {
-      {kBool, kBool, kBool},           {kBool, kInt64, kInt64},          {kBool, kFloat16, kFloat16},
-      {kBool, kBFloat16, kBFloat16},   {kBool, kFloat32, kFloat32},      {kBool, kFloat64, kFloat64},
-      {kInt64, kInt64, kInt64},        {kInt64, kFloat16, kFloat16},     {kInt64, kBFloat16, kBFloat16},
-      {kInt64, kFloat32, kFloat32},    {kInt64, kFloat64, kFloat64},     {kFloat16, kFloat16, kFloat16},
-      {kFloat16, kBFloat16, kFloat32}, {kFloat16, kFloat32, kFloat32},   {kFloat16, kFloat64, kFloat64},
-      {kBFloat16, kBFloat16, kBFloat16}, {kBFloat16, kFloat32, kFloat32}, {kBFloat16, kFloat64, kFloat64},
-      {kFloat32, kFloat32, kFloat32},  {kFloat32, kFloat64, kFloat64},   {kFloat64, kFloat64, kFloat64},
+      {kBool, kBool, kBool},           {kBool, kInt64, kInt64},
+      {kBool, kFloat16, kFloat16},     {kBool, kBFloat16, kBFloat16},
+      {kBool, kFloat32, kFloat32},     {kBool, kFloat64, kFloat64},
+      {kInt64, kInt64, kInt64},        {kInt64, kFloat16, kFloat16},
+      {kInt64, kBFloat16, kBFloat16},  {kInt64, kFloat32, kFloat32},
+      {kInt64, kFloat64, kFloat64},    {kFloat16, kFloat16, kFloat16},
+      {kFloat16, kBFloat16, kFloat32}, {kFloat16, kFloat32, kFloat32},
+      {kFloat16, kFloat64, kFloat64},  {kBFloat16, kBFloat16, kBFloat16},
+      {kBFloat16, kFloat32, kFloat32}, {kBFloat16, kFloat64, kFloat64},
+      {kFloat32, kFloat32, kFloat32},  {kFloat32, kFloat64, kFloat64},
+      {kFloat64, kFloat64, kFloat64},
   };
   for (const Row& r : rows) {
     EXPECT_EQ(promote_types(r.a, r.b), r.out) << r.a << " + " << r.b;
@@ -114,40 +118,35 @@ TEST(Half, MatchesTorchOnEdgeCases) {
     uint16_t half, bf16;
   };
   const Row rows[] = {
-      {0x00000000u, 0x0000, 0x0000},  // +0
-      {0x80000000u, 0x8000, 0x8000},  // -0
-      {0x3f800000u, 0x3c00, 0x3f80},  // 1
-      {0xbf800000u, 0xbc00, 0xbf80},  // -1
-      {0x3f801000u, 0x3c00, 0x3f80},  // 1 + half a half-ulp: tie, to even (down)
-      {0x3f802000u, 0x3c01, 0x3f80},  // 1 + one half-ulp
-      {0x3f803000u, 0x3c02, 0x3f80},  // 1 + 1.5 half-ulps: tie, to even (up)
-      {0x3f801001u, 0x3c01, 0x3f80},  // just above the tie
-      {0x33800000u, 0x0001, 0x3380},  // 2^-24: smallest half subnormal
-      {0x33000000u, 0x0000, 0x3300},  // 2^-25: tie between 0 and 2^-24, to even (0)
-      {0x33000001u, 0x0001, 0x3300},  // just above: rounds up
-      {0x33c00000u, 0x0002, 0x33c0},  // 1.5 * 2^-24: tie, to even (2)
-      {0x34000000u, 0x0002, 0x3400},
-      {0x38800000u, 0x0400, 0x3880},  // 2^-14: smallest normal half
-      {0x387fc000u, 0x03ff, 0x3880},  // largest subnormal half
-      {0x387fe000u, 0x0400, 0x3880},  // rounds up into the normals
-      {0x38000000u, 0x0200, 0x3800},
-      {0x477fe000u, 0x7bff, 0x4780},  // 65504: largest half
-      {0x477fefffu, 0x7bff, 0x4780},  // just below 65520
-      {0x477ff000u, 0x7c00, 0x4780},  // 65520: overflows to inf
-      {0x47800000u, 0x7c00, 0x4780},  // 65536
-      {0x7f7fffffu, 0x7c00, 0x7f80},  // FLT_MAX: inf in both
-      {0xff7fffffu, 0xfc00, 0xff80},
-      {0x7f800000u, 0x7c00, 0x7f80},  // inf
-      {0xff800000u, 0xfc00, 0xff80},  // -inf
-      {0x00000001u, 0x0000, 0x0000},  // float subnormals
-      {0x00800000u, 0x0000, 0x0080},
-      {0x3eaaaaabu, 0x3555, 0x3eab},  // 1/3
-      {0x40490fdbu, 0x4248, 0x4049},  // pi
-      {0xc2f6e979u, 0xd7b7, 0xc2f7},  // -123.456
-      {0x3f808000u, 0x3c04, 0x3f80},  // bf16 tie, to even (down)
-      {0x3f818000u, 0x3c0c, 0x3f82},  // bf16 tie, to even (up)
-      {0x3f817fffu, 0x3c0c, 0x3f81},
-      {0x3f808001u, 0x3c04, 0x3f81},
+      {0x00000000u, 0x0000, 0x0000},                                 // +0
+      {0x80000000u, 0x8000, 0x8000},                                 // -0
+      {0x3f800000u, 0x3c00, 0x3f80},                                 // 1
+      {0xbf800000u, 0xbc00, 0xbf80},                                 // -1
+      {0x3f801000u, 0x3c00, 0x3f80},                                 // 1 + half a half-ulp: tie, to even (down)
+      {0x3f802000u, 0x3c01, 0x3f80},                                 // 1 + one half-ulp
+      {0x3f803000u, 0x3c02, 0x3f80},                                 // 1 + 1.5 half-ulps: tie, to even (up)
+      {0x3f801001u, 0x3c01, 0x3f80},                                 // just above the tie
+      {0x33800000u, 0x0001, 0x3380},                                 // 2^-24: smallest half subnormal
+      {0x33000000u, 0x0000, 0x3300},                                 // 2^-25: tie between 0 and 2^-24, to even (0)
+      {0x33000001u, 0x0001, 0x3300},                                 // just above: rounds up
+      {0x33c00000u, 0x0002, 0x33c0},                                 // 1.5 * 2^-24: tie, to even (2)
+      {0x34000000u, 0x0002, 0x3400}, {0x38800000u, 0x0400, 0x3880},  // 2^-14: smallest normal half
+      {0x387fc000u, 0x03ff, 0x3880},                                 // largest subnormal half
+      {0x387fe000u, 0x0400, 0x3880},                                 // rounds up into the normals
+      {0x38000000u, 0x0200, 0x3800}, {0x477fe000u, 0x7bff, 0x4780},  // 65504: largest half
+      {0x477fefffu, 0x7bff, 0x4780},                                 // just below 65520
+      {0x477ff000u, 0x7c00, 0x4780},                                 // 65520: overflows to inf
+      {0x47800000u, 0x7c00, 0x4780},                                 // 65536
+      {0x7f7fffffu, 0x7c00, 0x7f80},                                 // FLT_MAX: inf in both
+      {0xff7fffffu, 0xfc00, 0xff80}, {0x7f800000u, 0x7c00, 0x7f80},  // inf
+      {0xff800000u, 0xfc00, 0xff80},                                 // -inf
+      {0x00000001u, 0x0000, 0x0000},                                 // float subnormals
+      {0x00800000u, 0x0000, 0x0080}, {0x3eaaaaabu, 0x3555, 0x3eab},  // 1/3
+      {0x40490fdbu, 0x4248, 0x4049},                                 // pi
+      {0xc2f6e979u, 0xd7b7, 0xc2f7},                                 // -123.456
+      {0x3f808000u, 0x3c04, 0x3f80},                                 // bf16 tie, to even (down)
+      {0x3f818000u, 0x3c0c, 0x3f82},                                 // bf16 tie, to even (up)
+      {0x3f817fffu, 0x3c0c, 0x3f81}, {0x3f808001u, 0x3c04, 0x3f81},
       {0x7f7f8000u, 0x7c00, 0x7f80},  // bf16 rounds up to inf
       {0x7f7f7fffu, 0x7c00, 0x7f7f},  // largest finite bf16
       {0x0001ffffu, 0x0000, 0x0002},  // bf16 keeps float subnormals

@@ -156,8 +156,8 @@ TEST(Device, ParseAndPrint) {
 }
 
 TEST(Device, ParseErrors) {
-  for (const char* bad : {"", "gpu", "CPU", "cuda:", "cuda:x", "cuda:-1", "cuda:1x", "cuda1", "cuda: 1",
-                          " cpu", "cpu:1", "cuda:99999999999", "cpu:"}) {
+  for (const char* bad : {"", "gpu", "CPU", "cuda:", "cuda:x", "cuda:-1", "cuda:1x", "cuda1", "cuda: 1", " cpu",
+                          "cpu:1", "cuda:99999999999", "cpu:"}) {
     std::string m = message_of([bad] { Device d(bad); });
     EXPECT_NE(m.find("[Device]"), std::string::npos) << "'" << bad << "' -> " << m;
   }

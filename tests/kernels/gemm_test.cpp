@@ -20,13 +20,13 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kSentinel = 777.0;  // written into C's padding; must survive every call
 
 template <class T>
-using GemmFn = std::function<void(bool, bool, int64_t, int64_t, int64_t, T, const T*, int64_t, const T*, int64_t, T,
-                                  T*, int64_t)>;
+using GemmFn =
+    std::function<void(bool, bool, int64_t, int64_t, int64_t, T, const T*, int64_t, const T*, int64_t, T, T*, int64_t)>;
 
 template <class T>
 std::vector<std::pair<std::string, GemmFn<T>>> backends() {
-  return {{"naive", kc::gemm_naive<T>}, {"packed", kc::gemm_packed<T>}, {"blas", kc::gemm_blas<T>},
-          {"gemm", kc::gemm<T>}};
+  return {
+      {"naive", kc::gemm_naive<T>}, {"packed", kc::gemm_packed<T>}, {"blas", kc::gemm_blas<T>}, {"gemm", kc::gemm<T>}};
 }
 
 // Deterministic values in [-1, 1).
@@ -56,8 +56,8 @@ struct Problem {
 };
 
 std::string describe(const Problem& p) {
-  return std::string(p.ta ? "T" : "N") + (p.tb ? "T" : "N") + " M=" + std::to_string(p.M) + " N=" +
-         std::to_string(p.N) + " K=" + std::to_string(p.K) + " alpha=" + std::to_string(p.alpha) +
+  return std::string(p.ta ? "T" : "N") + (p.tb ? "T" : "N") + " M=" + std::to_string(p.M) +
+         " N=" + std::to_string(p.N) + " K=" + std::to_string(p.K) + " alpha=" + std::to_string(p.alpha) +
          " beta=" + std::to_string(p.beta) + " pad=" + std::to_string(p.pad);
 }
 
@@ -197,8 +197,8 @@ TYPED_TEST(Gemm, InsideParallelRegionMatchesSerial) {
     const std::string& name = entry.first;
     const GemmFn<T>& fn = entry.second;
     std::vector<T> alone(static_cast<size_t>(items * M * N)), inside(alone.size(), static_cast<T>(kNaN));
-    for (int64_t b = 0; b < items; ++b) fn(false, false, M, N, K, 1, A.data() + b * M * K, K, B.data(), N, 0,
-                                           alone.data() + b * M * N, N);
+    for (int64_t b = 0; b < items; ++b)
+      fn(false, false, M, N, K, 1, A.data() + b * M * K, K, B.data(), N, 0, alone.data() + b * M * N, N);
 #pragma omp parallel for num_threads(2)
     for (int64_t b = 0; b < items; ++b) {
       fn(false, false, M, N, K, 1, A.data() + b * M * K, K, B.data(), N, 0, inside.data() + b * M * N, N);
@@ -226,16 +226,15 @@ TYPED_TEST(Gemm, BatchedWithBroadcastOffsets) {
   for (int threads : {1, 2}) {
     omp_set_num_threads(threads);
     std::vector<T> C(static_cast<size_t>(batch * M * N), static_cast<T>(kNaN)), R(C.size());
-    kc::gemm_batched<T>(true, false, batch, M, N, K, 2, A.data(), M, ao.data(), B.data(), N, bo.data(), 0, C.data(),
-                        N, co.data());
+    kc::gemm_batched<T>(true, false, batch, M, N, K, 2, A.data(), M, ao.data(), B.data(), N, bo.data(), 0, C.data(), N,
+                        co.data());
     for (int64_t b = 0; b < batch; ++b) {
       kc::gemm_naive<T>(true, false, M, N, K, 2, A.data() + ao[b], M, B.data(), N, 0, R.data() + co[b], N);
     }
     for (size_t i = 0; i < C.size(); ++i) ASSERT_NEAR(C[i], R[i], 1e-4) << "threads " << threads << " at " << i;
     // Strided form: stride 0 broadcasts B.
     std::vector<T> S(C.size(), static_cast<T>(kNaN));
-    kc::gemm_strided_batched<T>(true, false, 3, M, N, K, 2, A.data(), M, K * M, B.data(), N, 0, 0, S.data(), N,
-                                M * N);
+    kc::gemm_strided_batched<T>(true, false, 3, M, N, K, 2, A.data(), M, K * M, B.data(), N, 0, 0, S.data(), N, M * N);
     for (size_t i = 0; i < static_cast<size_t>(3 * M * N); ++i) ASSERT_NEAR(S[i], R[i], 1e-4) << "strided at " << i;
   }
   omp_set_num_threads(saved_threads);

@@ -60,8 +60,8 @@ TEST(ElementwiseKernels, BinaryMatchesReference) {
   }
   for (auto [r, c] : std::vector<std::pair<int64_t, int64_t>>{{3, 5}, {17, 33}, {300, 129}, {2, 40000}}) {
     Shape s{r, c};
-    check_binary(s, {c, 1}, r * c, {0, 1}, c);  // row broadcast
-    check_binary(s, {c, 1}, r * c, {1, 0}, r);  // column broadcast
+    check_binary(s, {c, 1}, r * c, {0, 1}, c);      // row broadcast
+    check_binary(s, {c, 1}, r * c, {1, 0}, r);      // column broadcast
     check_binary(s, {1, r}, r * c, {c, 1}, r * c);  // transposed
   }
   Shape s3{4, 1, 6};

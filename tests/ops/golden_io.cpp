@@ -60,8 +60,8 @@ class Reader {
 
  private:
   void need(size_t n, const char* what) {
-    STRATA_CHECK(pos_ + n <= data_.size(), "[golden] ", path_, " is truncated at offset ", pos_, " (reading ",
-                 what, ", ", n, " bytes)");
+    STRATA_CHECK(pos_ + n <= data_.size(), "[golden] ", path_, " is truncated at offset ", pos_, " (reading ", what,
+                 ", ", n, " bytes)");
   }
   std::string path_;
   std::vector<char> data_;

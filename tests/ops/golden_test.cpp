@@ -36,8 +36,8 @@ std::string compare(const Tensor& got, const Tensor& want, double atol, double r
     }
   }
   if (at < 0) return "";
-  return "element " + std::to_string(at) + ": strata " + std::to_string(g[static_cast<size_t>(at)]) +
-         " vs PyTorch " + std::to_string(w[static_cast<size_t>(at)]);
+  return "element " + std::to_string(at) + ": strata " + std::to_string(g[static_cast<size_t>(at)]) + " vs PyTorch " +
+         std::to_string(w[static_cast<size_t>(at)]);
 }
 
 class GoldenReplay : public ::testing::Test {

@@ -63,8 +63,8 @@ TEST(IndexSelect, TransposedInput) {
 }
 
 TEST(IndexSelect, SlicedInputAndStridedIndex) {
-  Tensor x = iota({3, 4}).slice(1, 0, 4, 2);                // columns 0, 2: [[0,2],[4,6],[8,10]]
-  Tensor index = idx({2, 9, 0, 9, 2}).slice(0, 0, 5, 2);    // [2, 0, 2], stride 2
+  Tensor x = iota({3, 4}).slice(1, 0, 4, 2);              // columns 0, 2: [[0,2],[4,6],[8,10]]
+  Tensor index = idx({2, 9, 0, 9, 2}).slice(0, 0, 5, 2);  // [2, 0, 2], stride 2
   ASSERT_FALSE(index.is_contiguous());
   Tensor y = index_select(x, 0, index);
   EXPECT_THAT(vals(y), ElementsAre(8, 10, 0, 2, 8, 10));
@@ -137,8 +137,11 @@ TEST(IndexAdd, Errors) {
   Tensor x = zeros({3, 2});
   expect_error([&] { index_add(x, 0, idx({3}), zeros({1, 2})); }, {"[index_add]", "index 3", "size 3"});
   expect_error([&] { index_add(x, 0, idx({0}), zeros({2, 2})); }, {"[index_add]", "(2, 2)", "(3, 2)"});
-  expect_error([&] { index_add(x, 0, idx({0}), zeros({1, 2}, TensorOptions(kFloat64))); },
-               {"[index_add]", "float64", "float32"});
+  expect_error(
+      [&] {
+        index_add(x, 0, idx({0}), zeros({1, 2}, TensorOptions(kFloat64)));
+      },
+      {"[index_add]", "float64", "float32"});
 }
 
 // ---------------- gather ----------------
@@ -157,8 +160,8 @@ TEST(Gather, Dim0SmallerIndexAndNegativeDim) {
 }
 
 TEST(Gather, TransposedInputAndTransposedIndex) {
-  Tensor x = tensor({{1, 2, 3}, {4, 5, 6}}).t();      // (3, 2): [[1,4],[2,5],[3,6]]
-  Tensor index = idx({0, 2, 1, 1}, {2, 2}).t();        // (2, 2): [[0,1],[2,1]], non-contiguous
+  Tensor x = tensor({{1, 2, 3}, {4, 5, 6}}).t();  // (3, 2): [[1,4],[2,5],[3,6]]
+  Tensor index = idx({0, 2, 1, 1}, {2, 2}).t();   // (2, 2): [[0,1],[2,1]], non-contiguous
   ASSERT_FALSE(index.is_contiguous());
   Tensor y = gather(x, 0, index);
   EXPECT_THAT(vals(y), ElementsAre(1, 5, 3, 5));
@@ -197,8 +200,8 @@ TEST(ScatterAdd, Dim1Repeats) {
 
 TEST(ScatterAdd, Dim0TransposedSourceAndIndex) {
   Tensor x = zeros({2, 2});
-  Tensor src = tensor({{1, 2, 3}, {4, 5, 6}}).t();      // (3, 2): [[1,4],[2,5],[3,6]]
-  Tensor index = idx({1, 1, 0, 0, 1, 1}, {2, 3}).t();   // (3, 2): [[1,0],[1,1],[0,1]]
+  Tensor src = tensor({{1, 2, 3}, {4, 5, 6}}).t();     // (3, 2): [[1,4],[2,5],[3,6]]
+  Tensor index = idx({1, 1, 0, 0, 1, 1}, {2, 3}).t();  // (3, 2): [[1,0],[1,1],[0,1]]
   Tensor y = scatter_add(x, -2, index, src);
   // row 0: col0 gets 3, col1 gets 4; row 1: col0 gets 1 + 2, col1 gets 5 + 6.
   EXPECT_THAT(vals(y), ElementsAre(3, 4, 3, 11));
@@ -218,11 +221,17 @@ TEST(ScatterAdd, Errors) {
   Tensor x = zeros({2, 3});
   expect_error([&] { scatter_add(x, 1, idx({3}, {1, 1}), zeros({1, 1})); }, {"[scatter_add]", "index 3", "size 3"});
   expect_error([&] { scatter_add(x, 1, idx({0, 0}, {1, 2}), zeros({1, 1})); }, {"[scatter_add]", "(1, 2)", "(1, 1)"});
-  expect_error([&] { scatter_add(x, 1, idx({0, 0, 0}, {3, 1}), zeros({3, 1})); },
-               {"[scatter_add]", "(3, 1)", "(2, 3)"});
+  expect_error(
+      [&] {
+        scatter_add(x, 1, idx({0, 0, 0}, {3, 1}), zeros({3, 1}));
+      },
+      {"[scatter_add]", "(3, 1)", "(2, 3)"});
   expect_error([&] { scatter_add(x, 1, idx({0}), zeros({1})); }, {"[scatter_add]", "same number of dims"});
-  expect_error([&] { scatter_add(x, 1, idx({0}, {1, 1}), zeros({1, 1}, TensorOptions(kFloat64))); },
-               {"[scatter_add]", "float64", "float32"});
+  expect_error(
+      [&] {
+        scatter_add(x, 1, idx({0}, {1, 1}), zeros({1, 1}, TensorOptions(kFloat64)));
+      },
+      {"[scatter_add]", "float64", "float32"});
 }
 
 // ---------------- embedding ----------------
@@ -238,8 +247,8 @@ TEST(Embedding, LookupAnyIndexShape) {
 }
 
 TEST(Embedding, StridedWeightAndIndices) {
-  Tensor w = iota({3, 4}).t();                         // (4, 3): row r = [r, r + 4, r + 8]
-  Tensor index = idx({3, 0, 1, 3}, {2, 2}).t();        // [[3, 1], [0, 3]]
+  Tensor w = iota({3, 4}).t();                   // (4, 3): row r = [r, r + 4, r + 8]
+  Tensor index = idx({3, 0, 1, 3}, {2, 2}).t();  // [[3, 1], [0, 3]]
   Tensor y = embedding(w, index);
   EXPECT_THAT(vals(y), ElementsAre(3, 7, 11, 1, 5, 9, 0, 4, 8, 3, 7, 11));
 }
@@ -256,7 +265,7 @@ TEST(Embedding, PaddingRowIsLookedUpButGetsNoGradient) {
 
 TEST(Embedding, BackwardWithoutPaddingAndStridedGradient) {
   Tensor w = iota({3, 2}, kFloat64).requires_grad_();
-  Tensor y = embedding(w, idx({0, 0, 2}));  // (3, 2)
+  Tensor y = embedding(w, idx({0, 0, 2}));                                 // (3, 2)
   Tensor g = tensor({{1, 2, 3}, {4, 5, 6}}, TensorOptions(kFloat64)).t();  // strided (3, 2) gradient
   y.backward(g);
   EXPECT_THAT(vals(w.grad()), ElementsAre(3, 9, 0, 0, 3, 6));
@@ -294,7 +303,7 @@ TEST(MaskedFill, BroadcastMask) {
 }
 
 TEST(MaskedFill, TransposedInputAndMask) {
-  Tensor x = iota({3, 2}).t();  // [[0,2,4],[1,3,5]]
+  Tensor x = iota({3, 2}).t();                                                           // [[0,2,4],[1,3,5]]
   Tensor mask = from_vector<bool>({true, false, false, true, true, false}, {3, 2}).t();  // [[T,F,T],[F,T,F]]
   EXPECT_THAT(vals(x.masked_fill(mask, 9)), ElementsAre(9, 2, 9, 1, 9, 5));
 }
@@ -332,11 +341,17 @@ TEST(MaskedFill, Errors) {
   Tensor x = zeros({2, 3});
   expect_error([&] { masked_fill(x, zeros({3}), 1); }, {"[masked_fill]", "bool", "float32"});
   expect_error([&] { masked_fill(x, from_vector<bool>({true, false}, {2}), 1); }, {"masked_fill", "(2, 3)", "(2,)"});
-  expect_error([&] { x.masked_fill_(from_vector<bool>({true, false, true, false, true, false}, {2, 1, 3}), 1); },
-               {"[masked_fill_]", "(2, 1, 3)", "(2, 3)"});
+  expect_error(
+      [&] {
+        x.masked_fill_(from_vector<bool>({true, false, true, false, true, false}, {2, 1, 3}), 1);
+      },
+      {"[masked_fill_]", "(2, 1, 3)", "(2, 3)"});
   Tensor leaf = zeros({3}).requires_grad_();
-  expect_error([&] { leaf.masked_fill_(from_vector<bool>({true, false, true}, {3}), 1); },
-               {"[masked_fill_]", "leaf", "(3,)"});
+  expect_error(
+      [&] {
+        leaf.masked_fill_(from_vector<bool>({true, false, true}, {3}), 1);
+      },
+      {"[masked_fill_]", "leaf", "(3,)"});
   Tensor saved = zeros({3}).requires_grad_();
   Tensor y = saved * 2.0;
   expect_error([&] { y.masked_fill_(from_vector<bool>({true, false, true}, {3}), 1); }, {"[masked_fill_]", "graph"});

@@ -42,8 +42,8 @@ TEST(Cat, Dim0AndDim1) {
 }
 
 TEST(Cat, TransposedAndSlicedInputs) {
-  Tensor a = iota({2, 3}).t();                   // (3, 2): [[0,3],[1,4],[2,5]]
-  Tensor b = iota({3, 4}).slice(1, 1, 4, 2);     // (3, 2): [[1,3],[5,7],[9,11]]
+  Tensor a = iota({2, 3}).t();                // (3, 2): [[0,3],[1,4],[2,5]]
+  Tensor b = iota({3, 4}).slice(1, 1, 4, 2);  // (3, 2): [[1,3],[5,7],[9,11]]
   EXPECT_THAT(vals(cat({a, b}, 1)), ElementsAre(0, 3, 1, 3, 1, 4, 5, 7, 2, 5, 9, 11));
 }
 
@@ -88,8 +88,11 @@ TEST(Cat, Errors) {
   expect_error([] { cat({}); }, {"[cat]", "non-empty"});
   expect_error([] { cat({zeros({2}), full({}, 1.0)}); }, {"[cat]", "zero-dimensional", "position 1"});
   expect_error([] { cat({zeros({2, 3}), zeros({3})}); }, {"[cat]", "position 0", "(2, 3)", "position 1", "(3,)"});
-  expect_error([] { cat({zeros({2, 3}), zeros({2, 2}), zeros({3, 3})}, 1); },
-               {"[cat]", "except in dim 1", "position 0", "(2, 3)", "position 2", "(3, 3)"});
+  expect_error(
+      [] {
+        cat({zeros({2, 3}), zeros({2, 2}), zeros({3, 3})}, 1);
+      },
+      {"[cat]", "except in dim 1", "position 0", "(2, 3)", "position 2", "(3, 3)"});
   expect_error([] { cat({zeros({2, 3})}, 2); }, {"cat"});
 }
 
@@ -127,8 +130,11 @@ TEST(Stack, Gradients) {
 
 TEST(Stack, Errors) {
   expect_error([] { stack({}); }, {"[stack]", "non-empty"});
-  expect_error([] { stack({zeros({2, 3}), zeros({3, 2})}); },
-               {"[stack]", "(2, 3)", "position 0", "(3, 2)", "position 1"});
+  expect_error(
+      [] {
+        stack({zeros({2, 3}), zeros({3, 2})});
+      },
+      {"[stack]", "(2, 3)", "position 0", "(3, 2)", "position 1"});
   expect_error([] { stack({zeros({2})}, 2); }, {"stack"});
 }
 

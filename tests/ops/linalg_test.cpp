@@ -39,7 +39,8 @@ std::vector<double> loop_bmm(const Tensor& a3, const Tensor& b3) {
     for (int64_t i = 0; i < n; ++i) {
       for (int64_t j = 0; j < m; ++j) {
         double s = 0;
-        for (int64_t p = 0; p < k; ++p) s += a[static_cast<size_t>((q * n + i) * k + p)] * b[static_cast<size_t>((q * k + p) * m + j)];
+        for (int64_t p = 0; p < k; ++p)
+          s += a[static_cast<size_t>((q * n + i) * k + p)] * b[static_cast<size_t>((q * k + p) * m + j)];
         out[static_cast<size_t>((q * n + i) * m + j)] = s;
       }
     }
@@ -179,8 +180,8 @@ TEST(Matmul, Addmm) {
 }
 
 TEST(Linear, WithAndWithoutBias) {
-  Tensor x = tensor({{1, 2, 3}, {-1, 0, 1}});          // (2, 3)
-  Tensor w = tensor({{1, 0, -1}, {2, 1, 0}});          // (out 2, in 3)
+  Tensor x = tensor({{1, 2, 3}, {-1, 0, 1}});  // (2, 3)
+  Tensor w = tensor({{1, 0, -1}, {2, 1, 0}});  // (out 2, in 3)
   Tensor bias = tensor({0.5, -0.5});
   // x @ w^T = [[1-3, 2+2], [-1-1, -2+0]] = [[-2, 4], [-2, -2]]
   expect_values(linear(x, w), {2, 2}, {-2, 4, -2, -2});
@@ -229,28 +230,48 @@ TEST(Matmul, Gradients) {
 }
 
 TEST(Matmul, Errors) {
-  EXPECT_EQ(error_of([] { matmul(zeros({32, 784}), zeros({512, 256})); }),
+  EXPECT_EQ(error_of([] {
+              matmul(zeros({32, 784}), zeros({512, 256}));
+            }),
             "[matmul] inner dimensions differ: (32, 784) x (512, 256)");
-  EXPECT_THAT(error_of([] { matmul(zeros({3}), zeros({4})); }), HasSubstr("[matmul] inner dimensions differ: (3,) x (4,)"));
+  EXPECT_THAT(error_of([] { matmul(zeros({3}), zeros({4})); }),
+              HasSubstr("[matmul] inner dimensions differ: (3,) x (4,)"));
   EXPECT_THAT(error_of([] { matmul(zeros({2, 3}), zeros({4})); }), HasSubstr("(2, 3) x (4,)"));
   EXPECT_THAT(error_of([] { matmul(zeros({}), zeros({3})); }), HasSubstr("[matmul] both operands need at least 1 dim"));
-  EXPECT_THAT(error_of([] { matmul(zeros({2, 3, 4}), zeros({5, 4, 2})); }),
+  EXPECT_THAT(error_of([] {
+                matmul(zeros({2, 3, 4}), zeros({5, 4, 2}));
+              }),
               HasSubstr("[matmul] batch dimensions do not broadcast: (2, 3, 4) x (5, 4, 2)"));
-  EXPECT_THAT(error_of([] { matmul(zeros({2, 2}, kInt64), zeros({2, 2}, kInt64)); }),
+  EXPECT_THAT(error_of([] {
+                matmul(zeros({2, 2}, kInt64), zeros({2, 2}, kInt64));
+              }),
               HasSubstr("[matmul] needs float32 or float64 tensors, got int64"));
-  EXPECT_THAT(error_of([] { mm(zeros({2, 3, 4}), zeros({4, 2})); }),
+  EXPECT_THAT(error_of([] {
+                mm(zeros({2, 3, 4}), zeros({4, 2}));
+              }),
               HasSubstr("[mm] expected 2-D operands, got (2, 3, 4) x (4, 2)"));
-  EXPECT_THAT(error_of([] { mm(zeros({2, 3}), zeros({2, 3})); }), HasSubstr("[mm] inner dimensions differ: (2, 3) x (2, 3)"));
-  EXPECT_THAT(error_of([] { bmm(zeros({2, 3, 4}), zeros({3, 4, 2})); }),
+  EXPECT_THAT(error_of([] {
+                mm(zeros({2, 3}), zeros({2, 3}));
+              }),
+              HasSubstr("[mm] inner dimensions differ: (2, 3) x (2, 3)"));
+  EXPECT_THAT(error_of([] {
+                bmm(zeros({2, 3, 4}), zeros({3, 4, 2}));
+              }),
               HasSubstr("[bmm] batch sizes differ: (2, 3, 4) x (3, 4, 2)"));
   EXPECT_THAT(error_of([] { bmm(zeros({3, 4}), zeros({4, 2})); }), HasSubstr("[bmm] expected 3-D operands"));
   EXPECT_THAT(error_of([] { bmm(zeros({2, 3, 4}), zeros({2, 3, 2})); }), HasSubstr("[bmm] inner dimensions differ"));
   EXPECT_THAT(error_of([] { addmm(zeros({3}), zeros({2, 4}), zeros({4, 2})); }), HasSubstr("[addmm]"));
-  EXPECT_THAT(error_of([] { addmm(zeros({2, 2}), zeros({2, 4}), zeros({3, 2})); }),
+  EXPECT_THAT(error_of([] {
+                addmm(zeros({2, 2}), zeros({2, 4}), zeros({3, 2}));
+              }),
               HasSubstr("[addmm] inner dimensions differ: (2, 4) x (3, 2)"));
-  EXPECT_THAT(error_of([] { linear(zeros({32, 784}), zeros({512, 256})); }),
+  EXPECT_THAT(error_of([] {
+                linear(zeros({32, 784}), zeros({512, 256}));
+              }),
               HasSubstr("[linear] inner dimensions differ: (32, 784) x (512, 256)^T"));
-  EXPECT_THAT(error_of([] { linear(zeros({2, 3}), zeros({4, 3}), zeros({3})); }),
+  EXPECT_THAT(error_of([] {
+                linear(zeros({2, 3}), zeros({4, 3}), zeros({3}));
+              }),
               HasSubstr("[linear] bias of shape (3,) does not match weight (4, 3)"));
   EXPECT_THAT(error_of([] { linear(zeros({2, 3}), zeros({3})); }), HasSubstr("[linear] weight must be 2-D"));
   EXPECT_THAT(error_of([] { matmul(Tensor(), zeros({3})); }), HasSubstr("[matmul] undefined tensor"));

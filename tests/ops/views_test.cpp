@@ -61,8 +61,8 @@ TEST(Views, ReshapeCopiesWhenItMust) {
   EXPECT_FALSE(shares(r, x));
   EXPECT_TRUE(r.is_contiguous());
   // torch: x.transpose(0, 1).reshape(3, 8)
-  EXPECT_EQ(vals(r), (std::vector<float>{0, 1, 2, 3, 12, 13, 14, 15, 4, 5, 6, 7, 16, 17, 18, 19, 8, 9, 10, 11, 20,
-                                         21, 22, 23}));
+  EXPECT_EQ(vals(r),
+            (std::vector<float>{0, 1, 2, 3, 12, 13, 14, 15, 4, 5, 6, 7, 16, 17, 18, 19, 8, 9, 10, 11, 20, 21, 22, 23}));
   Tensor xt = x.transpose(1, 2);
   EXPECT_FALSE(shares(xt.reshape({-1}), x));
   EXPECT_EQ(vals(xt.reshape({-1})), vals(xt.contiguous()));
@@ -377,8 +377,8 @@ TEST(Views, ReshapeAgreesWithCopyingOnRandomLayouts) {
     }
     Tensor r = x.reshape(target);
     ASSERT_EQ(r.shape(), target);
-    ASSERT_EQ(vals(r), vals(x.contiguous())) << "layout " << x.shape() << " strides " << x.strides() << " -> "
-                                             << target;
+    ASSERT_EQ(vals(r), vals(x.contiguous()))
+        << "layout " << x.shape() << " strides " << x.strides() << " -> " << target;
     if (x.is_contiguous()) {
       ASSERT_TRUE(shares(r, x)) << x.shape() << " -> " << target;
     }

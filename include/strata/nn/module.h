@@ -18,7 +18,7 @@ class StateDict {
  public:
   void insert(const std::string& key, const Tensor& t);  // replaces an existing key in place
   bool contains(const std::string& key) const { return index_.count(key) != 0; }
-  const Tensor& at(const std::string& key) const;         // throws strata::Error naming the key
+  const Tensor& at(const std::string& key) const;  // throws strata::Error naming the key
   size_t size() const { return items_.size(); }
   const std::vector<std::pair<std::string, Tensor>>& items() const { return items_; }
   auto begin() const { return items_.begin(); }

@@ -122,7 +122,7 @@ inline void micro_kernel(int64_t kc, const T* __restrict a, const T* __restrict 
     std::memcpy(&b1, b + p * NR + L, sizeof(V));
     for (int i = 0; i < kMR; ++i) {
       const V ai = a[p * kMR + i] - V{};  // broadcast (x - 0 folds to x; x + 0 would not, because of -0)
-      acc[i][0] += ai * b0;  // contracted to vfmadd (-ffp-contract=fast)
+      acc[i][0] += ai * b0;               // contracted to vfmadd (-ffp-contract=fast)
       acc[i][1] += ai * b1;
     }
   }
@@ -359,8 +359,8 @@ void gemm_blas(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T al
 }
 
 template <class T>
-void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda,
-          const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda, const T* B,
+          int64_t ldb, T beta, T* C, int64_t ldc) {
 #ifdef STRATA_HAVE_OPENBLAS
   gemm_blas(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 #else
@@ -393,8 +393,8 @@ void gemm_batched(bool trans_a, bool trans_b, int64_t batch, int64_t M, int64_t 
   const double flops = 2.0 * static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K);
   // Over the batch when every thread gets an equal share (or many items), each GEMM then single-threaded;
   // otherwise one threaded GEMM after another.
-  const bool over_batch = nt > 1 && !omp_in_parallel() && batch >= nt &&
-                          (batch % nt == 0 || batch >= 4 * nt) && flops * static_cast<double>(batch) >= kParallelFlops;
+  const bool over_batch = nt > 1 && !omp_in_parallel() && batch >= nt && (batch % nt == 0 || batch >= 4 * nt) &&
+                          flops * static_cast<double>(batch) >= kParallelFlops;
   if (over_batch) {
 #pragma omp parallel for schedule(static)
     for (int64_t b = 0; b < batch; ++b) {
@@ -409,8 +409,8 @@ void gemm_batched(bool trans_a, bool trans_b, int64_t batch, int64_t M, int64_t 
 
 template <class T>
 void gemm_strided_batched(bool trans_a, bool trans_b, int64_t batch, int64_t M, int64_t N, int64_t K, T alpha,
-                          const T* A, int64_t lda, int64_t stride_a, const T* B, int64_t ldb, int64_t stride_b,
-                          T beta, T* C, int64_t ldc, int64_t stride_c) {
+                          const T* A, int64_t lda, int64_t stride_a, const T* B, int64_t ldb, int64_t stride_b, T beta,
+                          T* C, int64_t ldc, int64_t stride_c) {
   if (batch <= 0) return;
   std::vector<int64_t> off(static_cast<size_t>(3 * batch));
   int64_t* oa = off.data();
@@ -424,20 +424,19 @@ void gemm_strided_batched(bool trans_a, bool trans_b, int64_t batch, int64_t M, 
   gemm_batched(trans_a, trans_b, batch, M, N, K, alpha, A, lda, oa, B, ldb, ob, beta, C, ldc, oc);
 }
 
-#define STRATA_GEMM_INSTANTIATE(T)                                                                                \
-  template void gemm<T>(bool, bool, int64_t, int64_t, int64_t, T, const T*, int64_t, const T*, int64_t, T, T*,    \
-                        int64_t);                                                                                 \
-  template void gemm_packed<T>(bool, bool, int64_t, int64_t, int64_t, T, const T*, int64_t, const T*, int64_t, T, \
-                               T*, int64_t);                                                                      \
-  template void gemm_naive<T>(bool, bool, int64_t, int64_t, int64_t, T, const T*, int64_t, const T*, int64_t, T,  \
-                              T*, int64_t);                                                                       \
-  template void gemm_blas<T>(bool, bool, int64_t, int64_t, int64_t, T, const T*, int64_t, const T*, int64_t, T,   \
-                             T*, int64_t);                                                                        \
-  template void gemm_batched<T>(bool, bool, int64_t, int64_t, int64_t, int64_t, T, const T*, int64_t,            \
-                                const int64_t*, const T*, int64_t, const int64_t*, T, T*, int64_t,                \
-                                const int64_t*);                                                                  \
-  template void gemm_strided_batched<T>(bool, bool, int64_t, int64_t, int64_t, int64_t, T, const T*, int64_t,    \
-                                        int64_t, const T*, int64_t, int64_t, T, T*, int64_t, int64_t);
+#define STRATA_GEMM_INSTANTIATE(T)                                                                                     \
+  template void gemm<T>(bool, bool, int64_t, int64_t, int64_t, T, const T*, int64_t, const T*, int64_t, T, T*,         \
+                        int64_t);                                                                                      \
+  template void gemm_packed<T>(bool, bool, int64_t, int64_t, int64_t, T, const T*, int64_t, const T*, int64_t, T, T*,  \
+                               int64_t);                                                                               \
+  template void gemm_naive<T>(bool, bool, int64_t, int64_t, int64_t, T, const T*, int64_t, const T*, int64_t, T, T*,   \
+                              int64_t);                                                                                \
+  template void gemm_blas<T>(bool, bool, int64_t, int64_t, int64_t, T, const T*, int64_t, const T*, int64_t, T, T*,    \
+                             int64_t);                                                                                 \
+  template void gemm_batched<T>(bool, bool, int64_t, int64_t, int64_t, int64_t, T, const T*, int64_t, const int64_t*,  \
+                                const T*, int64_t, const int64_t*, T, T*, int64_t, const int64_t*);                    \
+  template void gemm_strided_batched<T>(bool, bool, int64_t, int64_t, int64_t, int64_t, T, const T*, int64_t, int64_t, \
+                                        const T*, int64_t, int64_t, T, T*, int64_t, int64_t);
 STRATA_GEMM_INSTANTIATE(float)
 STRATA_GEMM_INSTANTIATE(double)
 #undef STRATA_GEMM_INSTANTIATE

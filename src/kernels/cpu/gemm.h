@@ -11,8 +11,8 @@
 namespace strata::kernels::cpu {
 
 template <class T>
-void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda,
-          const T* B, int64_t ldb, T beta, T* C, int64_t ldc);
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda, const T* B,
+          int64_t ldb, T beta, T* C, int64_t ldc);
 
 // The in-tree packed kernel: 6x16 (float) / 6x8 (double) micro-kernel, MC/KC/NC blocking, OpenMP over blocks.
 template <class T>
@@ -45,7 +45,7 @@ void gemm_batched(bool trans_a, bool trans_b, int64_t batch, int64_t M, int64_t 
 // The strided form (stride 0 broadcasts an operand): matrix b at A + b * stride_a, etc.
 template <class T>
 void gemm_strided_batched(bool trans_a, bool trans_b, int64_t batch, int64_t M, int64_t N, int64_t K, T alpha,
-                          const T* A, int64_t lda, int64_t stride_a, const T* B, int64_t ldb, int64_t stride_b,
-                          T beta, T* C, int64_t ldc, int64_t stride_c);
+                          const T* A, int64_t lda, int64_t stride_a, const T* B, int64_t ldb, int64_t stride_b, T beta,
+                          T* C, int64_t ldc, int64_t stride_c);
 
 }  // namespace strata::kernels::cpu

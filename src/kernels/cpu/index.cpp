@@ -171,9 +171,8 @@ void index_add(T* out, const Shape& out_shape, const Strides& out_strides, int64
 }
 
 template <class T>
-void index_add_reference(T* out, const Shape& out_shape, const Strides& out_strides, int64_t dim,
-                         const int64_t* index, int64_t index_stride, int64_t k, const T* src,
-                         const Strides& src_strides) {
+void index_add_reference(T* out, const Shape& out_shape, const Strides& out_strides, int64_t dim, const int64_t* index,
+                         int64_t index_stride, int64_t k, const T* src, const Strides& src_strides) {
   Shape src_shape = out_shape;
   src_shape[static_cast<size_t>(dim)] = k;
   for_each_index(src_shape, [&](const Shape& idx) {
@@ -261,24 +260,24 @@ void scatter_add_reference(T* out, const Strides& out_strides, const Shape& inde
   });
 }
 
-#define STRATA_INDEX_SELECT(T)                                                                                  \
-  template void index_select<T>(T*, const Strides&, const T*, const Shape&, const Strides&, int64_t,           \
-                                const int64_t*, int64_t, int64_t);                                             \
-  template void index_select_reference<T>(T*, const Strides&, const T*, const Shape&, const Strides&, int64_t, \
-                                          const int64_t*, int64_t, int64_t);                                   \
-  template void gather<T>(T*, const Strides&, const T*, const Strides&, const Shape&, const int64_t*,          \
-                          const Strides&, int64_t);                                                            \
-  template void gather_reference<T>(T*, const Strides&, const T*, const Strides&, const Shape&, const int64_t*, \
+#define STRATA_INDEX_SELECT(T)                                                                                        \
+  template void index_select<T>(T*, const Strides&, const T*, const Shape&, const Strides&, int64_t, const int64_t*,  \
+                                int64_t, int64_t);                                                                    \
+  template void index_select_reference<T>(T*, const Strides&, const T*, const Shape&, const Strides&, int64_t,        \
+                                          const int64_t*, int64_t, int64_t);                                          \
+  template void gather<T>(T*, const Strides&, const T*, const Strides&, const Shape&, const int64_t*, const Strides&, \
+                          int64_t);                                                                                   \
+  template void gather_reference<T>(T*, const Strides&, const T*, const Strides&, const Shape&, const int64_t*,       \
                                     const Strides&, int64_t);
-#define STRATA_INDEX_ADD(T)                                                                                       \
-  template void index_add<T>(T*, const Shape&, const Strides&, int64_t, const int64_t*, int64_t, int64_t,        \
-                             const T*, const Strides&);                                                          \
-  template void index_add_reference<T>(T*, const Shape&, const Strides&, int64_t, const int64_t*, int64_t,       \
-                                       int64_t, const T*, const Strides&);                                       \
-  template void scatter_add<T>(T*, const Strides&, const Shape&, const int64_t*, const Strides&, const T*,       \
-                               const Strides&, int64_t);                                                         \
-  template void scatter_add_reference<T>(T*, const Strides&, const Shape&, const int64_t*, const Strides&,       \
-                                         const T*, const Strides&, int64_t);
+#define STRATA_INDEX_ADD(T)                                                                                          \
+  template void index_add<T>(T*, const Shape&, const Strides&, int64_t, const int64_t*, int64_t, int64_t, const T*,  \
+                             const Strides&);                                                                        \
+  template void index_add_reference<T>(T*, const Shape&, const Strides&, int64_t, const int64_t*, int64_t, int64_t,  \
+                                       const T*, const Strides&);                                                    \
+  template void scatter_add<T>(T*, const Strides&, const Shape&, const int64_t*, const Strides&, const T*,           \
+                               const Strides&, int64_t);                                                             \
+  template void scatter_add_reference<T>(T*, const Strides&, const Shape&, const int64_t*, const Strides&, const T*, \
+                                         const Strides&, int64_t);
 
 STRATA_INDEX_SELECT(float)
 STRATA_INDEX_SELECT(double)

@@ -31,9 +31,8 @@ template <class T>
 void index_add(T* out, const Shape& out_shape, const Strides& out_strides, int64_t dim, const int64_t* index,
                int64_t index_stride, int64_t k, const T* src, const Strides& src_strides);
 template <class T>
-void index_add_reference(T* out, const Shape& out_shape, const Strides& out_strides, int64_t dim,
-                         const int64_t* index, int64_t index_stride, int64_t k, const T* src,
-                         const Strides& src_strides);
+void index_add_reference(T* out, const Shape& out_shape, const Strides& out_strides, int64_t dim, const int64_t* index,
+                         int64_t index_stride, int64_t k, const T* src, const Strides& src_strides);
 
 // out and index have index_shape; x is read with x_strides at the same positions off dim.
 template <class T>

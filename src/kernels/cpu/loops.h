@@ -17,8 +17,8 @@ inline constexpr int64_t kParallelGrain = 32768;
 
 template <int N>
 struct LoopPlan {
-  Shape sizes;                    // coalesced iteration shape (innermost last); empty means one element
-  std::array<Strides, N> strides; // per operand, in elements, same length as sizes
+  Shape sizes;                     // coalesced iteration shape (innermost last); empty means one element
+  std::array<Strides, N> strides;  // per operand, in elements, same length as sizes
   int64_t numel = 1;
 };
 
