@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "kernels/cpu/gemm.h"
@@ -26,14 +27,14 @@ void for_each_image(const ConvGeom& g, int64_t buf_size, Body&& body) {
   if (over_batch(g)) {
 #pragma omp parallel
     {
-      std::vector<T> buf(static_cast<size_t>(buf_size));
+      std::unique_ptr<T[]> buf(new T[static_cast<size_t>(buf_size)]);  // uninitialised: fully written per image
       const int tid = omp_get_thread_num();
 #pragma omp for schedule(static)
-      for (int64_t n = 0; n < g.n; ++n) body(n, buf.data(), tid);
+      for (int64_t n = 0; n < g.n; ++n) body(n, buf.get(), tid);
     }
   } else {
-    std::vector<T> buf(static_cast<size_t>(buf_size));
-    for (int64_t n = 0; n < g.n; ++n) body(n, buf.data(), 0);
+    std::unique_ptr<T[]> buf(new T[static_cast<size_t>(buf_size)]);
+    for (int64_t n = 0; n < g.n; ++n) body(n, buf.get(), 0);
   }
 }
 
