@@ -13,6 +13,7 @@
 #include "strata/core/tensor.h"
 #include "strata/core/threading.h"
 #include "strata/ops/activation.h"
+#include "strata/ops/conv.h"
 #include "strata/ops/creation.h"
 #include "strata/ops/elementwise.h"
 #include "strata/ops/indexing.h"

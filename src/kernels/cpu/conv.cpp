@@ -1,0 +1,259 @@
+#include "kernels/cpu/conv.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "kernels/cpu/gemm.h"
+
+namespace strata::kernels::cpu {
+
+namespace {
+
+// OpenMP over images (single-threaded GEMM inside) when every thread gets an image and the work is worth a
+// parallel region; otherwise images one after another with GEMM threaded on its own.
+bool over_batch(const ConvGeom& g) {
+  const int64_t nt = omp_get_max_threads();
+  const int64_t flops = g.n * g.cout * g.k() * g.p();
+  return nt > 1 && !omp_in_parallel() && g.n >= nt && flops >= (int64_t{1} << 16);
+}
+
+// Runs body(image, thread_buffer, thread_id) for every image; each thread owns a column buffer of `buf_size`.
+template <class T, class Body>
+void for_each_image(const ConvGeom& g, int64_t buf_size, Body&& body) {
+  if (over_batch(g)) {
+#pragma omp parallel
+    {
+      std::unique_ptr<T[]> buf(new T[static_cast<size_t>(buf_size)]);  // uninitialised: fully written per image
+      const int tid = omp_get_thread_num();
+#pragma omp for schedule(static)
+      for (int64_t n = 0; n < g.n; ++n) body(n, buf.get(), tid);
+    }
+  } else {
+    std::unique_ptr<T[]> buf(new T[static_cast<size_t>(buf_size)]);
+    for (int64_t n = 0; n < g.n; ++n) body(n, buf.get(), 0);
+  }
+}
+
+int64_t threads_for(const ConvGeom& g) { return over_batch(g) ? omp_get_max_threads() : 1; }
+
+}  // namespace
+
+template <class T>
+void im2col(const ConvGeom& g, const T* x, T* col) {
+  const int64_t hw = g.h * g.w, p = g.p();
+  for (int64_t ci = 0; ci < g.c; ++ci) {
+    const T* xc = x + ci * hw;
+    for (int64_t i = 0; i < g.kh; ++i) {
+      for (int64_t j = 0; j < g.kw; ++j) {
+        T* row = col + ((ci * g.kh + i) * g.kw + j) * p;
+        const int64_t w0 = j * g.dw - g.pw;  // input column of ow = 0
+        // Output columns whose input column lies inside [0, W): ow in [lo, hi).
+        const int64_t lo = w0 >= 0 ? 0 : std::min(g.wo, (-w0 + g.sw - 1) / g.sw);
+        const int64_t hi = std::clamp<int64_t>(g.w - w0 > 0 ? (g.w - w0 + g.sw - 1) / g.sw : 0, lo, g.wo);
+        for (int64_t oh = 0; oh < g.ho; ++oh) {
+          T* r = row + oh * g.wo;
+          const int64_t ih = oh * g.sh - g.ph + i * g.dh;
+          if (ih < 0 || ih >= g.h) {
+            std::fill(r, r + g.wo, T(0));
+            continue;
+          }
+          const T* xr = xc + ih * g.w;  // input column of ow is w0 + ow * sw
+          std::fill(r, r + lo, T(0));
+          if (g.sw == 1) {
+            if (hi > lo) std::memcpy(r + lo, xr + w0 + lo, static_cast<size_t>(hi - lo) * sizeof(T));
+          } else {
+            for (int64_t ow = lo; ow < hi; ++ow) r[ow] = xr[w0 + ow * g.sw];
+          }
+          std::fill(r + hi, r + g.wo, T(0));
+        }
+      }
+    }
+  }
+}
+
+template <class T>
+void col2im(const ConvGeom& g, const T* col, T* dx) {
+  const int64_t hw = g.h * g.w, p = g.p();
+  for (int64_t ci = 0; ci < g.c; ++ci) {
+    T* xc = dx + ci * hw;
+    for (int64_t i = 0; i < g.kh; ++i) {
+      for (int64_t j = 0; j < g.kw; ++j) {
+        const T* row = col + ((ci * g.kh + i) * g.kw + j) * p;
+        const int64_t w0 = j * g.dw - g.pw;
+        const int64_t lo = w0 >= 0 ? 0 : std::min(g.wo, (-w0 + g.sw - 1) / g.sw);
+        const int64_t hi = std::clamp<int64_t>(g.w - w0 > 0 ? (g.w - w0 + g.sw - 1) / g.sw : 0, lo, g.wo);
+        for (int64_t oh = 0; oh < g.ho; ++oh) {
+          const int64_t ih = oh * g.sh - g.ph + i * g.dh;
+          if (ih < 0 || ih >= g.h) continue;
+          const T* r = row + oh * g.wo;
+          T* xr = xc + ih * g.w;
+          for (int64_t ow = lo; ow < hi; ++ow) xr[w0 + ow * g.sw] += r[ow];
+        }
+      }
+    }
+  }
+}
+
+template <class T>
+void conv2d_forward(const ConvGeom& g, const T* x, const T* w, const T* b, T* y) {
+  const int64_t k = g.k(), p = g.p(), cog = g.cout_g(), in_size = g.c * g.h * g.w, out_size = g.cout * p;
+  const bool pw = g.pointwise();
+  for_each_image<T>(g, pw ? 0 : g.groups * k * p, [&](int64_t n, T* buf, int) {
+    const T* xn = x + n * in_size;
+    T* yn = y + n * out_size;
+    const T* col = xn;
+    if (!pw) {
+      im2col(g, xn, buf);
+      col = buf;
+    }
+    if (b != nullptr) {
+      for (int64_t co = 0; co < g.cout; ++co) std::fill(yn + co * p, yn + (co + 1) * p, b[co]);
+    }
+    for (int64_t grp = 0; grp < g.groups; ++grp) {
+      gemm<T>(false, false, cog, p, k, T(1), w + grp * cog * k, k, col + grp * k * p, p, b != nullptr ? T(1) : T(0),
+              yn + grp * cog * p, p);
+    }
+  });
+}
+
+template <class T>
+void conv2d_backward_data(const ConvGeom& g, const T* dy, const T* w, T* dx) {
+  const int64_t k = g.k(), p = g.p(), cog = g.cout_g(), in_size = g.c * g.h * g.w, out_size = g.cout * p;
+  const bool pw = g.pointwise();
+  for_each_image<T>(g, pw ? 0 : g.groups * k * p, [&](int64_t n, T* buf, int) {
+    const T* dyn = dy + n * out_size;
+    T* dxn = dx + n * in_size;
+    T* dcol = pw ? dxn : buf;  // pointwise: the column gradient is the input gradient
+    for (int64_t grp = 0; grp < g.groups; ++grp) {
+      gemm<T>(true, false, k, p, cog, T(1), w + grp * cog * k, k, dyn + grp * cog * p, p, T(0), dcol + grp * k * p,
+              p);
+    }
+    if (!pw) {
+      std::fill(dxn, dxn + in_size, T(0));
+      col2im(g, buf, dxn);
+    }
+  });
+}
+
+template <class T>
+void conv2d_backward_weight(const ConvGeom& g, const T* dy, const T* x, T* dw, T* db) {
+  const int64_t k = g.k(), p = g.p(), cog = g.cout_g(), in_size = g.c * g.h * g.w, out_size = g.cout * p;
+  const int64_t w_size = g.cout * k, acc_size = w_size + g.cout;
+  const bool pw = g.pointwise();
+  const int64_t nt = threads_for(g);
+  // One dW/db accumulator per thread, reduced at the end.
+  std::vector<T> acc(static_cast<size_t>(nt * acc_size), T(0));
+  for_each_image<T>(g, (pw || dw == nullptr) ? 0 : g.groups * k * p, [&](int64_t n, T* buf, int tid) {
+    const T* dyn = dy + n * out_size;
+    T* a = acc.data() + tid * acc_size;
+    if (dw != nullptr) {
+      const T* col = x + n * in_size;
+      if (!pw) {
+        im2col(g, col, buf);
+        col = buf;
+      }
+      for (int64_t grp = 0; grp < g.groups; ++grp) {
+        gemm<T>(false, true, cog, k, p, T(1), dyn + grp * cog * p, p, col + grp * k * p, p, T(1), a + grp * cog * k,
+                k);
+      }
+    }
+    if (db != nullptr) {
+      T* adb = a + w_size;
+      for (int64_t co = 0; co < g.cout; ++co) {
+        const T* r = dyn + co * p;
+        T s = 0;
+        for (int64_t q = 0; q < p; ++q) s += r[q];
+        adb[co] += s;
+      }
+    }
+  });
+  for (int64_t t = 1; t < nt; ++t) {
+    const T* a = acc.data() + t * acc_size;
+    for (int64_t i = 0; i < acc_size; ++i) acc[static_cast<size_t>(i)] += a[i];
+  }
+  if (dw != nullptr) std::copy(acc.begin(), acc.begin() + w_size, dw);
+  if (db != nullptr) std::copy(acc.begin() + w_size, acc.begin() + acc_size, db);
+}
+
+// ---- references -------------------------------------------------------------------------------------------
+
+namespace {
+// Calls f(n, co, oh, ow, ci, i, j, x_index) for every product term of the convolution whose input position is
+// inside the image (padding contributes zeros); x_index is the flat NCHW index of the input element.
+template <class F>
+void for_each_term(const ConvGeom& g, F f) {
+  const int64_t cig = g.cin_g(), cog = g.cout_g();
+  for (int64_t n = 0; n < g.n; ++n)
+    for (int64_t co = 0; co < g.cout; ++co)
+      for (int64_t oh = 0; oh < g.ho; ++oh)
+        for (int64_t ow = 0; ow < g.wo; ++ow)
+          for (int64_t ci = 0; ci < cig; ++ci)
+            for (int64_t i = 0; i < g.kh; ++i)
+              for (int64_t j = 0; j < g.kw; ++j) {
+                const int64_t ih = oh * g.sh - g.ph + i * g.dh, iw = ow * g.sw - g.pw + j * g.dw;
+                if (ih < 0 || ih >= g.h || iw < 0 || iw >= g.w) continue;
+                const int64_t c = (co / cog) * cig + ci;
+                f(n, co, oh, ow, ci, i, j, ((n * g.c + c) * g.h + ih) * g.w + iw);
+              }
+}
+int64_t y_index(const ConvGeom& g, int64_t n, int64_t co, int64_t oh, int64_t ow) {
+  return ((n * g.cout + co) * g.ho + oh) * g.wo + ow;
+}
+int64_t w_index(const ConvGeom& g, int64_t co, int64_t ci, int64_t i, int64_t j) {
+  return ((co * g.cin_g() + ci) * g.kh + i) * g.kw + j;
+}
+}  // namespace
+
+template <class T>
+void conv2d_forward_reference(const ConvGeom& g, const T* x, const T* w, const T* b, T* y) {
+  for (int64_t n = 0; n < g.n; ++n)
+    for (int64_t co = 0; co < g.cout; ++co)
+      for (int64_t q = 0; q < g.p(); ++q) y[(n * g.cout + co) * g.p() + q] = b != nullptr ? b[co] : T(0);
+  for_each_term(g, [&](int64_t n, int64_t co, int64_t oh, int64_t ow, int64_t ci, int64_t i, int64_t j, int64_t xi) {
+    y[y_index(g, n, co, oh, ow)] += w[w_index(g, co, ci, i, j)] * x[xi];
+  });
+}
+
+template <class T>
+void conv2d_backward_data_reference(const ConvGeom& g, const T* dy, const T* w, T* dx) {
+  std::fill(dx, dx + g.n * g.c * g.h * g.w, T(0));
+  for_each_term(g, [&](int64_t n, int64_t co, int64_t oh, int64_t ow, int64_t ci, int64_t i, int64_t j, int64_t xi) {
+    dx[xi] += w[w_index(g, co, ci, i, j)] * dy[y_index(g, n, co, oh, ow)];
+  });
+}
+
+template <class T>
+void conv2d_backward_weight_reference(const ConvGeom& g, const T* dy, const T* x, T* dw, T* db) {
+  if (dw != nullptr) {
+    std::fill(dw, dw + g.cout * g.k(), T(0));
+    for_each_term(g, [&](int64_t n, int64_t co, int64_t oh, int64_t ow, int64_t ci, int64_t i, int64_t j,
+                         int64_t xi) { dw[w_index(g, co, ci, i, j)] += x[xi] * dy[y_index(g, n, co, oh, ow)]; });
+  }
+  if (db != nullptr) {
+    for (int64_t co = 0; co < g.cout; ++co) {
+      T s = 0;
+      for (int64_t n = 0; n < g.n; ++n)
+        for (int64_t q = 0; q < g.p(); ++q) s += dy[(n * g.cout + co) * g.p() + q];
+      db[co] = s;
+    }
+  }
+}
+
+#define STRATA_CONV_INSTANTIATE(T)                                                                  \
+  template void im2col<T>(const ConvGeom&, const T*, T*);                                          \
+  template void col2im<T>(const ConvGeom&, const T*, T*);                                          \
+  template void conv2d_forward<T>(const ConvGeom&, const T*, const T*, const T*, T*);              \
+  template void conv2d_backward_data<T>(const ConvGeom&, const T*, const T*, T*);                  \
+  template void conv2d_backward_weight<T>(const ConvGeom&, const T*, const T*, T*, T*);            \
+  template void conv2d_forward_reference<T>(const ConvGeom&, const T*, const T*, const T*, T*);    \
+  template void conv2d_backward_data_reference<T>(const ConvGeom&, const T*, const T*, T*);        \
+  template void conv2d_backward_weight_reference<T>(const ConvGeom&, const T*, const T*, T*, T*);
+STRATA_CONV_INSTANTIATE(float)
+STRATA_CONV_INSTANTIATE(double)
+#undef STRATA_CONV_INSTANTIATE
+
+}  // namespace strata::kernels::cpu

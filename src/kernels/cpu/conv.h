@@ -1,0 +1,51 @@
+#pragma once
+// 2-D convolution kernels over contiguous NCHW buffers: im2col/col2im + GEMM (kernels::cpu::gemm), OpenMP over
+// the images of the batch with single-threaded GEMM inside (per-thread column buffers), or a serial loop over
+// images with threaded GEMM when the batch is smaller than the thread count. Groups are GEMMs at offsets into
+// one column matrix. 1x1 stride-1 unpadded convolutions skip im2col (the image is the column matrix).
+//   x: (N, C, H, W)  w: (Cout, C / groups, kh, kw)  b: (Cout) or null  y: (N, Cout, Ho, Wo)
+// Each kernel has a naive direct-loop reference beside it for the tests.
+#include <cstdint>
+
+namespace strata::kernels::cpu {
+
+struct ConvGeom {
+  int64_t n = 1, c = 1, h = 1, w = 1;        // input
+  int64_t cout = 1, kh = 1, kw = 1;          // weight (Cout, C / groups, kh, kw)
+  int64_t sh = 1, sw = 1, ph = 0, pw = 0, dh = 1, dw = 1;
+  int64_t groups = 1;
+  int64_t ho = 1, wo = 1;                    // output
+  int64_t cin_g() const { return c / groups; }
+  int64_t cout_g() const { return cout / groups; }
+  int64_t k() const { return cin_g() * kh * kw; }      // GEMM inner size per group
+  int64_t p() const { return ho * wo; }                // output positions per image
+  bool pointwise() const { return kh == 1 && kw == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0; }
+};
+
+// col[(ci * kh + i) * kw + j, oh * wo + ow] = x[ci, oh*sh - ph + i*dh, ow*sw - pw + j*dw] (0 outside): (C kh kw, P).
+template <class T>
+void im2col(const ConvGeom& g, const T* x_image, T* col);
+// The adjoint: dx_image[...] += col[...] at the same positions (dx_image must be initialised by the caller).
+template <class T>
+void col2im(const ConvGeom& g, const T* col, T* dx_image);
+
+// y = conv(x, w) + b.
+template <class T>
+void conv2d_forward(const ConvGeom& g, const T* x, const T* w, const T* b, T* y);
+// dx = conv2d's input gradient (overwritten).
+template <class T>
+void conv2d_backward_data(const ConvGeom& g, const T* dy, const T* w, T* dx);
+// dw = weight gradient (overwritten); db = bias gradient (overwritten, skipped when null); dw may be null
+// when only db is wanted.
+template <class T>
+void conv2d_backward_weight(const ConvGeom& g, const T* dy, const T* x, T* dw, T* db);
+
+// Naive references: direct loops over (n, co, oh, ow, ci, i, j), single-threaded.
+template <class T>
+void conv2d_forward_reference(const ConvGeom& g, const T* x, const T* w, const T* b, T* y);
+template <class T>
+void conv2d_backward_data_reference(const ConvGeom& g, const T* dy, const T* w, T* dx);
+template <class T>
+void conv2d_backward_weight_reference(const ConvGeom& g, const T* dy, const T* x, T* dw, T* db);
+
+}  // namespace strata::kernels::cpu

@@ -1,0 +1,131 @@
+// conv2d over NCHW tensors: argument checks, output shape, the im2col + GEMM kernels (kernels/cpu/conv.h), and
+// the backward rule. The backward calls the data/weight gradient kernels directly (not composed of Strata ops),
+// so conv2d's gradients are not themselves differentiable (no double backward); gradcheck covers them.
+#include <ostream>
+
+#include "kernels/cpu/conv.h"
+#include "ops/helpers.h"
+#include "strata/autograd/grad_mode.h"
+#include "strata/ops/conv.h"
+#include "strata/ops/views.h"
+
+namespace strata {
+
+namespace {
+using autograd::NeedsGrad;
+using kernels::cpu::ConvGeom;
+
+// Prints a Size2 as "(h, w)" in error messages.
+struct size2 {
+  Size2 s;
+  explicit size2(Size2 v) : s(v) {}
+  friend std::ostream& operator<<(std::ostream& os, const size2& v) { return os << "(" << v.s[0] << ", " << v.s[1] << ")"; }
+};
+
+// Contiguous copy of x in dtype t (x itself when it already is one). Not recorded.
+Tensor contiguous_as(const Tensor& x, DType t) {
+  NoGradGuard no_grad;
+  return contiguous(ops::cast(x, t));
+}
+
+ConvGeom conv_geom(const Tensor& x, const Tensor& w, Size2 stride, Size2 padding, Size2 dilation, int64_t groups) {
+  STRATA_CHECK(x.dim() == 4, "[conv2d] expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape ", x.shape());
+  STRATA_CHECK(w.dim() == 4, "[conv2d] expected a 4-D weight (C_out, C_in / groups, kH, kW), got shape ", w.shape());
+  STRATA_CHECK(groups >= 1, "[conv2d] groups must be positive, got ", groups);
+  STRATA_CHECK(stride[0] > 0 && stride[1] > 0, "[conv2d] stride must be positive, got ", size2(stride));
+  STRATA_CHECK(dilation[0] > 0 && dilation[1] > 0, "[conv2d] dilation must be positive, got ", size2(dilation));
+  STRATA_CHECK(padding[0] >= 0 && padding[1] >= 0, "[conv2d] padding must be non-negative, got ", size2(padding));
+  ConvGeom g;
+  g.n = x.size(0), g.c = x.size(1), g.h = x.size(2), g.w = x.size(3);
+  g.cout = w.size(0), g.kh = w.size(2), g.kw = w.size(3);
+  g.sh = stride[0], g.sw = stride[1], g.ph = padding[0], g.pw = padding[1], g.dh = dilation[0], g.dw = dilation[1];
+  g.groups = groups;
+  STRATA_CHECK(g.cout % groups == 0, "[conv2d] groups (", groups, ") must divide the output channels of weight shape ",
+               w.shape());
+  STRATA_CHECK(g.c % groups == 0, "[conv2d] groups (", groups, ") must divide the input channels of input shape ",
+               x.shape());
+  if (groups == 1) {
+    STRATA_CHECK(g.c == w.size(1), "[conv2d] input has ", g.c, " channels but weight expects ", w.size(1),
+                 " (weight shape ", w.shape(), ")");
+  }
+  STRATA_CHECK(g.c == w.size(1) * groups, "[conv2d] input has ", g.c, " channels but weight expects ",
+               w.size(1) * groups, " (weight shape ", w.shape(), ", groups ", groups, ")");
+  STRATA_CHECK(g.kh > 0 && g.kw > 0, "[conv2d] empty kernel in weight shape ", w.shape());
+  const int64_t ekh = g.dh * (g.kh - 1) + 1, ekw = g.dw * (g.kw - 1) + 1;
+  STRATA_CHECK(ekh <= g.h + 2 * g.ph && ekw <= g.w + 2 * g.pw, "[conv2d] kernel size ", size2({ekh, ekw}),
+               " (dilated) is larger than the padded input ", size2({g.h + 2 * g.ph, g.w + 2 * g.pw}),
+               ": input shape ", x.shape(), ", weight shape ", w.shape());
+  g.ho = (g.h + 2 * g.ph - ekh) / g.sh + 1;
+  g.wo = (g.w + 2 * g.pw - ekw) / g.sw + 1;
+  return g;
+}
+
+Tensor conv2d_4d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 stride, Size2 padding,
+                 Size2 dilation, int64_t groups) {
+  const ConvGeom g = conv_geom(x, weight, stride, padding, dilation, groups);
+  const bool has_bias = bias.defined();
+  DType t = promote_types(x.dtype(), weight.dtype());
+  if (has_bias) {
+    check_cpu("conv2d", bias.device());
+    STRATA_CHECK(bias.dim() == 1 && bias.size(0) == g.cout, "[conv2d] bias of shape ", bias.shape(),
+                 " does not match weight shape ", weight.shape(), " (expected (", g.cout, ",))");
+    t = promote_types(t, bias.dtype());
+  }
+  t = ops::float_compute_dtype(t);
+  const Tensor xc = contiguous_as(x, t), wc = contiguous_as(weight, t);
+  const Tensor bc = has_bias ? contiguous_as(bias, t) : Tensor();
+  Tensor out = Tensor::empty(Shape{g.n, g.cout, g.ho, g.wo}, t, x.device());
+  dispatch_float(t, "conv2d", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    kernels::cpu::conv2d_forward<T>(g, xc.data_ptr<T>(), wc.data_ptr<T>(), has_bias ? bc.data_ptr<T>() : nullptr,
+                                    out.data_ptr<T>());
+  });
+  if (autograd::needs_grad({&x, &weight, &bias})) {
+    const bool need_x = autograd::needs_grad({&x}), need_w = autograd::needs_grad({&weight});
+    autograd::SavedTensor sx = need_w ? autograd::SavedTensor(xc, "conv2d") : autograd::SavedTensor();
+    autograd::SavedTensor sw = need_x ? autograd::SavedTensor(wc, "conv2d") : autograd::SavedTensor();
+    const DType x_dtype = x.dtype(), w_dtype = weight.dtype(), b_dtype = has_bias ? bias.dtype() : t;
+    TensorList inputs{x, weight};
+    if (has_bias) inputs.push_back(bias);
+    autograd::record("conv2d", inputs, out, [=](const TensorList& gr, const NeedsGrad& needs) {
+      // dx = W^T dY scattered back by col2im; dW = sum_n dY col^T; db = sum of dY over (N, H, W).
+      const Tensor dy = contiguous_as(gr[0], t);
+      TensorList grads(needs.size());
+      const bool want_b = needs.size() > 2 && needs[2];
+      dispatch_float(t, "conv2d", [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        if (needs[0]) {
+          Tensor dx = Tensor::empty(Shape{g.n, g.c, g.h, g.w}, t, dy.device());
+          kernels::cpu::conv2d_backward_data<T>(g, dy.data_ptr<T>(), sw.get().data_ptr<T>(), dx.data_ptr<T>());
+          grads[0] = ops::cast(dx, x_dtype);
+        }
+        if (needs[1] || want_b) {
+          Tensor dw = needs[1] ? Tensor::empty(Shape{g.cout, g.cin_g(), g.kh, g.kw}, t, dy.device()) : Tensor();
+          Tensor db = want_b ? Tensor::empty(Shape{g.cout}, t, dy.device()) : Tensor();
+          kernels::cpu::conv2d_backward_weight<T>(g, dy.data_ptr<T>(), needs[1] ? sx.get().data_ptr<T>() : nullptr,
+                                                  needs[1] ? dw.data_ptr<T>() : nullptr,
+                                                  want_b ? db.data_ptr<T>() : nullptr);
+          if (needs[1]) grads[1] = ops::cast(dw, w_dtype);
+          if (want_b) grads[2] = ops::cast(db, b_dtype);
+        }
+      });
+      return grads;
+    });
+  }
+  return out;
+}
+
+}  // namespace
+
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 stride, Size2 padding, Size2 dilation,
+              int64_t groups) {
+  STRATA_CHECK(x.defined() && weight.defined(), "[conv2d] undefined tensor");
+  check_cpu("conv2d", x.device());
+  check_cpu("conv2d", weight.device());
+  if (x.dim() == 3) {  // unbatched (C, H, W), as PyTorch
+    return squeeze(conv2d_4d(unsqueeze(x, 0), weight, bias, stride, padding, dilation, groups), 0);
+  }
+  return conv2d_4d(x, weight, bias, stride, padding, dilation, groups);
+}
+
+}  // namespace strata

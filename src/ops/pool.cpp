@@ -1,0 +1,186 @@
+// Pooling over NCHW (or unbatched CHW) tensors: max_pool2d (argmax indices kept for backward), avg_pool2d and
+// adaptive_avg_pool2d, with PyTorch's output-size and window rules (kernels/cpu/pool.h). Backward rules call the
+// scatter kernels directly, so their gradients are not differentiable again; gradcheck covers them.
+#include <ostream>
+
+#include "kernels/cpu/pool.h"
+#include "ops/helpers.h"
+#include "strata/autograd/grad_mode.h"
+#include "strata/ops/conv.h"
+#include "strata/ops/views.h"
+
+namespace strata {
+
+namespace {
+using autograd::NeedsGrad;
+using kernels::cpu::PoolGeom;
+
+// Prints a Size2 as "(h, w)" in error messages.
+struct size2 {
+  Size2 s;
+  explicit size2(Size2 v) : s(v) {}
+  friend std::ostream& operator<<(std::ostream& os, const size2& v) { return os << "(" << v.s[0] << ", " << v.s[1] << ")"; }
+};
+
+Tensor contiguous_as(const Tensor& x, DType t) {
+  NoGradGuard no_grad;
+  return contiguous(ops::cast(x, t));
+}
+
+// PyTorch's pooling_output_shape: floor (or ceil) division, and in ceil mode the last window must start inside
+// the input or its left padding.
+int64_t pool_out(int64_t in, int64_t k, int64_t pad, int64_t stride, int64_t dil, bool ceil_mode) {
+  const int64_t num = in + 2 * pad - dil * (k - 1) - 1 + (ceil_mode ? stride - 1 : 0);
+  const int64_t q = num >= 0 ? num / stride : -((-num + stride - 1) / stride);  // floor division
+  int64_t out = q + 1;
+  if (ceil_mode && (out - 1) * stride >= in + pad) --out;
+  return out;
+}
+
+void check_input(const char* op, const Tensor& x) {
+  STRATA_CHECK(x.defined(), "[", op, "] undefined tensor");
+  check_cpu(op, x.device());
+  STRATA_CHECK(x.dim() == 3 || x.dim() == 4, "[", op, "] expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape ",
+               x.shape());
+}
+
+// Window geometry of max/avg pooling on a 4-D x, with every argument checked.
+PoolGeom pool_geom(const char* op, const Tensor& x, Size2 kernel, Size2& stride, Size2 padding, Size2 dilation,
+                   bool ceil_mode) {
+  STRATA_CHECK(kernel[0] > 0 && kernel[1] > 0, "[", op, "] kernel size must be positive, got ", size2(kernel));
+  if (stride[0] == 0 && stride[1] == 0) stride = kernel;
+  STRATA_CHECK(stride[0] > 0 && stride[1] > 0, "[", op, "] stride must be positive, got ", size2(stride));
+  STRATA_CHECK(dilation[0] > 0 && dilation[1] > 0, "[", op, "] dilation must be positive, got ", size2(dilation));
+  STRATA_CHECK(padding[0] >= 0 && padding[1] >= 0 && padding[0] <= kernel[0] / 2 && padding[1] <= kernel[1] / 2, "[",
+               op, "] padding ", size2(padding), " must be non-negative and at most half the kernel size ",
+               size2(kernel));
+  PoolGeom g;
+  g.planes = x.size(0) * x.size(1), g.h = x.size(2), g.w = x.size(3);
+  g.kh = kernel[0], g.kw = kernel[1], g.sh = stride[0], g.sw = stride[1];
+  g.ph = padding[0], g.pw = padding[1], g.dh = dilation[0], g.dw = dilation[1];
+  g.ho = pool_out(g.h, g.kh, g.ph, g.sh, g.dh, ceil_mode);
+  g.wo = pool_out(g.w, g.kw, g.pw, g.sw, g.dw, ceil_mode);
+  STRATA_CHECK(g.ho >= 1 && g.wo >= 1, "[", op, "] input shape ", x.shape(), " is too small for kernel ", size2(kernel),
+               " (stride ", size2(stride), ", padding ", size2(padding), ", dilation ", size2(dilation),
+               "): output size would be ", size2({g.ho, g.wo}));
+  return g;
+}
+
+// Runs a 4-D pool; unbatched (C, H, W) inputs are viewed as (1, C, H, W) and the result squeezed back.
+template <class F>
+Tensor batched(const Tensor& x, F f) {
+  if (x.dim() == 3) return squeeze(f(unsqueeze(x, 0)), 0);
+  return f(x);
+}
+
+std::pair<Tensor, Tensor> max_pool_4d(const Tensor& x, Size2 kernel, Size2 stride, Size2 padding, Size2 dilation,
+                                      bool ceil_mode) {
+  const PoolGeom g = pool_geom("max_pool2d", x, kernel, stride, padding, dilation, ceil_mode);
+  const DType t = ops::float_compute_dtype(x.dtype());
+  const Tensor xc = contiguous_as(x, t);
+  const Shape out_shape{x.size(0), x.size(1), g.ho, g.wo};
+  Tensor out = Tensor::empty(out_shape, t, x.device());
+  Tensor idx = Tensor::empty(out_shape, kInt64, x.device());
+  dispatch_float(t, "max_pool2d", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    kernels::cpu::max_pool2d_forward<T>(g, xc.data_ptr<T>(), out.data_ptr<T>(), idx.data_ptr<int64_t>());
+  });
+  if (autograd::needs_grad({&x})) {
+    const Shape x_shape = x.shape();
+    const DType x_dtype = x.dtype();
+    autograd::record("max_pool2d", {x}, out, [=](const TensorList& gr, const NeedsGrad&) {
+      // Each output's gradient goes to the input element that was its maximum.
+      const Tensor dy = contiguous_as(gr[0], t);
+      Tensor dx = Tensor::empty(x_shape, t, dy.device());
+      dispatch_float(t, "max_pool2d", [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        kernels::cpu::max_pool2d_backward<T>(g, dy.data_ptr<T>(), idx.data_ptr<int64_t>(), dx.data_ptr<T>());
+      });
+      return TensorList{ops::cast(dx, x_dtype)};
+    });
+  }
+  return {out, idx};
+}
+
+}  // namespace
+
+std::pair<Tensor, Tensor> max_pool2d_with_indices(const Tensor& x, Size2 kernel, Size2 stride, Size2 padding,
+                                                  Size2 dilation, bool ceil_mode) {
+  check_input("max_pool2d", x);
+  if (x.dim() == 3) {
+    auto [out, idx] = max_pool_4d(unsqueeze(x, 0), kernel, stride, padding, dilation, ceil_mode);
+    return {squeeze(out, 0), squeeze(idx, 0)};
+  }
+  return max_pool_4d(x, kernel, stride, padding, dilation, ceil_mode);
+}
+
+Tensor max_pool2d(const Tensor& x, Size2 kernel, Size2 stride, Size2 padding, Size2 dilation, bool ceil_mode) {
+  return max_pool2d_with_indices(x, kernel, stride, padding, dilation, ceil_mode).first;
+}
+
+Tensor avg_pool2d(const Tensor& x, Size2 kernel, Size2 stride, Size2 padding, bool ceil_mode,
+                  bool count_include_pad) {
+  check_input("avg_pool2d", x);
+  return batched(x, [&](const Tensor& x4) {
+    Size2 st = stride;
+    const PoolGeom g = pool_geom("avg_pool2d", x4, kernel, st, padding, {1, 1}, ceil_mode);
+    const DType t = ops::float_compute_dtype(x4.dtype());
+    const Tensor xc = contiguous_as(x4, t);
+    Tensor out = Tensor::empty(Shape{x4.size(0), x4.size(1), g.ho, g.wo}, t, x4.device());
+    dispatch_float(t, "avg_pool2d", [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      kernels::cpu::avg_pool2d_forward<T>(g, count_include_pad, xc.data_ptr<T>(), out.data_ptr<T>());
+    });
+    if (autograd::needs_grad({&x4})) {
+      const Shape x_shape = x4.shape();
+      const DType x_dtype = x4.dtype();
+      autograd::record("avg_pool2d", {x4}, out, [=](const TensorList& gr, const NeedsGrad&) {
+        // Each output's gradient is spread evenly (1 / divisor) over its window.
+        const Tensor dy = contiguous_as(gr[0], t);
+        Tensor dx = Tensor::empty(x_shape, t, dy.device());
+        dispatch_float(t, "avg_pool2d", [&](auto tag) {
+          using T = typename decltype(tag)::type;
+          kernels::cpu::avg_pool2d_backward<T>(g, count_include_pad, dy.data_ptr<T>(), dx.data_ptr<T>());
+        });
+        return TensorList{ops::cast(dx, x_dtype)};
+      });
+    }
+    return out;
+  });
+}
+
+Tensor adaptive_avg_pool2d(const Tensor& x, Size2 output_size) {
+  check_input("adaptive_avg_pool2d", x);
+  STRATA_CHECK(output_size[0] > 0 && output_size[1] > 0, "[adaptive_avg_pool2d] output size must be positive, got ",
+               size2(output_size), " for input shape ", x.shape());
+  STRATA_CHECK(x.size(-1) > 0 && x.size(-2) > 0, "[adaptive_avg_pool2d] empty spatial dims in input shape ",
+               x.shape());
+  return batched(x, [&](const Tensor& x4) {
+    PoolGeom g;
+    g.planes = x4.size(0) * x4.size(1), g.h = x4.size(2), g.w = x4.size(3);
+    g.ho = output_size[0], g.wo = output_size[1];
+    const DType t = ops::float_compute_dtype(x4.dtype());
+    const Tensor xc = contiguous_as(x4, t);
+    Tensor out = Tensor::empty(Shape{x4.size(0), x4.size(1), g.ho, g.wo}, t, x4.device());
+    dispatch_float(t, "adaptive_avg_pool2d", [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      kernels::cpu::adaptive_avg_pool2d_forward<T>(g, xc.data_ptr<T>(), out.data_ptr<T>());
+    });
+    if (autograd::needs_grad({&x4})) {
+      const Shape x_shape = x4.shape();
+      const DType x_dtype = x4.dtype();
+      autograd::record("adaptive_avg_pool2d", {x4}, out, [=](const TensorList& gr, const NeedsGrad&) {
+        const Tensor dy = contiguous_as(gr[0], t);
+        Tensor dx = Tensor::empty(x_shape, t, dy.device());
+        dispatch_float(t, "adaptive_avg_pool2d", [&](auto tag) {
+          using T = typename decltype(tag)::type;
+          kernels::cpu::adaptive_avg_pool2d_backward<T>(g, dy.data_ptr<T>(), dx.data_ptr<T>());
+        });
+        return TensorList{ops::cast(dx, x_dtype)};
+      });
+    }
+    return out;
+  });
+}
+
+}  // namespace strata
