@@ -309,6 +309,32 @@ TEST(LayerNormOp, FusedKernelMatchesComposedOps) {
   EXPECT_THROW(layer_norm(randn({2, 3}), {3}, ones({4})), Error);
 }
 
+// The fused backward kernel against autograd through the composed ops, on sizes that take the parallel
+// paths (M * N above kParallelGrain) and on a transposed (non-contiguous) input.
+TEST(LayerNormOp, FusedBackwardMatchesComposedOps) {
+  Generator g(8);
+  for (const auto& [m, n] : std::vector<std::pair<int64_t, int64_t>>{{2, 3}, {17, 33}, {260, 140}}) {
+    for (bool transposed : {false, true}) {
+      Tensor base = randn(transposed ? Shape{n, m} : Shape{m, n}, TensorOptions(kFloat64), &g);
+      Tensor w0 = randn({n}, TensorOptions(kFloat64), &g), b0 = randn({n}, TensorOptions(kFloat64), &g);
+      Tensor gy = randn({m, n}, TensorOptions(kFloat64), &g);
+      auto run = [&](bool fused) {
+        Tensor xb = base.clone().requires_grad_(true), w = w0.clone().requires_grad_(true),
+               b = b0.clone().requires_grad_(true);
+        Tensor x = transposed ? xb.t() : xb;
+        Tensor y = fused ? layer_norm(x, {n}, w, b)
+                         : (x - x.mean({1}, true)) * rsqrt(x.var({1}, 0, true) + 1e-5) * w + b;
+        y.backward(gy);
+        return TensorList{xb.grad(), w.grad(), b.grad()};
+      };
+      TensorList f = run(true), r = run(false);
+      for (size_t i = 0; i < 3; ++i) {
+        EXPECT_EQ(compare(f[i], r[i], 1e-9, 1e-9), "") << m << "x" << n << " transposed " << transposed << " grad " << i;
+      }
+    }
+  }
+}
+
 TEST(LinearModule, ForwardAndErrors) {
   Linear l(3, 2);
   {
