@@ -32,13 +32,13 @@ Conv2d::Conv2d(int64_t in_channels, int64_t out_channels, Ints2 kernel_size, Int
       stride_(stride.size2()),
       dilation_(dilation.size2()),
       padding_(std::move(padding)) {
-  STRATA_CHECK(in_channels > 0 && out_channels > 0, "[Conv2d] channels must be positive, got in_channels=",
-               in_channels, ", out_channels=", out_channels);
+  STRATA_CHECK(in_channels > 0 && out_channels > 0, "[Conv2d] channels must be positive, got in_channels=", in_channels,
+               ", out_channels=", out_channels);
   STRATA_CHECK(groups > 0, "[Conv2d] groups must be a positive integer, got ", groups);
   STRATA_CHECK(in_channels % groups == 0, "[Conv2d] in_channels (", in_channels, ") must be divisible by groups (",
                groups, ")");
-  STRATA_CHECK(out_channels % groups == 0, "[Conv2d] out_channels (", out_channels,
-               ") must be divisible by groups (", groups, ")");
+  STRATA_CHECK(out_channels % groups == 0, "[Conv2d] out_channels (", out_channels, ") must be divisible by groups (",
+               groups, ")");
   STRATA_CHECK(kernel_[0] > 0 && kernel_[1] > 0, "[Conv2d] kernel_size must be positive, got ",
                detail::py_pair(kernel_[0], kernel_[1]));
   STRATA_CHECK(stride_[0] > 0 && stride_[1] > 0, "[Conv2d] stride must be positive, got ",
@@ -81,8 +81,8 @@ std::string Conv2d::extra_repr() const {
 }
 
 Tensor Conv2d::forward(const Tensor& x) {
-  STRATA_CHECK(x.defined() && x.dim() == 4 && x.size(1) == in_, "[Conv2d] expected input (N, ", in_,
-               ", H, W), got ", x.defined() ? x.shape() : Shape{});
+  STRATA_CHECK(x.defined() && x.dim() == 4 && x.size(1) == in_, "[Conv2d] expected input (N, ", in_, ", H, W), got ",
+               x.defined() ? x.shape() : Shape{});
   if (padding_.mode != "same") return conv2d(x, weight, bias, stride_, padding_.size, dilation_, groups_);
   // PyTorch's rule: total = dilation (k - 1) per dim, left = total / 2; an odd total gets its extra row
   // or column on the bottom / right, added by an explicit pad before a symmetric convolution.

@@ -20,9 +20,9 @@ std::pair<int64_t, int64_t> calculate_fan_in_and_fan_out(const Tensor& t) {
 }
 
 double calculate_gain(std::string_view nonlinearity, double param) {
-  if (nonlinearity == "linear" || nonlinearity == "conv1d" || nonlinearity == "conv2d" ||
-      nonlinearity == "conv3d" || nonlinearity == "conv_transpose1d" || nonlinearity == "conv_transpose2d" ||
-      nonlinearity == "conv_transpose3d" || nonlinearity == "sigmoid") {
+  if (nonlinearity == "linear" || nonlinearity == "conv1d" || nonlinearity == "conv2d" || nonlinearity == "conv3d" ||
+      nonlinearity == "conv_transpose1d" || nonlinearity == "conv_transpose2d" || nonlinearity == "conv_transpose3d" ||
+      nonlinearity == "sigmoid") {
     return 1.0;
   }
   if (nonlinearity == "tanh") return 5.0 / 3;
@@ -80,8 +80,7 @@ Tensor& xavier_normal_(Tensor& t, double gain, Generator* gen) {
   return init::normal_(t, 0.0, std, gen);
 }
 
-Tensor& kaiming_uniform_(Tensor& t, double a, std::string_view mode, std::string_view nonlinearity,
-                         Generator* gen) {
+Tensor& kaiming_uniform_(Tensor& t, double a, std::string_view mode, std::string_view nonlinearity, Generator* gen) {
   STRATA_CHECK(t.defined(), "[init.kaiming_uniform_] undefined tensor");
   if (t.numel() == 0) return t;  // PyTorch warns and leaves it
   const int64_t fan = correct_fan(t, mode);
@@ -91,8 +90,7 @@ Tensor& kaiming_uniform_(Tensor& t, double a, std::string_view mode, std::string
   return init::uniform_(t, -bound, bound, gen);
 }
 
-Tensor& kaiming_normal_(Tensor& t, double a, std::string_view mode, std::string_view nonlinearity,
-                        Generator* gen) {
+Tensor& kaiming_normal_(Tensor& t, double a, std::string_view mode, std::string_view nonlinearity, Generator* gen) {
   STRATA_CHECK(t.defined(), "[init.kaiming_normal_] undefined tensor");
   if (t.numel() == 0) return t;
   const int64_t fan = correct_fan(t, mode);

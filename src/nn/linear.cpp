@@ -14,8 +14,8 @@ namespace strata::nn {
 
 Linear::Linear(int64_t in_features, int64_t out_features, bool has_bias, DType dtype, Generator* gen)
     : in_(in_features), out_(out_features) {
-  STRATA_CHECK(in_features >= 0 && out_features >= 0, "[Linear] sizes must be non-negative, got in_features=",
-               in_features, ", out_features=", out_features);
+  STRATA_CHECK(in_features >= 0 && out_features >= 0,
+               "[Linear] sizes must be non-negative, got in_features=", in_features, ", out_features=", out_features);
   STRATA_CHECK(is_floating(dtype), "[Linear] dtype must be floating point, got ", dtype);
   weight = register_parameter("weight", empty({out_features, in_features}, TensorOptions(dtype)));
   if (has_bias) bias = register_parameter("bias", empty({out_features}, TensorOptions(dtype)));

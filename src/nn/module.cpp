@@ -50,9 +50,7 @@ std::string prefixed(const std::string& prefix, const std::string& name) {
 
 }  // namespace
 
-Tensor Module::forward(const Tensor& /*x*/) {
-  STRATA_FAIL("[", type_name(), "] has no single-tensor forward");
-}
+Tensor Module::forward(const Tensor& /*x*/) { STRATA_FAIL("[", type_name(), "] has no single-tensor forward"); }
 
 Tensor Module::register_parameter(const std::string& name, Tensor value, bool requires_grad) {
   check_name("parameter", name);
@@ -87,8 +85,8 @@ namespace {
 
 // Walks the tree in registration order (own entries first, then children), as PyTorch's
 // _named_members with its duplicate removal (a tensor shared by two modules appears once).
-void collect(const Module& m, const std::string& prefix, bool recurse,
-             std::vector<std::pair<std::string, Tensor>>& out, std::vector<const TensorImpl*>& seen,
+void collect(const Module& m, const std::string& prefix, bool recurse, std::vector<std::pair<std::string, Tensor>>& out,
+             std::vector<const TensorImpl*>& seen,
              const std::function<const std::vector<std::pair<std::string, Tensor>>&(const Module&)>& own) {
   for (const auto& [name, t] : own(m)) {
     if (!t.defined()) continue;
@@ -109,14 +107,16 @@ void collect(const Module& m, const std::string& prefix, bool recurse,
 std::vector<std::pair<std::string, Tensor>> Module::named_parameters(bool recurse) const {
   std::vector<std::pair<std::string, Tensor>> out;
   std::vector<const TensorImpl*> seen;
-  collect(*this, "", recurse, out, seen, [](const Module& m) -> const auto& { return m.params_; });
+  collect(
+      *this, "", recurse, out, seen, [](const Module& m) -> const auto& { return m.params_; });
   return out;
 }
 
 std::vector<std::pair<std::string, Tensor>> Module::named_buffers(bool recurse) const {
   std::vector<std::pair<std::string, Tensor>> out;
   std::vector<const TensorImpl*> seen;
-  collect(*this, "", recurse, out, seen, [](const Module& m) -> const auto& { return m.buffers_; });
+  collect(
+      *this, "", recurse, out, seen, [](const Module& m) -> const auto& { return m.buffers_; });
   return out;
 }
 
@@ -137,15 +137,15 @@ std::vector<std::pair<std::string, std::shared_ptr<Module>>> Module::named_child
 std::vector<std::pair<std::string, std::shared_ptr<Module>>> Module::named_modules() {
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> out;
   std::vector<const Module*> seen;
-  std::function<void(const std::string&, const std::shared_ptr<Module>&)> walk =
-      [&](const std::string& prefix, const std::shared_ptr<Module>& m) {
-        for (const Module* s : seen) {
-          if (s == m.get()) return;
-        }
-        seen.push_back(m.get());
-        out.emplace_back(prefix, m);
-        for (const auto& [name, c] : m->children_) walk(prefixed(prefix, name), c);
-      };
+  std::function<void(const std::string&, const std::shared_ptr<Module>&)> walk = [&](const std::string& prefix,
+                                                                                     const std::shared_ptr<Module>& m) {
+    for (const Module* s : seen) {
+      if (s == m.get()) return;
+    }
+    seen.push_back(m.get());
+    out.emplace_back(prefix, m);
+    for (const auto& [name, c] : m->children_) walk(prefixed(prefix, name), c);
+  };
   // The root may not be owned by a shared_ptr (a module on the stack): alias it without ownership.
   std::shared_ptr<Module> self = weak_from_this().lock();
   if (!self) self = std::shared_ptr<Module>(std::shared_ptr<Module>(), this);

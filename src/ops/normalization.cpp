@@ -17,10 +17,9 @@ namespace {
 
 void check_param(const char* op, const char* what, const Tensor& p, const Shape& expect, const Tensor& x) {
   if (!p.defined()) return;
-  STRATA_CHECK(p.shape() == expect, "[", op, "] ", what, " must have shape ", expect, ", got ", p.shape(),
-               " (input ", x.shape(), ")");
-  STRATA_CHECK(p.dtype() == x.dtype(), "[", op, "] ", what, " has dtype ", p.dtype(), " but the input has ",
-               x.dtype());
+  STRATA_CHECK(p.shape() == expect, "[", op, "] ", what, " must have shape ", expect, ", got ", p.shape(), " (input ",
+               x.shape(), ")");
+  STRATA_CHECK(p.dtype() == x.dtype(), "[", op, "] ", what, " has dtype ", p.dtype(), " but the input has ", x.dtype());
 }
 
 }  // namespace
@@ -37,9 +36,10 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
   STRATA_CHECK(running_mean.defined() == running_var.defined(),
                "[batch_norm] running_mean and running_var must both be given or both be undefined");
   if (running_mean.defined()) {
-    STRATA_CHECK(running_mean.shape() == cshape && running_var.shape() == cshape, "[batch_norm] running stats must "
-                 "have shape ", cshape, ", got ", running_mean.shape(), " and ", running_var.shape(), " (input ",
-                 x.shape(), ")");
+    STRATA_CHECK(running_mean.shape() == cshape && running_var.shape() == cshape,
+                 "[batch_norm] running stats must "
+                 "have shape ",
+                 cshape, ", got ", running_mean.shape(), " and ", running_var.shape(), " (input ", x.shape(), ")");
   }
   STRATA_CHECK(training || running_mean.defined(),
                "[batch_norm] evaluation mode needs running_mean and running_var (input ", x.shape(), ")");
@@ -60,8 +60,8 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
     if (running_mean.defined()) {
       NoGradGuard guard;
       Tensor m = mu.detach().reshape(cshape).to(running_mean.dtype());
-      Tensor uv = mul(v.detach().reshape(cshape), static_cast<double>(n) / static_cast<double>(n - 1))
-                      .to(running_var.dtype());
+      Tensor uv =
+          mul(v.detach().reshape(cshape), static_cast<double>(n) / static_cast<double>(n - 1)).to(running_var.dtype());
       Tensor rm = running_mean, rv = running_var;
       rm.mul_(1 - momentum).add_(m, momentum);
       rv.mul_(1 - momentum).add_(uv, momentum);
@@ -85,8 +85,8 @@ Tensor layer_norm(const Tensor& x, const std::vector<int64_t>& normalized_shape,
                " must be non-empty and have at most as many dims as the input ", x.shape());
   int64_t N = 1;
   for (int64_t i = 0; i < k; ++i) {
-    STRATA_CHECK(x.size(x.dim() - k + i) == normalized_shape[static_cast<size_t>(i)], "[layer_norm] input ",
-                 x.shape(), " does not end with normalized_shape ", Shape(normalized_shape));
+    STRATA_CHECK(x.size(x.dim() - k + i) == normalized_shape[static_cast<size_t>(i)], "[layer_norm] input ", x.shape(),
+                 " does not end with normalized_shape ", Shape(normalized_shape));
     N *= normalized_shape[static_cast<size_t>(i)];
   }
   const Shape nshape(normalized_shape);
@@ -115,28 +115,29 @@ Tensor layer_norm(const Tensor& x, const std::vector<int64_t>& normalized_shape,
   if (autograd::needs_grad({&x, &weight, &bias})) {
     autograd::SavedTensor sx(xc, "layer_norm"), sw(wc, "layer_norm");
     const bool has_w = wc.defined();
-    autograd::record("layer_norm", {x, weight, bias}, out,
-                     [sx, sw, has_w, mean_t, rstd_t, M, N, nshape](const TensorList& g, const autograd::NeedsGrad& needs) {
-                       Tensor xs = sx.get();
-                       Tensor ws = has_w ? sw.get() : Tensor();
-                       Tensor dy = g[0].contiguous();
-                       TensorList grads(3);
-                       if (needs[0]) grads[0] = Tensor::empty(xs.shape(), xs.dtype());
-                       if (needs[1]) grads[1] = Tensor::empty(nshape, xs.dtype());
-                       if (needs[2]) grads[2] = Tensor::empty(nshape, xs.dtype());
-                       auto go = [&](auto tag) {
-                         using T = decltype(tag);
-                         auto ptr = [](const Tensor& t) { return t.defined() ? t.data_ptr<T>() : nullptr; };
-                         kernels::cpu::layer_norm_backward<T>(ptr(dy), ptr(xs), ptr(mean_t), ptr(rstd_t), ptr(ws),
-                                                              ptr(grads[0]), ptr(grads[1]), ptr(grads[2]), M, N);
-                       };
-                       if (xs.dtype() == kFloat64) {
-                         go(double{});
-                       } else {
-                         go(float{});
-                       }
-                       return grads;
-                     });
+    autograd::record(
+        "layer_norm", {x, weight, bias}, out,
+        [sx, sw, has_w, mean_t, rstd_t, M, N, nshape](const TensorList& g, const autograd::NeedsGrad& needs) {
+          Tensor xs = sx.get();
+          Tensor ws = has_w ? sw.get() : Tensor();
+          Tensor dy = g[0].contiguous();
+          TensorList grads(3);
+          if (needs[0]) grads[0] = Tensor::empty(xs.shape(), xs.dtype());
+          if (needs[1]) grads[1] = Tensor::empty(nshape, xs.dtype());
+          if (needs[2]) grads[2] = Tensor::empty(nshape, xs.dtype());
+          auto go = [&](auto tag) {
+            using T = decltype(tag);
+            auto ptr = [](const Tensor& t) { return t.defined() ? t.data_ptr<T>() : nullptr; };
+            kernels::cpu::layer_norm_backward<T>(ptr(dy), ptr(xs), ptr(mean_t), ptr(rstd_t), ptr(ws), ptr(grads[0]),
+                                                 ptr(grads[1]), ptr(grads[2]), M, N);
+          };
+          if (xs.dtype() == kFloat64) {
+            go(double{});
+          } else {
+            go(float{});
+          }
+          return grads;
+        });
   }
   return out;
 }

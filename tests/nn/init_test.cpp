@@ -64,7 +64,8 @@ TEST(Init, Conv2dDefaultMatchesPyTorch) {
   manual_seed(5);
   Conv2d g(6, 4, {3, 5}, 2, 1, 1, 2);
   ASSERT_EQ(g.weight.shape(), Shape({4, 3, 3, 5}));
-  EXPECT_EQ(slice_of(flat(g.weight), 0, 3), (std::vector<float>{9.846208990e-02f, -1.114721894e-01f, 1.214839891e-01f}));
+  EXPECT_EQ(slice_of(flat(g.weight), 0, 3),
+            (std::vector<float>{9.846208990e-02f, -1.114721894e-01f, 1.214839891e-01f}));
   EXPECT_EQ(flat(g.bias),
             (std::vector<float>{-1.237396225e-01f, -1.246216372e-01f, -1.659101993e-02f, -1.254205406e-01f}));
   EXPECT_NEAR(sum_double(g.weight), -0.20430933497846127, 1e-11);

@@ -15,8 +15,8 @@
 namespace strata::nn {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::GoldenRecord;
+using ::testing::HasSubstr;
 
 // Max |a - b| - (atol + rtol |b|) over the elements; "" when within tolerance.
 std::string compare(const Tensor& got, const Tensor& want, double atol = 1e-5, double rtol = 1e-4) {
@@ -248,14 +248,16 @@ TEST(BatchNormModule, NoRunningStatsAndErrors) {
     EXPECT_THAT(e.what(), HasSubstr("expected 4D input"));
     EXPECT_THAT(e.what(), HasSubstr("(2, 3, 4)"));
   }
-  EXPECT_THAT([&] {
-    try {
-      b2(randn({2, 4, 2, 2}));
-    } catch (const Error& e) {
-      return std::string(e.what());
-    }
-    return std::string();
-  }(), HasSubstr("expected 3 channels"));
+  EXPECT_THAT(
+      [&] {
+        try {
+          b2(randn({2, 4, 2, 2}));
+        } catch (const Error& e) {
+          return std::string(e.what());
+        }
+        return std::string();
+      }(),
+      HasSubstr("expected 3 channels"));
   BatchNorm1d b1(3);
   EXPECT_THROW(b1(randn({1, 3})), Error);  // one value per channel in training
   b1.eval();
@@ -322,14 +324,15 @@ TEST(LayerNormOp, FusedBackwardMatchesComposedOps) {
         Tensor xb = base.clone().requires_grad_(true), w = w0.clone().requires_grad_(true),
                b = b0.clone().requires_grad_(true);
         Tensor x = transposed ? xb.t() : xb;
-        Tensor y = fused ? layer_norm(x, {n}, w, b)
-                         : (x - x.mean({1}, true)) * rsqrt(x.var({1}, 0, true) + 1e-5) * w + b;
+        Tensor y =
+            fused ? layer_norm(x, {n}, w, b) : (x - x.mean({1}, true)) * rsqrt(x.var({1}, 0, true) + 1e-5) * w + b;
         y.backward(gy);
         return TensorList{xb.grad(), w.grad(), b.grad()};
       };
       TensorList f = run(true), r = run(false);
       for (size_t i = 0; i < 3; ++i) {
-        EXPECT_EQ(compare(f[i], r[i], 1e-9, 1e-9), "") << m << "x" << n << " transposed " << transposed << " grad " << i;
+        EXPECT_EQ(compare(f[i], r[i], 1e-9, 1e-9), "")
+            << m << "x" << n << " transposed " << transposed << " grad " << i;
       }
     }
   }
@@ -361,9 +364,9 @@ TEST(ConvModule, ConstructionParametersAndErrors) {
   EXPECT_EQ(c.state_dict().size(), 1u);
   const double bound = 1 / std::sqrt(2.0 * 15);  // kaiming_uniform(a = sqrt(5)) bound = 1 / sqrt(fan_in)
   EXPECT_LE(c.weight.abs().max().item(), bound);
-  EXPECT_THROW(Conv2d(3, 4, 3, 1, 0, 1, 2), Error);   // in not divisible by groups
-  EXPECT_THROW(Conv2d(4, 3, 3, 1, 0, 1, 2), Error);   // out not divisible by groups
-  EXPECT_THROW(Conv2d(4, 4, 3, 2, "same"), Error);    // same with stride
+  EXPECT_THROW(Conv2d(3, 4, 3, 1, 0, 1, 2), Error);  // in not divisible by groups
+  EXPECT_THROW(Conv2d(4, 3, 3, 1, 0, 1, 2), Error);  // out not divisible by groups
+  EXPECT_THROW(Conv2d(4, 4, 3, 2, "same"), Error);   // same with stride
   EXPECT_THROW(Conv2d(4, 4, 0), Error);
   EXPECT_THROW(Conv2dPadding(std::string("full")), Error);
   Conv2d v(2, 2, 3, 1, "valid");

@@ -41,8 +41,8 @@ class Net : public Module {
     scale = register_parameter("scale", full({2}, 1.5));
     steps = register_buffer("steps", zeros({1}));
     features = register_module("features", std::make_shared<Sequential>(std::initializer_list<ModulePtr>{
-                                                  std::make_shared<Linear>(4, 3), std::make_shared<ReLU>(),
-                                                  std::make_shared<Linear>(3, 2, false)}));
+                                               std::make_shared<Linear>(4, 3), std::make_shared<ReLU>(),
+                                               std::make_shared<Linear>(3, 2, false)}));
     bn = register_module("bn", std::make_shared<BatchNorm1d>(2));
   }
   std::string type_name() const override { return "Net"; }
@@ -54,8 +54,8 @@ class Net : public Module {
 
 TEST(Module, NamedParametersUseDottedKeysInRegistrationOrder) {
   Net net;
-  EXPECT_THAT(keys_of(net.named_parameters()),
-              ElementsAre("scale", "features.0.weight", "features.0.bias", "features.2.weight", "bn.weight", "bn.bias"));
+  EXPECT_THAT(keys_of(net.named_parameters()), ElementsAre("scale", "features.0.weight", "features.0.bias",
+                                                           "features.2.weight", "bn.weight", "bn.bias"));
   EXPECT_THAT(keys_of(net.named_parameters(false)), ElementsAre("scale"));
   EXPECT_THAT(keys_of(net.named_buffers()),
               ElementsAre("steps", "bn.running_mean", "bn.running_var", "bn.num_batches_tracked"));

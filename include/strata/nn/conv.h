@@ -35,7 +35,8 @@ struct Conv2dPadding {
 class Conv2d : public Module {
  public:
   Conv2d(int64_t in_channels, int64_t out_channels, Ints2 kernel_size, Ints2 stride = 1, Conv2dPadding padding = 0,
-         Ints2 dilation = 1, int64_t groups = 1, bool has_bias = true, DType dtype = kFloat32, Generator* gen = nullptr);
+         Ints2 dilation = 1, int64_t groups = 1, bool has_bias = true, DType dtype = kFloat32,
+         Generator* gen = nullptr);
   std::string type_name() const override { return "Conv2d"; }
   std::string extra_repr() const override;
   Tensor forward(const Tensor& x) override;

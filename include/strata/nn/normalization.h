@@ -14,16 +14,16 @@ namespace strata::nn {
 // momentum nullopt: cumulative moving average (factor 1 / num_batches_tracked), as PyTorch's None.
 class BatchNormBase : public Module {
  public:
-  BatchNormBase(int64_t num_features, double eps, std::optional<double> momentum, bool affine,
-                bool track_running_stats, DType dtype);
+  BatchNormBase(int64_t num_features, double eps, std::optional<double> momentum, bool affine, bool track_running_stats,
+                DType dtype);
   std::string extra_repr() const override;
   Tensor forward(const Tensor& x) override;
   void reset_running_stats();
   void reset_parameters();
 
   int64_t num_features() const { return num_features_; }
-  Tensor weight, bias;                                       // undefined without affine
-  Tensor running_mean, running_var, num_batches_tracked;     // undefined without track_running_stats
+  Tensor weight, bias;                                    // undefined without affine
+  Tensor running_mean, running_var, num_batches_tracked;  // undefined without track_running_stats
 
  protected:
   virtual void check_input(const Tensor& x) const = 0;

@@ -16,8 +16,7 @@ namespace strata::nn {
 // stride is not 1 or the channel count changes.
 class BasicBlock : public Module {
  public:
-  BasicBlock(int64_t in_planes, int64_t planes, int64_t stride = 1, DType dtype = kFloat32,
-             Generator* gen = nullptr);
+  BasicBlock(int64_t in_planes, int64_t planes, int64_t stride = 1, DType dtype = kFloat32, Generator* gen = nullptr);
   std::string type_name() const override { return "BasicBlock"; }
   Tensor forward(const Tensor& x) override;
 

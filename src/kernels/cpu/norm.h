@@ -15,8 +15,7 @@
 namespace strata::kernels::cpu {
 
 template <class T>
-void layer_norm_forward(const T* x, const T* w, const T* b, T* y, T* mean, T* rstd, int64_t M, int64_t N,
-                        double eps) {
+void layer_norm_forward(const T* x, const T* w, const T* b, T* y, T* mean, T* rstd, int64_t M, int64_t N, double eps) {
   detail::for_chunks(M, detail::go_parallel(M * N, M), [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
       const T* xr = x + r * N;
