@@ -1,0 +1,157 @@
+// Normalisation and dropout: batch_norm (composed from differentiable ops, so its gradient is exact and
+// twice differentiable), layer_norm (one fused forward kernel and one fused backward kernel,
+// kernels/cpu/norm.h) and dropout (PyTorch's bernoulli stream: the same Generator state gives PyTorch's mask).
+#include "strata/ops/normalization.h"
+
+#include "kernels/cpu/norm.h"
+#include "ops/helpers.h"
+#include "strata/autograd/grad_mode.h"
+#include "strata/ops/creation.h"
+#include "strata/ops/elementwise.h"
+#include "strata/ops/reduction.h"
+#include "strata/ops/views.h"
+
+namespace strata {
+
+namespace {
+
+void check_param(const char* op, const char* what, const Tensor& p, const Shape& expect, const Tensor& x) {
+  if (!p.defined()) return;
+  STRATA_CHECK(p.shape() == expect, "[", op, "] ", what, " must have shape ", expect, ", got ", p.shape(), " (input ",
+               x.shape(), ")");
+  STRATA_CHECK(p.dtype() == x.dtype(), "[", op, "] ", what, " has dtype ", p.dtype(), " but the input has ", x.dtype());
+}
+
+}  // namespace
+
+Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
+                  const Tensor& bias, bool training, double momentum, double eps) {
+  STRATA_CHECK(x.defined(), "[batch_norm] undefined input");
+  STRATA_CHECK(x.dim() >= 2, "[batch_norm] expected an input of shape (N, C) or (N, C, *), got ", x.shape());
+  STRATA_CHECK(is_floating(x.dtype()), "[batch_norm] expected a floating-point input, got ", x.dtype());
+  const int64_t C = x.size(1);
+  const Shape cshape{C};
+  check_param("batch_norm", "weight", weight, cshape, x);
+  check_param("batch_norm", "bias", bias, cshape, x);
+  STRATA_CHECK(running_mean.defined() == running_var.defined(),
+               "[batch_norm] running_mean and running_var must both be given or both be undefined");
+  if (running_mean.defined()) {
+    STRATA_CHECK(running_mean.shape() == cshape && running_var.shape() == cshape,
+                 "[batch_norm] running stats must "
+                 "have shape ",
+                 cshape, ", got ", running_mean.shape(), " and ", running_var.shape(), " (input ", x.shape(), ")");
+  }
+  STRATA_CHECK(training || running_mean.defined(),
+               "[batch_norm] evaluation mode needs running_mean and running_var (input ", x.shape(), ")");
+  // Broadcast shape of the per-channel tensors: (1, C, 1, ...).
+  std::vector<int64_t> bdims(static_cast<size_t>(x.dim()), 1);
+  bdims[1] = C;
+  const Shape bshape(bdims);
+  Dims red{0};
+  for (int64_t d = 2; d < x.dim(); ++d) red.push_back(d);
+  const int64_t n = x.numel() / std::max<int64_t>(C, 1);
+
+  Tensor y;
+  if (training) {
+    STRATA_CHECK(n > 1, "[batch_norm] expected more than 1 value per channel when training, got input ", x.shape());
+    Tensor mu = mean(x, red, true);
+    Tensor v = var(x, red, 0, true);
+    y = mul(sub(x, mu), rsqrt(add(v, eps)));
+    if (running_mean.defined()) {
+      NoGradGuard guard;
+      Tensor m = mu.detach().reshape(cshape).to(running_mean.dtype());
+      Tensor uv =
+          mul(v.detach().reshape(cshape), static_cast<double>(n) / static_cast<double>(n - 1)).to(running_var.dtype());
+      Tensor rm = running_mean, rv = running_var;
+      rm.mul_(1 - momentum).add_(m, momentum);
+      rv.mul_(1 - momentum).add_(uv, momentum);
+    }
+  } else {
+    Tensor rm = running_mean.to(x.dtype()).reshape(bshape);
+    Tensor rv = running_var.to(x.dtype()).reshape(bshape);
+    y = mul(sub(x, rm), rsqrt(add(rv, eps)));
+  }
+  if (weight.defined()) y = mul(y, weight.reshape(bshape));
+  if (bias.defined()) y = add(y, bias.reshape(bshape));
+  return y;
+}
+
+Tensor layer_norm(const Tensor& x, const std::vector<int64_t>& normalized_shape, const Tensor& weight,
+                  const Tensor& bias, double eps) {
+  STRATA_CHECK(x.defined(), "[layer_norm] undefined input");
+  STRATA_CHECK(is_floating(x.dtype()), "[layer_norm] expected a floating-point input, got ", x.dtype());
+  const auto k = static_cast<int64_t>(normalized_shape.size());
+  STRATA_CHECK(k >= 1 && k <= x.dim(), "[layer_norm] normalized_shape ", Shape(normalized_shape),
+               " must be non-empty and have at most as many dims as the input ", x.shape());
+  int64_t N = 1;
+  for (int64_t i = 0; i < k; ++i) {
+    STRATA_CHECK(x.size(x.dim() - k + i) == normalized_shape[static_cast<size_t>(i)], "[layer_norm] input ", x.shape(),
+                 " does not end with normalized_shape ", Shape(normalized_shape));
+    N *= normalized_shape[static_cast<size_t>(i)];
+  }
+  const Shape nshape(normalized_shape);
+  check_param("layer_norm", "weight", weight, nshape, x);
+  check_param("layer_norm", "bias", bias, nshape, x);
+  const int64_t M = N > 0 ? x.numel() / N : 0;
+
+  Tensor xc = x.contiguous();
+  Tensor wc = weight.defined() ? weight.contiguous() : Tensor();
+  Tensor bc = bias.defined() ? bias.contiguous() : Tensor();
+  Tensor out = Tensor::empty(x.shape(), x.dtype());
+  Tensor mean_t = Tensor::empty({M}, x.dtype()), rstd_t = Tensor::empty({M}, x.dtype());
+  auto run = [&](auto tag) {
+    using T = decltype(tag);
+    kernels::cpu::layer_norm_forward<T>(xc.data_ptr<T>(), wc.defined() ? wc.data_ptr<T>() : nullptr,
+                                        bc.defined() ? bc.data_ptr<T>() : nullptr, out.data_ptr<T>(),
+                                        mean_t.data_ptr<T>(), rstd_t.data_ptr<T>(), M, N, eps);
+  };
+  if (x.dtype() == kFloat64) {
+    run(double{});
+  } else {
+    STRATA_CHECK(x.dtype() == kFloat32, "[layer_norm] unsupported dtype ", x.dtype(), " (convert to float32 first)");
+    run(float{});
+  }
+
+  if (autograd::needs_grad({&x, &weight, &bias})) {
+    autograd::SavedTensor sx(xc, "layer_norm"), sw(wc, "layer_norm");
+    const bool has_w = wc.defined();
+    autograd::record(
+        "layer_norm", {x, weight, bias}, out,
+        [sx, sw, has_w, mean_t, rstd_t, M, N, nshape](const TensorList& g, const autograd::NeedsGrad& needs) {
+          Tensor xs = sx.get();
+          Tensor ws = has_w ? sw.get() : Tensor();
+          Tensor dy = g[0].contiguous();
+          TensorList grads(3);
+          if (needs[0]) grads[0] = Tensor::empty(xs.shape(), xs.dtype());
+          if (needs[1]) grads[1] = Tensor::empty(nshape, xs.dtype());
+          if (needs[2]) grads[2] = Tensor::empty(nshape, xs.dtype());
+          auto go = [&](auto tag) {
+            using T = decltype(tag);
+            auto ptr = [](const Tensor& t) { return t.defined() ? t.data_ptr<T>() : nullptr; };
+            kernels::cpu::layer_norm_backward<T>(ptr(dy), ptr(xs), ptr(mean_t), ptr(rstd_t), ptr(ws), ptr(grads[0]),
+                                                 ptr(grads[1]), ptr(grads[2]), M, N);
+          };
+          if (xs.dtype() == kFloat64) {
+            go(double{});
+          } else {
+            go(float{});
+          }
+          return grads;
+        });
+  }
+  return out;
+}
+
+Tensor dropout(const Tensor& x, double p, bool training, Generator* gen) {
+  STRATA_CHECK(x.defined(), "[dropout] undefined input");
+  STRATA_CHECK(p >= 0 && p <= 1, "[dropout] probability has to be between 0 and 1, but got ", p);
+  if (!training || p == 0) return x;
+  STRATA_CHECK(is_floating(x.dtype()), "[dropout] expected a floating-point input, got ", x.dtype());
+  if (p == 1) return mul(x, 0.0);
+  // As torch 1.13's _dropout_impl: noise = empty_like(x).bernoulli_(1 - p); noise.div_(1 - p); x * noise.
+  Tensor noise = bernoulli(x.shape(), 1 - p, TensorOptions(x.dtype()), gen);
+  noise.div_(1 - p);
+  return mul(x, noise);
+}
+
+}  // namespace strata
