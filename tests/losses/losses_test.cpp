@@ -328,6 +328,42 @@ TEST(ClassWeights, Errors) {
   EXPECT_THAT(error_of([&] { nn::compute_class_weights(zeros({3}), 3); }), HasSubstr("must be int64"));
 }
 
+// ---- gradients with respect to both input and target (the table checks the input only) ----
+
+TEST(LossGradcheck, InputAndTarget) {
+  Generator gen(42);
+  auto real = [&] { return randn({3, 4}, kF64, &gen).requires_grad_(); };
+  auto unit = [&] { return (rand({3, 4}, kF64, &gen) * 0.9 + 0.05).requires_grad_(); };
+  Tensor pw = tensor({3, 1, 0.5, 2}, kF64), w = tensor({0.5, 1, 2, 1.5}, kF64);
+  struct Case {
+    const char* name;
+    std::function<Tensor(const TensorList&)> fn;
+    TensorList inputs;
+  };
+  std::vector<Case> cases = {
+      {"mse", [](const TensorList& x) { return F::mse_loss(x[0], x[1]); }, {real(), real()}},
+      {"bce", [&](const TensorList& x) { return F::binary_cross_entropy(x[0], x[1], w, Reduction::Sum); },
+       {unit(), unit()}},
+      {"bce_logits", [&](const TensorList& x) { return F::binary_cross_entropy_with_logits(x[0], x[1], w); },
+       {real(), unit()}},
+      {"bce_logits.pos_weight",
+       [&](const TensorList& x) {
+         return F::binary_cross_entropy_with_logits(x[0], x[1], Tensor(), Reduction::None, pw);
+       },
+       {real(), unit()}},
+      {"sigmoid_focal", [](const TensorList& x) { return F::sigmoid_focal_loss(x[0], x[1]); }, {real(), unit()}},
+      {"kl_div", [](const TensorList& x) { return F::kl_div(x[0], x[1], nn::KLDivReduction::BatchMean); },
+       {real(), unit()}},
+      {"kl_div.log_target",
+       [](const TensorList& x) { return F::kl_div(x[0], x[1], nn::KLDivReduction::None, true); }, {real(), real()}},
+  };
+  for (const Case& c : cases) {
+    GradcheckReport r = gradcheck(c.fn, c.inputs);
+    EXPECT_TRUE(r.passed) << c.name << ": " << r.message;
+    EXPECT_EQ(r.inputs.size(), 2u) << c.name;
+  }
+}
+
 // ---- the module forms through the common base ----
 
 TEST(LossModules, NamesAndPolymorphicCall) {
