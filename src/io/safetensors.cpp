@@ -254,7 +254,9 @@ SafetensorsFile load_safetensors(const std::string& path) {
                "-byte data section (", data_size - pos, " trailing bytes belong to no tensor)");
 
   for (const Entry* e : sorted) {
-    Tensor t = Tensor::empty(Shape(e->shape), e->dtype);
+    // (Shape(std::vector) memcpys from data(), which is null for a 0-d shape: build that case directly.)
+    const Shape shape = e->shape.empty() ? Shape() : Shape(e->shape.data(), e->shape.size());
+    Tensor t = Tensor::empty(shape, e->dtype);
     const uint64_t nbytes = e->end - e->begin;
     if (nbytes > 0) in.read(data_start + e->begin, t.raw_data(), nbytes);
     if (e->dtype == kBool) {
