@@ -1,0 +1,37 @@
+#pragma once
+// safetensors (Hugging Face's weights format, also written by PyTorch through the safetensors package):
+//   8-byte little-endian header length N | N bytes of JSON | data section
+// The header maps each tensor name to {"dtype": "F32", "shape": [2, 3], "data_offsets": [begin, end]}
+// (offsets into the data section) and may hold "__metadata__": {string: string}. Tensors are stored
+// contiguous, row-major, little-endian, and together cover the data section without holes or overlaps.
+// Supported dtypes: F32, F64, I64, BOOL, F16, BF16.
+#include <map>
+#include <string>
+
+#include "strata/core/dtype.h"
+#include "strata/nn/module.h"
+
+namespace strata::io {
+
+using Metadata = std::map<std::string, std::string>;
+
+struct SafetensorsFile {
+  nn::StateDict tensors;  // in the order of their data in the file
+  Metadata metadata;      // the "__metadata__" entry (empty when absent)
+};
+
+// Writes `tensors` (CPU tensors of any layout; written contiguous, in insertion order) atomically:
+// to "<path>.tmp.<pid>", fsynced, then renamed over `path`.
+void save_safetensors(const std::string& path, const nn::StateDict& tensors, const Metadata& metadata = {});
+
+// Reads and validates a file. Anything malformed (truncated file, header length past the end, bad JSON,
+// unknown dtype, a shape that does not match the byte count, offsets out of bounds, overlapping or
+// non-contiguous data, negative or overflowing dims, duplicate names, bool bytes other than 0/1) is a
+// strata::Error naming the file, the tensor and what was wrong.
+SafetensorsFile load_safetensors(const std::string& path);
+
+// "F32" <-> kFloat32, ...; an unknown name is an error naming `context`.
+const char* safetensors_dtype(DType t);
+DType dtype_from_safetensors(const std::string& name, const std::string& context);
+
+}  // namespace strata::io

@@ -1,0 +1,98 @@
+// Checkpoints as one safetensors file (see include/strata/io/checkpoint.h).
+#include "strata/io/checkpoint.h"
+
+#include "strata/core/error.h"
+#include "strata/core/generator.h"
+#include "strata/io/safetensors.h"
+
+namespace strata::io {
+
+namespace {
+constexpr const char* kFormatKey = "format";
+constexpr const char* kFormat = "strata.checkpoint";
+constexpr const char* kStateKey = "strata.checkpoint";
+constexpr int64_t kVersion = 1;
+const std::string kModelPrefix = "model.";
+const std::string kOptimPrefix = "optimizer.";
+
+Json string_map(const std::map<std::string, std::string>& m) {
+  Json j = Json::object();
+  for (const auto& [k, v] : m) j.set(k, v);
+  return j;
+}
+
+std::map<std::string, std::string> read_string_map(const Json& j) {
+  std::map<std::string, std::string> m;
+  for (const auto& k : j.keys()) m[k] = j.at(k).as_string();
+  return m;
+}
+}  // namespace
+
+void Checkpoint::capture_default_rng() { default_rng_state = default_generator().get_state(); }
+
+void Checkpoint::restore_default_rng() const {
+  STRATA_CHECK(!default_rng_state.empty(), "[Checkpoint] no default generator state was saved");
+  default_generator().set_state(default_rng_state);
+}
+
+void save_checkpoint(const std::string& path, const Checkpoint& ckpt) {
+  nn::StateDict tensors;
+  for (const auto& [k, t] : ckpt.model) tensors.insert(kModelPrefix + k, t);
+  for (const auto& [k, t] : ckpt.optimizer_tensors) tensors.insert(kOptimPrefix + k, t);
+
+  Json state = Json::object();
+  state.set("version", kVersion);
+  state.set("epoch", ckpt.epoch);
+  state.set("step", ckpt.step);
+  state.set("model_entries", static_cast<int64_t>(ckpt.model.size()));
+  state.set("optimizer_entries", static_cast<int64_t>(ckpt.optimizer_tensors.size()));
+  state.set("optimizer", ckpt.optimizer);
+  state.set("scheduler", ckpt.scheduler);
+  state.set("default_rng_state", ckpt.default_rng_state);
+  state.set("rng_states", string_map(ckpt.rng_states));
+  state.set("user", string_map(ckpt.user));
+
+  Metadata meta;
+  meta[kFormatKey] = kFormat;
+  meta[kStateKey] = state.dump();
+  save_safetensors(path, tensors, meta);
+}
+
+Checkpoint load_checkpoint(const std::string& path) {
+  SafetensorsFile file = load_safetensors(path);
+  auto fmt = file.metadata.find(kFormatKey);
+  auto st = file.metadata.find(kStateKey);
+  STRATA_CHECK(fmt != file.metadata.end() && fmt->second == kFormat && st != file.metadata.end(), path,
+               ": not a Strata checkpoint (no \"", kStateKey, "\" metadata)");
+  const Json state = parse_json(st->second, path + " (checkpoint metadata)");
+  STRATA_CHECK(state.is_object(), path, ": checkpoint metadata must be a JSON object");
+  const int64_t version = state.at("version").as_int();
+  STRATA_CHECK(version == kVersion, path, ": checkpoint version ", version, " is not supported (expected ",
+               kVersion, ")");
+
+  Checkpoint ckpt;
+  ckpt.epoch = state.at("epoch").as_int();
+  ckpt.step = state.at("step").as_int();
+  ckpt.optimizer = state.at("optimizer");
+  ckpt.scheduler = state.at("scheduler");
+  ckpt.default_rng_state = state.at("default_rng_state").as_string();
+  ckpt.rng_states = read_string_map(state.at("rng_states"));
+  ckpt.user = read_string_map(state.at("user"));
+  for (const auto& [k, t] : file.tensors) {
+    if (k.compare(0, kModelPrefix.size(), kModelPrefix) == 0) {
+      ckpt.model.insert(k.substr(kModelPrefix.size()), t);
+    } else if (k.compare(0, kOptimPrefix.size(), kOptimPrefix) == 0) {
+      ckpt.optimizer_tensors.insert(k.substr(kOptimPrefix.size()), t);
+    } else {
+      STRATA_FAIL(path, ": unexpected tensor \"", k, "\" in a checkpoint");
+    }
+  }
+  const int64_t nm = state.at("model_entries").as_int(), no = state.at("optimizer_entries").as_int();
+  STRATA_CHECK(static_cast<int64_t>(ckpt.model.size()) == nm &&
+                   static_cast<int64_t>(ckpt.optimizer_tensors.size()) == no,
+               path, ": checkpoint lists ", nm, " model and ", no, " optimizer tensors but holds ", ckpt.model.size(),
+               " and ", ckpt.optimizer_tensors.size());
+  return ckpt;
+}
+
+}  // namespace strata::io
