@@ -158,7 +158,7 @@ struct ReduceLROnPlateauOptions {
   std::string threshold_mode = "rel";  // "rel": better than best * (1 -/+ threshold); "abs": best -/+ threshold
   int64_t cooldown = 0;      // epochs to wait after a reduction before counting bad epochs again
   double min_lr = 0.0;
-  std::vector<double> min_lrs;  // per group; overrides min_lr when not empty
+  std::vector<double> min_lrs = {};  // per group; overrides min_lr when not empty
   double eps = 1e-8;         // reductions smaller than eps are skipped
 };
 
