@@ -10,7 +10,11 @@
 namespace strata::optim {
 
 Options AdamOptions::to_map() const {
-  return {{"lr", lr},   {"beta1", beta1}, {"beta2", beta2}, {"eps", eps}, {"weight_decay", weight_decay},
+  return {{"lr", lr},
+          {"beta1", beta1},
+          {"beta2", beta2},
+          {"eps", eps},
+          {"weight_decay", weight_decay},
           {"amsgrad", amsgrad ? 1.0 : 0.0}};
 }
 

@@ -107,7 +107,8 @@ std::vector<double> MultiStepLR::get_lr() {
   return lrs;
 }
 
-ExponentialLR::ExponentialLR(Optimizer& optimizer, double gamma) : LRScheduler("ExponentialLR", optimizer), gamma_(gamma) {
+ExponentialLR::ExponentialLR(Optimizer& optimizer, double gamma)
+    : LRScheduler("ExponentialLR", optimizer), gamma_(gamma) {
   initial_step();
 }
 
@@ -145,7 +146,10 @@ std::vector<double> CosineAnnealingLR::get_lr() {
 // ---- LinearLR ----
 
 LinearLR::LinearLR(Optimizer& optimizer, double start_factor, double end_factor, int64_t total_iters)
-    : LRScheduler("LinearLR", optimizer), start_factor_(start_factor), end_factor_(end_factor), total_iters_(total_iters) {
+    : LRScheduler("LinearLR", optimizer),
+      start_factor_(start_factor),
+      end_factor_(end_factor),
+      total_iters_(total_iters) {
   STRATA_CHECK(start_factor > 0.0 && start_factor <= 1.0, "[LinearLR] start_factor must be in (0, 1], got ",
                start_factor);
   STRATA_CHECK(end_factor >= 0.0 && end_factor <= 1.0, "[LinearLR] end_factor must be in [0, 1], got ", end_factor);
@@ -161,7 +165,8 @@ std::vector<double> LinearLR::get_lr() {
   }
   if (last_epoch_ > total_iters_) return lrs;
   const double d = end_factor_ - start_factor_;
-  const double f = 1.0 + d / (static_cast<double>(total_iters_) * start_factor_ + static_cast<double>(last_epoch_ - 1) * d);
+  const double f =
+      1.0 + d / (static_cast<double>(total_iters_) * start_factor_ + static_cast<double>(last_epoch_ - 1) * d);
   for (double& lr : lrs) lr *= f;
   return lrs;
 }
@@ -175,8 +180,7 @@ OneCycleLR::OneCycleLR(Optimizer& optimizer, const std::vector<double>& max_lrs,
     : LRScheduler("OneCycleLR", optimizer), o_(o) {
   auto& groups = optimizer_.param_groups();
   STRATA_CHECK(o.total_steps > 0, "[OneCycleLR] total_steps must be positive, got ", o.total_steps);
-  STRATA_CHECK(o.pct_start >= 0.0 && o.pct_start <= 1.0, "[OneCycleLR] pct_start must be in [0, 1], got ",
-               o.pct_start);
+  STRATA_CHECK(o.pct_start >= 0.0 && o.pct_start <= 1.0, "[OneCycleLR] pct_start must be in [0, 1], got ", o.pct_start);
   STRATA_CHECK(max_lrs.size() == groups.size(), "[OneCycleLR] got ", max_lrs.size(), " max_lr values for ",
                groups.size(), " parameter groups");
   const double total = static_cast<double>(o.total_steps);
@@ -215,8 +219,8 @@ double OneCycleLR::anneal(double start, double end, double pct) const {
 }
 
 std::vector<double> OneCycleLR::get_lr() {
-  STRATA_CHECK(last_epoch_ <= o_.total_steps, "[OneCycleLR] tried to step ", last_epoch_ + 1,
-               " times; total_steps is ", o_.total_steps);
+  STRATA_CHECK(last_epoch_ <= o_.total_steps, "[OneCycleLR] tried to step ", last_epoch_ + 1, " times; total_steps is ",
+               o_.total_steps);
   std::vector<double> lrs;
   const double step = static_cast<double>(last_epoch_);
   for (ParamGroup& g : optimizer_.param_groups()) {

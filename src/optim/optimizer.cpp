@@ -107,9 +107,9 @@ void Optimizer::load_state_dict(const OptimizerState& s) {
   size_t total = 0;
   for (size_t i = 0; i < groups_.size(); ++i) {
     auto it = s.groups[i].find("params");
-    STRATA_CHECK(it != s.groups[i].end() && it->second == static_cast<double>(groups_[i].params.size()), "[",
-                 name_, "] load_state_dict: group ", i, " has ", groups_[i].params.size(),
-                 " parameters but the state gives ", it == s.groups[i].end() ? -1.0 : it->second);
+    STRATA_CHECK(it != s.groups[i].end() && it->second == static_cast<double>(groups_[i].params.size()), "[", name_,
+                 "] load_state_dict: group ", i, " has ", groups_[i].params.size(), " parameters but the state gives ",
+                 it == s.groups[i].end() ? -1.0 : it->second);
     total += groups_[i].params.size();
   }
   STRATA_CHECK(s.state.size() == total, "[", name_, "] load_state_dict: the state has ", s.state.size(),

@@ -8,8 +8,12 @@
 namespace strata::optim {
 
 Options RMSpropOptions::to_map() const {
-  return {{"lr", lr},           {"alpha", alpha},       {"eps", eps},
-          {"weight_decay", weight_decay}, {"momentum", momentum}, {"centered", centered ? 1.0 : 0.0}};
+  return {{"lr", lr},
+          {"alpha", alpha},
+          {"eps", eps},
+          {"weight_decay", weight_decay},
+          {"momentum", momentum},
+          {"centered", centered ? 1.0 : 0.0}};
 }
 
 RMSprop::RMSprop(const TensorList& params, const RMSpropOptions& options)
@@ -46,8 +50,8 @@ void RMSprop::update(const ParamGroup& group, Tensor& p, const Tensor& g, ParamS
     dispatch_float(p.dtype(), "RMSprop", [&](auto tag) {
       using T = typename decltype(tag)::type;
       auto ptr = [](const Tensor& t) { return t.defined() ? t.data_ptr<T>() : nullptr; };
-      kernels::cpu::rmsprop_step<T>(p.data_ptr<T>(), g.data_ptr<T>(), sq.data_ptr<T>(), ptr(gavg), ptr(buf),
-                                    p.numel(), a);
+      kernels::cpu::rmsprop_step<T>(p.data_ptr<T>(), g.data_ptr<T>(), sq.data_ptr<T>(), ptr(gavg), ptr(buf), p.numel(),
+                                    a);
     });
     return;
   }

@@ -22,10 +22,12 @@ using Factory = std::function<std::unique_ptr<Optimizer>(const TensorList&)>;
 
 std::vector<std::pair<std::string, Factory>> configs() {
   return {
-      {"sgd", [](const TensorList& p) { return std::make_unique<SGD>(p, SGDOptions{.lr = 0.1, .weight_decay = 0.01}); }},
+      {"sgd",
+       [](const TensorList& p) { return std::make_unique<SGD>(p, SGDOptions{.lr = 0.1, .weight_decay = 0.01}); }},
       {"sgd.momentum",
        [](const TensorList& p) {
-         return std::make_unique<SGD>(p, SGDOptions{.lr = 0.1, .momentum = 0.9, .dampening = 0.2, .weight_decay = 0.01});
+         return std::make_unique<SGD>(p,
+                                      SGDOptions{.lr = 0.1, .momentum = 0.9, .dampening = 0.2, .weight_decay = 0.01});
        }},
       {"sgd.nesterov",
        [](const TensorList& p) {
@@ -39,7 +41,8 @@ std::vector<std::pair<std::string, Factory>> configs() {
        [](const TensorList& p) {
          return std::make_unique<RMSprop>(p, RMSpropOptions{.lr = 0.01, .momentum = 0.5, .centered = true});
        }},
-      {"adam", [](const TensorList& p) { return std::make_unique<Adam>(p, AdamOptions{.lr = 0.01, .weight_decay = 0.1}); }},
+      {"adam",
+       [](const TensorList& p) { return std::make_unique<Adam>(p, AdamOptions{.lr = 0.01, .weight_decay = 0.1}); }},
       {"adam.amsgrad",
        [](const TensorList& p) { return std::make_unique<Adam>(p, AdamOptions{.lr = 0.01, .amsgrad = true}); }},
       {"adamw", [](const TensorList& p) { return std::make_unique<AdamW>(p, AdamWOptions{.lr = 0.01}); }},

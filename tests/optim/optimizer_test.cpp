@@ -139,7 +139,9 @@ TEST(Optimizer, ErrorsNameTheOptionOrParameter) {
   EXPECT_THAT(error_of([&] { SGD({a}, {.lr = -1.0}); }), HasSubstr("[SGD] invalid lr -1"));
   EXPECT_THAT(error_of([&] { SGD({a}, {.lr = 0.1, .nesterov = true}); }), HasSubstr("nesterov"));
   EXPECT_THAT(error_of([&] { Adam({a}, {.beta1 = 1.0}); }), HasSubstr("[Adam] invalid beta1 1"));
-  EXPECT_THAT(error_of([&] { SGD(std::vector<ParamGroup>{{{a}, {{"betas", 0.5}}}}); }),
+  EXPECT_THAT(error_of([&] {
+                SGD(std::vector<ParamGroup>{{{a}, {{"betas", 0.5}}}});
+              }),
               HasSubstr("unknown option 'betas'"));
   EXPECT_THAT(error_of([&] { SGD({a, a}); }), HasSubstr("more than one parameter group"));
   EXPECT_THAT(error_of([&] { SGD(TensorList{}); }), HasSubstr("has no parameters"));

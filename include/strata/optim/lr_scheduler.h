@@ -117,14 +117,14 @@ class LinearLR : public LRScheduler {
 };
 
 struct OneCycleOptions {
-  int64_t total_steps = 0;  // required (> 0): epochs * steps_per_epoch
-  double pct_start = 0.3;   // fraction of the steps spent increasing the rate
-  bool cos_anneal = true;   // false: linear annealing
+  int64_t total_steps = 0;     // required (> 0): epochs * steps_per_epoch
+  double pct_start = 0.3;      // fraction of the steps spent increasing the rate
+  bool cos_anneal = true;      // false: linear annealing
   bool cycle_momentum = true;  // cycles "momentum" (SGD, RMSprop) or "beta1" (Adam) inversely to the rate
   double base_momentum = 0.85;
   double max_momentum = 0.95;
-  double div_factor = 25.0;         // initial_lr = max_lr / div_factor
-  double final_div_factor = 1e4;    // min_lr = initial_lr / final_div_factor
+  double div_factor = 25.0;       // initial_lr = max_lr / div_factor
+  double final_div_factor = 1e4;  // min_lr = initial_lr / final_div_factor
   bool three_phase = false;
 };
 
@@ -156,10 +156,10 @@ struct ReduceLROnPlateauOptions {
   int64_t patience = 10;     // epochs without improvement tolerated before reducing
   double threshold = 1e-4;
   std::string threshold_mode = "rel";  // "rel": better than best * (1 -/+ threshold); "abs": best -/+ threshold
-  int64_t cooldown = 0;      // epochs to wait after a reduction before counting bad epochs again
+  int64_t cooldown = 0;                // epochs to wait after a reduction before counting bad epochs again
   double min_lr = 0.0;
   std::vector<double> min_lrs = {};  // per group; overrides min_lr when not empty
-  double eps = 1e-8;         // reductions smaller than eps are skipped
+  double eps = 1e-8;                 // reductions smaller than eps are skipped
 };
 
 // Lowers the rate when a metric has stopped improving (PyTorch's ReduceLROnPlateau).
