@@ -3,6 +3,7 @@
 // step() (call it after optimizer.step()) advances one epoch or iteration and writes the new rate into every
 // parameter group. The rates use PyTorch's recursive ("chainable") get_lr forms, which read each group's
 // current lr, so schedulers compose as in PyTorch (e.g. LinearLR warm-up alongside CosineAnnealingLR).
+// A scheduler keeps a reference to its optimizer, which must outlive it.
 #include <cstdint>
 #include <map>
 #include <string>
