@@ -147,7 +147,9 @@ TEST(LRScheduler, ErrorsNameTheScheduler) {
   EXPECT_THAT(error_of([&] { CosineAnnealingLR(opt, 0); }), HasSubstr("[CosineAnnealingLR] T_max"));
   EXPECT_THAT(error_of([&] { LinearLR(opt, 1.5); }), HasSubstr("[LinearLR] start_factor"));
   EXPECT_THAT(error_of([&] { OneCycleLR(opt, 1.0, {}); }), HasSubstr("[OneCycleLR] total_steps"));
-  EXPECT_THAT(error_of([&] { OneCycleLR(opt, std::vector<double>{1.0, 2.0}, {.total_steps = 5}); }),
+  EXPECT_THAT(error_of([&] {
+                OneCycleLR(opt, std::vector<double>{1.0, 2.0}, {.total_steps = 5});
+              }),
               HasSubstr("got 2 max_lr values for 1 parameter groups"));
   EXPECT_THAT(error_of([&] { ReduceLROnPlateau(opt, {.mode = "lowest"}); }), HasSubstr("mode must be"));
   EXPECT_THAT(error_of([&] { ReduceLROnPlateau(opt, {.factor = 1.0}); }), HasSubstr("factor must be < 1"));
