@@ -1,0 +1,96 @@
+#include "strata/optim/adam.h"
+
+#include <cmath>
+
+#include "kernels/cpu/optim.h"
+#include "optim/checks.h"
+#include "strata/ops/creation.h"
+#include "strata/ops/elementwise.h"
+
+namespace strata::optim {
+
+Options AdamOptions::to_map() const {
+  return {{"lr", lr},
+          {"beta1", beta1},
+          {"beta2", beta2},
+          {"eps", eps},
+          {"weight_decay", weight_decay},
+          {"amsgrad", amsgrad ? 1.0 : 0.0}};
+}
+
+Adam::Adam(const TensorList& params, const AdamOptions& options)
+    : Adam(std::vector<ParamGroup>{{params, {}}}, options) {}
+
+Adam::Adam(const std::vector<ParamGroup>& groups, const AdamOptions& defaults) : Adam("Adam", false, defaults) {
+  init_groups(groups);
+}
+
+Adam::Adam(std::string name, bool decoupled, const AdamOptions& defaults)
+    : Optimizer(std::move(name), defaults.to_map(), /*counts_steps=*/true), decoupled_(decoupled) {}
+
+AdamW::AdamW(const TensorList& params, const AdamWOptions& options)
+    : AdamW(std::vector<ParamGroup>{{params, {}}}, options) {}
+
+AdamW::AdamW(const std::vector<ParamGroup>& groups, const AdamWOptions& defaults)
+    : Adam("AdamW", true, defaults.as_adam()) {
+  init_groups(groups);
+}
+
+void Adam::validate(const Options& o) const {
+  const char* n = decoupled_ ? "AdamW" : "Adam";
+  check_at_least(n, o, "lr", 0.0);
+  check_at_least(n, o, "eps", 0.0);
+  check_below(n, o, "beta1", 0.0, 1.0);
+  check_below(n, o, "beta2", 0.0, 1.0);
+  check_at_least(n, o, "weight_decay", 0.0);
+  check_flag(n, o, "amsgrad");
+}
+
+void Adam::update(const ParamGroup& group, Tensor& p, const Tensor& g, ParamState& state) {
+  const double lr = group.get("lr"), beta1 = group.get("beta1"), beta2 = group.get("beta2");
+  const double eps = group.get("eps"), wd = group.get("weight_decay");
+  const bool amsgrad = group.get("amsgrad") != 0.0;
+  if (state.tensors.empty()) {
+    state.tensors["exp_avg"] = zeros(p.shape(), TensorOptions(p.dtype()));
+    state.tensors["exp_avg_sq"] = zeros(p.shape(), TensorOptions(p.dtype()));
+  }
+  if (amsgrad && !state.tensors.count("max_exp_avg_sq")) {
+    state.tensors["max_exp_avg_sq"] = zeros(p.shape(), TensorOptions(p.dtype()));
+  }
+  Tensor& m = state.tensors.at("exp_avg");
+  Tensor& v = state.tensors.at("exp_avg_sq");
+  Tensor vmax = amsgrad ? state.tensors.at("max_exp_avg_sq") : Tensor();
+  if (use_fused(p, g)) {
+    kernels::cpu::AdamArgs a{lr, beta1, beta2, eps, wd, decoupled_, state.step};
+    dispatch_float(p.dtype(), name().c_str(), [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      kernels::cpu::adam_step<T>(p.data_ptr<T>(), g.data_ptr<T>(), m.data_ptr<T>(), v.data_ptr<T>(),
+                                 vmax.defined() ? vmax.data_ptr<T>() : nullptr, p.numel(), a);
+    });
+    return;
+  }
+  // Reference path: PyTorch's _single_tensor_adam / _single_tensor_adamw, op for op.
+  Tensor grad = g;
+  if (decoupled_) {
+    p.mul_(1.0 - lr * wd);
+  } else if (wd != 0.0) {
+    grad = add(g, p, wd);
+  }
+  m.mul_(beta1).add_(grad, 1.0 - beta1);
+  v.mul_(beta2).add_(mul(grad, grad), 1.0 - beta2);
+  const double step = static_cast<double>(state.step);
+  const double bias_correction1 = 1.0 - std::pow(beta1, step);
+  const double bias_correction2 = 1.0 - std::pow(beta2, step);
+  const double step_size = lr / bias_correction1;
+  const double bias_correction2_sqrt = std::sqrt(bias_correction2);
+  Tensor denom;
+  if (amsgrad) {
+    vmax.copy_(maximum(vmax, v));
+    denom = sqrt(vmax).div_(bias_correction2_sqrt).add_(eps);
+  } else {
+    denom = sqrt(v).div_(bias_correction2_sqrt).add_(eps);
+  }
+  p.add_(div(m, denom), -step_size);
+}
+
+}  // namespace strata::optim

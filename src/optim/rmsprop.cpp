@@ -1,0 +1,77 @@
+#include "strata/optim/rmsprop.h"
+
+#include "kernels/cpu/optim.h"
+#include "optim/checks.h"
+#include "strata/ops/creation.h"
+#include "strata/ops/elementwise.h"
+
+namespace strata::optim {
+
+Options RMSpropOptions::to_map() const {
+  return {{"lr", lr},
+          {"alpha", alpha},
+          {"eps", eps},
+          {"weight_decay", weight_decay},
+          {"momentum", momentum},
+          {"centered", centered ? 1.0 : 0.0}};
+}
+
+RMSprop::RMSprop(const TensorList& params, const RMSpropOptions& options)
+    : RMSprop(std::vector<ParamGroup>{{params, {}}}, options) {}
+
+RMSprop::RMSprop(const std::vector<ParamGroup>& groups, const RMSpropOptions& defaults)
+    : Optimizer("RMSprop", defaults.to_map(), /*counts_steps=*/true) {
+  init_groups(groups);
+}
+
+void RMSprop::validate(const Options& o) const {
+  check_at_least("RMSprop", o, "lr", 0.0);
+  check_at_least("RMSprop", o, "eps", 0.0);
+  check_at_least("RMSprop", o, "alpha", 0.0);
+  check_at_least("RMSprop", o, "momentum", 0.0);
+  check_at_least("RMSprop", o, "weight_decay", 0.0);
+  check_flag("RMSprop", o, "centered");
+}
+
+void RMSprop::update(const ParamGroup& group, Tensor& p, const Tensor& g, ParamState& state) {
+  const double lr = group.get("lr"), alpha = group.get("alpha"), eps = group.get("eps");
+  const double wd = group.get("weight_decay"), momentum = group.get("momentum");
+  const bool centered = group.get("centered") != 0.0;
+  auto state_tensor = [&](const char* key) -> Tensor& {
+    auto it = state.tensors.find(key);
+    if (it == state.tensors.end()) it = state.tensors.emplace(key, zeros(p.shape(), TensorOptions(p.dtype()))).first;
+    return it->second;
+  };
+  Tensor& sq = state_tensor("square_avg");
+  Tensor gavg = centered ? state_tensor("grad_avg") : Tensor();
+  Tensor buf = momentum > 0.0 ? state_tensor("momentum_buffer") : Tensor();
+  if (use_fused(p, g)) {
+    kernels::cpu::RmspropArgs a{lr, alpha, eps, wd, momentum, centered};
+    dispatch_float(p.dtype(), "RMSprop", [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      auto ptr = [](const Tensor& t) { return t.defined() ? t.data_ptr<T>() : nullptr; };
+      kernels::cpu::rmsprop_step<T>(p.data_ptr<T>(), g.data_ptr<T>(), sq.data_ptr<T>(), ptr(gavg), ptr(buf), p.numel(),
+                                    a);
+    });
+    return;
+  }
+  // Reference path: PyTorch's _single_tensor_rmsprop, op for op.
+  Tensor grad = wd != 0.0 ? add(g, p, wd) : g;
+  sq.mul_(alpha).add_(mul(grad, grad), 1.0 - alpha);
+  Tensor avg;
+  if (centered) {
+    gavg.mul_(alpha).add_(grad, 1.0 - alpha);
+    avg = sqrt(sub(sq, mul(gavg, gavg)));
+  } else {
+    avg = sqrt(sq);
+  }
+  avg.add_(eps);
+  if (momentum > 0.0) {
+    buf.mul_(momentum).add_(div(grad, avg));
+    p.add_(buf, -lr);
+  } else {
+    p.add_(div(grad, avg), -lr);
+  }
+}
+
+}  // namespace strata::optim
