@@ -40,7 +40,10 @@ class Probe : public Dataset {
   explicit Probe(int64_t n, int64_t fail_at_call = -1, int sleep_ms = 0, bool strata_error = false)
       : rows_(make_rows(n)), fail_at_(fail_at_call), sleep_ms_(sleep_ms), strata_error_(strata_error) {}
   int64_t size() const override { return rows_->size(); }
-  Example get(int64_t i) const override { return rows_->get(i); }
+  Example get(int64_t i) const override {
+    ++get_calls_;
+    return rows_->get(i);
+  }
   Batch get_batch(const Tensor& indices) const override {
     const int64_t call = calls_++;
     if (sleep_ms_) std::this_thread::sleep_for(std::chrono::milliseconds(sleep_ms_));
@@ -49,6 +52,7 @@ class Probe : public Dataset {
     return rows_->get_batch(indices);
   }
   int64_t calls() const { return calls_; }
+  int64_t get_calls() const { return get_calls_; }
 
  private:
   std::shared_ptr<TensorDataset> rows_;
@@ -56,6 +60,7 @@ class Probe : public Dataset {
   int sleep_ms_;
   bool strata_error_;
   mutable std::atomic<int64_t> calls_{0};
+  mutable std::atomic<int64_t> get_calls_{0};
 };
 
 TEST(DataLoader, SequentialBatchesAndCounts) {
@@ -234,6 +239,20 @@ TEST(DataLoader, EarlyBreakStopsTheWorker) {
   EXPECT_EQ(it->target.at({0}), 0.0);
   ++it;
   EXPECT_EQ(it->target.at({0}), 4.0);
+}
+
+TEST(DataLoader, BatchesComeFromOneGatherThroughSubsets) {
+  auto probe = std::make_shared<Probe>(30);
+  auto parts = random_split(probe, {0.5, 0.5}, 3);
+  DataLoader loader(parts[1], 4, true, 1);
+  int64_t n = 0;
+  for (const Batch& b : loader) {
+    for (int64_t r = 0; r < b.target.size(0); ++r) EXPECT_EQ(b.input.at({r, 2}), 10.0 * b.target.at({r}) + 2);
+    n += b.target.size(0);
+  }
+  EXPECT_EQ(n, 15);
+  EXPECT_EQ(probe->calls(), 4);  // one get_batch per batch
+  EXPECT_EQ(probe->get_calls(), 0);
 }
 
 TEST(DataLoader, RejectsBadOptions) {

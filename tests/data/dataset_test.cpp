@@ -100,6 +100,14 @@ TEST(Subset, MapsIndicesAndBatchesThroughTheParent) {
   EXPECT_TRUE(throws_error([&] { Subset(ds, {0, 6}); }, {"[Subset]", "index 6", "position 1"}));
 }
 
+TEST(Subset, NestedSubsetsGatherOnceFromTheRoot) {
+  auto ds = make_rows(8);
+  auto outer = std::make_shared<Subset>(ds, std::vector<int64_t>{7, 6, 5, 4});
+  Subset inner(outer, {3, 1});  // outer positions 3, 1 -> rows 4, 6
+  EXPECT_EQ(inner.get_batch(idx({1, 0, 1})).target.to_vector<int64_t>(), (std::vector<int64_t>{106, 104, 106}));
+  EXPECT_EQ(inner.get(0).input.at({1, 2}), 45.0);
+}
+
 std::vector<std::vector<int64_t>> split_indices(const std::vector<std::shared_ptr<Subset>>& parts) {
   std::vector<std::vector<int64_t>> out;
   for (const auto& p : parts) out.push_back(p->indices());
