@@ -1,5 +1,7 @@
 # Third-party dependencies, all from Debian packages (scripts/install-deps.sh).
 find_package(OpenMP REQUIRED COMPONENTS CXX)
+# zlib: the data readers inflate gzip files (MNIST-style .gz) through it.
+find_package(ZLIB REQUIRED)
 
 # OpenBLAS: link the full path of the OpenMP variant. Debian's alternatives would otherwise load the pthread
 # build at run time, whose own thread pool fights OpenMP (measured 2.6-4.7x slower; docs/performance.md).

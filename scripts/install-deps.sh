@@ -8,6 +8,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libopenblas-openmp-dev libopenblas0-openmp
   zlib1g-dev
+  # Fashion-MNIST IDX files in /usr/share/datasets/fashion-mnist (data::FashionMNIST, make demo, examples)
+  dataset-fashion-mnist
 )
 if [[ "${1:-}" == "--with-torch" ]]; then
   packages+=(python3-torch python3-numpy)
