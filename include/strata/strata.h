@@ -12,6 +12,7 @@
 #include "strata/core/shape.h"
 #include "strata/core/tensor.h"
 #include "strata/core/threading.h"
+#include "strata/data/data.h"
 #include "strata/io/checkpoint.h"
 #include "strata/io/json.h"
 #include "strata/io/safetensors.h"
@@ -27,3 +28,4 @@
 #include "strata/ops/reduction.h"
 #include "strata/ops/softmax.h"
 #include "strata/ops/views.h"
+#include "strata/optim/optim.h"
