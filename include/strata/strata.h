@@ -29,3 +29,4 @@
 #include "strata/ops/softmax.h"
 #include "strata/ops/views.h"
 #include "strata/optim/optim.h"
+#include "strata/train/train.h"
