@@ -47,7 +47,7 @@ class ProgressBar : public Callback {
   bool tty_ = false;
   int64_t epoch_samples_ = 0;
   size_t last_width_ = 0;
-  std::chrono::steady_clock::time_point epoch_start_;
+  std::chrono::steady_clock::time_point epoch_start_, last_draw_;
 };
 
 struct EarlyStoppingOptions {

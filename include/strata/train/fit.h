@@ -60,8 +60,8 @@ struct TrainState {
 
 // Hooks called by fit(). The defaults do nothing.
 //   batch_logs: "loss" (running mean over the epoch so far), "batch_loss" (this batch), the running training
-//   metrics, "size" (examples in this batch), "lr", and "grad_norm" (total norm before clipping) when
-//   clip_grad_norm is set and this batch stepped.
+//   metrics, "size" (examples in this batch), "lr", and "grad_norm" (the total norm before clipping, at the
+//   latest optimizer step) when clip_grad_norm is set.
 //   epoch_logs: see fit(); callbacks may add entries (LRSchedulerCallback adds nothing; loggers read them).
 class Callback {
  public:
