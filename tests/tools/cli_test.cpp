@@ -222,4 +222,11 @@ TEST_F(CliTest, TinyFashionMnistRun) {
   r = run({"summary", path("cfg.json")});
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_HAS(r.out, "61,706");
+  // predict on an IDX images file: the same predictions as on the config's test split.
+  const std::string images = data::FashionMNIST::file_path(data::FashionMNIST::default_root(), false, true);
+  Result from_file = run({"predict", path("tiny2"), "--input", images, "--limit", "20"});
+  Result from_split = run({"predict", path("tiny2"), "--limit", "20"});
+  ASSERT_EQ(from_file.rc, 0) << from_file.err;
+  EXPECT_EQ(std::count(from_file.out.begin(), from_file.out.end(), '\n'), 21);
+  EXPECT_EQ(from_file.out, from_split.out);
 }
