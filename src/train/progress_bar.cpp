@@ -131,8 +131,10 @@ void ProgressBar::on_epoch_end(TrainState& state, Logs& epoch_logs) {
   if (loss != epoch_logs.end()) line += " - loss: " + fmt_value(loss->second);
   for (const auto& [k, v] : epoch_logs)
     if (k != "loss" && k.compare(0, 4, "val_") != 0 && k != "lr") line += " - " + k + ": " + fmt_value(v);
+  auto val_loss = epoch_logs.find("val_loss");
+  if (val_loss != epoch_logs.end()) line += " - val_loss: " + fmt_value(val_loss->second);
   for (const auto& [k, v] : epoch_logs)
-    if (k.compare(0, 4, "val_") == 0) line += " - " + k + ": " + fmt_value(v);
+    if (k.compare(0, 4, "val_") == 0 && k != "val_loss") line += " - " + k + ": " + fmt_value(v);
   auto lr = epoch_logs.find("lr");
   if (lr != epoch_logs.end()) line += " - lr: " + fmt_value(lr->second);
   if (tty_) os_ << '\n';
