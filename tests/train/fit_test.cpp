@@ -246,6 +246,25 @@ TEST(Fit, BatchStateAndLogs) {
   EXPECT_EQ(h.global_step, 4);
 }
 
+TEST(Fit, BinaryLogitsUseThresholdZero) {
+  // Labels y = [x0 > 0]; a BCEWithLogitsLoss model's accuracy thresholds its logits at 0.
+  Generator gen(12);
+  Tensor x = randn({64, 2}, kFloat64, &gen);
+  Tensor y = (x.select(1, 0).reshape({64, 1}) > 0.0).to(kFloat64);
+  auto ds = std::make_shared<data::TensorDataset>(x, y);
+  auto m = make_linear(2, 1, 3);
+  optim::SGD opt(m->parameters(), {.lr = 0.5});
+  auto l = loader(ds, 16);
+  FitOptions o;
+  o.epochs = 10;
+  History h = fit(*m, nn::BCEWithLogitsLoss(), opt, l, o, &l);
+  EXPECT_GT(h.epochs.back().at("val_accuracy"), 0.9);
+  Tensor logits = predict(*m, l);
+  EXPECT_DOUBLE_EQ(h.epochs.back().at("val_accuracy"), accuracy(logits, y, 0.0));
+  Logs ev = evaluate(*m, nn::BCEWithLogitsLoss(), l);
+  EXPECT_DOUBLE_EQ(ev.at("accuracy"), accuracy(logits, y, 0.0));
+}
+
 TEST(Fit, Errors) {
   auto ds = small_set(4, 1);
   auto m = make_linear(4, 3, 2);
