@@ -13,7 +13,6 @@
 
 namespace strata::train {
 
-Callback::~Callback() = default;
 void Callback::on_train_begin(TrainState&) {}
 void Callback::on_epoch_begin(TrainState&) {}
 void Callback::on_batch_begin(TrainState&) {}

@@ -59,15 +59,10 @@ void ProgressBar::on_train_begin(TrainState&) {
     return;
   }
   const char* ci = std::getenv("CI");
-  if (ci != nullptr && *ci != '\0') {
-    tty_ = false;
-  } else if (&os_ == &std::cout) {
-    tty_ = ::isatty(STDOUT_FILENO) != 0;
-  } else if (&os_ == &std::cerr || &os_ == &std::clog) {
-    tty_ = ::isatty(STDERR_FILENO) != 0;
-  } else {
-    tty_ = false;
-  }
+  tty_ = false;
+  if (ci != nullptr && *ci != '\0') return;  // CI logs are files: plain lines
+  if (&os_ == &std::cout) tty_ = ::isatty(STDOUT_FILENO) != 0;
+  if (&os_ == &std::cerr || &os_ == &std::clog) tty_ = ::isatty(STDERR_FILENO) != 0;
 }
 
 void ProgressBar::on_epoch_begin(TrainState& state) {

@@ -65,7 +65,7 @@ struct TrainState {
 //   epoch_logs: see fit(); callbacks may add entries (LRSchedulerCallback adds nothing; loggers read them).
 class Callback {
  public:
-  virtual ~Callback();
+  virtual ~Callback() = default;
   virtual void on_train_begin(TrainState& state);
   virtual void on_epoch_begin(TrainState& state);
   virtual void on_batch_begin(TrainState& state);
