@@ -13,7 +13,6 @@
 
 namespace strata::train {
 
-Callback::~Callback() = default;
 void Callback::on_train_begin(TrainState&) {}
 void Callback::on_epoch_begin(TrainState&) {}
 void Callback::on_batch_begin(TrainState&) {}
@@ -165,7 +164,6 @@ History fit(nn::Module& model, const nn::Loss& loss, optim::Optimizer& optimizer
                    " (use a mean or sum reduction)");
       const double loss_value = l.item();
       (group_size > 1 ? l * (1.0 / static_cast<double>(group_size)) : l).backward();
-      out = out.detach();
 
       if (++in_group == group_size) {
         if (options.clip_grad_norm) batch_logs["grad_norm"] = optim::clip_grad_norm_(params, *options.clip_grad_norm);

@@ -188,7 +188,7 @@ void check_regression(const Tensor& output, const Tensor& target, const char* me
                " must have the same shape");
 }
 
-enum Kind { kAccuracy = 0, kTopK = 1, kMAE = 2, kMSE = 3 };
+enum Kind { Accuracy = 0, TopK = 1, MeanAbsError = 2, MeanSquaredError = 3 };
 
 }  // namespace
 
@@ -284,17 +284,17 @@ ClassificationReport precision_recall_f1(const Tensor& confusion) {
 MetricAccumulator::MetricAccumulator(std::vector<std::string> names, double binary_threshold)
     : names_(std::move(names)), threshold_(binary_threshold) {
   for (const std::string& name : names_) {
-    Metric m{name, kAccuracy, 0};
+    Metric m{name, Accuracy, 0};
     if (name == "accuracy" || name == "acc") {
-      m.kind = kAccuracy;
+      m.kind = Accuracy;
     } else if (name == "mae") {
-      m.kind = kMAE;
+      m.kind = MeanAbsError;
     } else if (name == "mse") {
-      m.kind = kMSE;
+      m.kind = MeanSquaredError;
     } else if (name.size() > 3 && name.compare(0, 3, "top") == 0 &&
                std::all_of(name.begin() + 3, name.end(), [](char ch) { return ch >= '0' && ch <= '9'; }) &&
                name.size() < 10) {
-      m.kind = kTopK;
+      m.kind = TopK;
       m.k = std::stoll(name.substr(3));
       STRATA_CHECK(m.k >= 1, "[metrics] \"", name, "\": k must be >= 1");
     } else {
@@ -322,26 +322,26 @@ void MetricAccumulator::update(const Tensor& output, const Tensor& target, doubl
   update_loss(loss, batch_size);
   for (Metric& m : metrics_) {
     switch (m.kind) {
-      case kAccuracy: {
+      case Accuracy: {
         Counts c = accuracy_counts(output, target, threshold_);
         m.total += c.correct;
         m.count += c.total;
         break;
       }
-      case kTopK: {
+      case TopK: {
         Counts c = top_k_counts(output, target, m.k);
         m.total += c.correct;
         m.count += c.total;
         break;
       }
-      case kMAE:
-      case kMSE: {
-        const char* name = m.kind == kMAE ? "mae" : "mse";
+      case MeanAbsError:
+      case MeanSquaredError: {
+        const char* name = m.kind == MeanAbsError ? "mae" : "mse";
         check_regression(output, target, name);
         std::vector<double> t(static_cast<size_t>(target.numel()));
         for_each_value(target, name, "target", [&](int64_t i, double v) { t[static_cast<size_t>(i)] = v; });
         double s = 0;
-        const bool abs_err = m.kind == kMAE;
+        const bool abs_err = m.kind == MeanAbsError;
         for_each_value(output, name, "output", [&](int64_t i, double v) {
           const double d = v - t[static_cast<size_t>(i)];
           s += abs_err ? std::fabs(d) : d * d;

@@ -59,15 +59,10 @@ void ProgressBar::on_train_begin(TrainState&) {
     return;
   }
   const char* ci = std::getenv("CI");
-  if (ci != nullptr && *ci != '\0') {
-    tty_ = false;
-  } else if (&os_ == &std::cout) {
-    tty_ = ::isatty(STDOUT_FILENO) != 0;
-  } else if (&os_ == &std::cerr || &os_ == &std::clog) {
-    tty_ = ::isatty(STDERR_FILENO) != 0;
-  } else {
-    tty_ = false;
-  }
+  tty_ = false;
+  if (ci != nullptr && *ci != '\0') return;  // CI logs are files: plain lines
+  if (&os_ == &std::cout) tty_ = ::isatty(STDOUT_FILENO) != 0;
+  if (&os_ == &std::cerr || &os_ == &std::clog) tty_ = ::isatty(STDERR_FILENO) != 0;
 }
 
 void ProgressBar::on_epoch_begin(TrainState& state) {
@@ -131,8 +126,10 @@ void ProgressBar::on_epoch_end(TrainState& state, Logs& epoch_logs) {
   if (loss != epoch_logs.end()) line += " - loss: " + fmt_value(loss->second);
   for (const auto& [k, v] : epoch_logs)
     if (k != "loss" && k.compare(0, 4, "val_") != 0 && k != "lr") line += " - " + k + ": " + fmt_value(v);
+  auto val_loss = epoch_logs.find("val_loss");
+  if (val_loss != epoch_logs.end()) line += " - val_loss: " + fmt_value(val_loss->second);
   for (const auto& [k, v] : epoch_logs)
-    if (k.compare(0, 4, "val_") == 0) line += " - " + k + ": " + fmt_value(v);
+    if (k.compare(0, 4, "val_") == 0 && k != "val_loss") line += " - " + k + ": " + fmt_value(v);
   auto lr = epoch_logs.find("lr");
   if (lr != epoch_logs.end()) line += " - lr: " + fmt_value(lr->second);
   if (tty_) os_ << '\n';

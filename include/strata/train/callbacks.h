@@ -24,7 +24,7 @@ bool monitor_mode_is_max(const std::string& mode, const std::string& monitor, co
 struct ProgressBarOptions {
   // Redraw one line in place ('\r') when true; plain lines when false. nullopt: a TTY if the stream is
   // std::cout / std::cerr on a terminal and the environment variable CI is not set.
-  std::optional<bool> tty;
+  std::optional<bool> tty = std::nullopt;
   // Non-TTY mode: a line every this many batches (0: about 10 lines per epoch), plus the epoch's last batch.
   int64_t print_every = 0;
   int bar_width = 30;
@@ -52,10 +52,10 @@ class ProgressBar : public Callback {
 
 struct EarlyStoppingOptions {
   std::string monitor = "val_loss";
-  std::string mode = "auto";       // "min", "max", "auto"
-  int64_t patience = 0;            // epochs without improvement before stopping
-  double min_delta = 0.0;          // an improvement must beat the best by more than this
-  std::optional<double> baseline;  // the value to beat before any epoch counts as an improvement
+  std::string mode = "auto";                      // "min", "max", "auto"
+  int64_t patience = 0;                           // epochs without improvement before stopping
+  double min_delta = 0.0;                         // an improvement must beat the best by more than this
+  std::optional<double> baseline = std::nullopt;  // the value to beat before any epoch counts as an improvement
   bool restore_best_weights = false;
   int64_t start_from_epoch = 0;  // epochs (0-based) before this one are not monitored
 };

@@ -65,7 +65,7 @@ struct TrainState {
 //   epoch_logs: see fit(); callbacks may add entries (LRSchedulerCallback adds nothing; loggers read them).
 class Callback {
  public:
-  virtual ~Callback();
+  virtual ~Callback() = default;
   virtual void on_train_begin(TrainState& state);
   virtual void on_epoch_begin(TrainState& state);
   virtual void on_batch_begin(TrainState& state);
@@ -78,14 +78,15 @@ using CallbackPtr = std::shared_ptr<Callback>;
 
 struct FitOptions {
   int64_t epochs = 1;
-  int64_t initial_epoch = 0;              // resume: epochs run from initial_epoch to epochs - 1
-  int64_t initial_global_step = 0;        // resume: the optimizer steps already taken
-  int64_t accumulation_steps = 1;         // micro-batches per optimizer step (>= 1)
-  std::optional<double> clip_grad_norm;   // max total 2-norm of the gradients (optim::clip_grad_norm_)
-  std::optional<double> clip_grad_value;  // clamp every gradient to [-v, v] (applied after the norm clip)
+  int64_t initial_epoch = 0;                            // resume: epochs run from initial_epoch to epochs - 1
+  int64_t initial_global_step = 0;                      // resume: the optimizer steps already taken
+  int64_t accumulation_steps = 1;                       // micro-batches per optimizer step (>= 1)
+  std::optional<double> clip_grad_norm = std::nullopt;  // max total 2-norm of the gradients (optim::clip_grad_norm_)
+  std::optional<double> clip_grad_value =
+      std::nullopt;  // clamp every gradient to [-v, v] (applied after the norm clip)
   // "accuracy" (alias "acc"), "topK" (e.g. "top5": top-k accuracy), "mae", "mse"; empty for none.
   std::vector<std::string> metrics = {"accuracy"};
-  std::vector<CallbackPtr> callbacks;  // called in this order
+  std::vector<CallbackPtr> callbacks = {};  // called in this order
 };
 
 struct History {
