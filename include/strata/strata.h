@@ -27,6 +27,7 @@
 #include "strata/ops/normalization.h"
 #include "strata/ops/reduction.h"
 #include "strata/ops/softmax.h"
+#include "strata/ops/sorting.h"
 #include "strata/ops/views.h"
 #include "strata/optim/optim.h"
 #include "strata/train/train.h"
