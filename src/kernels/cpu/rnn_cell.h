@@ -49,61 +49,61 @@ void rnn_cell_backward(const T* h, const T* dh, T* da, int64_t B, int64_t H, boo
 
 // ---- LSTM ----
 
+// One row of each kernel below; the restrict-qualified blocks (disjoint by construction) let GCC vectorise.
+template <class T>
+void lstm_row_forward(T* __restrict gi, T* __restrict gf, T* __restrict gg, T* __restrict go, const T* __restrict cp,
+                      T* __restrict c, T* __restrict h, int64_t H) {
+  using namespace rnn_detail;
+  for (int64_t j = 0; j < H; ++j) {
+    const T i = sigm(gi[j]), f = sigm(gf[j]), g = th(gg[j]), o = sigm(go[j]);
+    const T cn = f * cp[j] + i * g;
+    gi[j] = i;
+    gf[j] = f;
+    gg[j] = g;
+    go[j] = o;
+    c[j] = cn;
+    h[j] = o * th(cn);
+  }
+}
+
 // gates: (B, 4H), pre-activations in, activations out (i, f, g, o, kept for backward).
 // c_prev, c, h: (B, H).
 template <class T>
 void lstm_cell_forward(T* gates, const T* c_prev, T* c, T* h, int64_t B, int64_t H) {
-  using namespace rnn_detail;
   for (int64_t b = 0; b < B; ++b) {
     T* gi = gates + b * 4 * H;
-    T* gf = gi + H;
-    T* gg = gf + H;
-    T* go = gg + H;
-    const T* cp = c_prev + b * H;
-    T* cr = c + b * H;
-    T* hr = h + b * H;
-    for (int64_t j = 0; j < H; ++j) {
-      const T i = sigm(gi[j]), f = sigm(gf[j]), g = th(gg[j]), o = sigm(go[j]);
-      const T cn = f * cp[j] + i * g;
-      gi[j] = i;
-      gf[j] = f;
-      gg[j] = g;
-      go[j] = o;
-      cr[j] = cn;
-      hr[j] = o * th(cn);
-    }
+    lstm_row_forward<T>(gi, gi + H, gi + 2 * H, gi + 3 * H, c_prev + b * H, c + b * H, h + b * H, H);
   }
 }
 
 // From the saved activations and cell states: dgates (B, 4H) (gradients of the pre-activations), and
 // dc (B, H) updated in place from dL/dc to dL/dc_prev. dh: (B, H), the total gradient reaching h.
 template <class T>
+void lstm_row_backward(const T* __restrict gi, const T* __restrict gf, const T* __restrict gg, const T* __restrict go,
+                       const T* __restrict c, const T* __restrict cp, const T* __restrict dh, T* __restrict dc,
+                       T* __restrict di, T* __restrict df, T* __restrict dg, T* __restrict dout, int64_t H) {
+  using namespace rnn_detail;
+  for (int64_t j = 0; j < H; ++j) {
+    const T i = gi[j], f = gf[j], g = gg[j], o = go[j];
+    const T tc = th(c[j]);
+    const T dct = dc[j] + dh[j] * o * (T(1) - tc * tc);
+    di[j] = dct * g * i * (T(1) - i);
+    df[j] = dct * cp[j] * f * (T(1) - f);
+    dg[j] = dct * i * (T(1) - g * g);
+    dout[j] = dh[j] * tc * o * (T(1) - o);
+    dc[j] = dct * f;
+  }
+}
+
+template <class T>
 void lstm_cell_backward(const T* gates, const T* c, const T* c_prev, const T* dh, T* dc, T* dgates, int64_t B,
                         int64_t H) {
-  using namespace rnn_detail;
   for (int64_t b = 0; b < B; ++b) {
-    const T* gi = gates + b * 4 * H;
-    const T* gf = gi + H;
-    const T* gg = gf + H;
-    const T* go = gg + H;
-    T* di = dgates + b * 4 * H;
-    T* df = di + H;
-    T* dg = df + H;
-    T* dout = dg + H;
-    const T* cr = c + b * H;
-    const T* cp = c_prev + b * H;
-    const T* dhr = dh + b * H;
-    T* dcr = dc + b * H;
-    for (int64_t j = 0; j < H; ++j) {
-      const T i = gi[j], f = gf[j], g = gg[j], o = go[j];
-      const T tc = th(cr[j]);
-      const T dct = dcr[j] + dhr[j] * o * (T(1) - tc * tc);
-      di[j] = dct * g * i * (T(1) - i);
-      df[j] = dct * cp[j] * f * (T(1) - f);
-      dg[j] = dct * i * (T(1) - g * g);
-      dout[j] = dhr[j] * tc * o * (T(1) - o);
-      dcr[j] = dct * f;
-    }
+    const T* g = gates + b * 4 * H;
+    T* d = dgates + b * 4 * H;
+    const int64_t o = b * H;
+    lstm_row_backward<T>(g, g + H, g + 2 * H, g + 3 * H, c + o, c_prev + o, dh + o, dc + o, d, d + H, d + 2 * H,
+                         d + 3 * H, H);
   }
 }
 
@@ -112,30 +112,29 @@ void lstm_cell_backward(const T* gates, const T* c, const T* c_prev, const T* dh
 // xg: (B, 3H) input-side pre-activations (with b_ih); hg: (B, 3H) hidden-side (with b_hh); h_prev, h: (B, H).
 // save: (B, 4H) receives r, z, n and the hidden-side n block (W_hn h' + b_hn) for backward.
 template <class T>
-void gru_cell_forward(const T* xg, const T* hg, const T* h_prev, T* save, T* h, int64_t B, int64_t H) {
+void gru_row_forward(const T* __restrict xr, const T* __restrict xz, const T* __restrict xn, const T* __restrict hr,
+                     const T* __restrict hz, const T* __restrict hn, const T* __restrict hp, T* __restrict sr,
+                     T* __restrict sz, T* __restrict sn, T* __restrict shn, T* __restrict h, int64_t H) {
   using namespace rnn_detail;
+  for (int64_t j = 0; j < H; ++j) {
+    const T r = sigm(xr[j] + hr[j]), z = sigm(xz[j] + hz[j]);
+    const T n = th(xn[j] + r * hn[j]);
+    sr[j] = r;
+    sz[j] = z;
+    sn[j] = n;
+    shn[j] = hn[j];
+    h[j] = n + z * (hp[j] - n);
+  }
+}
+
+template <class T>
+void gru_cell_forward(const T* xg, const T* hg, const T* h_prev, T* save, T* h, int64_t B, int64_t H) {
   for (int64_t b = 0; b < B; ++b) {
-    const T* xr = xg + b * 3 * H;
-    const T* xz = xr + H;
-    const T* xn = xz + H;
-    const T* hr = hg + b * 3 * H;
-    const T* hz = hr + H;
-    const T* hn = hz + H;
-    T* sr = save + b * 4 * H;
-    T* sz = sr + H;
-    T* sn = sz + H;
-    T* shn = sn + H;
-    const T* hp = h_prev + b * H;
-    T* ho = h + b * H;
-    for (int64_t j = 0; j < H; ++j) {
-      const T r = sigm(xr[j] + hr[j]), z = sigm(xz[j] + hz[j]);
-      const T n = th(xn[j] + r * hn[j]);
-      sr[j] = r;
-      sz[j] = z;
-      sn[j] = n;
-      shn[j] = hn[j];
-      ho[j] = n + z * (hp[j] - n);
-    }
+    const T* x = xg + b * 3 * H;
+    const T* hh = hg + b * 3 * H;
+    T* s = save + b * 4 * H;
+    gru_row_forward<T>(x, x + H, x + 2 * H, hh, hh + H, hh + 2 * H, h_prev + b * H, s, s + H, s + 2 * H, s + 3 * H,
+                       h + b * H, H);
   }
 }
 
@@ -143,34 +142,34 @@ void gru_cell_forward(const T* xg, const T* hg, const T* h_prev, T* save, T* h, 
 // in the n block by the factor r); dh_prev: (B, H) receives the direct part dh * z (the GEMM through W_hh
 // adds the rest).
 template <class T>
+void gru_row_backward(const T* __restrict sr, const T* __restrict sz, const T* __restrict sn, const T* __restrict shn,
+                      const T* __restrict hp, const T* __restrict d, T* __restrict dxr, T* __restrict dxz,
+                      T* __restrict dxn, T* __restrict dhr, T* __restrict dhz, T* __restrict dhn, T* __restrict dp,
+                      int64_t H) {
+  for (int64_t j = 0; j < H; ++j) {
+    const T r = sr[j], z = sz[j], n = sn[j];
+    const T dn = d[j] * (T(1) - z) * (T(1) - n * n);
+    const T dz = d[j] * (hp[j] - n) * z * (T(1) - z);
+    const T dr = dn * shn[j] * r * (T(1) - r);
+    dxr[j] = dr;
+    dhr[j] = dr;
+    dxz[j] = dz;
+    dhz[j] = dz;
+    dxn[j] = dn;
+    dhn[j] = dn * r;
+    dp[j] = d[j] * z;
+  }
+}
+
+template <class T>
 void gru_cell_backward(const T* save, const T* h_prev, const T* dh, T* dgx, T* dgh, T* dh_prev, int64_t B, int64_t H) {
   for (int64_t b = 0; b < B; ++b) {
-    const T* sr = save + b * 4 * H;
-    const T* sz = sr + H;
-    const T* sn = sz + H;
-    const T* shn = sn + H;
-    T* dxr = dgx + b * 3 * H;
-    T* dxz = dxr + H;
-    T* dxn = dxz + H;
-    T* dhr = dgh + b * 3 * H;
-    T* dhz = dhr + H;
-    T* dhn = dhz + H;
-    const T* hp = h_prev + b * H;
-    const T* d = dh + b * H;
-    T* dp = dh_prev + b * H;
-    for (int64_t j = 0; j < H; ++j) {
-      const T r = sr[j], z = sz[j], n = sn[j];
-      const T dn = d[j] * (T(1) - z) * (T(1) - n * n);
-      const T dz = d[j] * (hp[j] - n) * z * (T(1) - z);
-      const T dr = dn * shn[j] * r * (T(1) - r);
-      dxr[j] = dr;
-      dhr[j] = dr;
-      dxz[j] = dz;
-      dhz[j] = dz;
-      dxn[j] = dn;
-      dhn[j] = dn * r;
-      dp[j] = d[j] * z;
-    }
+    const T* s = save + b * 4 * H;
+    T* gx = dgx + b * 3 * H;
+    T* gh = dgh + b * 3 * H;
+    const int64_t o = b * H;
+    gru_row_backward<T>(s, s + H, s + 2 * H, s + 3 * H, h_prev + o, dh + o, gx, gx + H, gx + 2 * H, gh, gh + H,
+                        gh + 2 * H, dh_prev + o, H);
   }
 }
 
