@@ -46,17 +46,11 @@ Tensor merge_attention_masks(const char* layer, const Tensor& key_padding_mask, 
     const Tensor& a = attn_mask;
     STRATA_CHECK(a.dtype() == kBool || is_floating(a.dtype()), "[", layer, "] attn_mask must be bool or float, got ",
                  a.dtype());
-    Tensor m;
-    if (a.dim() == 2) {
-      STRATA_CHECK(a.size(0) == L && a.size(1) == S, "[", layer, "] expected a 2-D attn_mask of shape (", L, ", ", S,
-                   "), got ", a.shape());
-      m = additive(a, dtype);
-    } else {
-      STRATA_CHECK(a.dim() == 3 && a.size(0) == N * H && a.size(1) == L && a.size(2) == S, "[", layer,
-                   "] expected attn_mask of shape (", L, ", ", S, ") or (", N * H, ", ", L, ", ", S, "), got ",
-                   a.shape());
-      m = additive(a, dtype).reshape({N, H, L, S});
-    }
+    const bool ok2 = a.dim() == 2 && a.size(0) == L && a.size(1) == S;
+    const bool ok3 = a.dim() == 3 && a.size(0) == N * H && a.size(1) == L && a.size(2) == S;
+    STRATA_CHECK(ok2 || ok3, "[", layer, "] expected attn_mask of shape (", L, ", ", S, ") or (", N * H, ", ", L, ", ",
+                 S, "), got ", a.shape());
+    Tensor m = ok2 ? additive(a, dtype) : additive(a, dtype).reshape({N, H, L, S});
     merged = merged.defined() ? add(merged, m) : m;
   }
   return merged;

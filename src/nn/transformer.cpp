@@ -200,6 +200,9 @@ GPTBlock::GPTBlock(int64_t d_model, int64_t nhead, int64_t hidden, double dropou
 }
 
 Tensor GPTBlock::forward(const Tensor& x) {
+  const int64_t d = ln_1->weight.size(0);
+  STRATA_CHECK(x.defined() && x.dim() == 3 && x.size(2) == d, "[GPTBlock] expected input (N, T, ", d, "), got ",
+               x.defined() ? x.shape() : Shape{});
   Tensor h = add(x, attn->forward(ln_1->forward(x)));
   return add(h, mlp->forward(ln_2->forward(h)));
 }
