@@ -13,6 +13,7 @@ inputs and calls ctx.throughput / ctx.latency / ctx.peak_rss, and register its C
 """
 import argparse
 import json
+import os
 import re
 import resource
 import sys
@@ -30,6 +31,11 @@ def workload(name, description):
     return register
 
 
+# STRATA_BENCH_CLOCK=cpu: segments timed in process CPU time (as bench/main.cpp), for 1-thread comparisons on
+# a machine that other processes keep busy.
+clock = time.process_time if os.environ.get("STRATA_BENCH_CLOCK") == "cpu" else time.perf_counter
+
+
 class Context:
     def __init__(self, name, segments, segment_seconds, warmup_seconds):
         self.name = name
@@ -39,21 +45,21 @@ class Context:
 
     def _time_segments(self, loop):
         """Seconds per call of each timed segment; loop(n) makes n calls."""
-        n, warm_start = 1, time.perf_counter()
+        n, warm_start = 1, clock()
         while True:
-            t0 = time.perf_counter()
+            t0 = clock()
             loop(n)
-            dt = time.perf_counter() - t0
+            dt = clock() - t0
             per_call = dt / n
-            if time.perf_counter() - warm_start >= self.warmup_seconds and dt >= 0.02:
+            if clock() - warm_start >= self.warmup_seconds and dt >= 0.02:
                 break
             n *= 2
         calls = max(1, int(self.segment_seconds / max(per_call, 1e-12)))
         out = []
         for _ in range(self.segments):
-            t0 = time.perf_counter()
+            t0 = clock()
             loop(calls)
-            out.append((time.perf_counter() - t0) / calls)
+            out.append((clock() - t0) / calls)
         return out
 
     def throughput(self, metric, work_per_call, loop):

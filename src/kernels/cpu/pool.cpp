@@ -44,24 +44,44 @@ namespace {
 // Fast path for the common 2x2 window with stride 2, no padding, no dilation: every window lies inside the
 // image, so the bounds arithmetic of the general loop goes away. Same scan order and rule (first maximum
 // wins ties, a NaN wins) as the general loop.
+// Sizes by value: through the PoolGeom reference GCC reloads them after every index store (they might alias).
+// Branch-free selects for the usual case; a window holding a NaN takes the general rule's scalar scan.
 template <class T>
-void max_pool2d_2x2s2_plane(const PoolGeom& g, const T* xp, T* yp, int64_t* ip) {
-  for (int64_t oh = 0; oh < g.ho; ++oh) {
-    const int64_t r0 = 2 * oh * g.w, r1 = r0 + g.w;
-    for (int64_t ow = 0; ow < g.wo; ++ow) {
-      const int64_t c = 2 * ow;
-      const int64_t pos[4] = {r0 + c, r0 + c + 1, r1 + c, r1 + c + 1};
+void max_pool2d_2x2s2_plane(const int64_t ho, const int64_t wo, const int64_t w, const T* xp, T* yp, int64_t* ip) {
+  for (int64_t oh = 0; oh < ho; ++oh) {
+    const T* x0 = xp + 2 * oh * w;
+    const T* x1 = x0 + w;
+    T* yr = yp + oh * wo;
+    int64_t* ir = ip + oh * wo;
+    const int64_t base = 2 * oh * w;
+    for (int64_t ow = 0; ow < wo; ++ow) {
+      const T a = x0[2 * ow], b = x0[2 * ow + 1], c = x1[2 * ow], d = x1[2 * ow + 1];
+      // Later positions win only when strictly greater: ties keep the first index.
+      const bool gb = b > a;
+      const T m1 = gb ? b : a;
+      const int64_t i1 = gb ? 1 : 0;
+      const bool gd = d > c;
+      const T m2 = gd ? d : c;
+      const int64_t i2 = gd ? w + 1 : w;
+      const bool g2 = m2 > m1;
+      yr[ow] = g2 ? m2 : m1;
+      ir[ow] = base + 2 * ow + (g2 ? i2 : i1);
+    }
+    for (int64_t ow = 0; ow < wo; ++ow) {
+      const T a = x0[2 * ow], b = x0[2 * ow + 1], c = x1[2 * ow], d = x1[2 * ow + 1];
+      if (!(a != a || b != b || c != c || d != d)) continue;
+      const int64_t pos[4] = {base + 2 * ow, base + 2 * ow + 1, base + w + 2 * ow, base + w + 2 * ow + 1};
       T best = -std::numeric_limits<T>::infinity();
       int64_t best_i = pos[0];
-      for (int64_t k = 0; k < 4; ++k) {
-        const T v = xp[pos[k]];
-        if (v > best || v != v) {  // v != v: NaN
+      for (const int64_t q : pos) {
+        const T v = xp[q];
+        if (v > best || v != v) {
           best = v;
-          best_i = pos[k];
+          best_i = q;
         }
       }
-      yp[oh * g.wo + ow] = best;
-      ip[oh * g.wo + ow] = best_i;
+      yr[ow] = best;
+      ir[ow] = best_i;
     }
   }
 }
@@ -77,7 +97,7 @@ void max_pool2d_forward(const PoolGeom& g, const T* x, T* y, int64_t* idx) {
     T* yp = y + p * ohw;
     int64_t* ip = idx + p * ohw;
     if (fast) {
-      max_pool2d_2x2s2_plane(g, xp, yp, ip);
+      max_pool2d_2x2s2_plane(g.ho, g.wo, g.w, xp, yp, ip);
       return;
     }
     for (int64_t oh = 0; oh < g.ho; ++oh) {
