@@ -46,8 +46,75 @@ int64_t threads_for(const ConvGeom& g) { return over_batch(g) ? omp_get_max_thre
 // memcpy/memset calls it would otherwise turn them into (no-tree-loop-distribute-patterns).
 #define STRATA_INLINE_COPIES __attribute__((optimize("no-tree-loop-distribute-patterns")))
 
+namespace {
+
+// Unit stride and dilation (LeNet, ResNet's 3x3 s1 layers): each input channel is copied once into a
+// zero-padded plane, after which every column row is a plain run of wo values, with no bounds arithmetic.
+// The padded plane lives in a per-thread buffer reused across calls.
+template <class T>
+STRATA_INLINE_COPIES void im2col_unit_stride(const ConvGeom& g, const T* x, T* col) {
+  const int64_t hp = g.h + 2 * g.ph, wp = g.w + 2 * g.pw, p = g.p();
+  thread_local std::vector<T> padded;
+  if (padded.size() < static_cast<size_t>(hp * wp)) padded.resize(static_cast<size_t>(hp * wp));
+  T* pad = padded.data();
+  for (int64_t q = 0; q < hp * wp; ++q) pad[q] = T(0);
+  for (int64_t ci = 0; ci < g.c; ++ci) {
+    const T* xc = x + ci * g.h * g.w;
+    for (int64_t ih = 0; ih < g.h; ++ih) {
+      T* dst = pad + (ih + g.ph) * wp + g.pw;
+      const T* src = xc + ih * g.w;
+      for (int64_t iw = 0; iw < g.w; ++iw) dst[iw] = src[iw];
+    }
+    for (int64_t i = 0; i < g.kh; ++i) {
+      for (int64_t j = 0; j < g.kw; ++j) {
+        T* row = col + ((ci * g.kh + i) * g.kw + j) * p;
+        for (int64_t oh = 0; oh < g.ho; ++oh) {
+          const T* src = pad + (oh + i) * wp + j;
+          T* dst = row + oh * g.wo;
+          for (int64_t ow = 0; ow < g.wo; ++ow) dst[ow] = src[ow];
+        }
+      }
+    }
+  }
+}
+
+// The adjoint of im2col_unit_stride: rows accumulate into a zero padded plane, whose interior is then added
+// to dx.
+template <class T>
+STRATA_INLINE_COPIES void col2im_unit_stride(const ConvGeom& g, const T* col, T* dx) {
+  const int64_t hp = g.h + 2 * g.ph, wp = g.w + 2 * g.pw, p = g.p();
+  thread_local std::vector<T> padded;
+  if (padded.size() < static_cast<size_t>(hp * wp)) padded.resize(static_cast<size_t>(hp * wp));
+  T* pad = padded.data();
+  for (int64_t ci = 0; ci < g.c; ++ci) {
+    for (int64_t q = 0; q < hp * wp; ++q) pad[q] = T(0);
+    for (int64_t i = 0; i < g.kh; ++i) {
+      for (int64_t j = 0; j < g.kw; ++j) {
+        const T* row = col + ((ci * g.kh + i) * g.kw + j) * p;
+        for (int64_t oh = 0; oh < g.ho; ++oh) {
+          T* dst = pad + (oh + i) * wp + j;
+          const T* src = row + oh * g.wo;
+          for (int64_t ow = 0; ow < g.wo; ++ow) dst[ow] += src[ow];
+        }
+      }
+    }
+    T* xc = dx + ci * g.h * g.w;
+    for (int64_t ih = 0; ih < g.h; ++ih) {
+      const T* src = pad + (ih + g.ph) * wp + g.pw;
+      T* dst = xc + ih * g.w;
+      for (int64_t iw = 0; iw < g.w; ++iw) dst[iw] += src[iw];
+    }
+  }
+}
+
+}  // namespace
+
 template <class T>
 STRATA_INLINE_COPIES void im2col(const ConvGeom& g, const T* x, T* col) {
+  if (g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1) {
+    im2col_unit_stride(g, x, col);
+    return;
+  }
   const int64_t hw = g.h * g.w, p = g.p();
   for (int64_t ci = 0; ci < g.c; ++ci) {
     const T* xc = x + ci * hw;
@@ -82,6 +149,10 @@ STRATA_INLINE_COPIES void im2col(const ConvGeom& g, const T* x, T* col) {
 
 template <class T>
 STRATA_INLINE_COPIES void col2im(const ConvGeom& g, const T* col, T* dx) {
+  if (g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1) {
+    col2im_unit_stride(g, col, dx);
+    return;
+  }
   const int64_t hw = g.h * g.w, p = g.p();
   for (int64_t ci = 0; ci < g.c; ++ci) {
     T* xc = dx + ci * hw;
