@@ -4,10 +4,12 @@
 //   strata_bench NAME... [--segments N] [--segment-time S] [--warmup S] [--threads N]
 //   strata_bench --all                       every workload in this one process (quick manual look)
 #include <sys/resource.h>
+#include <time.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <fstream>
 #include <regex>
@@ -73,9 +75,26 @@ class JsonLine {
   std::string body_ = "{";
 };
 
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+// STRATA_BENCH_CLOCK=cpu times segments in this process's CPU time instead of wall time: for 1-thread A/B
+// comparisons of two Strata builds on a busy machine, where wall time mostly measures the other processes.
+bool cpu_clock() {
+  static const bool on = [] {
+    const char* v = std::getenv("STRATA_BENCH_CLOCK");
+    return v != nullptr && std::string(v) == "cpu";
+  }();
+  return on;
 }
+
+double now_seconds() {
+  if (cpu_clock()) {
+    timespec ts{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+  }
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+double seconds_since(double t0) { return now_seconds() - t0; }
 
 }  // namespace
 
@@ -106,13 +125,12 @@ std::vector<std::string> mapped_blas_libraries() {
 }
 
 std::vector<double> Context::time_segments(const Loop& loop) const {
-  using Clock = std::chrono::steady_clock;
   // Warm up with doubling batches; the last batch's rate sets the calls per segment.
   int64_t n = 1;
   double per_call = 0;
-  const auto warm_start = Clock::now();
+  const double warm_start = now_seconds();
   for (;;) {
-    const auto t0 = Clock::now();
+    const double t0 = now_seconds();
     loop(n);
     const double dt = seconds_since(t0);
     per_call = dt / static_cast<double>(n);
@@ -122,7 +140,7 @@ std::vector<double> Context::time_segments(const Loop& loop) const {
   const int64_t calls = std::max<int64_t>(1, static_cast<int64_t>(opts_.segment_seconds / std::max(per_call, 1e-12)));
   std::vector<double> per_call_seconds;
   for (int s = 0; s < opts_.segments; ++s) {
-    const auto t0 = Clock::now();
+    const double t0 = now_seconds();
     loop(calls);
     per_call_seconds.push_back(seconds_since(t0) / static_cast<double>(calls));
   }

@@ -13,6 +13,7 @@ inputs and calls ctx.throughput / ctx.latency / ctx.peak_rss, and register its C
 """
 import argparse
 import json
+import os
 import re
 import resource
 import sys
@@ -30,6 +31,11 @@ def workload(name, description):
     return register
 
 
+# STRATA_BENCH_CLOCK=cpu: segments timed in process CPU time (as bench/main.cpp), for 1-thread comparisons on
+# a machine that other processes keep busy.
+clock = time.process_time if os.environ.get("STRATA_BENCH_CLOCK") == "cpu" else time.perf_counter
+
+
 class Context:
     def __init__(self, name, segments, segment_seconds, warmup_seconds):
         self.name = name
@@ -39,21 +45,21 @@ class Context:
 
     def _time_segments(self, loop):
         """Seconds per call of each timed segment; loop(n) makes n calls."""
-        n, warm_start = 1, time.perf_counter()
+        n, warm_start = 1, clock()
         while True:
-            t0 = time.perf_counter()
+            t0 = clock()
             loop(n)
-            dt = time.perf_counter() - t0
+            dt = clock() - t0
             per_call = dt / n
-            if time.perf_counter() - warm_start >= self.warmup_seconds and dt >= 0.02:
+            if clock() - warm_start >= self.warmup_seconds and dt >= 0.02:
                 break
             n *= 2
         calls = max(1, int(self.segment_seconds / max(per_call, 1e-12)))
         out = []
         for _ in range(self.segments):
-            t0 = time.perf_counter()
+            t0 = clock()
             loop(calls)
-            out.append((time.perf_counter() - t0) / calls)
+            out.append((clock() - t0) / calls)
         return out
 
     def throughput(self, metric, work_per_call, loop):
@@ -324,6 +330,94 @@ def gpt_train(ctx):
             opt.step()
     ctx.throughput("tokens/s", B * T, loop)
     ctx.peak_rss()
+
+
+# ---- training on Fashion-MNIST (twins of bench/workloads_train.cpp; models as in pytorch-baselines.md) ----
+
+FASHION_MNIST = "/usr/share/datasets/fashion-mnist"
+
+
+def load_fashion_mnist():
+    """The training set as float32 (60000, 1, 28, 28), normalised as Strata's data::FashionMNIST, and int64 labels."""
+    import gzip
+    import numpy as np
+    with gzip.open(f"{FASHION_MNIST}/train-images-idx3-ubyte.gz", "rb") as f:
+        images = np.frombuffer(f.read(), dtype=np.uint8, offset=16).reshape(-1, 1, 28, 28)
+    with gzip.open(f"{FASHION_MNIST}/train-labels-idx1-ubyte.gz", "rb") as f:
+        labels = np.frombuffer(f.read(), dtype=np.uint8, offset=8)
+    x = (torch.from_numpy(images.astype(np.float32)) / 255.0 - 0.2860) / 0.3530
+    return x, torch.from_numpy(labels.astype(np.int64))
+
+
+def train_throughput(ctx, model, opt, batch):
+    x_all, y_all = load_fashion_mnist()
+    perm = torch.randperm(x_all.shape[0], generator=torch.Generator().manual_seed(0))
+    loss_fn = torch.nn.CrossEntropyLoss()
+    pos = [0]
+    model.train()
+
+    def loop(steps):
+        for _ in range(steps):
+            if pos[0] + batch > perm.shape[0]:
+                pos[0] = 0
+            idx = perm[pos[0]:pos[0] + batch]
+            pos[0] += batch
+            x, y = x_all[idx], y_all[idx]
+            opt.zero_grad(set_to_none=True)
+            loss = loss_fn(model(x), y)
+            loss.backward()
+            opt.step()
+    ctx.throughput("samples/s", batch, loop)
+    ctx.peak_rss()
+
+
+@workload("mlp.train", "MLP 784-512-256-10 ReLU, Adam lr 1e-3, batch 128, Fashion-MNIST in memory: one training step")
+def mlp_train(ctx):
+    nn = torch.nn
+    model = nn.Sequential(nn.Flatten(), nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(),
+                          nn.Linear(256, 10))
+    train_throughput(ctx, model, torch.optim.Adam(model.parameters(), lr=1e-3), 128)
+
+
+@workload("lenet.train", "LeNet-5 (conv5x5 1-6 pad 2, pool, conv5x5 6-16, pool, fc 120-84-10), SGD lr 0.01 momentum 0.9, "
+          "batch 64, Fashion-MNIST in memory: one training step")
+def lenet_train(ctx):
+    nn = torch.nn
+    model = nn.Sequential(nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6, 16, 5), nn.ReLU(),
+                          nn.MaxPool2d(2), nn.Flatten(), nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(),
+                          nn.Linear(84, 10))
+    train_throughput(ctx, model, torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9), 64)
+
+
+class BasicBlock(torch.nn.Module):
+    """torchvision's BasicBlock: conv3x3-BN-ReLU-conv3x3-BN + skip (1x1 conv + BN when the shape changes), ReLU."""
+
+    def __init__(self, in_planes, planes, stride=1):
+        super().__init__()
+        nn = torch.nn
+        self.conv1 = nn.Conv2d(in_planes, planes, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.downsample = None
+        if stride != 1 or in_planes != planes:
+            self.downsample = nn.Sequential(nn.Conv2d(in_planes, planes, 1, stride, bias=False), nn.BatchNorm2d(planes))
+
+    def forward(self, x):
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return self.relu(out + (x if self.downsample is None else self.downsample(x)))
+
+
+@workload("resnet.train", "small ResNet (conv3x3 1-32 + BN + ReLU, 2 BasicBlocks of 32, BasicBlock 32-64 stride 2, global "
+          "average pool, fc 10), Adam lr 1e-3, batch 128, Fashion-MNIST in memory: one training step")
+def resnet_train(ctx):
+    nn = torch.nn
+    model = nn.Sequential(nn.Conv2d(1, 32, 3, padding=1, bias=False), nn.BatchNorm2d(32), nn.ReLU(inplace=True),
+                          BasicBlock(32, 32), BasicBlock(32, 32), BasicBlock(32, 64, 2), nn.AdaptiveAvgPool2d(1),
+                          nn.Flatten(), nn.Linear(64, 10))
+    train_throughput(ctx, model, torch.optim.Adam(model.parameters(), lr=1e-3), 128)
 
 
 def main():

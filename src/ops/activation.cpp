@@ -38,7 +38,11 @@ Tensor relu(const Tensor& x) {
   if (autograd::needs_grad({&x})) {
     autograd::SavedTensor so(out, "relu");
     autograd::record("relu", {x}, out, [so](const TensorList& g, const NeedsGrad&) {
-      return TensorList{where(gt(so.get(), 0.0), g[0], 0.0)};  // 0 at x = 0, as PyTorch
+      // dx = dy where y > 0, else 0 (0 at x = 0, as PyTorch): one fused pass, no mask tensor.
+      return TensorList{ops::map_binary("relu_backward", so.get(), g[0], g[0].dtype(), [](auto y, auto dy) {
+        using T = decltype(dy);
+        return y > decltype(y)(0) ? dy : T(0);
+      })};
     });
   }
   return out;

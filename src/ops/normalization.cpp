@@ -1,8 +1,10 @@
-// Normalisation and dropout: batch_norm (composed from differentiable ops, so its gradient is exact and
-// twice differentiable), layer_norm (one fused forward kernel and one fused backward kernel,
+// Normalisation and dropout: batch_norm (training mode: one fused forward kernel and one fused backward
+// kernel, kernels/cpu/batch_norm.h, whose backward is not itself differentiable; evaluation mode: composed
+// of differentiable ops), layer_norm (one fused forward kernel and one fused backward kernel,
 // kernels/cpu/norm.h) and dropout (PyTorch's bernoulli stream: the same Generator state gives PyTorch's mask).
 #include "strata/ops/normalization.h"
 
+#include "kernels/cpu/batch_norm.h"
 #include "kernels/cpu/norm.h"
 #include "ops/helpers.h"
 #include "strata/autograd/grad_mode.h"
@@ -20,6 +22,71 @@ void check_param(const char* op, const char* what, const Tensor& p, const Shape&
   STRATA_CHECK(p.shape() == expect, "[", op, "] ", what, " must have shape ", expect, ", got ", p.shape(), " (input ",
                x.shape(), ")");
   STRATA_CHECK(p.dtype() == x.dtype(), "[", op, "] ", what, " has dtype ", p.dtype(), " but the input has ", x.dtype());
+}
+
+}  // namespace
+
+namespace {
+
+// Training mode: batch statistics by one fused kernel, running statistics updated in place, backward by one
+// fused kernel (dx, dweight, dbias from the saved input, mean and rstd).
+Tensor batch_norm_train(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
+                        const Tensor& bias, double momentum, double eps) {
+  const int64_t N = x.size(0), C = x.size(1), S = C > 0 && N > 0 ? x.numel() / (N * C) : 0;
+  const Shape cshape{C};
+  const Tensor xc = x.contiguous();
+  const Tensor wc = weight.defined() ? weight.contiguous() : Tensor();
+  const Tensor bc = bias.defined() ? bias.contiguous() : Tensor();
+  Tensor out = Tensor::empty(x.shape(), x.dtype());
+  Tensor mean_t = Tensor::empty(cshape, x.dtype()), var_t = Tensor::empty(cshape, x.dtype()),
+         rstd_t = Tensor::empty(cshape, x.dtype());
+  auto fwd = [&](auto tag) {
+    using T = decltype(tag);
+    auto ptr = [](const Tensor& t) { return t.defined() ? t.data_ptr<T>() : nullptr; };
+    kernels::cpu::batch_norm_train_forward<T>(ptr(xc), ptr(wc), ptr(bc), ptr(out), ptr(mean_t), ptr(var_t), ptr(rstd_t),
+                                              N, C, S, eps);
+  };
+  if (x.dtype() == kFloat64) {
+    fwd(double{});
+  } else {
+    fwd(float{});
+  }
+  if (running_mean.defined()) {
+    NoGradGuard guard;
+    const int64_t n = N * S;
+    Tensor uv = mul(var_t, static_cast<double>(n) / static_cast<double>(n - 1)).to(running_var.dtype());
+    Tensor rm = running_mean, rv = running_var;
+    rm.mul_(1 - momentum).add_(mean_t.to(running_mean.dtype()), momentum);
+    rv.mul_(1 - momentum).add_(uv, momentum);
+  }
+  if (autograd::needs_grad({&x, &weight, &bias})) {
+    autograd::SavedTensor sx(xc, "batch_norm"), sw(wc, "batch_norm");
+    const bool has_w = wc.defined();
+    autograd::record(
+        "batch_norm", {x, weight, bias}, out,
+        [sx, sw, has_w, mean_t, rstd_t, N, C, S, cshape](const TensorList& g, const autograd::NeedsGrad& needs) {
+          Tensor xs = sx.get();
+          Tensor ws = has_w ? sw.get() : Tensor();
+          Tensor dy = g[0].contiguous();
+          TensorList grads(3);
+          if (needs[0]) grads[0] = Tensor::empty(xs.shape(), xs.dtype());
+          if (needs[1]) grads[1] = Tensor::empty(cshape, xs.dtype());
+          if (needs[2]) grads[2] = Tensor::empty(cshape, xs.dtype());
+          auto go = [&](auto tag) {
+            using T = decltype(tag);
+            auto ptr = [](const Tensor& t) { return t.defined() ? t.data_ptr<T>() : nullptr; };
+            kernels::cpu::batch_norm_train_backward<T>(ptr(dy), ptr(xs), ptr(mean_t), ptr(rstd_t), ptr(ws),
+                                                       ptr(grads[0]), ptr(grads[1]), ptr(grads[2]), N, C, S);
+          };
+          if (xs.dtype() == kFloat64) {
+            go(double{});
+          } else {
+            go(float{});
+          }
+          return grads;
+        });
+  }
+  return out;
 }
 
 }  // namespace
@@ -43,34 +110,20 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
   }
   STRATA_CHECK(training || running_mean.defined(),
                "[batch_norm] evaluation mode needs running_mean and running_var (input ", x.shape(), ")");
-  // Broadcast shape of the per-channel tensors: (1, C, 1, ...).
+  if (training) {
+    const int64_t n = x.numel() / std::max<int64_t>(C, 1);
+    STRATA_CHECK(n > 1, "[batch_norm] expected more than 1 value per channel when training, got input ", x.shape());
+    STRATA_CHECK(x.dtype() == kFloat32 || x.dtype() == kFloat64, "[batch_norm] unsupported dtype ", x.dtype(),
+                 " (convert to float32 first)");
+    return batch_norm_train(x, running_mean, running_var, weight, bias, momentum, eps);
+  }
+  // Evaluation: the running statistics, broadcast as (1, C, 1, ...).
   std::vector<int64_t> bdims(static_cast<size_t>(x.dim()), 1);
   bdims[1] = C;
   const Shape bshape(bdims);
-  Dims red{0};
-  for (int64_t d = 2; d < x.dim(); ++d) red.push_back(d);
-  const int64_t n = x.numel() / std::max<int64_t>(C, 1);
-
-  Tensor y;
-  if (training) {
-    STRATA_CHECK(n > 1, "[batch_norm] expected more than 1 value per channel when training, got input ", x.shape());
-    Tensor mu = mean(x, red, true);
-    Tensor v = var(x, red, 0, true);
-    y = mul(sub(x, mu), rsqrt(add(v, eps)));
-    if (running_mean.defined()) {
-      NoGradGuard guard;
-      Tensor m = mu.detach().reshape(cshape).to(running_mean.dtype());
-      Tensor uv =
-          mul(v.detach().reshape(cshape), static_cast<double>(n) / static_cast<double>(n - 1)).to(running_var.dtype());
-      Tensor rm = running_mean, rv = running_var;
-      rm.mul_(1 - momentum).add_(m, momentum);
-      rv.mul_(1 - momentum).add_(uv, momentum);
-    }
-  } else {
-    Tensor rm = running_mean.to(x.dtype()).reshape(bshape);
-    Tensor rv = running_var.to(x.dtype()).reshape(bshape);
-    y = mul(sub(x, rm), rsqrt(add(rv, eps)));
-  }
+  Tensor rm = running_mean.to(x.dtype()).reshape(bshape);
+  Tensor rv = running_var.to(x.dtype()).reshape(bshape);
+  Tensor y = mul(sub(x, rm), rsqrt(add(rv, eps)));
   if (weight.defined()) y = mul(y, weight.reshape(bshape));
   if (bias.defined()) y = add(y, bias.reshape(bshape));
   return y;

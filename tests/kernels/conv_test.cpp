@@ -1,6 +1,8 @@
 // The im2col + GEMM convolution kernels against the naive direct-loop references (forward, backward-data,
 // backward-weight and bias), float and double, over LeNet/ResNet-like shapes, stride, padding, dilation, groups,
 // 1x1 (with and without the im2col skip), odd sizes, and batches 1 (serial, threaded GEMM) and 3 (OpenMP over images).
+#include "kernels/cpu/conv.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -8,8 +10,6 @@
 #include <random>
 #include <string>
 #include <vector>
-
-#include "kernels/cpu/conv.h"
 
 namespace kc = strata::kernels::cpu;
 
@@ -74,6 +74,7 @@ const Case kCases[] = {
     {"kernel_equals_input", 3, 2, 4, 3, 3, 4, 3, 1, 1, 0, 0, 1, 1, 1},
     {"wide_stride", 3, 2, 9, 9, 3, 2, 2, 4, 4, 0, 0, 1, 1, 1},
     {"pad_exceeds_kernel", 3, 2, 3, 4, 2, 2, 2, 1, 2, 3, 2, 1, 1, 1},
+    {"pad_exceeds_kernel_s1", 2, 2, 3, 4, 2, 2, 2, 1, 1, 3, 2, 1, 1, 1},  // unit-stride im2col path
 };
 
 template <class T>

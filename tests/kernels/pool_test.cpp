@@ -1,6 +1,8 @@
 // The pooling kernels against their naive references: max (kernel, stride, padding, dilation, ceil mode; indices
 // included), avg (ceil mode, count_include_pad) and adaptive avg (divisible, non-divisible, output larger than the
 // input), forward and backward, float and double, on both sides of the OpenMP threshold (kParallelGrain).
+#include "kernels/cpu/pool.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -10,7 +12,6 @@
 #include <vector>
 
 #include "kernels/cpu/loops.h"
-#include "kernels/cpu/pool.h"
 
 namespace kc = strata::kernels::cpu;
 
@@ -68,6 +69,7 @@ const Case kCases[] = {
     {"k3s2p1", 6, 9, 7, 3, 3, 2, 2, 1, 1, 1, 1, false},
     {"k3s2p1_ceil", 6, 10, 7, 3, 3, 2, 2, 1, 1, 1, 1, true},
     {"k2s2_ceil_odd", 4, 7, 5, 2, 2, 2, 2, 0, 0, 1, 1, true},
+    {"k2s2_odd_floor", 5, 7, 9, 2, 2, 2, 2, 0, 0, 1, 1, false},  // the 2x2 fast path, last row/column unused
     {"k3s1", 5, 6, 9, 3, 2, 1, 1, 1, 0, 1, 1, false},
     {"dilated", 4, 11, 10, 3, 2, 2, 1, 1, 1, 2, 3, false},
     {"dilated_ceil", 4, 12, 9, 3, 3, 2, 3, 1, 1, 2, 2, true},
@@ -128,7 +130,7 @@ TEST(PoolKernel, MaxTiesKeepFirstIndexAndNaNPropagates) {
   g.planes = 1, g.h = 2, g.w = 4, g.kh = 2, g.kw = 2, g.sh = 2, g.sw = 2, g.ho = 1, g.wo = 2;
   const float nan = std::numeric_limits<float>::quiet_NaN();
   const std::vector<float> x = {1, 3, nan, 0,  //
-                                3, 3, 5, 9};
+                                3, 3, 5,   9};
   std::vector<float> y(2, -1);
   std::vector<int64_t> idx(2, -7);
   kc::max_pool2d_forward<float>(g, x.data(), y.data(), idx.data());
@@ -142,8 +144,8 @@ TEST(PoolKernel, AdaptiveMatchesReference) {
   struct A {
     int64_t planes, h, w, ho, wo;
   };
-  const A cases[] = {{4, 8, 8, 2, 2}, {4, 7, 9, 3, 4}, {3, 5, 5, 7, 6}, {2, 6, 1, 4, 1},
-                     {5, 10, 13, 1, 1}, {64, 28, 28, 5, 3} /* above kParallelGrain */};
+  const A cases[] = {{4, 8, 8, 2, 2}, {4, 7, 9, 3, 4},   {3, 5, 5, 7, 6},
+                     {2, 6, 1, 4, 1}, {5, 10, 13, 1, 1}, {64, 28, 28, 5, 3} /* above kParallelGrain */};
   for (const A& a : cases) {
     kc::PoolGeom g;
     g.planes = a.planes, g.h = a.h, g.w = a.w, g.ho = a.ho, g.wo = a.wo;

@@ -8,73 +8,55 @@
 
 namespace strata::testing {
 
-namespace {
-
-class Reader {
- public:
-  Reader(std::string path, std::vector<char> data) : path_(std::move(path)), data_(std::move(data)) {}
-
-  template <class T>
-  T read() {
-    T v;
-    need(sizeof(T), "a number");
-    std::memcpy(&v, data_.data() + pos_, sizeof(T));
-    pos_ += sizeof(T);
-    return v;
-  }
-  std::string read_string() {
-    auto n = read<uint32_t>();
-    need(n, "a name");
-    std::string s(data_.data() + pos_, n);
-    pos_ += n;
-    return s;
-  }
-  Tensor read_tensor() {
-    auto code = read<uint8_t>();
-    if (code == 255) return Tensor();
-    DType dt;
-    switch (code) {
-      case 0: dt = kFloat32; break;
-      case 1: dt = kFloat64; break;
-      case 2: dt = kInt64; break;
-      case 3: dt = kBool; break;
-      default: STRATA_FAIL("[golden] ", path_, " offset ", pos_ - 1, ": unknown dtype code ", int(code));
-    }
-    auto ndim = read<uint32_t>();
-    STRATA_CHECK(ndim <= 16, "[golden] ", path_, " offset ", pos_ - 4, ": implausible ndim ", ndim);
-    Shape shape;
-    for (uint32_t i = 0; i < ndim; ++i) {
-      auto s = read<int64_t>();
-      STRATA_CHECK(s >= 0 && s < (int64_t{1} << 32), "[golden] ", path_, ": bad size ", s);
-      shape.push_back(s);
-    }
-    Tensor t = empty(shape, TensorOptions(dt));
-    size_t nbytes = static_cast<size_t>(t.numel()) * t.itemsize();
-    need(nbytes, "tensor data");
-    std::memcpy(t.raw_data(), data_.data() + pos_, nbytes);
-    pos_ += nbytes;
-    return t;
-  }
-  bool done() const { return pos_ == data_.size(); }
-  size_t pos() const { return pos_; }
-
- private:
-  void need(size_t n, const char* what) {
-    STRATA_CHECK(pos_ + n <= data_.size(), "[golden] ", path_, " is truncated at offset ", pos_, " (reading ", what,
-                 ", ", n, " bytes)");
-  }
-  std::string path_;
-  std::vector<char> data_;
-  size_t pos_ = 0;
-};
-
-}  // namespace
-
-std::vector<GoldenRecord> read_golden_file(const std::string& path) {
+GoldenReader GoldenReader::open(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   STRATA_CHECK(f.good(), "[golden] cannot open ", path);
   std::vector<char> data((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  Reader r(path, std::move(data));
+  return GoldenReader(path, std::move(data));
+}
+
+std::string GoldenReader::read_string() {
+  auto n = read<uint32_t>();
+  need(n, "a name");
+  std::string s(data_.data() + pos_, n);
+  pos_ += n;
+  return s;
+}
+
+Tensor GoldenReader::read_tensor() {
+  auto code = read<uint8_t>();
+  if (code == 255) return Tensor();
+  DType dt;
+  switch (code) {
+    case 0: dt = kFloat32; break;
+    case 1: dt = kFloat64; break;
+    case 2: dt = kInt64; break;
+    case 3: dt = kBool; break;
+    default: STRATA_FAIL("[golden] ", path_, " offset ", pos_ - 1, ": unknown dtype code ", int(code));
+  }
+  auto ndim = read<uint32_t>();
+  STRATA_CHECK(ndim <= 16, "[golden] ", path_, " offset ", pos_ - 4, ": implausible ndim ", ndim);
+  Shape shape;
+  for (uint32_t i = 0; i < ndim; ++i) {
+    auto s = read<int64_t>();
+    STRATA_CHECK(s >= 0 && s < (int64_t{1} << 32), "[golden] ", path_, ": bad size ", s);
+    shape.push_back(s);
+  }
+  Tensor t = empty(shape, TensorOptions(dt));
+  size_t nbytes = static_cast<size_t>(t.numel()) * t.itemsize();
+  need(nbytes, "tensor data");
+  std::memcpy(t.raw_data(), data_.data() + pos_, nbytes);
+  pos_ += nbytes;
+  return t;
+}
+
+void GoldenReader::need(size_t n, const char* what) {
+  STRATA_CHECK(pos_ + n <= data_.size(), "[golden] ", path_, " is truncated at offset ", pos_, " (reading ", what, ", ",
+               n, " bytes)");
+}
+
+std::vector<GoldenRecord> read_golden_file(const std::string& path) {
+  GoldenReader r = GoldenReader::open(path);
   char magic[8];
   for (char& c : magic) c = r.read<char>();
   STRATA_CHECK(std::memcmp(magic, "STRATAGD", 8) == 0, "[golden] ", path, " offset 0: bad magic");

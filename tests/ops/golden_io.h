@@ -4,6 +4,7 @@
 //   u32 name_len, name, u32 n_inputs, n_inputs x tensor (inputs), tensor (output), tensor (grad_output),
 //   n_inputs x tensor (gradients of the inputs; dtype code 255 = none)
 // tensor: u8 dtype (0 float32, 1 float64, 2 int64, 3 bool, 255 none), u32 ndim, ndim x i64 sizes, raw data.
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,34 @@ struct GoldenRecord {
   Tensor output;
   Tensor grad_output;
   TensorList input_grads;  // undefined where PyTorch gave none
+};
+
+// Sequential little-endian reader over one golden file (also used by the files of other formats:
+// tests/golden/e2e/). Running past the end throws strata::Error naming the file and offset.
+class GoldenReader {
+ public:
+  GoldenReader(std::string path, std::vector<char> data) : path_(std::move(path)), data_(std::move(data)) {}
+  static GoldenReader open(const std::string& path);
+
+  template <class T>
+  T read() {
+    T v;
+    need(sizeof(T), "a number");
+    std::memcpy(&v, data_.data() + pos_, sizeof(T));
+    pos_ += sizeof(T);
+    return v;
+  }
+  std::string read_string();  // u32 length + bytes
+  Tensor read_tensor();       // undefined for dtype code 255
+  bool done() const { return pos_ == data_.size(); }
+  size_t pos() const { return pos_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  void need(size_t n, const char* what);
+  std::string path_;
+  std::vector<char> data_;
+  size_t pos_ = 0;
 };
 
 // Reads every record of one file; a malformed file throws strata::Error naming the file and offset.

@@ -15,8 +15,8 @@ namespace {
 // body(plane) for every plane; OpenMP over planes when the work (elements touched) is large.
 template <class Body>
 void for_each_plane(const PoolGeom& g, int64_t work_per_plane, Body&& body) {
-  const bool par = g.planes > 1 && g.planes * work_per_plane >= kParallelGrain && omp_get_max_threads() > 1 &&
-                   !omp_in_parallel();
+  const bool par =
+      g.planes > 1 && g.planes * work_per_plane >= kParallelGrain && omp_get_max_threads() > 1 && !omp_in_parallel();
 #pragma omp parallel for schedule(static) if (par)
   for (int64_t p = 0; p < g.planes; ++p) body(p);
 }
@@ -40,13 +40,66 @@ int64_t adaptive_end(int64_t i, int64_t in, int64_t out) { return ((i + 1) * in 
 
 }  // namespace
 
+namespace {
+// Fast path for the common 2x2 window with stride 2, no padding, no dilation: every window lies inside the
+// image, so the bounds arithmetic of the general loop goes away. Same scan order and rule (first maximum
+// wins ties, a NaN wins) as the general loop.
+// Sizes by value: through the PoolGeom reference GCC reloads them after every index store (they might alias).
+// Branch-free selects for the usual case; a window holding a NaN takes the general rule's scalar scan.
+template <class T>
+void max_pool2d_2x2s2_plane(const int64_t ho, const int64_t wo, const int64_t w, const T* xp, T* yp, int64_t* ip) {
+  for (int64_t oh = 0; oh < ho; ++oh) {
+    const T* x0 = xp + 2 * oh * w;
+    const T* x1 = x0 + w;
+    T* yr = yp + oh * wo;
+    int64_t* ir = ip + oh * wo;
+    const int64_t base = 2 * oh * w;
+    for (int64_t ow = 0; ow < wo; ++ow) {
+      const T a = x0[2 * ow], b = x0[2 * ow + 1], c = x1[2 * ow], d = x1[2 * ow + 1];
+      // Later positions win only when strictly greater: ties keep the first index.
+      const bool gb = b > a;
+      const T m1 = gb ? b : a;
+      const int64_t i1 = gb ? 1 : 0;
+      const bool gd = d > c;
+      const T m2 = gd ? d : c;
+      const int64_t i2 = gd ? w + 1 : w;
+      const bool g2 = m2 > m1;
+      yr[ow] = g2 ? m2 : m1;
+      ir[ow] = base + 2 * ow + (g2 ? i2 : i1);
+    }
+    for (int64_t ow = 0; ow < wo; ++ow) {
+      const T a = x0[2 * ow], b = x0[2 * ow + 1], c = x1[2 * ow], d = x1[2 * ow + 1];
+      if (!(a != a || b != b || c != c || d != d)) continue;
+      const int64_t pos[4] = {base + 2 * ow, base + 2 * ow + 1, base + w + 2 * ow, base + w + 2 * ow + 1};
+      T best = -std::numeric_limits<T>::infinity();
+      int64_t best_i = pos[0];
+      for (const int64_t q : pos) {
+        const T v = xp[q];
+        if (v > best || v != v) {
+          best = v;
+          best_i = q;
+        }
+      }
+      yr[ow] = best;
+      ir[ow] = best_i;
+    }
+  }
+}
+}  // namespace
+
 template <class T>
 void max_pool2d_forward(const PoolGeom& g, const T* x, T* y, int64_t* idx) {
   const int64_t hw = g.h * g.w, ohw = g.ho * g.wo;
+  const bool fast = g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.ph == 0 && g.pw == 0 && g.dh == 1 &&
+                    g.dw == 1 && 2 * g.ho <= g.h && 2 * g.wo <= g.w;
   for_each_plane(g, ohw * g.kh * g.kw, [&](int64_t p) {
     const T* xp = x + p * hw;
     T* yp = y + p * ohw;
     int64_t* ip = idx + p * ohw;
+    if (fast) {
+      max_pool2d_2x2s2_plane(g.ho, g.wo, g.w, xp, yp, ip);
+      return;
+    }
     for (int64_t oh = 0; oh < g.ho; ++oh) {
       int64_t h0 = oh * g.sh - g.ph;
       const int64_t h1 = std::min(h0 + (g.kh - 1) * g.dh + 1, g.h);
@@ -225,7 +278,8 @@ void avg_pool2d_forward_reference(const PoolGeom& g, bool count_include_pad, con
   const int64_t ohw = g.ho * g.wo;
   std::fill(y, y + g.planes * ohw, T(0));
   for_each_window_term(g, 1, 1, [&](int64_t p, int64_t o, int64_t ih, int64_t iw) {
-    y[p * ohw + o] += x[(p * g.h + ih) * g.w + iw] / static_cast<T>(ref_avg_divisor(g, count_include_pad, o / g.wo, o % g.wo));
+    y[p * ohw + o] +=
+        x[(p * g.h + ih) * g.w + iw] / static_cast<T>(ref_avg_divisor(g, count_include_pad, o / g.wo, o % g.wo));
   });
 }
 
@@ -243,7 +297,9 @@ template <class T>
 void adaptive_avg_pool2d_forward_reference(const PoolGeom& g, const T* x, T* y) {
   // Input row ih belongs to output row oh when floor(oh H / Ho) <= ih < ceil((oh + 1) H / Ho), i.e.
   // oh * H < (ih + 1) * Ho and ih * Ho < (oh + 1) * H (exact integer form of the same rule).
-  auto in_win = [](int64_t o, int64_t i, int64_t in, int64_t out) { return o * in < (i + 1) * out && i * out < (o + 1) * in; };
+  auto in_win = [](int64_t o, int64_t i, int64_t in, int64_t out) {
+    return o * in < (i + 1) * out && i * out < (o + 1) * in;
+  };
   for (int64_t p = 0; p < g.planes; ++p)
     for (int64_t oh = 0; oh < g.ho; ++oh)
       for (int64_t ow = 0; ow < g.wo; ++ow) {
@@ -258,7 +314,9 @@ void adaptive_avg_pool2d_forward_reference(const PoolGeom& g, const T* x, T* y) 
 
 template <class T>
 void adaptive_avg_pool2d_backward_reference(const PoolGeom& g, const T* dy, T* dx) {
-  auto in_win = [](int64_t o, int64_t i, int64_t in, int64_t out) { return o * in < (i + 1) * out && i * out < (o + 1) * in; };
+  auto in_win = [](int64_t o, int64_t i, int64_t in, int64_t out) {
+    return o * in < (i + 1) * out && i * out < (o + 1) * in;
+  };
   std::fill(dx, dx + g.planes * g.h * g.w, T(0));
   for (int64_t p = 0; p < g.planes; ++p)
     for (int64_t oh = 0; oh < g.ho; ++oh)
@@ -273,18 +331,18 @@ void adaptive_avg_pool2d_backward_reference(const PoolGeom& g, const T* dy, T* d
       }
 }
 
-#define STRATA_POOL_INSTANTIATE(T)                                                                           \
-  template void max_pool2d_forward<T>(const PoolGeom&, const T*, T*, int64_t*);                             \
-  template void max_pool2d_backward<T>(const PoolGeom&, const T*, const int64_t*, T*);                      \
-  template void avg_pool2d_forward<T>(const PoolGeom&, bool, const T*, T*);                                 \
-  template void avg_pool2d_backward<T>(const PoolGeom&, bool, const T*, T*);                                \
-  template void adaptive_avg_pool2d_forward<T>(const PoolGeom&, const T*, T*);                              \
-  template void adaptive_avg_pool2d_backward<T>(const PoolGeom&, const T*, T*);                             \
-  template void max_pool2d_forward_reference<T>(const PoolGeom&, const T*, T*, int64_t*);                   \
-  template void max_pool2d_backward_reference<T>(const PoolGeom&, const T*, const int64_t*, T*);            \
-  template void avg_pool2d_forward_reference<T>(const PoolGeom&, bool, const T*, T*);                       \
-  template void avg_pool2d_backward_reference<T>(const PoolGeom&, bool, const T*, T*);                      \
-  template void adaptive_avg_pool2d_forward_reference<T>(const PoolGeom&, const T*, T*);                    \
+#define STRATA_POOL_INSTANTIATE(T)                                                               \
+  template void max_pool2d_forward<T>(const PoolGeom&, const T*, T*, int64_t*);                  \
+  template void max_pool2d_backward<T>(const PoolGeom&, const T*, const int64_t*, T*);           \
+  template void avg_pool2d_forward<T>(const PoolGeom&, bool, const T*, T*);                      \
+  template void avg_pool2d_backward<T>(const PoolGeom&, bool, const T*, T*);                     \
+  template void adaptive_avg_pool2d_forward<T>(const PoolGeom&, const T*, T*);                   \
+  template void adaptive_avg_pool2d_backward<T>(const PoolGeom&, const T*, T*);                  \
+  template void max_pool2d_forward_reference<T>(const PoolGeom&, const T*, T*, int64_t*);        \
+  template void max_pool2d_backward_reference<T>(const PoolGeom&, const T*, const int64_t*, T*); \
+  template void avg_pool2d_forward_reference<T>(const PoolGeom&, bool, const T*, T*);            \
+  template void avg_pool2d_backward_reference<T>(const PoolGeom&, bool, const T*, T*);           \
+  template void adaptive_avg_pool2d_forward_reference<T>(const PoolGeom&, const T*, T*);         \
   template void adaptive_avg_pool2d_backward_reference<T>(const PoolGeom&, const T*, T*);
 STRATA_POOL_INSTANTIATE(float)
 STRATA_POOL_INSTANTIATE(double)

@@ -1,0 +1,113 @@
+// Training throughput on Fashion-MNIST (twins in bench/torch_bench.py; models as in
+// research/pytorch-baselines.md). The whole training set is preloaded as float32; a step gathers its batch by
+// index from a fixed permutation, then zero_grad + forward + cross-entropy + backward + optimizer step.
+// Metrics: samples/s and the process's peak RSS (MiB).
+#include <memory>
+
+#include "bench.h"
+#include "strata/data/fashion_mnist.h"
+#include "strata/nn/nn.h"
+#include "strata/optim/adam.h"
+#include "strata/optim/sgd.h"
+#include "strata/strata.h"
+
+namespace {
+
+using strata::Tensor;
+namespace nn = strata::nn;
+namespace optim = strata::optim;
+
+// One training set in memory and a cursor over a fixed shuffle of it.
+class Batches {
+ public:
+  explicit Batches(int64_t batch) : batch_(batch) {
+    strata::data::FashionMNIST train;
+    x_ = train.inputs();
+    y_ = train.targets();
+    strata::Generator gen(0);
+    perm_ = strata::randperm(x_.size(0), &gen);
+  }
+  std::pair<Tensor, Tensor> next() {
+    if (pos_ + batch_ > perm_.size(0)) pos_ = 0;
+    Tensor idx = perm_.slice(0, pos_, pos_ + batch_);
+    pos_ += batch_;
+    return {strata::index_select(x_, 0, idx), strata::index_select(y_, 0, idx)};
+  }
+
+ private:
+  int64_t batch_;
+  int64_t pos_ = 0;
+  Tensor x_, y_, perm_;
+};
+
+void train_throughput(strata::bench::Context& ctx, nn::Module& model, optim::Optimizer& opt, int64_t batch) {
+  Batches data(batch);
+  model.train();
+  ctx.throughput("samples/s", static_cast<double>(batch), [&](int64_t steps) {
+    for (int64_t i = 0; i < steps; ++i) {
+      auto [x, y] = data.next();
+      opt.zero_grad();
+      Tensor loss = strata::cross_entropy(model(x), y);
+      loss.backward();
+      opt.step();
+    }
+  });
+  ctx.peak_rss();
+}
+
+template <class M, class... A>
+nn::ModulePtr make(A&&... args) {
+  return std::make_shared<M>(std::forward<A>(args)...);
+}
+
+STRATA_BENCHMARK(mlp_train, "mlp.train",
+                 "MLP 784-512-256-10 ReLU, Adam lr 1e-3, batch 128, Fashion-MNIST in memory: one training step") {
+  nn::Sequential model{make<nn::Flatten>(),        make<nn::Linear>(784, 512), make<nn::ReLU>(),
+                       make<nn::Linear>(512, 256), make<nn::ReLU>(),           make<nn::Linear>(256, 10)};
+  optim::AdamOptions o;
+  o.lr = 1e-3;
+  optim::Adam opt(model.parameters(), o);
+  train_throughput(ctx, model, opt, 128);
+}
+
+STRATA_BENCHMARK(lenet_train, "lenet.train",
+                 "LeNet-5 (conv5x5 1-6 pad 2, pool, conv5x5 6-16, pool, fc 120-84-10), SGD lr 0.01 momentum 0.9, "
+                 "batch 64, Fashion-MNIST in memory: one training step") {
+  nn::Sequential model{make<nn::Conv2d>(1, 6, 5, 1, 2),
+                       make<nn::ReLU>(),
+                       make<nn::MaxPool2d>(2),
+                       make<nn::Conv2d>(6, 16, 5),
+                       make<nn::ReLU>(),
+                       make<nn::MaxPool2d>(2),
+                       make<nn::Flatten>(),
+                       make<nn::Linear>(400, 120),
+                       make<nn::ReLU>(),
+                       make<nn::Linear>(120, 84),
+                       make<nn::ReLU>(),
+                       make<nn::Linear>(84, 10)};
+  optim::SGDOptions o;
+  o.lr = 0.01;
+  o.momentum = 0.9;
+  optim::SGD opt(model.parameters(), o);
+  train_throughput(ctx, model, opt, 64);
+}
+
+STRATA_BENCHMARK(resnet_train, "resnet.train",
+                 "small ResNet (conv3x3 1-32 + BN + ReLU, 2 BasicBlocks of 32, BasicBlock 32-64 stride 2, global "
+                 "average pool, fc 10), Adam lr 1e-3, batch 128, Fashion-MNIST in memory: one training step") {
+  nn::Sequential model{make<nn::Conv2d>(1, 32, 3, 1, 1, 1, 1, /*has_bias=*/false),
+                       make<nn::BatchNorm2d>(32),
+                       make<nn::ReLU>(),
+                       make<nn::BasicBlock>(32, 32),
+                       make<nn::BasicBlock>(32, 32),
+                       make<nn::BasicBlock>(32, 64, 2),
+                       make<nn::AdaptiveAvgPool2d>(1),
+                       make<nn::Flatten>(),
+                       make<nn::Linear>(64, 10)};
+  optim::AdamOptions o;
+  o.lr = 1e-3;
+  optim::Adam opt(model.parameters(), o);
+  train_throughput(ctx, model, opt, 128);
+}
+
+}  // namespace

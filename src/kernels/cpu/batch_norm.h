@@ -1,0 +1,97 @@
+#pragma once
+// Training-mode batch-norm kernels over a contiguous (N, C, S) view (S = the product of the spatial dims, 1
+// for (N, C) input): each channel's N * S values are normalised with their mean and biased variance, then
+// scaled by weight (C) and shifted by bias (C) when given (nullptr otherwise). Statistics accumulate in
+// double, variance in two passes. Channels run in parallel when the work is large. The reference for both is
+// batch_norm composed of mean/var/sub/mul ops (tests/ops/batch_norm_test.cpp).
+//
+// Forward:  y = (x - mean) * rstd * w + b,  rstd = 1 / sqrt(var + eps); mean, var (biased) and rstd are
+//           written per channel (C each; var feeds the running statistics).
+// Backward: with xhat = (x - mean) rstd and M = N * S,
+//   db = sum dy,  dw = sum dy * xhat,  dx = w * rstd * (dy - db / M - xhat * dw / M).
+#include <cmath>
+#include <cstdint>
+
+#include "kernels/cpu/reduce.h"
+
+namespace strata::kernels::cpu {
+
+template <class T>
+void batch_norm_train_forward(const T* x, const T* w, const T* b, T* y, T* mean, T* var, T* rstd, int64_t N, int64_t C,
+                              int64_t S, double eps) {
+  const int64_t M = N * S;
+  detail::for_chunks(C, detail::go_parallel(N * C * S, C), [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) {
+      double s = 0;
+      for (int64_t n = 0; n < N; ++n) {
+        const T* xr = x + (n * C + c) * S;
+        double t = 0;
+        for (int64_t j = 0; j < S; ++j) t += static_cast<double>(xr[j]);
+        s += t;
+      }
+      const double mu = M > 0 ? s / static_cast<double>(M) : 0.0;
+      double ss = 0;
+      for (int64_t n = 0; n < N; ++n) {
+        const T* xr = x + (n * C + c) * S;
+        double t = 0;
+        for (int64_t j = 0; j < S; ++j) {
+          const double d = static_cast<double>(xr[j]) - mu;
+          t += d * d;
+        }
+        ss += t;
+      }
+      const double v = M > 0 ? ss / static_cast<double>(M) : 0.0;
+      const double rs = 1.0 / std::sqrt(v + eps);
+      mean[c] = static_cast<T>(mu);
+      var[c] = static_cast<T>(v);
+      rstd[c] = static_cast<T>(rs);
+      // y = (x - mean) * scale + b with scale = rstd w.
+      const T m = mean[c], scale = static_cast<T>(rs * (w ? static_cast<double>(w[c]) : 1.0)), shift = b ? b[c] : T(0);
+      for (int64_t n = 0; n < N; ++n) {
+        const T* xr = x + (n * C + c) * S;
+        T* yr = y + (n * C + c) * S;
+        for (int64_t j = 0; j < S; ++j) yr[j] = (xr[j] - m) * scale + shift;
+      }
+    }
+  });
+}
+
+// dx, dw, db may each be nullptr (not wanted); w nullptr means weight 1.
+template <class T>
+void batch_norm_train_backward(const T* dy, const T* x, const T* mean, const T* rstd, const T* w, T* dx, T* dw, T* db,
+                               int64_t N, int64_t C, int64_t S) {
+  const int64_t M = N * S;
+  detail::for_chunks(C, detail::go_parallel(N * C * S, C), [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) {
+      const double mu = static_cast<double>(mean[c]), rs = static_cast<double>(rstd[c]);
+      double sdy = 0, sdyx = 0;  // sum dy, sum dy * (x - mean)
+      for (int64_t n = 0; n < N; ++n) {
+        const T* g = dy + (n * C + c) * S;
+        const T* xr = x + (n * C + c) * S;
+        double t0 = 0, t1 = 0;
+        for (int64_t j = 0; j < S; ++j) {
+          t0 += static_cast<double>(g[j]);
+          t1 += static_cast<double>(g[j]) * (static_cast<double>(xr[j]) - mu);
+        }
+        sdy += t0;
+        sdyx += t1;
+      }
+      const double dwc = sdyx * rs;  // sum dy * xhat
+      if (db) db[c] = static_cast<T>(sdy);
+      if (dw) dw[c] = static_cast<T>(dwc);
+      if (!dx) continue;
+      // dx = k * (dy - sdy / M - (x - mean) * rs * dwc / M) with k = w rstd: dx = a dy + bx (x - mean) + c_0.
+      const double k = (w ? static_cast<double>(w[c]) : 1.0) * rs, inv_m = M > 0 ? 1.0 / static_cast<double>(M) : 0.0;
+      const T m = mean[c], a = static_cast<T>(k), bx = static_cast<T>(-k * rs * dwc * inv_m),
+              c_0 = static_cast<T>(-k * sdy * inv_m);
+      for (int64_t n = 0; n < N; ++n) {
+        const T* g = dy + (n * C + c) * S;
+        const T* xr = x + (n * C + c) * S;
+        T* d = dx + (n * C + c) * S;
+        for (int64_t j = 0; j < S; ++j) d[j] = a * g[j] + bx * (xr[j] - m) + c_0;
+      }
+    }
+  });
+}
+
+}  // namespace strata::kernels::cpu
