@@ -264,6 +264,68 @@ def char_gru_train(ctx):
     char_rnn(ctx, torch.nn.GRU)
 
 
+# ---- GPT training step (twin of bench/workloads_gpt.cpp; research/pytorch-baselines.md workload e) ----
+
+class _GPTBlock(torch.nn.Module):
+    """Pre-LN block: causal attention (fused qkv, explicit q@k^T / masked_fill / softmax / @v, as PyTorch 1.13 has
+    no fused SDPA) and an exact-GELU MLP."""
+
+    def __init__(self, d, heads, ctx):
+        super().__init__()
+        self.ln_1 = torch.nn.LayerNorm(d)
+        self.c_attn = torch.nn.Linear(d, 3 * d)
+        self.c_proj = torch.nn.Linear(d, d)
+        self.ln_2 = torch.nn.LayerNorm(d)
+        self.c_fc = torch.nn.Linear(d, 4 * d)
+        self.mlp_proj = torch.nn.Linear(4 * d, d)
+        self.heads = heads
+        self.register_buffer("mask", torch.ones(ctx, ctx, dtype=torch.bool).tril().logical_not())
+
+    def forward(self, x):
+        B, T, C = x.shape
+        q, k, v = self.c_attn(self.ln_1(x)).split(C, dim=2)
+        q, k, v = (t.view(B, T, self.heads, C // self.heads).transpose(1, 2) for t in (q, k, v))
+        att = (q @ k.transpose(-2, -1)) * (1.0 / (C // self.heads) ** 0.5)
+        att = torch.softmax(att.masked_fill(self.mask[:T, :T], float("-inf")), dim=-1)
+        y = (att @ v).transpose(1, 2).contiguous().view(B, T, C)
+        x = x + self.c_proj(y)
+        return x + self.mlp_proj(torch.nn.functional.gelu(self.c_fc(self.ln_2(x))))
+
+
+class _TinyGPT(torch.nn.Module):
+    def __init__(self, vocab, ctx, d, heads, layers):
+        super().__init__()
+        self.wte = torch.nn.Embedding(vocab, d)
+        self.wpe = torch.nn.Embedding(ctx, d)
+        self.h = torch.nn.ModuleList(_GPTBlock(d, heads, ctx) for _ in range(layers))
+        self.ln_f = torch.nn.LayerNorm(d)
+        self.lm_head = torch.nn.Linear(d, vocab, bias=False)
+
+    def forward(self, idx):
+        x = self.wte(idx) + self.wpe(torch.arange(idx.shape[1]))
+        for blk in self.h:
+            x = blk(x)
+        return self.lm_head(self.ln_f(x))
+
+
+@workload("gpt.train_t128_b16", "GPT d128 h4 L4 (fused qkv, GELU MLP 512), T 128, batch 16, Adam 3e-4: one training step")
+def gpt_train(ctx):
+    V, T, B = 96, 128, 16
+    model = _TinyGPT(V, T, 128, 4, 4)
+    opt = torch.optim.Adam(model.parameters(), lr=3e-4)
+    data = torch.randint(0, V, (B, T + 1))
+    x, y = data[:, :T].contiguous(), data[:, 1:].reshape(B * T)
+
+    def loop(steps):
+        for _ in range(steps):
+            loss = torch.nn.functional.cross_entropy(model(x).view(B * T, V), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    ctx.throughput("tokens/s", B * T, loop)
+    ctx.peak_rss()
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("names", nargs="*")

@@ -1,6 +1,7 @@
 #pragma once
 // Umbrella header for strata::nn.
 #include "strata/nn/activation.h"
+#include "strata/nn/attention.h"
 #include "strata/nn/containers.h"
 #include "strata/nn/conv.h"
 #include "strata/nn/embedding.h"
@@ -10,3 +11,4 @@
 #include "strata/nn/normalization.h"
 #include "strata/nn/resnet.h"
 #include "strata/nn/rnn.h"
+#include "strata/nn/transformer.h"
