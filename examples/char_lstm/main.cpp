@@ -139,8 +139,7 @@ int main(int argc, char** argv) {
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::printf("epoch %lld  train loss %.4f  val loss %.4f  grad norm %.2f  %.0f s  %.0f tokens/s\n",
                 static_cast<long long>(epoch), train_sum / static_cast<double>(steps), v,
-                norm_sum / static_cast<double>(steps), secs,
-                static_cast<double>(epoch * steps * B * T) / secs);
+                norm_sum / static_cast<double>(steps), secs, static_cast<double>(epoch * steps * B * T) / secs);
     if (v < best) {
       best = v;
       std::cout << "--- sample (temperature " << temperature << ", top-k " << top_k << ") ---\n"

@@ -55,8 +55,8 @@ class GPT : public nn::Module {
 
 // Feeds `prompt` and draws `len` characters, each from the logits of the last position of the most recent
 // `context` characters (temperature, top-k).
-std::string sample(GPT& model, const data::CharVocab& vocab, const std::string& prompt, int64_t len,
-                   double temperature, int64_t top_k, Generator& gen) {
+std::string sample(GPT& model, const data::CharVocab& vocab, const std::string& prompt, int64_t len, double temperature,
+                   int64_t top_k, Generator& gen) {
   NoGradGuard no_grad;
   model.eval();
   std::vector<int64_t> ids = vocab.encode(prompt).to_vector<int64_t>();
@@ -134,8 +134,7 @@ int main(int argc, char** argv) {
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::printf("epoch %lld  train loss %.4f  val loss %.4f  grad norm %.2f  %.0f s  %.0f tokens/s\n",
                 static_cast<long long>(epoch), train_sum / static_cast<double>(steps), v,
-                norm_sum / static_cast<double>(steps), secs,
-                static_cast<double>(epoch * steps * B * T) / secs);
+                norm_sum / static_cast<double>(steps), secs, static_cast<double>(epoch * steps * B * T) / secs);
     if (v < best) {
       best = v;
       std::cout << "--- sample (temperature " << temperature << ", top-k " << top_k << ") ---\n"
