@@ -26,8 +26,10 @@ test-asan: deps
 	@cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS)
 
 # Trains a LeNet-style CNN on Fashion-MNIST (examples/lenet) with a live progress bar; writes runs/lenet/.
+# Passive OpenMP waiting (unless set otherwise): on a busy machine, spinning threads stall each other
+# (measured 7x slower per epoch at load average 12; examples/lenet/README.md).
 demo: build
-	@$(BUILD)/tools/strata/strata train examples/lenet/config.json
+	@OMP_WAIT_POLICY=$${OMP_WAIT_POLICY:-passive} $(BUILD)/tools/strata/strata train examples/lenet/config.json
 
 # Side-by-side with PyTorch (docs/benchmarks.md); e.g. make bench BENCH_ARGS="--filter gemm --rounds 5".
 BENCH_ARGS ?=

@@ -18,15 +18,15 @@ using namespace strata;
 
 int main(int argc, char** argv) try {
   const int64_t epochs = argc > 1 ? std::atoi(argv[1]) : 5;
-  manual_seed(0);
+  manual_seed(0);  // the weights' seed; build the model before anything else draws from the default generator
+  nn::Sequential model{std::make_shared<nn::Flatten>(), std::make_shared<nn::Linear>(784, 512),
+                       std::make_shared<nn::ReLU>(),    std::make_shared<nn::Linear>(512, 256),
+                       std::make_shared<nn::ReLU>(),    std::make_shared<nn::Linear>(256, 10)};
   auto train_set = std::make_shared<data::FashionMNIST>();                    // (60000, 1, 28, 28), normalised
   auto test_set = std::make_shared<data::FashionMNIST>("", /*train=*/false);  // (10000, 1, 28, 28)
   data::DataLoader train_loader(train_set, /*batch_size=*/128, /*shuffle=*/true, /*seed=*/0);
   data::DataLoader test_loader(test_set, /*batch_size=*/1000);
 
-  nn::Sequential model{std::make_shared<nn::Flatten>(), std::make_shared<nn::Linear>(784, 512),
-                       std::make_shared<nn::ReLU>(),    std::make_shared<nn::Linear>(512, 256),
-                       std::make_shared<nn::ReLU>(),    std::make_shared<nn::Linear>(256, 10)};
   std::cout << diag::summarize(model, {1, 1, 28, 28}).to_string() << "\n";
 
   nn::CrossEntropyLoss loss;

@@ -165,3 +165,15 @@ TEST(ModelBuilder, ListsEveryLayerType) {
         << t;
   }
 }
+
+TEST(ModelBuilder, MlpEqualsTheHandBuiltModelForTheSameSeed) {
+  manual_seed(0);
+  auto built = tools::build_model(parse(R"({"architecture": "mlp"})"), {1, 28, 28});
+  manual_seed(0);
+  nn::Sequential hand{std::make_shared<nn::Flatten>(), std::make_shared<nn::Linear>(784, 512),
+                      std::make_shared<nn::ReLU>(),    std::make_shared<nn::Linear>(512, 256),
+                      std::make_shared<nn::ReLU>(),    std::make_shared<nn::Linear>(256, 10)};
+  auto a = built->state_dict(), b = hand.state_dict();
+  ASSERT_EQ(a.size(), b.size());
+  for (const auto& [k, t] : a) EXPECT_TRUE(allclose(t, b.at(k), 0.0, 0.0)) << k;
+}
