@@ -25,8 +25,9 @@ test-asan: deps
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 	@cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS)
 
+# Trains a LeNet-style CNN on Fashion-MNIST (examples/lenet) with a live progress bar; writes runs/lenet/.
 demo: build
-	@$(BUILD)/examples/quickstart
+	@$(BUILD)/tools/strata/strata train examples/lenet/config.json
 
 # Side-by-side with PyTorch (docs/benchmarks.md); e.g. make bench BENCH_ARGS="--filter gemm --rounds 5".
 BENCH_ARGS ?=

@@ -224,6 +224,114 @@ def mlp_infer_b1(ctx):
         ctx.latency("us/forward", 1e6, loop)
 
 
+# ---- Char-level LSTM / GRU training (twin of bench/workloads_rnn.cpp) ----
+
+class CharRNN(torch.nn.Module):
+    def __init__(self, cell):
+        super().__init__()
+        self.emb = torch.nn.Embedding(96, 64)
+        self.rnn = cell(64, 256, num_layers=2)
+        self.head = torch.nn.Linear(256, 96)
+
+    def forward(self, x):
+        return self.head(self.rnn(self.emb(x))[0])
+
+
+def char_rnn(ctx, cell):
+    T, B, V = 64, 32, 96
+    model = CharRNN(cell)
+    opt = torch.optim.Adam(model.parameters(), lr=2e-3)
+    corpus = torch.randint(0, V, (200000,))
+    gen = torch.Generator().manual_seed(1)
+
+    def step():
+        starts = torch.randint(0, corpus.numel() - T - 1, (B,), generator=gen)
+        idx = starts[None, :] + torch.arange(T)[:, None]  # (T, B)
+        x, y = corpus[idx], corpus[idx + 1]
+        loss = torch.nn.functional.cross_entropy(model(x).reshape(T * B, V), y.reshape(T * B))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+    def loop(calls):
+        for _ in range(calls):
+            step()
+    ctx.throughput("tokens/s", T * B, loop)
+    ctx.peak_rss()
+
+
+@workload("char_lstm.train", "char LSTM: Embedding(96,64) -> 2x LSTM 256 -> Linear(256,96), T64 B32, Adam: one step")
+def char_lstm_train(ctx):
+    char_rnn(ctx, torch.nn.LSTM)
+
+
+@workload("char_gru.train", "char GRU: Embedding(96,64) -> 2x GRU 256 -> Linear(256,96), T64 B32, Adam: one step")
+def char_gru_train(ctx):
+    char_rnn(ctx, torch.nn.GRU)
+
+
+# ---- GPT training step (twin of bench/workloads_gpt.cpp; research/pytorch-baselines.md workload e) ----
+
+class _GPTBlock(torch.nn.Module):
+    """Pre-LN block: causal attention (fused qkv, explicit q@k^T / masked_fill / softmax / @v, as PyTorch 1.13 has
+    no fused SDPA) and an exact-GELU MLP."""
+
+    def __init__(self, d, heads, ctx):
+        super().__init__()
+        self.ln_1 = torch.nn.LayerNorm(d)
+        self.c_attn = torch.nn.Linear(d, 3 * d)
+        self.c_proj = torch.nn.Linear(d, d)
+        self.ln_2 = torch.nn.LayerNorm(d)
+        self.c_fc = torch.nn.Linear(d, 4 * d)
+        self.mlp_proj = torch.nn.Linear(4 * d, d)
+        self.heads = heads
+        self.register_buffer("mask", torch.ones(ctx, ctx, dtype=torch.bool).tril().logical_not())
+
+    def forward(self, x):
+        B, T, C = x.shape
+        q, k, v = self.c_attn(self.ln_1(x)).split(C, dim=2)
+        q, k, v = (t.view(B, T, self.heads, C // self.heads).transpose(1, 2) for t in (q, k, v))
+        att = (q @ k.transpose(-2, -1)) * (1.0 / (C // self.heads) ** 0.5)
+        att = torch.softmax(att.masked_fill(self.mask[:T, :T], float("-inf")), dim=-1)
+        y = (att @ v).transpose(1, 2).contiguous().view(B, T, C)
+        x = x + self.c_proj(y)
+        return x + self.mlp_proj(torch.nn.functional.gelu(self.c_fc(self.ln_2(x))))
+
+
+class _TinyGPT(torch.nn.Module):
+    def __init__(self, vocab, ctx, d, heads, layers):
+        super().__init__()
+        self.wte = torch.nn.Embedding(vocab, d)
+        self.wpe = torch.nn.Embedding(ctx, d)
+        self.h = torch.nn.ModuleList(_GPTBlock(d, heads, ctx) for _ in range(layers))
+        self.ln_f = torch.nn.LayerNorm(d)
+        self.lm_head = torch.nn.Linear(d, vocab, bias=False)
+
+    def forward(self, idx):
+        x = self.wte(idx) + self.wpe(torch.arange(idx.shape[1]))
+        for blk in self.h:
+            x = blk(x)
+        return self.lm_head(self.ln_f(x))
+
+
+@workload("gpt.train_t128_b16", "GPT d128 h4 L4 (fused qkv, GELU MLP 512), T 128, batch 16, Adam 3e-4: one training step")
+def gpt_train(ctx):
+    V, T, B = 96, 128, 16
+    model = _TinyGPT(V, T, 128, 4, 4)
+    opt = torch.optim.Adam(model.parameters(), lr=3e-4)
+    data = torch.randint(0, V, (B, T + 1))
+    x, y = data[:, :T].contiguous(), data[:, 1:].reshape(B * T)
+
+    def loop(steps):
+        for _ in range(steps):
+            loss = torch.nn.functional.cross_entropy(model(x).view(B * T, V), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    ctx.throughput("tokens/s", B * T, loop)
+    ctx.peak_rss()
+
+
 # ---- training on Fashion-MNIST (twins of bench/workloads_train.cpp; models as in pytorch-baselines.md) ----
 
 FASHION_MNIST = "/usr/share/datasets/fashion-mnist"

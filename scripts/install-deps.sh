@@ -10,6 +10,8 @@ packages=(
   zlib1g-dev
   # Fashion-MNIST IDX files in /usr/share/datasets/fashion-mnist (data::FashionMNIST, make demo, examples)
   dataset-fashion-mnist
+  # Quotations in /usr/share/games/fortunes: the English corpus of the character-level language models
+  fortunes
 )
 if [[ "${1:-}" == "--with-torch" ]]; then
   packages+=(python3-torch python3-numpy)

@@ -16,8 +16,7 @@ namespace strata::nn {
 
 namespace functional {
 
-Tensor sigmoid_focal_loss(const Tensor& input, const Tensor& target, double alpha, double gamma,
-                          Reduction reduction) {
+Tensor sigmoid_focal_loss(const Tensor& input, const Tensor& target, double alpha, double gamma, Reduction reduction) {
   detail::check_pair("sigmoid_focal_loss", input, target);
   STRATA_CHECK(gamma >= 0.0, "[sigmoid_focal_loss] gamma must be >= 0, got ", gamma);
   Tensor p = sigmoid(input);
@@ -37,8 +36,8 @@ Tensor softmax_focal_loss(const Tensor& logits, const Tensor& target, const Tens
   STRATA_CHECK(gamma >= 0.0, "[", op, "] gamma must be >= 0, got ", gamma);
   STRATA_CHECK(target.dtype() == kInt64, "[", op, "] target must be an int64 tensor of class indices, got ",
                target.dtype(), " of shape ", target.shape());
-  STRATA_CHECK(logits.dim() >= 2, "[", op, "] logits must be (N, C) or (N, C, d1, ...), got shape ",
-               logits.shape(), " with target of shape ", target.shape());
+  STRATA_CHECK(logits.dim() >= 2, "[", op, "] logits must be (N, C) or (N, C, d1, ...), got shape ", logits.shape(),
+               " with target of shape ", target.shape());
   Shape expected;
   for (int64_t i = 0; i < logits.dim(); ++i) {
     if (i != 1) expected.push_back(logits.size(i));
@@ -46,8 +45,8 @@ Tensor softmax_focal_loss(const Tensor& logits, const Tensor& target, const Tens
   STRATA_CHECK(target.shape() == expected, "[", op, "] target of shape ", target.shape(),
                " does not match logits of shape ", logits.shape(), " (expected target shape ", expected, ")");
   const int64_t C = logits.size(1);
-  STRATA_CHECK(!alpha.defined() || (alpha.dim() == 1 && alpha.size(0) == C), "[", op, "] alpha must have shape (",
-               C, ",) for ", C, " classes, got ", alpha.shape());
+  STRATA_CHECK(!alpha.defined() || (alpha.dim() == 1 && alpha.size(0) == C), "[", op, "] alpha must have shape (", C,
+               ",) for ", C, " classes, got ", alpha.shape());
   // -log p_t per position (0 where the target is ignored); cross_entropy also checks every target value.
   Tensor ce = strata::cross_entropy(logits, target, Tensor(), Reduction::None, ignore_index);
   Tensor valid = ne(target, static_cast<double>(ignore_index));

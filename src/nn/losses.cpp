@@ -7,6 +7,7 @@
 #include <optional>
 #include <vector>
 
+#include "nn/loss_common.h"
 #include "strata/autograd/grad_mode.h"
 #include "strata/autograd/node.h"
 #include "strata/core/error.h"
@@ -15,7 +16,6 @@
 #include "strata/ops/elementwise.h"
 #include "strata/ops/reduction.h"
 #include "strata/ops/views.h"
-#include "nn/loss_common.h"
 
 namespace strata::nn {
 
@@ -23,10 +23,10 @@ namespace detail {
 
 void check_pair(const char* op, const Tensor& input, const Tensor& target) {
   STRATA_CHECK(input.defined() && target.defined(), "[", op, "] undefined input or target");
-  STRATA_CHECK(is_floating(input.dtype()), "[", op, "] input must be a float tensor, got ", input.dtype(),
-               " of shape ", input.shape());
-  STRATA_CHECK(input.shape() == target.shape(), "[", op, "] input of shape ", input.shape(),
-               " and target of shape ", target.shape(), " differ (they must have the same shape)");
+  STRATA_CHECK(is_floating(input.dtype()), "[", op, "] input must be a float tensor, got ", input.dtype(), " of shape ",
+               input.shape());
+  STRATA_CHECK(input.shape() == target.shape(), "[", op, "] input of shape ", input.shape(), " and target of shape ",
+               target.shape(), " differ (they must have the same shape)");
 }
 
 void check_broadcasts_to(const char* op, const char* what, const Tensor& t, const Tensor& input) {
@@ -58,9 +58,7 @@ using detail::check_pair;
 using detail::reduce;
 
 // The upstream gradient of a reduced elementwise loss, spread back over its n elements (broadcasts).
-Tensor spread(const Tensor& g, Reduction r, int64_t n) {
-  return r == Reduction::Mean ? g / static_cast<double>(n) : g;
-}
+Tensor spread(const Tensor& g, Reduction r, int64_t n) { return r == Reduction::Mean ? g / static_cast<double>(n) : g; }
 
 // A gradient in the shape and dtype of the tensor it belongs to.
 Tensor fit_grad(const Tensor& g, const Shape& shape, DType dtype) {
@@ -116,7 +114,8 @@ Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Ten
                        if (w.defined()) gs = gs * w;
                        TensorList grads(2);
                        // d/dx = w (x - y) / max(x (1 - x), 1e-12)   (PyTorch's epsilon)
-                       if (needs[0]) grads[0] = fit_grad(gs * (x - y) / clamp(x * (1.0 - x), 1e-12, std::nullopt), shape, xt);
+                       if (needs[0])
+                         grads[0] = fit_grad(gs * (x - y) / clamp(x * (1.0 - x), 1e-12, std::nullopt), shape, xt);
                        // d/dy = w (log(1 - x) - log x), both clamped as in the forward
                        if (needs[1]) {
                          Tensor d = clamp(log1p(-x), -100.0, std::nullopt) - clamp(log(x), -100.0, std::nullopt);
@@ -208,8 +207,8 @@ Tensor compute_class_weights(const Tensor& labels, int64_t num_classes) {
   std::vector<int64_t> counts(static_cast<size_t>(num_classes), 0);
   const std::vector<int64_t> v = contiguous(labels).to_vector<int64_t>();
   for (int64_t c : v) {
-    STRATA_CHECK(c >= 0 && c < num_classes, "[compute_class_weights] label ", c, " is out of range for ",
-                 num_classes, " classes (valid: 0 to ", num_classes - 1, ")");
+    STRATA_CHECK(c >= 0 && c < num_classes, "[compute_class_weights] label ", c, " is out of range for ", num_classes,
+                 " classes (valid: 0 to ", num_classes - 1, ")");
     ++counts[static_cast<size_t>(c)];
   }
   std::vector<float> w(static_cast<size_t>(num_classes));

@@ -1,0 +1,59 @@
+// GPT training step (research/pytorch-baselines.md, workload e): token Embedding(96, 128) + learned positions
+// (128, 128); 4 pre-LN blocks (4 heads, fused qkv, exact-GELU MLP 512); final LayerNorm; Linear(128, 96, no
+// bias); T = 128, B = 16 (2,048 tokens per step); Adam lr 3e-4. Needs src/nn/transformer.cpp.
+#include "bench.h"
+#include "strata/strata.h"
+
+namespace {
+
+using strata::Tensor;
+namespace nn = strata::nn;
+
+class TinyGPT : public nn::Module {
+ public:
+  TinyGPT(int64_t vocab, int64_t ctx, int64_t d, int64_t heads, int64_t layers) {
+    wte = register_parameter("wte", strata::empty({vocab, d}));
+    nn::init::normal_(wte, 0.0, 1.0);
+    wpe = register_module("wpe", std::make_shared<nn::LearnedPositionalEncoding>(ctx, d, true));
+    h = register_module("h", std::make_shared<nn::ModuleList>());
+    for (int64_t i = 0; i < layers; ++i) h->push_back(std::make_shared<nn::GPTBlock>(d, heads, 4 * d));
+    ln_f = register_module("ln_f", std::make_shared<nn::LayerNorm>(std::vector<int64_t>{d}));
+    lm_head = register_module("lm_head", std::make_shared<nn::Linear>(d, vocab, false));
+  }
+  std::string type_name() const override { return "TinyGPT"; }
+  Tensor forward(const Tensor& idx) override {  // (B, T) int64 -> (B, T, vocab)
+    Tensor x = wpe->forward(strata::embedding(wte, idx));
+    for (const auto& blk : *h) x = blk->forward(x);
+    return lm_head->forward(ln_f->forward(x));
+  }
+
+  Tensor wte;
+  std::shared_ptr<nn::LearnedPositionalEncoding> wpe;
+  std::shared_ptr<nn::ModuleList> h;
+  std::shared_ptr<nn::LayerNorm> ln_f;
+  std::shared_ptr<nn::Linear> lm_head;
+};
+
+STRATA_BENCHMARK(gpt_train, "gpt.train_t128_b16",
+                 "GPT d128 h4 L4 (fused qkv, GELU MLP 512), T 128, batch 16, Adam 3e-4: one training step") {
+  const int64_t V = 96, T = 128, B = 16;
+  TinyGPT model(V, T, 128, 4, 4);
+  strata::optim::AdamOptions o;
+  o.lr = 3e-4;
+  strata::optim::Adam opt(model.parameters(), o);
+  Tensor data = strata::randint(0, V, {B, T + 1});
+  Tensor x = data.narrow(1, 0, T).contiguous(), y = data.narrow(1, 1, T).contiguous().reshape({B * T});
+  auto step = [&] {
+    Tensor logits = model.forward(x);
+    Tensor loss = strata::cross_entropy(logits.reshape({B * T, V}), y);
+    opt.zero_grad();
+    loss.backward();
+    opt.step();
+  };
+  ctx.throughput("tokens/s", static_cast<double>(B * T), [&](int64_t steps) {
+    for (int64_t i = 0; i < steps; ++i) step();
+  });
+  ctx.peak_rss();
+}
+
+}  // namespace

@@ -1,0 +1,66 @@
+#pragma once
+// What `strata train`, `strata eval` and `strata predict` do, as library calls (the CLI in tools/strata/ only
+// parses arguments and calls these):
+//
+//   tools::RunConfig cfg = tools::load_run_config("examples/lenet/config.json");
+//   tools::RunResult r = tools::run_training(cfg);     // trains, writes runs/<name>/, evaluates on the test set
+//   r.test.at("accuracy");
+//
+// A run folder (<output_dir>/<name>/) holds: config.json (the config as given), model.safetensors (the final
+// weights, PyTorch key names), checkpoint.safetensors (model + optimizer state + epoch + RNG, rewritten after
+// every epoch), log.csv and log.jsonl (one row per epoch), results.json (test metrics). Every file is
+// written atomically, so a crash never leaves a half-written one.
+#include <cstdint>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "strata/nn/containers.h"
+#include "strata/tools/run_config.h"
+#include "strata/train/metrics.h"
+
+namespace strata::tools {
+
+struct RunOptions {
+  std::ostream* out = &std::cout;  // progress bar and messages; nullptr: silent
+  std::optional<bool> tty;         // progress bar mode (nullopt: detect)
+  bool write_files = true;         // false: train and evaluate only (no run folder)
+};
+
+struct Evaluation {
+  train::Logs logs;  // "loss" and the config's metrics
+  // Classification only: the confusion matrix (C, C) int64 and per-class precision / recall / F1.
+  Tensor confusion;
+  train::ClassificationReport report;
+  int64_t examples = 0;
+};
+
+struct RunResult {
+  std::string run_dir;
+  train::History history;
+  std::optional<Evaluation> test;  // absent when the data has no test set
+  std::vector<double> epoch_seconds;
+  std::shared_ptr<nn::Sequential> model;
+};
+
+// Seeds, loads the data, builds the model, loss, optimizer and schedule, trains with the progress bar,
+// early stopping, logs and checkpoints, saves the weights and evaluates on the test set.
+RunResult run_training(const RunConfig& config, const RunOptions& options = {});
+
+// Builds the config's model and loads weights from a safetensors file (strict: every key must match).
+std::shared_ptr<nn::Sequential> load_model(const RunConfig& config, const Datasets& data, const std::string& weights);
+
+// Loss, metrics and (classification) confusion matrix and per-class report of `model` on `dataset`.
+Evaluation evaluate_model(nn::Module& model, const RunConfig& config, const Datasets& data,
+                          const data::DatasetPtr& dataset);
+
+// A printable report: metrics, then per-class precision / recall / F1 / support for classification.
+std::string format_evaluation(const Evaluation& e, const std::vector<std::string>& class_names);
+
+// Runs the `strata` command line. args excludes the program name: {"train", "config.json"}. Output goes to
+// `out`, errors to `err`; returns the exit status (0 success, 1 error, 2 usage).
+int cli_main(const std::vector<std::string>& args, std::ostream& out = std::cout, std::ostream& err = std::cerr);
+
+}  // namespace strata::tools

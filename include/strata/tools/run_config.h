@@ -1,0 +1,98 @@
+#pragma once
+// The `strata` command line's run configuration: one JSON file describing the model, the data, the loss,
+// the optimizer and its schedule, and how long to train (docs/cli.md documents every key). This header
+// parses and validates it, and turns each section into library objects. Unknown keys and bad values are
+// strata::Errors naming the file and the key path ("lenet.json: key \"optimizer.lr\": expected a number").
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "strata/data/dataset.h"
+#include "strata/io/json.h"
+#include "strata/nn/losses.h"
+#include "strata/nn/module.h"
+#include "strata/optim/optimizer.h"
+#include "strata/train/fit.h"
+
+namespace strata::tools {
+
+struct DataConfig {
+  std::string dataset;                     // "fashion_mnist" or "csv"
+  std::string path;                        // fashion_mnist: folder overriding the Debian package's ("" = default)
+  std::string train_path;                  // csv: the training file
+  std::string test_path;                   // csv: the test file ("" = none)
+  std::string label_column;                // csv: by name ("" = the last column)
+  std::string task;                        // "classification" or "regression"
+  bool standardize = true;                 // csv: z-score features with the training set's mean and std
+  double validation_split = 0;             // fraction of the training set held out for validation (0 = none)
+  int64_t limit_train = 0;                 // keep only the first N training examples (0 = all); for quick runs
+  int64_t limit_test = 0;                  // the same for the test set
+  std::vector<int64_t> subsample_classes;  // keep only subsample_fraction of these classes' training examples
+  double subsample_fraction = 1.0;
+};
+
+struct EarlyStoppingConfig {
+  bool enabled = false;
+  std::string monitor = "val_loss";
+  std::string mode = "auto";
+  int64_t patience = 3;
+  double min_delta = 0;
+  bool restore_best_weights = true;
+};
+
+struct RunConfig {
+  io::Json json;  // the whole config as read (annotated with its source for error messages)
+  std::string source;
+  std::string name;        // run name: outputs go to <output_dir>/<name>
+  std::string output_dir;  // default "runs"
+  uint64_t seed = 0;
+  io::Json model;
+  DataConfig data;
+  io::Json loss;       // object (a bare string is normalised to {"type": ...})
+  io::Json optimizer;  // object
+  io::Json schedule;   // object or null
+  int64_t epochs = 1;
+  int64_t batch_size = 64;
+  int64_t eval_batch_size = 1000;
+  int64_t accumulation_steps = 1;
+  std::optional<double> clip_grad_norm;
+  std::optional<double> clip_grad_value;
+  std::vector<std::string> metrics;  // default: accuracy for classification, mae for regression
+  EarlyStoppingConfig early_stopping;
+
+  std::string run_dir() const { return output_dir + "/" + name; }
+};
+
+// Validates every section (but reads no data). `source` names the config in error messages.
+RunConfig parse_run_config(const io::Json& json, const std::string& source = "config");
+RunConfig load_run_config(const std::string& path);
+
+// The datasets a config describes, ready for DataLoaders.
+struct Datasets {
+  data::DatasetPtr train, val, test;   // val / test null when absent
+  std::vector<int64_t> example_shape;  // one input without the batch dim: {1, 28, 28}, {F}
+  bool classification = true;
+  int64_t num_classes = 0;  // classification only
+  std::vector<std::string> class_names;
+  std::vector<std::string> feature_names;  // csv only
+  Tensor feature_mean, feature_std;        // csv with standardize: (1, F) statistics of the training file
+};
+Datasets load_datasets(const RunConfig& config);
+
+// The int64 class targets (N) of every example of a dataset, in order.
+Tensor dataset_targets(const data::Dataset& dataset);
+
+// The loss section. "balanced" class weights are computed from `train_targets` (int64 (N)) and num_classes.
+std::shared_ptr<nn::Loss> build_loss(const io::Json& spec, const Tensor& train_targets, int64_t num_classes);
+
+// The optimizer section, over `params`.
+std::shared_ptr<optim::Optimizer> build_optimizer(const io::Json& spec, const TensorList& params);
+
+// The schedule section (null: none) as a callback stepping the scheduler; steps_per_epoch sizes per-step
+// schedules (onecycle). Returns nullptr when the section is null.
+train::CallbackPtr build_schedule(const io::Json& spec, optim::Optimizer& optimizer, int64_t epochs,
+                                  int64_t steps_per_epoch);
+
+}  // namespace strata::tools

@@ -1,0 +1,117 @@
+#pragma once
+// The training loop (Keras's model.fit / evaluate / predict over Strata's modules, losses, optimizers and
+// loaders) and the Callback interface that progress bars, early stopping, checkpoints and loggers plug into.
+//
+//   train::FitOptions opt;
+//   opt.epochs = 10;
+//   opt.callbacks = {std::make_shared<train::ProgressBar>(), std::make_shared<train::EarlyStopping>()};
+//   train::History h = train::fit(model, nn::CrossEntropyLoss(), optimizer, train_loader, opt, &val_loader);
+//   h.epochs.back().at("val_accuracy");
+//
+// Epoch logs hold "loss" (the mean training loss over the epoch, weighted by batch size), the training
+// metrics ("accuracy", "top5", ...), "lr" (group 0's rate during the epoch's last step) and, with a
+// validation loader, "val_loss" and "val_<metric>" from evaluate(). The model is in train() mode while
+// training and eval() mode while evaluating.
+//
+// Gradient accumulation (accumulation_steps = N): the optimizer zeroes the gradients, N micro-batches each
+// back-propagate loss / N, the gradients are clipped (if asked) and the optimizer steps once. With a mean
+// loss and equal micro-batches this is the step one N-times-larger batch would take. A trailing partial
+// group at the end of an epoch (r < N micro-batches left) still steps, each of its micro-batches scaled by
+// 1 / r, so the last examples of the epoch are not lost and that step is the mean over the r batches.
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "strata/core/tensor.h"
+#include "strata/data/dataloader.h"
+#include "strata/nn/losses.h"
+#include "strata/nn/module.h"
+#include "strata/optim/optimizer.h"
+#include "strata/train/metrics.h"  // Logs
+
+namespace strata::train {
+
+struct History;
+
+// What the loop is doing, passed to every callback. Callbacks may set stop_training (the loop stops after
+// the current batch: the epoch is closed as usual, with validation and on_epoch_end) and stop_reason.
+struct TrainState {
+  int64_t epoch = 0;               // current epoch, 0-based (printed 1-based)
+  int64_t epochs = 0;              // total epochs asked for
+  int64_t batch = 0;               // index of the current batch in the epoch, 0-based
+  int64_t batches_per_epoch = 0;   // train_loader->size()
+  int64_t global_step = 0;         // optimizer steps taken since the start of training (incl. initial_global_step)
+  int64_t batches_seen = 0;        // micro-batches processed since the start of this fit()
+  int64_t samples_seen = 0;        // examples processed since the start of this fit()
+  bool optimizer_stepped = false;  // on_batch_end: this batch completed an accumulation group and stepped
+  bool stop_training = false;
+  std::string stop_reason;  // set by whoever stopped training (EarlyStopping, TerminateOnNaN)
+
+  nn::Module* model = nullptr;
+  const nn::Loss* loss = nullptr;
+  optim::Optimizer* optimizer = nullptr;
+  data::DataLoader* train_loader = nullptr;
+  data::DataLoader* val_loader = nullptr;  // nullptr without validation
+  const History* history = nullptr;        // the epochs finished so far
+};
+
+// Hooks called by fit(). The defaults do nothing.
+//   batch_logs: "loss" (running mean over the epoch so far), "batch_loss" (this batch), the running training
+//   metrics, "size" (examples in this batch), "lr", and "grad_norm" (the total norm before clipping, at the
+//   latest optimizer step) when clip_grad_norm is set.
+//   epoch_logs: see fit(); callbacks may add entries (LRSchedulerCallback adds nothing; loggers read them).
+class Callback {
+ public:
+  virtual ~Callback() = default;
+  virtual void on_train_begin(TrainState& state);
+  virtual void on_epoch_begin(TrainState& state);
+  virtual void on_batch_begin(TrainState& state);
+  virtual void on_batch_end(TrainState& state, const Logs& batch_logs);
+  virtual void on_epoch_end(TrainState& state, Logs& epoch_logs);
+  virtual void on_train_end(TrainState& state);
+};
+
+using CallbackPtr = std::shared_ptr<Callback>;
+
+struct FitOptions {
+  int64_t epochs = 1;
+  int64_t initial_epoch = 0;                            // resume: epochs run from initial_epoch to epochs - 1
+  int64_t initial_global_step = 0;                      // resume: the optimizer steps already taken
+  int64_t accumulation_steps = 1;                       // micro-batches per optimizer step (>= 1)
+  std::optional<double> clip_grad_norm = std::nullopt;  // max total 2-norm of the gradients (optim::clip_grad_norm_)
+  std::optional<double> clip_grad_value =
+      std::nullopt;  // clamp every gradient to [-v, v] (applied after the norm clip)
+  // "accuracy" (alias "acc"), "topK" (e.g. "top5": top-k accuracy), "mae", "mse"; empty for none.
+  std::vector<std::string> metrics = {"accuracy"};
+  std::vector<CallbackPtr> callbacks = {};  // called in this order
+};
+
+struct History {
+  std::vector<Logs> epochs;   // one entry per finished epoch
+  int64_t initial_epoch = 0;  // epochs[i] is epoch initial_epoch + i (0-based)
+  bool stopped_early = false;
+  std::string stop_reason;
+  int64_t global_step = 0;  // optimizer steps at the end of training
+
+  // The values of `key` over the epochs (an error naming the key if an epoch lacks it).
+  std::vector<double> values(const std::string& key) const;
+};
+
+// Trains `model` for options.epochs epochs. A shape or dtype mistake in the model, loss or metrics is a
+// strata::Error from the op that found it; an empty train loader or bad options is an error naming fit.
+History fit(nn::Module& model, const nn::Loss& loss, optim::Optimizer& optimizer, data::DataLoader& train_loader,
+            const FitOptions& options = {}, data::DataLoader* val_loader = nullptr);
+
+// The mean loss (weighted by batch size) and metrics over `loader`, in eval mode under NoGradGuard. The
+// model's training mode is restored afterwards. Keys: "loss" and the metric names.
+Logs evaluate(nn::Module& model, const nn::Loss& loss, data::DataLoader& loader,
+              const std::vector<std::string>& metrics = {"accuracy"});
+
+// The model's outputs over `loader`, concatenated along dim 0 (N, ...), in eval mode under NoGradGuard
+// (targets are ignored and may be undefined). The training mode is restored afterwards.
+Tensor predict(nn::Module& model, data::DataLoader& loader);
+
+}  // namespace strata::train

@@ -1,0 +1,5 @@
+#pragma once
+// The training layer: fit / evaluate / predict, callbacks and metrics.
+#include "strata/train/callbacks.h"
+#include "strata/train/fit.h"
+#include "strata/train/metrics.h"

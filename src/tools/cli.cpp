@@ -1,0 +1,356 @@
+// The `strata` command line: argument parsing, help texts and the four commands. Everything else lives in
+// run.cpp, run_config.cpp, model_builder.cpp and diag/summary.cpp.
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "strata/core/error.h"
+#include "strata/data/csv.h"
+#include "strata/data/dataloader.h"
+#include "strata/data/fashion_mnist.h"
+#include "strata/data/idx.h"
+#include "strata/diag/summary.h"
+#include "strata/io/atomic_file.h"
+#include "strata/ops/elementwise.h"
+#include "strata/ops/softmax.h"
+#include "strata/tools/model_builder.h"
+#include "strata/tools/run.h"
+#include "strata/train/fit.h"
+
+namespace strata::tools {
+
+namespace {
+
+const char* kMainHelp = R"(usage: strata <command> [options]
+
+Commands:
+  train <config.json>               train a model as the config describes; writes runs/<name>/
+  eval <config.json|run dir>        loss, accuracy and per-class precision/recall/F1 on the test set
+  predict <config.json|run dir>     write the model's predictions (CSV) to a file or stdout
+  summary <config.json>             each layer's output shape and parameters, FLOPs and memory
+
+Run `strata <command> --help` for the command's options; docs/cli.md describes the config format.
+)";
+
+const char* kTrainHelp = R"(usage: strata train <config.json> [options]
+
+Trains the model of the config with a live progress bar, then evaluates it on the test set. Writes to
+<output_dir>/<name>/ (default runs/<name>/): model.safetensors, checkpoint.safetensors, config.json,
+log.csv, log.jsonl and results.json (each written atomically).
+
+Options (each overrides the config's key of the same name):
+  --epochs N          number of epochs
+  --name NAME         run name (the output folder's name)
+  --output-dir DIR    parent folder of the run folder
+  --seed N            random seed
+  --quiet             no progress bar
+  --help              this text
+)";
+
+const char* kEvalHelp = R"(usage: strata eval <config.json|run dir> [options]
+
+Evaluates trained weights: loss, the config's metrics and, for classification, per-class precision,
+recall, F1 and support. Given a run folder, reads its config.json and model.safetensors.
+
+Options:
+  --weights FILE      safetensors weights (default: <run dir>/model.safetensors)
+  --split NAME        test (default), val or train
+  --help              this text
+)";
+
+const char* kPredictHelp = R"(usage: strata predict <config.json|run dir> [options]
+
+Writes one CSV row per example: index, prediction (the class, or the value for regression) and, with
+--probabilities, the softmax probability of each class.
+
+Options:
+  --weights FILE      safetensors weights (default: <run dir>/model.safetensors)
+  --split NAME        test (default), val or train: the config's data
+  --input FILE        predict on this file instead: a CSV of feature columns (csv data, no label column,
+                      standardised as in training) or an IDX images file (fashion_mnist)
+  --output FILE       write here (atomically) instead of stdout
+  --probabilities     also write class probabilities
+  --limit N           only the first N examples
+  --help              this text
+)";
+
+const char* kSummaryHelp = R"(usage: strata summary <config.json> [options]
+
+Builds the config's model and prints each layer's output shape, parameter count (trainable and total)
+and FLOPs for one forward pass, with totals and the parameters' memory.
+
+Options:
+  --input-shape D,..  one example's shape without the batch dim (default: the data's, e.g. 1,28,28)
+  --batch N           batch size of the forward pass (default 1)
+  --help              this text
+)";
+
+struct Args {
+  std::vector<std::string> positional;
+  std::map<std::string, std::string> options;  // "--epochs" -> "3"; flags -> ""
+};
+
+// Parses args after the command; `with_value` lists the options that take a value.
+Args parse_args(const std::vector<std::string>& args, size_t first, const std::vector<std::string>& with_value,
+                const std::vector<std::string>& flags, const std::string& command) {
+  Args a;
+  for (size_t i = first; i < args.size(); ++i) {
+    const std::string& s = args[i];
+    if (s.rfind("--", 0) == 0) {
+      std::string key = s, value;
+      const size_t eq = s.find('=');
+      if (eq != std::string::npos) {
+        key = s.substr(0, eq);
+        value = s.substr(eq + 1);
+      }
+      const bool takes = std::find(with_value.begin(), with_value.end(), key) != with_value.end();
+      const bool flag = std::find(flags.begin(), flags.end(), key) != flags.end();
+      STRATA_CHECK(takes || flag, "strata ", command, ": unknown option ", key, " (see strata ", command, " --help)");
+      if (takes && eq == std::string::npos) {
+        STRATA_CHECK(i + 1 < args.size(), "strata ", command, ": option ", key, " needs a value");
+        value = args[++i];
+      }
+      STRATA_CHECK(!flag || eq == std::string::npos, "strata ", command, ": option ", key, " takes no value");
+      a.options[key] = value;
+    } else {
+      a.positional.push_back(s);
+    }
+  }
+  return a;
+}
+
+int64_t parse_int(const std::string& s, const std::string& what) {
+  size_t pos = 0;
+  long long v = 0;
+  try {
+    v = std::stoll(s, &pos);
+  } catch (const std::exception&) {
+    pos = 0;
+  }
+  STRATA_CHECK(pos == s.size() && !s.empty(), what, ": expected an integer, got \"", s, "\"");
+  return v;
+}
+
+// A config path, or a run folder holding config.json; the default weights path.
+struct Resolved {
+  RunConfig config;
+  std::string weights;
+};
+
+Resolved resolve(const std::string& target, const Args& a) {
+  Resolved r;
+  if (std::filesystem::is_directory(target)) {
+    r.config = load_run_config(target + "/config.json");
+    r.weights = target + "/model.safetensors";
+  } else {
+    r.config = load_run_config(target);
+    r.weights = r.config.run_dir() + "/model.safetensors";
+  }
+  if (auto it = a.options.find("--weights"); it != a.options.end()) r.weights = it->second;
+  return r;
+}
+
+data::DatasetPtr pick_split(const Datasets& d, const Args& a, const std::string& command) {
+  const auto it = a.options.find("--split");
+  const std::string split = it == a.options.end() ? "test" : it->second;
+  data::DatasetPtr ds;
+  if (split == "test") {
+    ds = d.test;
+  } else if (split == "val") {
+    ds = d.val;
+  } else if (split == "train") {
+    ds = d.train;
+  } else {
+    STRATA_FAIL("strata ", command, ": --split must be test, val or train, got \"", split, "\"");
+  }
+  STRATA_CHECK(ds != nullptr, "strata ", command, ": the config's data has no ", split, " split");
+  return ds;
+}
+
+int train_cmd(const std::vector<std::string>& args, std::ostream& out) {
+  Args a = parse_args(args, 1, {"--epochs", "--name", "--output-dir", "--seed"}, {"--quiet", "--help"}, "train");
+  if (a.options.count("--help")) {
+    out << kTrainHelp;
+    return 0;
+  }
+  STRATA_CHECK(a.positional.size() == 1, "strata train: expected one config file (see strata train --help)");
+  const std::string& path = a.positional[0];
+  io::Json j = io::load_json_file(path);
+  STRATA_CHECK(j.is_object(), path, ": expected a JSON object");
+  // Overrides land in the config itself, so the run folder's config.json records what ran.
+  if (a.options.count("--epochs")) j.set("epochs", parse_int(a.options["--epochs"], "--epochs"));
+  if (a.options.count("--seed")) j.set("seed", parse_int(a.options["--seed"], "--seed"));
+  if (a.options.count("--name")) j.set("name", a.options["--name"]);
+  if (a.options.count("--output-dir")) j.set("output_dir", a.options["--output-dir"]);
+  j.annotate(path);
+  RunConfig cfg = parse_run_config(j, path);
+  RunOptions ro;
+  ro.out = a.options.count("--quiet") ? nullptr : &out;
+  RunResult r = run_training(cfg, ro);
+  if (!ro.out && r.test) out << format_evaluation(*r.test, {});
+  return 0;
+}
+
+int eval_cmd(const std::vector<std::string>& args, std::ostream& out) {
+  Args a = parse_args(args, 1, {"--weights", "--split"}, {"--help"}, "eval");
+  if (a.options.count("--help")) {
+    out << kEvalHelp;
+    return 0;
+  }
+  STRATA_CHECK(a.positional.size() == 1, "strata eval: expected one config file or run folder (see --help)");
+  Resolved r = resolve(a.positional[0], a);
+  Datasets d = load_datasets(r.config);
+  data::DatasetPtr ds = pick_split(d, a, "eval");
+  auto model = load_model(r.config, d, r.weights);
+  Evaluation e = evaluate_model(*model, r.config, d, ds);
+  out << r.weights << " on " << (a.options.count("--split") ? a.options["--split"] : std::string("test")) << " set, "
+      << format_evaluation(e, d.class_names);
+  return 0;
+}
+
+int predict_cmd(const std::vector<std::string>& args, std::ostream& out) {
+  Args a = parse_args(args, 1, {"--weights", "--split", "--input", "--output", "--limit"},
+                      {"--probabilities", "--help"}, "predict");
+  if (a.options.count("--help")) {
+    out << kPredictHelp;
+    return 0;
+  }
+  STRATA_CHECK(a.positional.size() == 1, "strata predict: expected one config file or run folder (see --help)");
+  Resolved r = resolve(a.positional[0], a);
+  Datasets d = load_datasets(r.config);
+  auto model = load_model(r.config, d, r.weights);
+  data::DatasetPtr ds;
+  if (a.options.count("--input")) {
+    const std::string& in = a.options["--input"];
+    Tensor x;
+    if (r.config.data.dataset == "fashion_mnist") {
+      std::array<float, 256> table{};
+      for (int v = 0; v < 256; ++v) {
+        table[static_cast<size_t>(v)] =
+            static_cast<float>((v / 255.0 - data::FashionMNIST::kMean) / data::FashionMNIST::kStd);
+      }
+      x = data::read_idx_images(in, table);
+    } else {
+      data::CsvOptions o;
+      o.has_label = false;
+      x = data::read_csv(in, o).features;
+      STRATA_CHECK(x.size(1) == d.example_shape[0], in, ": ", x.size(1), " columns, but the model takes ",
+                   d.example_shape[0], " features");
+      if (d.feature_mean.defined()) x = div(sub(x, d.feature_mean), d.feature_std).contiguous();
+    }
+    ds = std::make_shared<data::TensorDataset>(x);
+  } else {
+    ds = pick_split(d, a, "predict");
+  }
+  if (a.options.count("--limit")) {
+    const int64_t n = parse_int(a.options["--limit"], "--limit");
+    std::vector<int64_t> idx;
+    for (int64_t i = 0; i < std::min(n, ds->size()); ++i) idx.push_back(i);
+    ds = std::make_shared<data::Subset>(ds, idx);
+  }
+  data::DataLoader loader(ds, r.config.eval_batch_size, /*shuffle=*/false);
+  Tensor y = train::predict(*model, loader).contiguous();
+  const bool probs = a.options.count("--probabilities") != 0;
+  std::ostringstream os;
+  os << "index,prediction";
+  if (d.classification) {
+    if (probs) {
+      for (int64_t c = 0; c < y.size(1); ++c) os << ",p" << c;
+    }
+    os << "\n";
+    Tensor p = softmax(y, 1).contiguous();
+    const float* pp = p.data_ptr<float>();
+    const int64_t n = y.size(0), c = y.size(1);
+    char buf[32];
+    for (int64_t i = 0; i < n; ++i) {
+      int64_t best = 0;
+      for (int64_t k = 1; k < c; ++k) {
+        if (pp[i * c + k] > pp[i * c + best]) best = k;
+      }
+      os << i << "," << best;
+      if (probs) {
+        for (int64_t k = 0; k < c; ++k) {
+          std::snprintf(buf, sizeof buf, ",%.6g", static_cast<double>(pp[i * c + k]));
+          os << buf;
+        }
+      }
+      os << "\n";
+    }
+  } else {
+    os << "\n";
+    const float* py = y.data_ptr<float>();
+    const int64_t n = y.size(0), k = y.numel() / std::max<int64_t>(n, 1);
+    char buf[32];
+    for (int64_t i = 0; i < n; ++i) {
+      os << i;
+      for (int64_t j = 0; j < k; ++j) {
+        std::snprintf(buf, sizeof buf, ",%.6g", static_cast<double>(py[i * k + j]));
+        os << buf;
+      }
+      os << "\n";
+    }
+  }
+  if (a.options.count("--output")) {
+    const std::string text = os.str();
+    io::AtomicFile f(a.options["--output"]);
+    f.write(text.data(), text.size());
+    f.commit();
+    out << "Wrote " << y.size(0) << " predictions to " << a.options["--output"] << "\n";
+  } else {
+    out << os.str();
+  }
+  return 0;
+}
+
+int summary_cmd(const std::vector<std::string>& args, std::ostream& out) {
+  Args a = parse_args(args, 1, {"--input-shape", "--batch"}, {"--help"}, "summary");
+  if (a.options.count("--help")) {
+    out << kSummaryHelp;
+    return 0;
+  }
+  STRATA_CHECK(a.positional.size() == 1, "strata summary: expected one config file (see --help)");
+  Resolved r = resolve(a.positional[0], a);
+  std::vector<int64_t> shape;
+  if (a.options.count("--input-shape")) {
+    std::stringstream ss(a.options["--input-shape"]);
+    std::string item;
+    while (std::getline(ss, item, ',')) shape.push_back(parse_int(item, "--input-shape"));
+  } else if (r.config.data.dataset == "fashion_mnist") {
+    shape = {1, 28, 28};  // no need to read the data for its shape
+  } else {
+    shape = load_datasets(r.config).example_shape;
+  }
+  manual_seed(r.config.seed);
+  auto model = build_model(r.config.model, shape);
+  std::vector<int64_t> full{a.options.count("--batch") ? parse_int(a.options["--batch"], "--batch") : 1};
+  full.insert(full.end(), shape.begin(), shape.end());
+  out << diag::summarize(*model, Shape(full)).to_string();
+  return 0;
+}
+
+}  // namespace
+
+int cli_main(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    (args.empty() ? err : out) << kMainHelp;
+    return args.empty() ? 2 : 0;
+  }
+  const std::string& cmd = args[0];
+  try {
+    if (cmd == "train") return train_cmd(args, out);
+    if (cmd == "eval") return eval_cmd(args, out);
+    if (cmd == "predict") return predict_cmd(args, out);
+    if (cmd == "summary") return summary_cmd(args, out);
+    err << "strata: unknown command \"" << cmd << "\"\n\n" << kMainHelp;
+    return 2;
+  } catch (const std::exception& e) {
+    out.flush();
+    err << "strata " << cmd << ": error: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace strata::tools

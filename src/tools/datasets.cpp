@@ -1,0 +1,117 @@
+// The datasets of a run config: Fashion-MNIST or a CSV table, with limits, class subsampling and a seeded
+// validation split.
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "strata/core/error.h"
+#include "strata/data/csv.h"
+#include "strata/data/fashion_mnist.h"
+#include "strata/ops/creation.h"
+#include "strata/ops/elementwise.h"
+#include "strata/ops/reduction.h"
+#include "strata/tools/run_config.h"
+
+namespace strata::tools {
+
+namespace {
+
+data::DatasetPtr first_n(const data::DatasetPtr& d, int64_t n) {
+  if (n <= 0 || n >= d->size()) return d;
+  std::vector<int64_t> idx(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) idx[static_cast<size_t>(i)] = i;
+  return std::make_shared<data::Subset>(d, std::move(idx));
+}
+
+// Keeps the first ceil(fraction * count) examples of each listed class (in dataset order), all others.
+data::DatasetPtr subsample(const data::DatasetPtr& d, const std::vector<int64_t>& classes, double fraction,
+                           int64_t num_classes) {
+  Tensor targets = dataset_targets(*d).contiguous();
+  const int64_t* t = targets.data_ptr<int64_t>();
+  const int64_t n = targets.numel();
+  std::map<int64_t, int64_t> count, kept;
+  for (int64_t c : classes) {
+    STRATA_CHECK(c < num_classes, "[data.subsample] class ", c, " is not in [0, ", num_classes, ")");
+    count[c] = 0;
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    if (count.count(t[i])) ++count[t[i]];
+  }
+  std::vector<int64_t> idx;
+  for (int64_t i = 0; i < n; ++i) {
+    auto it = count.find(t[i]);
+    if (it != count.end()) {
+      const auto keep = static_cast<int64_t>(std::ceil(fraction * static_cast<double>(it->second)));
+      if (kept[t[i]]++ >= keep) continue;
+    }
+    idx.push_back(i);
+  }
+  return std::make_shared<data::Subset>(d, std::move(idx));
+}
+
+}  // namespace
+
+Datasets load_datasets(const RunConfig& config) {
+  const DataConfig& c = config.data;
+  Datasets out;
+  data::DatasetPtr train, test;
+  if (c.dataset == "fashion_mnist") {
+    train = std::make_shared<data::FashionMNIST>(c.path, /*train=*/true);
+    test = std::make_shared<data::FashionMNIST>(c.path, /*train=*/false);
+    out.example_shape = {1, 28, 28};
+    out.classification = true;
+    out.num_classes = 10;
+    for (const char* name : data::FashionMNIST::kClasses) out.class_names.emplace_back(name);
+  } else {
+    data::CsvOptions o;
+    o.label_column = c.label_column;
+    o.label_index = -1;
+    out.classification = c.task == "classification";
+    o.label_dtype = out.classification ? kInt64 : kFloat32;
+    data::CsvData tr = data::read_csv(c.train_path, o);
+    data::CsvData te;
+    if (!c.test_path.empty()) {
+      te = data::read_csv(c.test_path, o);
+      STRATA_CHECK(te.features.size(1) == tr.features.size(1), c.test_path, ": ", te.features.size(1),
+                   " feature columns, but the training file ", c.train_path, " has ", tr.features.size(1));
+    }
+    if (c.standardize) {
+      Tensor mean = strata::mean(tr.features, {0}, /*keepdim=*/true);
+      Tensor sd = clamp(strata::std(tr.features, {0}, /*correction=*/0, /*keepdim=*/true), 1e-8, std::nullopt);
+      tr.features = div(sub(tr.features, mean), sd).contiguous();
+      if (te.features.defined()) te.features = div(sub(te.features, mean), sd).contiguous();
+      out.feature_mean = mean;
+      out.feature_std = sd;
+    }
+    if (!out.classification) {  // (N) -> (N, 1), the shape of a one-output model
+      tr.labels = tr.labels.reshape({tr.labels.numel(), 1}).contiguous();
+      if (te.labels.defined()) te.labels = te.labels.reshape({te.labels.numel(), 1}).contiguous();
+    } else {
+      int64_t hi = static_cast<int64_t>(strata::max(tr.labels).item());
+      if (te.labels.defined()) hi = std::max(hi, static_cast<int64_t>(strata::max(te.labels).item()));
+      out.num_classes = hi + 1;
+      for (int64_t k = 0; k < out.num_classes; ++k) out.class_names.push_back(std::to_string(k));
+    }
+    out.example_shape = {tr.features.size(1)};
+    out.feature_names = tr.feature_names;
+    train = tr.dataset();
+    if (te.features.defined()) test = te.dataset();
+  }
+  train = first_n(train, c.limit_train);
+  if (test) test = first_n(test, c.limit_test);
+  if (!c.subsample_classes.empty())
+    train = subsample(train, c.subsample_classes, c.subsample_fraction, out.num_classes);
+  if (c.validation_split > 0) {
+    auto parts = data::random_split(train, {1.0 - c.validation_split, c.validation_split}, config.seed);
+    STRATA_CHECK(parts[0]->size() > 0 && parts[1]->size() > 0, "[data.validation_split] ", c.validation_split, " of ",
+                 train->size(), " examples leaves an empty split");
+    out.train = parts[0];
+    out.val = parts[1];
+  } else {
+    out.train = train;
+  }
+  out.test = test;
+  return out;
+}
+
+}  // namespace strata::tools

@@ -1,0 +1,207 @@
+// The training loop: fit (epochs of micro-batches, gradient accumulation, clipping, callbacks, validation),
+// evaluate and predict. Per batch the loop allocates no tensors of its own: the losses and metrics are read
+// as scalars into a reused Logs map.
+#include "strata/train/fit.h"
+
+#include <algorithm>
+
+#include "strata/autograd/grad_mode.h"
+#include "strata/core/error.h"
+#include "strata/ops/elementwise.h"
+#include "strata/ops/indexing.h"
+#include "strata/optim/clip_grad.h"
+
+namespace strata::train {
+
+void Callback::on_train_begin(TrainState&) {}
+void Callback::on_epoch_begin(TrainState&) {}
+void Callback::on_batch_begin(TrainState&) {}
+void Callback::on_batch_end(TrainState&, const Logs&) {}
+void Callback::on_epoch_end(TrainState&, Logs&) {}
+void Callback::on_train_end(TrainState&) {}
+
+std::vector<double> History::values(const std::string& key) const {
+  std::vector<double> out;
+  out.reserve(epochs.size());
+  for (size_t i = 0; i < epochs.size(); ++i) {
+    auto it = epochs[i].find(key);
+    STRATA_CHECK(it != epochs[i].end(), "[History] epoch ", initial_epoch + static_cast<int64_t>(i) + 1,
+                 " has no value \"", key, "\"");
+    out.push_back(it->second);
+  }
+  return out;
+}
+
+namespace {
+
+// Puts a module in a mode for a scope and restores the previous mode afterwards (also on exceptions).
+class ModeGuard {
+ public:
+  ModeGuard(nn::Module& m, bool training) : m_(m), prev_(m.is_training()) {
+    if (prev_ != training) m_.train(training);
+  }
+  ~ModeGuard() {
+    if (m_.is_training() != prev_) m_.train(prev_);
+  }
+  ModeGuard(const ModeGuard&) = delete;
+  ModeGuard& operator=(const ModeGuard&) = delete;
+
+ private:
+  nn::Module& m_;
+  bool prev_;
+};
+
+// Binary accuracy thresholds logits at 0 for the losses that take logits, probabilities at 0.5 otherwise.
+double binary_threshold_for(const nn::Loss& loss) {
+  const std::string n = loss.name();
+  return n == "BCEWithLogitsLoss" || n == "FocalLoss" ? 0.0 : 0.5;
+}
+
+int64_t batch_size_of(const data::Batch& b) { return b.input.dim() > 0 ? b.input.size(0) : 1; }
+
+Logs evaluate_impl(nn::Module& model, const nn::Loss& loss, data::DataLoader& loader,
+                   const std::vector<std::string>& metrics, double threshold, const char* who) {
+  MetricAccumulator acc(metrics, threshold);
+  {
+    ModeGuard mode(model, false);
+    NoGradGuard no_grad;
+    for (const data::Batch& b : loader) {
+      STRATA_CHECK(b.target.defined(), "[", who, "] the loader's batches have no target");
+      Tensor out = model.forward(b.input);
+      Tensor l = loss(out, b.target);
+      acc.update(out, b.target, l.item(), batch_size_of(b));
+    }
+  }
+  STRATA_CHECK(acc.samples() > 0, "[", who, "] the loader has no batches");
+  return acc.results();
+}
+
+}  // namespace
+
+Logs evaluate(nn::Module& model, const nn::Loss& loss, data::DataLoader& loader,
+              const std::vector<std::string>& metrics) {
+  return evaluate_impl(model, loss, loader, metrics, binary_threshold_for(loss), "evaluate");
+}
+
+Tensor predict(nn::Module& model, data::DataLoader& loader) {
+  TensorList outputs;
+  outputs.reserve(static_cast<size_t>(std::max<int64_t>(0, loader.size())));
+  {
+    ModeGuard mode(model, false);
+    NoGradGuard no_grad;
+    for (const data::Batch& b : loader) outputs.push_back(model.forward(b.input));
+  }
+  STRATA_CHECK(!outputs.empty(), "[predict] the loader has no batches");
+  if (outputs.size() == 1) return outputs[0];
+  return cat(outputs, 0);
+}
+
+History fit(nn::Module& model, const nn::Loss& loss, optim::Optimizer& optimizer, data::DataLoader& train_loader,
+            const FitOptions& options, data::DataLoader* val_loader) {
+  STRATA_CHECK(options.epochs >= 0 && options.initial_epoch >= 0 && options.initial_epoch <= options.epochs,
+               "[fit] expected 0 <= initial_epoch <= epochs, got initial_epoch ", options.initial_epoch, " and epochs ",
+               options.epochs);
+  STRATA_CHECK(options.accumulation_steps >= 1, "[fit] accumulation_steps must be >= 1, got ",
+               options.accumulation_steps);
+  STRATA_CHECK(!options.clip_grad_norm || *options.clip_grad_norm > 0, "[fit] clip_grad_norm must be > 0, got ",
+               options.clip_grad_norm.value_or(0));
+  STRATA_CHECK(!options.clip_grad_value || *options.clip_grad_value > 0, "[fit] clip_grad_value must be > 0, got ",
+               options.clip_grad_value.value_or(0));
+  for (const CallbackPtr& cb : options.callbacks) STRATA_CHECK(cb != nullptr, "[fit] a callback is null");
+  const int64_t batches = train_loader.size();
+  STRATA_CHECK(batches > 0, "[fit] the training loader has no batches (", train_loader.num_examples(),
+               " examples, batch size ", train_loader.options().batch_size, ")");
+
+  const double threshold = binary_threshold_for(loss);
+  MetricAccumulator acc(options.metrics, threshold);  // also validates the metric names up front
+  const bool clipping = options.clip_grad_norm || options.clip_grad_value;
+  TensorList params;
+  if (clipping)
+    for (const Tensor& p : model.parameters())
+      if (p.requires_grad()) params.push_back(p);
+
+  History history;
+  history.initial_epoch = options.initial_epoch;
+  TrainState st;
+  st.epochs = options.epochs;
+  st.batches_per_epoch = batches;
+  st.global_step = options.initial_global_step;
+  st.model = &model;
+  st.loss = &loss;
+  st.optimizer = &optimizer;
+  st.train_loader = &train_loader;
+  st.val_loader = val_loader;
+  st.history = &history;
+  const auto& callbacks = options.callbacks;
+  const int64_t n_acc = options.accumulation_steps;
+
+  for (const CallbackPtr& cb : callbacks) cb->on_train_begin(st);
+  Logs batch_logs;
+  for (int64_t epoch = options.initial_epoch; epoch < options.epochs && !st.stop_training; ++epoch) {
+    st.epoch = epoch;
+    st.batch = 0;
+    model.train();
+    acc.reset();
+    for (const CallbackPtr& cb : callbacks) cb->on_epoch_begin(st);
+
+    int64_t group_size = 0, in_group = 0;
+    double lr = optimizer.param_groups().empty() ? 0.0 : optimizer.param_groups()[0].lr();
+    for (auto it = train_loader.begin(); it != train_loader.end(); ++it) {
+      const data::Batch& b = *it;
+      st.batch = it.index();
+      st.optimizer_stepped = false;
+      if (in_group == 0) {
+        optimizer.zero_grad();
+        // The last group of the epoch may be shorter; its micro-batches are scaled by its own count.
+        group_size = std::min(n_acc, std::max<int64_t>(1, batches - st.batch));
+      }
+      for (const CallbackPtr& cb : callbacks) cb->on_batch_begin(st);
+
+      STRATA_CHECK(b.target.defined(), "[fit] the training loader's batches have no target");
+      Tensor out = model.forward(b.input);
+      Tensor l = loss(out, b.target);
+      STRATA_CHECK(l.numel() == 1, "[fit] the loss must be a scalar, got shape ", l.shape(), " from ", loss.name(),
+                   " (use a mean or sum reduction)");
+      const double loss_value = l.item();
+      (group_size > 1 ? l * (1.0 / static_cast<double>(group_size)) : l).backward();
+
+      if (++in_group == group_size) {
+        if (options.clip_grad_norm) batch_logs["grad_norm"] = optim::clip_grad_norm_(params, *options.clip_grad_norm);
+        if (options.clip_grad_value) optim::clip_grad_value_(params, *options.clip_grad_value);
+        if (!optimizer.param_groups().empty()) lr = optimizer.param_groups()[0].lr();
+        optimizer.step();
+        ++st.global_step;
+        in_group = 0;
+        st.optimizer_stepped = true;
+      }
+
+      const int64_t n = batch_size_of(b);
+      acc.update(out, b.target, loss_value, n);
+      ++st.batches_seen;
+      st.samples_seen += n;
+      acc.results_into(batch_logs);
+      batch_logs["batch_loss"] = loss_value;
+      batch_logs["size"] = static_cast<double>(n);
+      batch_logs["lr"] = lr;
+      for (const CallbackPtr& cb : callbacks) cb->on_batch_end(st, batch_logs);
+      if (st.stop_training) break;
+    }
+
+    Logs epoch_logs = acc.results();
+    epoch_logs["lr"] = lr;
+    if (val_loader != nullptr) {
+      const Logs val = evaluate_impl(model, loss, *val_loader, options.metrics, threshold, "fit: validation");
+      for (const auto& [key, value] : val) epoch_logs["val_" + key] = value;
+    }
+    for (const CallbackPtr& cb : callbacks) cb->on_epoch_end(st, epoch_logs);
+    history.epochs.push_back(std::move(epoch_logs));
+  }
+  model.train();
+  history.stopped_early = st.stop_training;
+  history.stop_reason = st.stop_reason;
+  history.global_step = st.global_step;
+  for (const CallbackPtr& cb : callbacks) cb->on_train_end(st);
+  return history;
+}
+
+}  // namespace strata::train

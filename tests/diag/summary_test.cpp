@@ -1,0 +1,119 @@
+// diag::summarize: per-layer output shapes, parameter counts, FLOPs (hand-computed) and memory.
+#include "strata/diag/summary.h"
+
+#include <gtest/gtest.h>
+
+#include "strata/core/error.h"
+#include "strata/core/generator.h"
+#include "strata/nn/nn.h"
+#include "strata/ops/elementwise.h"
+
+using namespace strata;
+
+namespace {
+
+std::shared_ptr<nn::Sequential> lenet() {
+  return std::make_shared<nn::Sequential>(std::initializer_list<nn::ModulePtr>{
+      std::make_shared<nn::Conv2d>(1, 6, 5, 1, 2), std::make_shared<nn::ReLU>(), std::make_shared<nn::MaxPool2d>(2),
+      std::make_shared<nn::Conv2d>(6, 16, 5), std::make_shared<nn::ReLU>(), std::make_shared<nn::MaxPool2d>(2),
+      std::make_shared<nn::Flatten>(), std::make_shared<nn::Linear>(400, 120), std::make_shared<nn::ReLU>(),
+      std::make_shared<nn::Linear>(120, 84), std::make_shared<nn::ReLU>(), std::make_shared<nn::Linear>(84, 10)});
+}
+
+}  // namespace
+
+TEST(Summary, LeNetShapesParamsFlops) {
+  manual_seed(0);
+  auto m = lenet();
+  diag::ModelSummary s = diag::summarize(*m, {2, 1, 28, 28});
+  ASSERT_EQ(s.layers.size(), 12u);
+  EXPECT_EQ(s.layers[0].name, "0");
+  EXPECT_EQ(s.layers[0].type, "Conv2d");
+  EXPECT_EQ(s.layers[0].output_shape, Shape({2, 6, 28, 28}));
+  EXPECT_EQ(s.layers[0].params, 6 * 25 + 6);
+  EXPECT_EQ(s.layers[2].output_shape, Shape({2, 6, 14, 14}));
+  EXPECT_EQ(s.layers[3].output_shape, Shape({2, 16, 10, 10}));
+  EXPECT_EQ(s.layers[6].output_shape, Shape({2, 400}));
+  EXPECT_EQ(s.layers[11].output_shape, Shape({2, 10}));
+  EXPECT_EQ(s.layers[1].params, 0);
+  EXPECT_EQ(s.total_params, 61706);
+  EXPECT_EQ(s.trainable_params, 61706);
+  EXPECT_EQ(s.output_shape, Shape({2, 10}));
+  // Per example: conv1 2*25*(6*28*28) = 235200, conv2 2*150*(16*10*10) = 480000, fc 2*(400*120 + 120*84 + 84*10)
+  // = 117840; the batch of 2 doubles it.
+  EXPECT_EQ(s.layers[0].flops, 2 * 235200);
+  EXPECT_EQ(s.layers[3].flops, 2 * 480000);
+  EXPECT_EQ(s.layers[7].flops, 2 * 96000);
+  EXPECT_EQ(s.flops, 2 * (235200 + 480000 + 117840));
+  EXPECT_EQ(s.param_bytes, 61706 * 4);
+  EXPECT_EQ(s.buffer_bytes, 0);
+  const std::string table = s.to_string();
+  EXPECT_NE(table.find("Conv2d"), std::string::npos);
+  EXPECT_NE(table.find("(2, 16, 10, 10)"), std::string::npos);
+  EXPECT_NE(table.find("61,706"), std::string::npos);
+}
+
+TEST(Summary, FrozenParamsAreNotTrainable) {
+  auto m = lenet();
+  (*m)[0]->requires_grad_(false);
+  diag::ModelSummary s = diag::summarize(*m, {1, 1, 28, 28});
+  EXPECT_EQ(s.total_params, 61706);
+  EXPECT_EQ(s.trainable_params, 61706 - 156);
+  EXPECT_EQ(s.layers[0].trainable_params, 0);
+  EXPECT_NE(s.to_string().find("non-trainable 156"), std::string::npos);
+}
+
+TEST(Summary, BasicBlockIsTracedAndStateUnchanged) {
+  manual_seed(1);
+  auto m = std::make_shared<nn::Sequential>(std::initializer_list<nn::ModulePtr>{
+      std::make_shared<nn::BasicBlock>(4, 8, 2), std::make_shared<nn::AdaptiveAvgPool2d>(1),
+      std::make_shared<nn::Flatten>(), std::make_shared<nn::Linear>(8, 3)});
+  auto block = std::static_pointer_cast<nn::BasicBlock>((*m)[0]);
+  block->bn1->running_mean.add_(1.0);  // non-zero statistics, so an update towards the zero input would show
+  Tensor before = block->bn1->running_mean.clone();
+  m->train();
+  diag::ModelSummary s = diag::summarize(*m, {3, 4, 8, 8});
+  EXPECT_TRUE(m->is_training());
+  EXPECT_TRUE(allclose(block->bn1->running_mean, before, 0.0, 0.0));
+  // Rows: block, conv1, bn1, relu, conv2, bn2, downsample, downsample.0, downsample.1, pool, flatten, linear.
+  ASSERT_EQ(s.layers.size(), 12u);
+  EXPECT_EQ(s.layers[0].type, "BasicBlock");
+  EXPECT_EQ(s.layers[0].output_shape, Shape({3, 8, 4, 4}));
+  EXPECT_EQ(s.layers[1].name, "0.conv1");
+  EXPECT_EQ(s.layers[1].depth, 1);
+  EXPECT_EQ(s.layers[1].output_shape, Shape({3, 8, 4, 4}));
+  EXPECT_EQ(s.layers[7].name, "0.downsample.0");
+  EXPECT_EQ(s.layers[7].depth, 2);
+  EXPECT_TRUE(s.layers[7].traced);
+  // conv1 8*4*9, conv2 8*8*9, bn 2*8 each (x3 with the projection's), projection conv 8*4.
+  const int64_t block_params = 288 + 576 + 16 + 16 + 32 + 16;
+  EXPECT_EQ(s.layers[0].params, block_params);
+  EXPECT_EQ(s.total_params, block_params + 8 * 3 + 3);
+  // FLOPs per output element: conv1 2*4*9, conv2 2*8*9, projection 2*4; 3*8*4*4 = 384 output elements each.
+  EXPECT_EQ(s.layers[1].flops, 2 * 36 * 384);
+  EXPECT_EQ(s.layers[0].flops, (2 * 36 + 2 * 72 + 2 * 4) * 384);
+  EXPECT_EQ(s.flops, s.layers[0].flops + 2 * 8 * 3 * 3);
+  // Buffers: running_mean and running_var (8 floats each) and num_batches_tracked (int64) for 3 batch norms.
+  EXPECT_EQ(s.buffer_bytes, 3 * (8 * 4 * 2 + 8));
+}
+
+TEST(Summary, BadInputShapeNamesIt) {
+  auto m = lenet();
+  try {
+    diag::summarize(*m, {1, 3, 28, 28});
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("(1, 3, 28, 28)"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Summary, Formatting) {
+  EXPECT_EQ(diag::format_count(0), "0");
+  EXPECT_EQ(diag::format_count(999), "999");
+  EXPECT_EQ(diag::format_count(1000), "1,000");
+  EXPECT_EQ(diag::format_count(-1234567), "-1,234,567");
+  EXPECT_EQ(diag::format_bytes(512), "512 B");
+  EXPECT_EQ(diag::format_bytes(246824), "241.04 KiB");
+  EXPECT_EQ(diag::format_flops(1666080), "1.67 MFLOPs");
+  EXPECT_EQ(diag::format_flops(12), "12 FLOPs");
+}

@@ -1,0 +1,232 @@
+// The `strata` command line end to end (through tools::cli_main): help texts, errors, and tiny train / eval /
+// predict / summary runs on generated CSV data and a few hundred Fashion-MNIST images.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "strata/data/fashion_mnist.h"
+#include "strata/io/json.h"
+#include "strata/io/safetensors.h"
+#include "strata/tools/run.h"
+
+using namespace strata;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Result {
+  int rc;
+  std::string out, err;
+};
+
+Result run(const std::vector<std::string>& args) {
+  std::ostringstream out, err;
+  int rc = tools::cli_main(args, out, err);
+  return {rc, out.str(), err.str()};
+}
+
+#define EXPECT_HAS(haystack, needle) \
+  EXPECT_NE(std::string(haystack).find(needle), std::string::npos) << "text: " << (haystack)
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("strata_cli_test_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  void write(const std::string& name, const std::string& text) const { std::ofstream(path(name)) << text; }
+
+  // Three Gaussian-ish blobs in 4-D (a deterministic LCG), label last; the classes are well separated.
+  std::string blobs(int n, uint32_t seed, bool regression) const {
+    std::ostringstream os;
+    os << "a,b,c,d,y\n";
+    uint32_t s = seed;
+    auto u = [&]() {
+      s = s * 1664525u + 1013904223u;
+      return static_cast<double>(s >> 8) / 16777216.0 - 0.5;
+    };
+    for (int i = 0; i < n; ++i) {
+      const int k = i % 3;
+      double x[4];
+      for (double& v : x) v = u();
+      x[k] += 3.0;
+      for (double v : x) os << v << ",";
+      if (regression) {
+        os << 2.0 * x[0] - x[1] + 0.5 * x[2] + 0.1 * u() << "\n";
+      } else {
+        os << k << "\n";
+      }
+    }
+    return os.str();
+  }
+
+  fs::path dir_;
+};
+
+}  // namespace
+
+TEST(Cli, HelpOnEveryCommand) {
+  Result r = run({"--help"});
+  EXPECT_EQ(r.rc, 0);
+  EXPECT_HAS(r.out, "usage: strata <command>");
+  for (const char* cmd : {"train", "eval", "predict", "summary"}) {
+    r = run({cmd, "--help"});
+    EXPECT_EQ(r.rc, 0) << cmd;
+    EXPECT_HAS(r.out, std::string("usage: strata ") + cmd);
+  }
+  r = run({});
+  EXPECT_EQ(r.rc, 2);
+  r = run({"fit"});
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_HAS(r.err, "unknown command \"fit\"");
+  r = run({"train", "x.json", "--epoch", "3"});
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_HAS(r.err, "unknown option --epoch");
+  r = run({"train"});
+  EXPECT_EQ(r.rc, 1);
+}
+
+TEST_F(CliTest, ConfigErrorsNameTheKey) {
+  write("bad.json", R"({"model": {"layers": [{"type": "Linear", "out_features": 3, "bias": "yes"}]},
+                        "data": {"dataset": "csv", "train": "t.csv"}})");
+  // The model is checked when built; the run fails before training, naming the key and the file.
+  write("t.csv", blobs(30, 1, false));
+  write("bad2.json", R"({"model": {"architecture": "mlp"}, "data": {"dataset": "csv", "train": ")" + path("t.csv") +
+                         R"("}, "optimizer": {"type": "sgd", "lr": "high"}})");
+  Result r = run({"train", path("bad2.json"), "--quiet"});
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_HAS(r.err, "bad2.json");
+  EXPECT_HAS(r.err, "optimizer.lr");
+  write("bad3.json", R"({"model": {"layers": [{"type": "Linear", "out_features": 3, "bias": "yes"}]},
+                         "data": {"dataset": "csv", "train": ")" +
+                         path("t.csv") + R"("}})");
+  r = run({"summary", path("bad3.json")});
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_HAS(r.err, "model.layers[0].bias");
+  r = run({"train", path("missing.json")});
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_HAS(r.err, "missing.json");
+}
+
+TEST_F(CliTest, TrainEvalPredictSummaryOnCsv) {
+  write("train.csv", blobs(300, 1, false));
+  write("test.csv", blobs(90, 2, false));
+  write("cfg.json", R"({"name": "blobs", "output_dir": ")" + dir_.string() + R"(", "seed": 3,
+    "model": {"architecture": "mlp", "hidden": [16], "num_classes": 3},
+    "data": {"dataset": "csv", "train": ")" +
+                        path("train.csv") + R"(", "test": ")" + path("test.csv") +
+                        R"(", "label_column": "y", "validation_split": 0.2},
+    "loss": {"type": "cross_entropy", "class_weights": "balanced"},
+    "optimizer": {"type": "adam", "lr": 0.02}, "schedule": {"type": "step", "step_size": 2, "gamma": 0.5},
+    "epochs": 4, "batch_size": 16, "early_stopping": {"patience": 5}, "clip_grad_norm": 5.0})");
+  Result r = run({"train", path("cfg.json")});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_HAS(r.out, "Epoch 4/4");
+  EXPECT_HAS(r.out, "Test accuracy:");
+  const std::string run_dir = path("blobs");
+  for (const char* f :
+       {"model.safetensors", "checkpoint.safetensors", "config.json", "log.csv", "log.jsonl", "results.json"}) {
+    EXPECT_TRUE(fs::exists(run_dir + "/" + f)) << f;
+  }
+  // No temporary files are left behind.
+  for (const auto& e : fs::directory_iterator(run_dir)) EXPECT_EQ(e.path().string().find(".tmp."), std::string::npos);
+  io::Json res = io::load_json_file(run_dir + "/results.json");
+  EXPECT_GT(res.at("test").at("accuracy").as_double(), 0.9);
+  EXPECT_EQ(res.at("epochs").as_int(), 4);
+  // The config copy parses back to the same config.
+  EXPECT_EQ(io::load_json_file(run_dir + "/config.json"), io::load_json_file(path("cfg.json")));
+  std::ifstream csv(run_dir + "/log.csv");
+  int lines = 0;
+  for (std::string l; std::getline(csv, l);) ++lines;
+  EXPECT_EQ(lines, 5);  // header + 4 epochs
+  EXPECT_EQ(io::load_safetensors(run_dir + "/model.safetensors").tensors.size(), 4u);
+
+  // eval from the run folder reproduces the test accuracy.
+  r = run({"eval", run_dir});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_HAS(r.out, "recall");
+  char acc[32];
+  std::snprintf(acc, sizeof acc, "accuracy %.4f", res.at("test").at("accuracy").as_double());
+  EXPECT_HAS(r.out, acc);
+
+  // predict to a file and to stdout.
+  r = run({"predict", path("cfg.json"), "--output", path("pred.csv"), "--probabilities"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  std::ifstream pf(path("pred.csv"));
+  std::string header;
+  std::getline(pf, header);
+  EXPECT_EQ(header, "index,prediction,p0,p1,p2");
+  int rows = 0;
+  for (std::string l; std::getline(pf, l);) ++rows;
+  EXPECT_EQ(rows, 90);
+  write("new.csv", "a,b,c,d\n3.1,0,0.2,0\n0,0,3.3,0.1\n");
+  r = run({"predict", run_dir, "--input", path("new.csv")});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.out, "index,prediction\n0,0\n1,2\n");
+
+  r = run({"summary", path("cfg.json")});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_HAS(r.out, "Linear");
+  EXPECT_HAS(r.out, "Total params: 131");  // 4*16 + 16 + 16*3 + 3
+
+  // Wrong weights for the model: an error naming the file.
+  io::save_safetensors(path("w.safetensors"), nn::StateDict());
+  r = run({"eval", run_dir, "--weights", path("w.safetensors")});
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_HAS(r.err, "w.safetensors");
+}
+
+TEST_F(CliTest, RegressionWithMse) {
+  write("train.csv", blobs(240, 5, true));
+  write("test.csv", blobs(60, 6, true));
+  write("cfg.json", R"({"name": "reg", "output_dir": ")" + dir_.string() + R"(",
+    "model": {"layers": [{"type": "Linear", "out_features": 1}]},
+    "data": {"dataset": "csv", "train": ")" +
+                        path("train.csv") + R"(", "test": ")" + path("test.csv") +
+                        R"(", "task": "regression"},
+    "optimizer": {"type": "sgd", "lr": 0.1}, "epochs": 20, "batch_size": 32})");
+  Result r = run({"train", path("cfg.json"), "--quiet"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  io::Json res = io::load_json_file(path("reg/results.json"));
+  // A linear target with noise 0.1 * U(-0.5, 0.5): a linear model fits it closely.
+  EXPECT_LT(res.at("test").at("loss").as_double(), 0.05);
+  EXPECT_LT(res.at("test").at("mae").as_double(), 0.2);
+  r = run({"predict", path("reg"), "--limit", "3"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 4);
+}
+
+TEST_F(CliTest, TinyFashionMnistRun) {
+  if (!fs::exists(data::FashionMNIST::file_path(data::FashionMNIST::default_root(), true, true))) {
+    GTEST_SKIP() << "Fashion-MNIST not installed (scripts/install-deps.sh installs dataset-fashion-mnist)";
+  }
+  write("cfg.json", R"({"name": "tiny", "output_dir": ")" + dir_.string() + R"(",
+    "model": {"architecture": "lenet5"},
+    "data": {"dataset": "fashion_mnist", "limit_train": 400, "limit_test": 200},
+    "optimizer": {"type": "adam", "lr": 0.003}, "epochs": 2, "batch_size": 50})");
+  Result r = run({"train", path("cfg.json"), "--name", "tiny2"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_HAS(r.out, "Test accuracy:");
+  io::Json res = io::load_json_file(path("tiny2/results.json"));
+  // 400 images, 2 epochs: far from converged but well above chance (0.1).
+  EXPECT_GT(res.at("test").at("accuracy").as_double(), 0.4);
+  EXPECT_EQ(io::load_json_file(path("tiny2/config.json")).at("name").as_string(), "tiny2");
+  r = run({"summary", path("cfg.json")});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_HAS(r.out, "61,706");
+  // predict on an IDX images file: the same predictions as on the config's test split.
+  const std::string images = data::FashionMNIST::file_path(data::FashionMNIST::default_root(), false, true);
+  Result from_file = run({"predict", path("tiny2"), "--input", images, "--limit", "20"});
+  Result from_split = run({"predict", path("tiny2"), "--limit", "20"});
+  ASSERT_EQ(from_file.rc, 0) << from_file.err;
+  EXPECT_EQ(std::count(from_file.out.begin(), from_file.out.end(), '\n'), 21);
+  EXPECT_EQ(from_file.out, from_split.out);
+}

@@ -1,0 +1,26 @@
+// Every config under examples/ parses and builds its model (so the examples and docs/cli.md stay in step).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "strata/tools/model_builder.h"
+#include "strata/tools/run_config.h"
+
+using namespace strata;
+namespace fs = std::filesystem;
+
+TEST(ExampleConfigs, ParseAndBuild) {
+  const fs::path examples = fs::path(STRATA_TEST_DATA_DIR) / ".." / "examples";
+  int n = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(examples)) {
+    if (entry.path().extension() != ".json") continue;
+    SCOPED_TRACE(entry.path().string());
+    tools::RunConfig c = tools::load_run_config(entry.path().string());
+    const std::vector<int64_t> shape =
+        c.data.dataset == "fashion_mnist" ? std::vector<int64_t>{1, 28, 28} : std::vector<int64_t>{10};
+    auto model = tools::build_model(c.model, shape);
+    EXPECT_GT(model->num_parameters(), 0);
+    ++n;
+  }
+  EXPECT_GE(n, 9);
+}
