@@ -16,8 +16,8 @@ namespace strata::nn {
 namespace {
 
 RNNMode rnn_mode_from(const std::string& nonlinearity, const char* layer) {
-  if (nonlinearity == "tanh") return RNNMode::kRNNTanh;
-  if (nonlinearity == "relu") return RNNMode::kRNNRelu;
+  if (nonlinearity == "tanh") return RNNMode::RNNTanh;
+  if (nonlinearity == "relu") return RNNMode::RNNRelu;
   STRATA_FAIL("[", layer, "] unknown nonlinearity '", nonlinearity, "' (expected 'tanh' or 'relu')");
 }
 
@@ -39,7 +39,7 @@ void init_uniform(Module& m, int64_t hidden_size, Generator* gen) {
 
 RNNBase::RNNBase(RNNMode mode, int64_t input_size, int64_t hidden_size, RNNOptions opts)
     : mode_(mode), input_size_(input_size), hidden_size_(hidden_size), opts_(std::move(opts)) {
-  const std::string nm = mode == RNNMode::kLSTM ? "LSTM" : mode == RNNMode::kGRU ? "GRU" : "RNN";
+  const std::string nm = mode == RNNMode::LSTM ? "LSTM" : mode == RNNMode::GRU ? "GRU" : "RNN";
   check_sizes(nm.c_str(), input_size, hidden_size, opts_.dtype);
   STRATA_CHECK(opts_.num_layers >= 1, "[", nm, "] num_layers must be at least 1, got ", opts_.num_layers);
   STRATA_CHECK(opts_.dropout >= 0 && opts_.dropout <= 1, "[", nm, "] dropout must be in [0, 1], got ", opts_.dropout);
@@ -76,7 +76,7 @@ std::string RNNBase::extra_repr() const {
   std::ostringstream os;
   os << input_size_ << ", " << hidden_size_;
   if (opts_.num_layers != 1) os << ", num_layers=" << opts_.num_layers;
-  if (mode_ == RNNMode::kRNNRelu) os << ", nonlinearity=relu";
+  if (mode_ == RNNMode::RNNRelu) os << ", nonlinearity=relu";
   if (!opts_.bias) os << ", bias=False";
   if (opts_.batch_first) os << ", batch_first=True";
   if (opts_.dropout != 0) os << ", dropout=" << opts_.dropout;
@@ -88,7 +88,7 @@ Tensor RNNBase::forward(const Tensor& x) { return run(x, Tensor(), Tensor()).out
 
 LSTMOutput RNNBase::run(const Tensor& x, const Tensor& h0, const Tensor& c0) {
   const std::string nm = type_name();
-  const bool lstm = mode_ == RNNMode::kLSTM;
+  const bool lstm = mode_ == RNNMode::LSTM;
   const int64_t L = opts_.num_layers, D = opts_.bidirectional ? 2 : 1, H = hidden_size_;
   STRATA_CHECK(x.defined(), "[", nm, "] undefined input");
   STRATA_CHECK((x.dim() == 2 || x.dim() == 3) && x.size(-1) == input_size_, "[", nm, "] expected input of shape ",
@@ -139,7 +139,7 @@ LSTMOutput RNNBase::run(const Tensor& x, const Tensor& h0, const Tensor& c0) {
   return res;
 }
 
-RNN::RNN(int64_t input_size, int64_t hidden_size, RNNOptions opts)
+RNN::RNN(int64_t input_size, int64_t hidden_size, const RNNOptions& opts)
     : RNNBase(rnn_mode_from(opts.nonlinearity, "RNN"), input_size, hidden_size, opts) {}
 
 RNNOutput RNN::forward(const Tensor& x, const Tensor& h0) {
@@ -148,12 +148,12 @@ RNNOutput RNN::forward(const Tensor& x, const Tensor& h0) {
 }
 
 LSTM::LSTM(int64_t input_size, int64_t hidden_size, RNNOptions opts)
-    : RNNBase(RNNMode::kLSTM, input_size, hidden_size, std::move(opts)) {}
+    : RNNBase(RNNMode::LSTM, input_size, hidden_size, std::move(opts)) {}
 
 LSTMOutput LSTM::forward(const Tensor& x, const Tensor& h0, const Tensor& c0) { return run(x, h0, c0); }
 
 GRU::GRU(int64_t input_size, int64_t hidden_size, RNNOptions opts)
-    : RNNBase(RNNMode::kGRU, input_size, hidden_size, std::move(opts)) {}
+    : RNNBase(RNNMode::GRU, input_size, hidden_size, std::move(opts)) {}
 
 RNNOutput GRU::forward(const Tensor& x, const Tensor& h0) {
   LSTMOutput r = run(x, h0, Tensor());
@@ -164,7 +164,7 @@ RNNOutput GRU::forward(const Tensor& x, const Tensor& h0) {
 
 RNNCellBase::RNNCellBase(RNNMode mode, int64_t input_size, int64_t hidden_size, bool bias, DType dtype, Generator* gen)
     : mode_(mode), input_size_(input_size), hidden_size_(hidden_size) {
-  const char* nm = mode == RNNMode::kLSTM ? "LSTMCell" : mode == RNNMode::kGRU ? "GRUCell" : "RNNCell";
+  const char* nm = mode == RNNMode::LSTM ? "LSTMCell" : mode == RNNMode::GRU ? "GRUCell" : "RNNCell";
   check_sizes(nm, input_size, hidden_size, dtype);
   const int64_t GH = rnn_gate_count(mode) * hidden_size;
   const TensorOptions to(dtype);
@@ -182,7 +182,7 @@ void RNNCellBase::reset_parameters(Generator* gen) { init_uniform(*this, hidden_
 std::string RNNCellBase::extra_repr() const {
   std::string s = std::to_string(input_size_) + ", " + std::to_string(hidden_size_);
   if (!bias_ih.defined()) s += ", bias=False";
-  if (mode_ == RNNMode::kRNNRelu) s += ", nonlinearity=relu";
+  if (mode_ == RNNMode::RNNRelu) s += ", nonlinearity=relu";
   return s;
 }
 
@@ -205,7 +205,7 @@ std::pair<Tensor, Tensor> RNNCellBase::step(const Tensor& x, const Tensor& h, co
                  x.dtype());
     return unbatched ? s.unsqueeze(0) : s;
   };
-  const bool lstm = mode_ == RNNMode::kLSTM;
+  const bool lstm = mode_ == RNNMode::LSTM;
   Tensor hb = state(h, "h");
   Tensor cb = lstm ? state(c, "c") : Tensor();
   Tensor xb = (unbatched ? x.unsqueeze(0) : x).unsqueeze(0);  // (1, B, I)
@@ -221,7 +221,7 @@ RNNCell::RNNCell(int64_t input_size, int64_t hidden_size, bool bias, const std::
 Tensor RNNCell::forward(const Tensor& x, const Tensor& h) { return step(x, h, Tensor()).first; }
 
 LSTMCell::LSTMCell(int64_t input_size, int64_t hidden_size, bool bias, DType dtype, Generator* gen)
-    : RNNCellBase(RNNMode::kLSTM, input_size, hidden_size, bias, dtype, gen) {}
+    : RNNCellBase(RNNMode::LSTM, input_size, hidden_size, bias, dtype, gen) {}
 
 LSTMCellOutput LSTMCell::forward(const Tensor& x, const Tensor& h, const Tensor& c) {
   auto [hn, cn] = step(x, h, c);
@@ -229,7 +229,7 @@ LSTMCellOutput LSTMCell::forward(const Tensor& x, const Tensor& h, const Tensor&
 }
 
 GRUCell::GRUCell(int64_t input_size, int64_t hidden_size, bool bias, DType dtype, Generator* gen)
-    : RNNCellBase(RNNMode::kGRU, input_size, hidden_size, bias, dtype, gen) {}
+    : RNNCellBase(RNNMode::GRU, input_size, hidden_size, bias, dtype, gen) {}
 
 Tensor GRUCell::forward(const Tensor& x, const Tensor& h) { return step(x, h, Tensor()).first; }
 

@@ -23,8 +23,8 @@ namespace kc = kernels::cpu;
 
 int64_t rnn_gate_count(RNNMode mode) {
   switch (mode) {
-    case RNNMode::kLSTM: return 4;
-    case RNNMode::kGRU: return 3;
+    case RNNMode::LSTM: return 4;
+    case RNNMode::GRU: return 3;
     default: return 1;
   }
 }
@@ -33,9 +33,9 @@ namespace {
 
 const char* mode_name(RNNMode mode) {
   switch (mode) {
-    case RNNMode::kRNNTanh: return "rnn_tanh";
-    case RNNMode::kRNNRelu: return "rnn_relu";
-    case RNNMode::kLSTM: return "lstm";
+    case RNNMode::RNNTanh: return "rnn_tanh";
+    case RNNMode::RNNRelu: return "rnn_relu";
+    case RNNMode::LSTM: return "lstm";
     default: return "gru";
   }
 }
@@ -76,7 +76,7 @@ template <class T>
 void forward_impl(RNNMode mode, const Dims3& d, const T* x, const T* h0, const T* c0, const T* wih, const T* whh,
                   const T* bih, const T* bhh, Workspace& ws, T* out, T* h_n, T* c_n) {
   const int64_t B = d.B, H = d.H, GH = d.G * H, TB = d.T * d.B;
-  const bool gru = mode == RNNMode::kGRU;
+  const bool gru = mode == RNNMode::GRU;
   T* xg = ws.xg.data_ptr<T>();
   const bool has_bias = bih != nullptr;
   if (has_bias) fill_rows<T>(xg, TB, GH, bih, gru ? nullptr : bhh);
@@ -87,7 +87,7 @@ void forward_impl(RNNMode mode, const Dims3& d, const T* x, const T* h0, const T
     hg_t = Tensor::empty({B, GH}, ws.xg.dtype());
     hg = hg_t.data_ptr<T>();
   }
-  T* cs = mode == RNNMode::kLSTM ? ws.cs.data_ptr<T>() : nullptr;
+  T* cs = mode == RNNMode::LSTM ? ws.cs.data_ptr<T>() : nullptr;
   T* save = gru ? ws.save.data_ptr<T>() : nullptr;
   for (int64_t s = 0; s < d.T; ++s) {
     const int64_t t = d.time(s);
@@ -95,18 +95,18 @@ void forward_impl(RNNMode mode, const Dims3& d, const T* x, const T* h0, const T
     T* xg_t = xg + t * B * GH;
     T* h_t = out + t * B * H;
     switch (mode) {
-      case RNNMode::kRNNTanh:
-      case RNNMode::kRNNRelu:
+      case RNNMode::RNNTanh:
+      case RNNMode::RNNRelu:
         kc::gemm<T>(false, true, B, GH, H, T(1), hp, H, whh, H, T(1), xg_t, GH);
-        kc::rnn_cell_forward<T>(xg_t, h_t, B, H, mode == RNNMode::kRNNRelu);
+        kc::rnn_cell_forward<T>(xg_t, h_t, B, H, mode == RNNMode::RNNRelu);
         break;
-      case RNNMode::kLSTM: {
+      case RNNMode::LSTM: {
         kc::gemm<T>(false, true, B, GH, H, T(1), hp, H, whh, H, T(1), xg_t, GH);
         const T* cp = s == 0 ? c0 : cs + d.prev_time(t) * B * H;
         kc::lstm_cell_forward<T>(xg_t, cp, cs + t * B * H, h_t, B, H);
         break;
       }
-      case RNNMode::kGRU:
+      case RNNMode::GRU:
         if (has_bias) fill_rows<T>(hg, B, GH, bhh, nullptr);
         kc::gemm<T>(false, true, B, GH, H, T(1), hp, H, whh, H, has_bias ? T(1) : T(0), hg, GH);
         kc::gru_cell_forward<T>(xg_t, hg, hp, save + t * B * 4 * H, h_t, B, H);
@@ -115,7 +115,7 @@ void forward_impl(RNNMode mode, const Dims3& d, const T* x, const T* h0, const T
   }
   const int64_t last = d.time(d.T - 1);
   std::memcpy(h_n, out + last * B * H, sizeof(T) * static_cast<size_t>(B * H));
-  if (c_n) std::memcpy(c_n, cs + last * B * H, sizeof(T) * static_cast<size_t>(B * H));
+  if (c_n && cs) std::memcpy(c_n, cs + last * B * H, sizeof(T) * static_cast<size_t>(B * H));
 }
 
 // Gradients of the inputs (x, h0, c0, w_ih, w_hh, b_ih, b_hh) given those of (output, h_n, c_n).
@@ -125,7 +125,7 @@ void backward_impl(RNNMode mode, const Dims3& d, const T* x, const T* h0, const 
                    const Workspace& ws, const T* out, const T* dout, const T* dh_n, const T* dc_n, T* dx, T* dh0,
                    T* dc0, T* dwih, T* dwhh, T* dbih, T* dbhh) {
   const int64_t B = d.B, H = d.H, GH = d.G * H, TB = d.T * d.B, BH = B * H;
-  const bool gru = mode == RNNMode::kGRU, lstm = mode == RNNMode::kLSTM;
+  const bool gru = mode == RNNMode::GRU, lstm = mode == RNNMode::LSTM;
   const DType dt = ws.xg.dtype();
   Tensor dgx_t = Tensor::empty({TB, GH}, dt);
   Tensor dgh_t = gru ? Tensor::empty({TB, GH}, dt) : dgx_t;
@@ -150,18 +150,18 @@ void backward_impl(RNNMode mode, const Dims3& d, const T* x, const T* h0, const 
     }
     T* dgx_s = dgx + t * B * GH;
     switch (mode) {
-      case RNNMode::kRNNTanh:
-      case RNNMode::kRNNRelu:
-        kc::rnn_cell_backward<T>(out + t * BH, dh, dgx_s, B, H, mode == RNNMode::kRNNRelu);
+      case RNNMode::RNNTanh:
+      case RNNMode::RNNRelu:
+        kc::rnn_cell_backward<T>(out + t * BH, dh, dgx_s, B, H, mode == RNNMode::RNNRelu);
         kc::gemm<T>(false, false, B, H, GH, T(1), dgx_s, GH, whh, H, T(0), dh, H);
         break;
-      case RNNMode::kLSTM: {
+      case RNNMode::LSTM: {
         const T* cp = s == 0 ? c0 : cs + d.prev_time(t) * BH;
         kc::lstm_cell_backward<T>(gates + t * B * GH, cs + t * BH, cp, dh, dc, dgx_s, B, H);
         kc::gemm<T>(false, false, B, H, GH, T(1), dgx_s, GH, whh, H, T(0), dh, H);
         break;
       }
-      case RNNMode::kGRU: {
+      case RNNMode::GRU: {
         const T* hp = s == 0 ? h0 : out + d.prev_time(t) * BH;
         T* dgh_s = dgh + t * B * GH;
         kc::gru_cell_backward<T>(save + t * B * 4 * H, hp, dh, dgx_s, dgh_s, dh_alt, B, H);
@@ -225,7 +225,7 @@ RNNLayerResult rnn_layer(RNNMode mode, const Tensor& x, const Tensor& h0, const 
     check_shape(op, "bias_hh", b_hh, Shape{GH}, x);
   }
   check_shape(op, "h0", h0, Shape{d.B, H}, x);
-  const bool lstm = mode == RNNMode::kLSTM;
+  const bool lstm = mode == RNNMode::LSTM;
   if (lstm) {
     check_shape(op, "c0", c0, Shape{d.B, H}, x);
   } else {
@@ -239,7 +239,7 @@ RNNLayerResult rnn_layer(RNNMode mode, const Tensor& x, const Tensor& h0, const 
   Workspace ws;
   ws.xg = Tensor::empty({d.T, d.B, GH}, dt);
   if (lstm) ws.cs = Tensor::empty({d.T, d.B, H}, dt);
-  if (mode == RNNMode::kGRU) ws.save = Tensor::empty({d.T, d.B, 4 * H}, dt);
+  if (mode == RNNMode::GRU) ws.save = Tensor::empty({d.T, d.B, 4 * H}, dt);
   RNNLayerResult res;
   res.output = Tensor::empty({d.T, d.B, H}, dt);
   res.h_n = Tensor::empty({d.B, H}, dt);

@@ -65,7 +65,7 @@ void load(Module& m, const GoldenRecord& r, size_t first, const std::vector<std:
 void replay_layer(const std::string& name, RNNBase& m, int64_t layers, bool bidirectional, bool bias = true) {
   SCOPED_TRACE(name);
   const GoldenRecord& r = record(name);
-  const bool lstm = m.mode() == RNNMode::kLSTM;
+  const bool lstm = m.mode() == RNNMode::LSTM;
   const size_t ns = lstm ? 2 : 1;
   auto names = torch_names(layers, bidirectional, bias);
   ASSERT_EQ(r.inputs.size(), 1 + ns + names.size() + 2 * ns);
@@ -78,7 +78,7 @@ void replay_layer(const std::string& name, RNNBase& m, int64_t layers, bool bidi
   if (lstm) {
     LSTMOutput o = static_cast<LSTM&>(m).forward(x, h0, c0);
     out = o.output, hn = o.h_n, cn = o.c_n;
-  } else if (m.mode() == RNNMode::kGRU) {
+  } else if (m.mode() == RNNMode::GRU) {
     RNNOutput o = static_cast<GRU&>(m).forward(x, h0);
     out = o.output, hn = o.h_n;
   } else {

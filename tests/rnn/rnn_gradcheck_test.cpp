@@ -29,7 +29,7 @@ void check_layer(RNNBase& m, const Shape& xshape, int64_t batch) {
   SCOPED_TRACE(m.to_string());
   Generator g(11);
   const int64_t LD = m.options().num_layers * (m.options().bidirectional ? 2 : 1);
-  const bool lstm = m.mode() == RNNMode::kLSTM;
+  const bool lstm = m.mode() == RNNMode::LSTM;
   TensorList inputs{rnd(xshape, g).requires_grad_(true), rnd({LD, batch, m.hidden_size()}, g).requires_grad_(true)};
   if (lstm) inputs.push_back(rnd({LD, batch, m.hidden_size()}, g).requires_grad_(true));
   for (const Tensor& p : m.parameters()) inputs.push_back(p);
@@ -39,8 +39,8 @@ void check_layer(RNNBase& m, const Shape& xshape, int64_t batch) {
           LSTMOutput o = static_cast<LSTM&>(m).forward(in[0], in[1], in[2]);
           return joined({o.output, o.h_n, o.c_n});
         }
-        RNNOutput o = m.mode() == RNNMode::kGRU ? static_cast<GRU&>(m).forward(in[0], in[1])
-                                                : static_cast<RNN&>(m).forward(in[0], in[1]);
+        RNNOutput o = m.mode() == RNNMode::GRU ? static_cast<GRU&>(m).forward(in[0], in[1])
+                                               : static_cast<RNN&>(m).forward(in[0], in[1]);
         return joined({o.output, o.h_n});
       },
       inputs, 1e-6, 1e-6, 1e-4);

@@ -77,7 +77,7 @@ class RNNBase : public Module {
 
 class RNN : public RNNBase {
  public:
-  RNN(int64_t input_size, int64_t hidden_size, RNNOptions opts = {});
+  RNN(int64_t input_size, int64_t hidden_size, const RNNOptions& opts = {});
   std::string type_name() const override { return "RNN"; }
   using RNNBase::forward;
   RNNOutput forward(const Tensor& x, const Tensor& h0);

@@ -8,7 +8,7 @@
 
 namespace strata {
 
-enum class RNNMode { kRNNTanh, kRNNRelu, kLSTM, kGRU };
+enum class RNNMode { RNNTanh, RNNRelu, LSTM, GRU };
 
 // Gates per mode: 1 (RNN), 4 (LSTM: i, f, g, o), 3 (GRU: r, z, n).
 int64_t rnn_gate_count(RNNMode mode);
