@@ -27,6 +27,7 @@
 #include "strata/ops/linalg.h"
 #include "strata/ops/normalization.h"
 #include "strata/ops/reduction.h"
+#include "strata/ops/rnn.h"
 #include "strata/ops/sequence.h"
 #include "strata/ops/softmax.h"
 #include "strata/ops/views.h"

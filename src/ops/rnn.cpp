@@ -1,0 +1,287 @@
+// rnn_layer: one fused recurrent layer/direction over a whole sequence, forward and backward through time.
+// Forward: xg = x W_ih^T + b_ih (+ b_hh except for GRU) as one GEMM over T*B rows; per step one GEMM adds
+// h' W_hh^T to the step's gate block (GRU: into its own buffer with b_hh) and one fused kernel
+// (kernels/cpu/rnn_cell.h) applies the gates. The activated gates (LSTM), the cell states (LSTM), or
+// r, z, n and W_hn h' + b_hn (GRU) are kept for backward; RNN's backward needs only the outputs.
+// Backward: per step (reversed) one fused kernel gives the pre-activation gradients and one GEMM takes dh
+// back through W_hh; then dx, dW_ih and dW_hh are one GEMM each over all steps.
+#include "strata/ops/rnn.h"
+
+#include <cstring>
+#include <utility>
+
+#include "kernels/cpu/gemm.h"
+#include "kernels/cpu/rnn_cell.h"
+#include "ops/helpers.h"
+#include "strata/autograd/grad_mode.h"
+#include "strata/autograd/node.h"
+#include "strata/core/error.h"
+
+namespace strata {
+
+namespace kc = kernels::cpu;
+
+int64_t rnn_gate_count(RNNMode mode) {
+  switch (mode) {
+    case RNNMode::kLSTM: return 4;
+    case RNNMode::kGRU: return 3;
+    default: return 1;
+  }
+}
+
+namespace {
+
+const char* mode_name(RNNMode mode) {
+  switch (mode) {
+    case RNNMode::kRNNTanh: return "rnn_tanh";
+    case RNNMode::kRNNRelu: return "rnn_relu";
+    case RNNMode::kLSTM: return "lstm";
+    default: return "gru";
+  }
+}
+
+// Sizes and raw pointers of one call; `reverse` maps step s to time index t.
+struct Dims3 {
+  int64_t T, B, I, H, G;
+  bool reverse;
+  int64_t time(int64_t s) const { return reverse ? T - 1 - s : s; }
+  int64_t prev_time(int64_t t) const { return reverse ? t + 1 : t - 1; }
+};
+
+template <class T>
+void fill_rows(T* dst, int64_t rows, int64_t n, const T* a, const T* b) {
+  for (int64_t r = 0; r < rows; ++r) {
+    T* d = dst + r * n;
+    for (int64_t j = 0; j < n; ++j) d[j] = (a ? a[j] : T(0)) + (b ? b[j] : T(0));
+  }
+}
+
+template <class T>
+void col_sums(const T* a, int64_t rows, int64_t n, T* out) {
+  for (int64_t j = 0; j < n; ++j) out[j] = T(0);
+  for (int64_t r = 0; r < rows; ++r) {
+    const T* ar = a + r * n;
+    for (int64_t j = 0; j < n; ++j) out[j] += ar[j];
+  }
+}
+
+// Tensors the forward computes besides its outputs.
+struct Workspace {
+  Tensor xg;    // (T, B, G*H): pre-activations; for LSTM the activated gates afterwards
+  Tensor cs;    // (T, B, H): LSTM cell states
+  Tensor save;  // (T, B, 4H): GRU r, z, n, W_hn h' + b_hn
+};
+
+template <class T>
+void forward_impl(RNNMode mode, const Dims3& d, const T* x, const T* h0, const T* c0, const T* wih, const T* whh,
+                  const T* bih, const T* bhh, Workspace& ws, T* out, T* h_n, T* c_n) {
+  const int64_t B = d.B, H = d.H, GH = d.G * H, TB = d.T * d.B;
+  const bool gru = mode == RNNMode::kGRU;
+  T* xg = ws.xg.data_ptr<T>();
+  const bool has_bias = bih != nullptr;
+  if (has_bias) fill_rows<T>(xg, TB, GH, bih, gru ? nullptr : bhh);
+  kc::gemm<T>(false, true, TB, GH, d.I, T(1), x, d.I, wih, d.I, has_bias ? T(1) : T(0), xg, GH);
+  Tensor hg_t;
+  T* hg = nullptr;
+  if (gru) {
+    hg_t = Tensor::empty({B, GH}, ws.xg.dtype());
+    hg = hg_t.data_ptr<T>();
+  }
+  T* cs = mode == RNNMode::kLSTM ? ws.cs.data_ptr<T>() : nullptr;
+  T* save = gru ? ws.save.data_ptr<T>() : nullptr;
+  for (int64_t s = 0; s < d.T; ++s) {
+    const int64_t t = d.time(s);
+    const T* hp = s == 0 ? h0 : out + d.prev_time(t) * B * H;
+    T* xg_t = xg + t * B * GH;
+    T* h_t = out + t * B * H;
+    switch (mode) {
+      case RNNMode::kRNNTanh:
+      case RNNMode::kRNNRelu:
+        kc::gemm<T>(false, true, B, GH, H, T(1), hp, H, whh, H, T(1), xg_t, GH);
+        kc::rnn_cell_forward<T>(xg_t, h_t, B, H, mode == RNNMode::kRNNRelu);
+        break;
+      case RNNMode::kLSTM: {
+        kc::gemm<T>(false, true, B, GH, H, T(1), hp, H, whh, H, T(1), xg_t, GH);
+        const T* cp = s == 0 ? c0 : cs + d.prev_time(t) * B * H;
+        kc::lstm_cell_forward<T>(xg_t, cp, cs + t * B * H, h_t, B, H);
+        break;
+      }
+      case RNNMode::kGRU:
+        if (has_bias) fill_rows<T>(hg, B, GH, bhh, nullptr);
+        kc::gemm<T>(false, true, B, GH, H, T(1), hp, H, whh, H, has_bias ? T(1) : T(0), hg, GH);
+        kc::gru_cell_forward<T>(xg_t, hg, hp, save + t * B * 4 * H, h_t, B, H);
+        break;
+    }
+  }
+  const int64_t last = d.time(d.T - 1);
+  std::memcpy(h_n, out + last * B * H, sizeof(T) * static_cast<size_t>(B * H));
+  if (c_n) std::memcpy(c_n, cs + last * B * H, sizeof(T) * static_cast<size_t>(B * H));
+}
+
+// Gradients of the inputs (x, h0, c0, w_ih, w_hh, b_ih, b_hh) given those of (output, h_n, c_n).
+// Any of dout, dh_n, dc_n may be null (zero); any output pointer may be null (not needed).
+template <class T>
+void backward_impl(RNNMode mode, const Dims3& d, const T* x, const T* h0, const T* c0, const T* wih, const T* whh,
+                   const Workspace& ws, const T* out, const T* dout, const T* dh_n, const T* dc_n, T* dx, T* dh0,
+                   T* dc0, T* dwih, T* dwhh, T* dbih, T* dbhh) {
+  const int64_t B = d.B, H = d.H, GH = d.G * H, TB = d.T * d.B, BH = B * H;
+  const bool gru = mode == RNNMode::kGRU, lstm = mode == RNNMode::kLSTM;
+  const DType dt = ws.xg.dtype();
+  Tensor dgx_t = Tensor::empty({TB, GH}, dt);
+  Tensor dgh_t = gru ? Tensor::empty({TB, GH}, dt) : dgx_t;
+  Tensor state = Tensor::empty({4, B, H}, dt);  // dh, dc, and GRU's second dh buffer
+  T* dgx = dgx_t.data_ptr<T>();
+  T* dgh = dgh_t.data_ptr<T>();
+  T* dh = state.data_ptr<T>();
+  T* dc = dh + BH;
+  T* dh_alt = dc + BH;
+  for (int64_t k = 0; k < BH; ++k) {
+    dh[k] = dh_n ? dh_n[k] : T(0);
+    dc[k] = dc_n ? dc_n[k] : T(0);
+  }
+  const T* gates = ws.xg.data_ptr<T>();
+  const T* cs = lstm ? ws.cs.data_ptr<T>() : nullptr;
+  const T* save = gru ? ws.save.data_ptr<T>() : nullptr;
+  for (int64_t s = d.T - 1; s >= 0; --s) {
+    const int64_t t = d.time(s);
+    if (dout) {
+      const T* g = dout + t * BH;
+      for (int64_t k = 0; k < BH; ++k) dh[k] += g[k];
+    }
+    T* dgx_s = dgx + t * B * GH;
+    switch (mode) {
+      case RNNMode::kRNNTanh:
+      case RNNMode::kRNNRelu:
+        kc::rnn_cell_backward<T>(out + t * BH, dh, dgx_s, B, H, mode == RNNMode::kRNNRelu);
+        kc::gemm<T>(false, false, B, H, GH, T(1), dgx_s, GH, whh, H, T(0), dh, H);
+        break;
+      case RNNMode::kLSTM: {
+        const T* cp = s == 0 ? c0 : cs + d.prev_time(t) * BH;
+        kc::lstm_cell_backward<T>(gates + t * B * GH, cs + t * BH, cp, dh, dc, dgx_s, B, H);
+        kc::gemm<T>(false, false, B, H, GH, T(1), dgx_s, GH, whh, H, T(0), dh, H);
+        break;
+      }
+      case RNNMode::kGRU: {
+        const T* hp = s == 0 ? h0 : out + d.prev_time(t) * BH;
+        T* dgh_s = dgh + t * B * GH;
+        kc::gru_cell_backward<T>(save + t * B * 4 * H, hp, dh, dgx_s, dgh_s, dh_alt, B, H);
+        kc::gemm<T>(false, false, B, H, GH, T(1), dgh_s, GH, whh, H, T(1), dh_alt, H);
+        std::swap(dh, dh_alt);
+        break;
+      }
+    }
+  }
+  if (dh0) std::memcpy(dh0, dh, sizeof(T) * static_cast<size_t>(BH));
+  if (dc0 && lstm) std::memcpy(dc0, dc, sizeof(T) * static_cast<size_t>(BH));
+  if (dx) kc::gemm<T>(false, false, TB, d.I, GH, T(1), dgx, GH, wih, d.I, T(0), dx, d.I);
+  if (dwih) kc::gemm<T>(true, false, GH, d.I, TB, T(1), dgx, GH, x, d.I, T(0), dwih, d.I);
+  if (dwhh) {
+    // The step fed by h0 (t = 0 forward, T-1 reverse), then the others, whose h' are T-1 rows of `out`.
+    const int64_t t0 = d.time(0);
+    kc::gemm<T>(true, false, GH, H, B, T(1), dgh + t0 * B * GH, GH, h0, H, T(0), dwhh, H);
+    if (d.T > 1) {
+      const T* dg_rest = d.reverse ? dgh : dgh + B * GH;
+      const T* h_rest = d.reverse ? out + BH : out;
+      kc::gemm<T>(true, false, GH, H, (d.T - 1) * B, T(1), dg_rest, GH, h_rest, H, T(1), dwhh, H);
+    }
+  }
+  if (dbih) col_sums<T>(dgx, TB, GH, dbih);
+  if (dbhh) col_sums<T>(dgh, TB, GH, dbhh);
+}
+
+void check_shape(const char* op, const char* what, const Tensor& t, const Shape& want, const Tensor& x) {
+  STRATA_CHECK(t.defined(), "[", op, "] ", what, " is undefined (input ", x.shape(), ")");
+  STRATA_CHECK(t.shape() == want, "[", op, "] expected ", what, " of shape ", want, ", got ", t.shape(), " (input ",
+               x.shape(), ")");
+  STRATA_CHECK(t.dtype() == x.dtype(), "[", op, "] ", what, " has dtype ", t.dtype(), " but the input has ", x.dtype());
+}
+
+template <class T>
+const T* ptr_or_null(const Tensor& t) {
+  return t.defined() ? t.data_ptr<T>() : nullptr;
+}
+
+}  // namespace
+
+RNNLayerResult rnn_layer(RNNMode mode, const Tensor& x, const Tensor& h0, const Tensor& c0, const Tensor& w_ih,
+                         const Tensor& w_hh, const Tensor& b_ih, const Tensor& b_hh, bool reverse) {
+  const char* op = mode_name(mode);
+  STRATA_CHECK(x.defined() && x.dim() == 3, "[", op, "] expected input of shape (T, B, I), got ",
+               x.defined() ? x.shape() : Shape{});
+  STRATA_CHECK(x.dtype() == kFloat32 || x.dtype() == kFloat64, "[", op, "] expected float32 or float64, got ",
+               x.dtype());
+  check_cpu(op, x.device());
+  const int64_t G = rnn_gate_count(mode);
+  STRATA_CHECK(w_hh.defined() && w_hh.dim() == 2 && w_hh.size(0) % G == 0, "[", op, "] weight_hh must have shape (", G,
+               "*H, H), got ", w_hh.defined() ? w_hh.shape() : Shape{});
+  const Dims3 d{x.size(0), x.size(1), x.size(2), w_hh.size(1), G, reverse};
+  const int64_t H = d.H, GH = G * H;
+  STRATA_CHECK(d.T >= 1, "[", op, "] expected a sequence length of at least 1, got input ", x.shape());
+  check_shape(op, "weight_hh", w_hh, Shape{GH, H}, x);
+  check_shape(op, "weight_ih", w_ih, Shape{GH, d.I}, x);
+  STRATA_CHECK(b_ih.defined() == b_hh.defined(), "[", op, "] bias_ih and bias_hh must both be given or both omitted");
+  if (b_ih.defined()) {
+    check_shape(op, "bias_ih", b_ih, Shape{GH}, x);
+    check_shape(op, "bias_hh", b_hh, Shape{GH}, x);
+  }
+  check_shape(op, "h0", h0, Shape{d.B, H}, x);
+  const bool lstm = mode == RNNMode::kLSTM;
+  if (lstm) {
+    check_shape(op, "c0", c0, Shape{d.B, H}, x);
+  } else {
+    STRATA_CHECK(!c0.defined(), "[", op, "] c0 is only for LSTM");
+  }
+
+  const DType dt = x.dtype();
+  Tensor xc = x.contiguous(), h0c = h0.contiguous(), c0c = lstm ? c0.contiguous() : Tensor();
+  Tensor wihc = w_ih.contiguous(), whhc = w_hh.contiguous();
+  Tensor bihc = b_ih.defined() ? b_ih.contiguous() : Tensor(), bhhc = b_hh.defined() ? b_hh.contiguous() : Tensor();
+  Workspace ws;
+  ws.xg = Tensor::empty({d.T, d.B, GH}, dt);
+  if (lstm) ws.cs = Tensor::empty({d.T, d.B, H}, dt);
+  if (mode == RNNMode::kGRU) ws.save = Tensor::empty({d.T, d.B, 4 * H}, dt);
+  RNNLayerResult res;
+  res.output = Tensor::empty({d.T, d.B, H}, dt);
+  res.h_n = Tensor::empty({d.B, H}, dt);
+  if (lstm) res.c_n = Tensor::empty({d.B, H}, dt);
+  dispatch_float(dt, op, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    forward_impl<T>(mode, d, xc.data_ptr<T>(), h0c.data_ptr<T>(), ptr_or_null<T>(c0c), wihc.data_ptr<T>(),
+                    whhc.data_ptr<T>(), ptr_or_null<T>(bihc), ptr_or_null<T>(bhhc), ws, res.output.data_ptr<T>(),
+                    res.h_n.data_ptr<T>(), lstm ? res.c_n.data_ptr<T>() : nullptr);
+  });
+
+  if (autograd::needs_grad({&x, &h0, &c0, &w_ih, &w_hh, &b_ih, &b_hh})) {
+    autograd::SavedTensor sx(xc, op), sh0(h0c, op), sc0(c0c, op), swih(wihc, op), swhh(whhc, op), sout(res.output, op);
+    const bool has_bias = b_ih.defined();
+    TensorList outputs{res.output, res.h_n};
+    if (lstm) outputs.push_back(res.c_n);
+    autograd::record(
+        op, {x, h0, c0, w_ih, w_hh, b_ih, b_hh}, outputs, [=](const TensorList& g, const autograd::NeedsGrad& needs) {
+          Tensor xs = sx.get(), h0s = sh0.get(), c0s = sc0.get(), wihs = swih.get(), whhs = swhh.get(),
+                 outs = sout.get();
+          Tensor dout = g[0].defined() ? g[0].contiguous() : Tensor();
+          Tensor dhn = g[1].defined() ? g[1].contiguous() : Tensor();
+          Tensor dcn = lstm && g[2].defined() ? g[2].contiguous() : Tensor();
+          TensorList grads(7);
+          const Shape shapes[7] = {xs.shape(),   h0s.shape(), h0s.shape(), wihs.shape(),
+                                   whhs.shape(), Shape{GH},   Shape{GH}};
+          for (size_t i = 0; i < 7; ++i) {
+            const bool exists = (i != 2 || lstm) && (i < 5 || has_bias);
+            if (needs[i] && exists) grads[i] = Tensor::empty(shapes[i], xs.dtype());
+          }
+          dispatch_float(xs.dtype(), op, [&](auto tag) {
+            using T = typename decltype(tag)::type;
+            auto out_ptr = [](const Tensor& t) { return t.defined() ? t.data_ptr<T>() : nullptr; };
+            backward_impl<T>(mode, d, xs.data_ptr<T>(), h0s.data_ptr<T>(), ptr_or_null<T>(c0s), wihs.data_ptr<T>(),
+                             whhs.data_ptr<T>(), ws, outs.data_ptr<T>(), ptr_or_null<T>(dout), ptr_or_null<T>(dhn),
+                             ptr_or_null<T>(dcn), out_ptr(grads[0]), out_ptr(grads[1]), out_ptr(grads[2]),
+                             out_ptr(grads[3]), out_ptr(grads[4]), out_ptr(grads[5]), out_ptr(grads[6]));
+          });
+          return grads;
+        });
+  }
+  return res;
+}
+
+}  // namespace strata
