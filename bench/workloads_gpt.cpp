@@ -55,4 +55,18 @@ STRATA_BENCHMARK(gpt_train, "gpt.train_t128_b16",
   ctx.peak_rss();
 }
 
+// The attention of one GPT layer alone: causal SDPA forward + backward on (16, 4, 128, 32) q, k, v.
+STRATA_BENCHMARK(sdpa_causal, "attention.causal_b16_h4_t128_d32",
+                 "causal attention (16, 4, 128, 32), forward + backward (PyTorch: q@k^T, masked_fill, softmax, @v)") {
+  Tensor q = strata::randn({16, 4, 128, 32}).requires_grad_(), k = strata::randn({16, 4, 128, 32}).requires_grad_();
+  Tensor v = strata::randn({16, 4, 128, 32}).requires_grad_();
+  Tensor g = strata::randn({16, 4, 128, 32});
+  ctx.throughput("tokens/s", 16 * 128, [&](int64_t calls) {
+    for (int64_t i = 0; i < calls; ++i) {
+      Tensor y = strata::scaled_dot_product_attention(q, k, v, Tensor(), 0.0, true);
+      strata::autograd::grad({y}, {q, k, v}, {g});
+    }
+  });
+}
+
 }  // namespace
