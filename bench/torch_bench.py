@@ -314,6 +314,20 @@ class _TinyGPT(torch.nn.Module):
         return self.lm_head(self.ln_f(x))
 
 
+@workload("attention.causal_b16_h4_t128_d32",
+          "causal attention (16, 4, 128, 32), forward + backward (PyTorch: q@k^T, masked_fill, softmax, @v)")
+def sdpa_causal(ctx):
+    q, k, v = (torch.randn(16, 4, 128, 32, requires_grad=True) for _ in range(3))
+    g = torch.randn(16, 4, 128, 32)
+    mask = torch.ones(128, 128, dtype=torch.bool).tril().logical_not()
+
+    def loop(calls):
+        for _ in range(calls):
+            att = torch.softmax((q @ k.transpose(-2, -1) * (32 ** -0.5)).masked_fill(mask, float("-inf")), -1)
+            torch.autograd.grad(att @ v, [q, k, v], g)
+    ctx.throughput("tokens/s", 16 * 128, loop)
+
+
 @workload("gpt.train_t128_b16", "GPT d128 h4 L4 (fused qkv, GELU MLP 512), T 128, batch 16, Adam 3e-4: one training step")
 def gpt_train(ctx):
     V, T, B = 96, 128, 16

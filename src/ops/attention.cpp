@@ -181,7 +181,7 @@ std::pair<Tensor, Tensor> sdpa(const Tensor& q, const Tensor& k, const Tensor& v
     autograd::SavedTensor sq(oq.t, kOp), sk(ok.t, kOp), sv(ov.t, kOp), sp(probs, kOp), sd(drop, kOp), sdd(dropped, kOp);
     const Shape mask_shape = grad_mask.defined() ? grad_mask.shape() : Shape{};
     const DType mask_dtype = grad_mask.defined() ? grad_mask.dtype() : dt;
-    const Shape qs = q.shape(), ks = k.shape(), vs = v.shape();
+    const Shape &qs = q.shape(), &ks = k.shape(), &vs = v.shape();  // copied into the rule by [=]
     const std::vector<int64_t> qoff = oq.off, koff = ok.off, voff = ov.off;
     const int64_t qld = oq.ld, kld = ok.ld, vld = ov.ld;
     TensorList outputs{out};

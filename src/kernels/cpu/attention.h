@@ -60,7 +60,7 @@ void for_attn_items(int64_t batch, int64_t work, const F& f) {
 // Masks row i of item b's scores in place and turns it into probabilities (zeros when fully masked).
 template <class T>
 void masked_softmax_row(T* row, int64_t b, int64_t i, int64_t S, const AttnMask<T>& m) {
-  constexpr T ninf = -std::numeric_limits<T>::infinity();
+  constexpr T kNegInf = -std::numeric_limits<T>::infinity();
   int64_t n = S;  // keys [n, S) are causally masked
   if (m.causal) n = std::min<int64_t>(S, i + 1);
   if (m.add) {
@@ -69,11 +69,11 @@ void masked_softmax_row(T* row, int64_t b, int64_t i, int64_t S, const AttnMask<
   }
   if (m.keep) {
     const bool* mp = m.keep + m.off[b] + i * m.rs;
-    for (int64_t j = 0; j < n; ++j) row[j] = mp[j * m.cs] ? row[j] : ninf;
+    for (int64_t j = 0; j < n; ++j) row[j] = mp[j * m.cs] ? row[j] : kNegInf;
   }
   for (int64_t j = n; j < S; ++j) row[j] = T(0);
-  const T mx = n > 0 ? row_max(row, n) : ninf;
-  if (mx == ninf) {  // every key masked: zeros (NaN scores still propagate)
+  const T mx = n > 0 ? row_max(row, n) : kNegInf;
+  if (mx == kNegInf) {  // every key masked: zeros (NaN scores still propagate)
     for (int64_t j = 0; j < n; ++j) row[j] = T(0);
     return;
   }
@@ -117,13 +117,13 @@ void attention_forward(const AttnDims& d, T scale, AttnOperand<T> q, AttnOperand
   });
 }
 
-// dO: operand; dW: (batch, L, S) gradient of the returned weights or nullptr. ds: (batch, L, S) scratch,
+// dO: operand; d_weights: (batch, L, S) gradient of the returned weights or nullptr. ds: (batch, L, S) scratch,
 // left holding dS (the gradient of the masked scores, before the scale). dq (batch, L, E), dk (batch, S, E),
 // dv (batch, S, Ev): contiguous outputs, each may be nullptr when not needed.
 template <class T>
 void attention_backward(const AttnDims& d, T scale, AttnOperand<T> q, AttnOperand<T> k, AttnOperand<T> v,
-                        AttnOperand<T> dout, const T* dW, const T* probs, const T* drop, const T* dropped, T* ds, T* dq,
-                        T* dk, T* dv) {
+                        AttnOperand<T> dout, const T* d_weights, const T* probs, const T* drop, const T* dropped, T* ds,
+                        T* dq, T* dk, T* dv) {
   const int64_t LS = d.L * d.S;
   detail::for_attn_items(d.batch, d.batch * LS * (2 * d.E + 2 * d.Ev), [&](int64_t b) {
     const T* p = probs + b * LS;
@@ -143,8 +143,8 @@ void attention_backward(const AttnDims& d, T scale, AttnOperand<T> q, AttnOperan
     } else {
       gemm<T>(false, true, d.L, d.S, d.Ev, T(1), gob, dout.ld, v.p + v.off[b], v.ld, T(0), g, d.S);
     }
-    if (dW) {
-      const T* w = dW + b * LS;
+    if (d_weights) {
+      const T* w = d_weights + b * LS;
       for (int64_t i = 0; i < LS; ++i) g[i] += w[i];
     }
     if (drop) {
