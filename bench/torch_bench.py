@@ -218,52 +218,6 @@ def mlp_infer_b1(ctx):
         ctx.latency("us/forward", 1e6, loop)
 
 
-# ---- Char-level LSTM / GRU training (twin of bench/workloads_rnn.cpp) ----
-
-class CharRNN(torch.nn.Module):
-    def __init__(self, cell):
-        super().__init__()
-        self.emb = torch.nn.Embedding(96, 64)
-        self.rnn = cell(64, 256, num_layers=2)
-        self.head = torch.nn.Linear(256, 96)
-
-    def forward(self, x):
-        return self.head(self.rnn(self.emb(x))[0])
-
-
-def char_rnn(ctx, cell):
-    T, B, V = 64, 32, 96
-    model = CharRNN(cell)
-    opt = torch.optim.Adam(model.parameters(), lr=2e-3)
-    corpus = torch.randint(0, V, (200000,))
-    gen = torch.Generator().manual_seed(1)
-
-    def step():
-        starts = torch.randint(0, corpus.numel() - T - 1, (B,), generator=gen)
-        idx = starts[None, :] + torch.arange(T)[:, None]  # (T, B)
-        x, y = corpus[idx], corpus[idx + 1]
-        loss = torch.nn.functional.cross_entropy(model(x).reshape(T * B, V), y.reshape(T * B))
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-
-    def loop(calls):
-        for _ in range(calls):
-            step()
-    ctx.throughput("tokens/s", T * B, loop)
-    ctx.peak_rss()
-
-
-@workload("char_lstm.train", "char LSTM: Embedding(96,64) -> 2x LSTM 256 -> Linear(256,96), T64 B32, Adam: one step")
-def char_lstm_train(ctx):
-    char_rnn(ctx, torch.nn.LSTM)
-
-
-@workload("char_gru.train", "char GRU: Embedding(96,64) -> 2x GRU 256 -> Linear(256,96), T64 B32, Adam: one step")
-def char_gru_train(ctx):
-    char_rnn(ctx, torch.nn.GRU)
-
-
 # ---- GPT training step (twin of bench/workloads_gpt.cpp; research/pytorch-baselines.md workload e) ----
 
 class _GPTBlock(torch.nn.Module):
@@ -324,6 +278,52 @@ def gpt_train(ctx):
             opt.step()
     ctx.throughput("tokens/s", B * T, loop)
     ctx.peak_rss()
+
+
+# ---- Char-level LSTM / GRU training (twin of bench/workloads_rnn.cpp) ----
+
+class CharRNN(torch.nn.Module):
+    def __init__(self, cell):
+        super().__init__()
+        self.emb = torch.nn.Embedding(96, 64)
+        self.rnn = cell(64, 256, num_layers=2)
+        self.head = torch.nn.Linear(256, 96)
+
+    def forward(self, x):
+        return self.head(self.rnn(self.emb(x))[0])
+
+
+def char_rnn(ctx, cell):
+    T, B, V = 64, 32, 96
+    model = CharRNN(cell)
+    opt = torch.optim.Adam(model.parameters(), lr=2e-3)
+    corpus = torch.randint(0, V, (200000,))
+    gen = torch.Generator().manual_seed(1)
+
+    def step():
+        starts = torch.randint(0, corpus.numel() - T - 1, (B,), generator=gen)
+        idx = starts[None, :] + torch.arange(T)[:, None]  # (T, B)
+        x, y = corpus[idx], corpus[idx + 1]
+        loss = torch.nn.functional.cross_entropy(model(x).reshape(T * B, V), y.reshape(T * B))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+    def loop(calls):
+        for _ in range(calls):
+            step()
+    ctx.throughput("tokens/s", T * B, loop)
+    ctx.peak_rss()
+
+
+@workload("char_lstm.train", "char LSTM: Embedding(96,64) -> 2x LSTM 256 -> Linear(256,96), T64 B32, Adam: one step")
+def char_lstm_train(ctx):
+    char_rnn(ctx, torch.nn.LSTM)
+
+
+@workload("char_gru.train", "char GRU: Embedding(96,64) -> 2x GRU 256 -> Linear(256,96), T64 B32, Adam: one step")
+def char_gru_train(ctx):
+    char_rnn(ctx, torch.nn.GRU)
 
 
 def main():
