@@ -79,7 +79,9 @@ std::string sample(CharRNN& model, const data::CharVocab& vocab, const std::stri
 
 }  // namespace
 
-int main(int argc, char** argv) {
+namespace {
+
+int run(int argc, char** argv) {
   examples::Args args(argc, argv,
                       {"cell", "text", "epochs", "steps", "batch", "seq", "embed", "hidden", "layers", "dropout", "lr",
                        "clip", "temperature", "top-k", "sample-len", "val-windows", "seed", "prompt"});
@@ -149,4 +151,10 @@ int main(int argc, char** argv) {
   }
   std::printf("best val loss %.4f nats/char (%.3f bits/char)\n", best, best / std::log(2.0));
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return examples::run_main([&] { return run(argc, argv); });
 }

@@ -68,11 +68,18 @@ struct CharCorpus {
     auto [train, val] = strata::data::char_datasets(c.text, c.vocab, /*seq_len=*/kEvalLen, /*val_fraction=*/0.1);
     c.train_ids = train->ids().to_vector<int64_t>();
     c.val_ids = val->ids().to_vector<int64_t>();
+    if (c.val_ids.size() <= static_cast<size_t>(kEvalLen) + 1 ||
+        c.train_ids.size() <= 2 * static_cast<size_t>(kEvalLen))
+      throw strata::Error("[examples] text too short: " + std::to_string(c.text.size()) + " characters; at least " +
+                          std::to_string(11 * kEvalLen) + " are needed");
     return c;
   }
 
   // B random windows of the training text: inputs (B, T) and targets shifted by one (B, T), int64.
   std::pair<Tensor, Tensor> train_batch(int64_t B, int64_t T, strata::Generator& gen) const {
+    if (train_ids.size() <= static_cast<size_t>(T) + 1)
+      throw strata::Error("[examples] training text (" + std::to_string(train_ids.size()) +
+                          " characters) is shorter than a window of " + std::to_string(T + 1));
     std::vector<int64_t> x(static_cast<size_t>(B * T)), y(x.size());
     const uint64_t span = train_ids.size() - static_cast<uint64_t>(T) - 1;
     for (int64_t b = 0; b < B; ++b) {
@@ -112,5 +119,15 @@ struct CharCorpus {
 
   static constexpr int64_t kEvalLen = 128;  // validation window length (the GPT's context)
 };
+
+// main() of an example: runs `body`, and reports a strata::Error (or any exception) as a message and exit code 1.
+inline int run_main(const std::function<int()>& body) {
+  try {
+    return body();
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 1;
+  }
+}
 
 }  // namespace examples

@@ -77,7 +77,9 @@ double mse(Forecaster& model, const Windows& w) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+namespace {
+
+int run(int argc, char** argv) {
   examples::Args args(argc, argv,
                       {"steps", "batch", "hidden", "layers", "window", "horizon", "noise", "length", "lr", "clip",
                        "eval-every", "seed"});
@@ -139,4 +141,10 @@ int main(int argc, char** argv) {
   std::printf("  noise floor sigma^2  %.4f\n", sigma * sigma);
   std::printf("GRU / naive = %.3f\n", gru_mse / test.naive_mse);
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return examples::run_main([&] { return run(argc, argv); });
 }

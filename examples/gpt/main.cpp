@@ -75,7 +75,9 @@ std::string sample(GPT& model, const data::CharVocab& vocab, const std::string& 
 
 }  // namespace
 
-int main(int argc, char** argv) {
+namespace {
+
+int run(int argc, char** argv) {
   examples::Args args(argc, argv,
                       {"text", "epochs", "steps", "batch", "context", "d-model", "heads", "layers", "dropout", "lr",
                        "clip", "temperature", "top-k", "sample-len", "val-windows", "seed", "prompt"});
@@ -144,4 +146,10 @@ int main(int argc, char** argv) {
   }
   std::printf("best val loss %.4f nats/char (%.3f bits/char)\n", best, best / std::log(2.0));
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return examples::run_main([&] { return run(argc, argv); });
 }

@@ -114,7 +114,9 @@ double accuracy(examples::Seq2Seq& model, const std::vector<std::pair<std::strin
 
 }  // namespace
 
-int main(int argc, char** argv) {
+namespace {
+
+int run(int argc, char** argv) {
   examples::Args args(argc, argv,
                       {"steps", "batch", "embed", "hidden", "lr", "clip", "train", "test", "eval-every", "seed"});
   if (args.help()) {
@@ -198,4 +200,10 @@ int main(int argc, char** argv) {
     std::printf("\n");
   }
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return examples::run_main([&] { return run(argc, argv); });
 }
