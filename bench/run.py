@@ -169,7 +169,9 @@ class Results:
                 if sm is not None and tm is not None and tm > 0 and sm > 0:
                     ratio = sm / tm
                     speedup = ratio if self.better[key] else 1 / ratio
-                    verdict = f"{speedup:.2f}x {'faster' if speedup >= 1 else 'slower'}"
+                    # Memory rows (peak RSS) are smaller/larger, not faster/slower.
+                    words = ("smaller", "larger") if "RSS" in key[1] or "MiB" in key[1] else ("faster", "slower")
+                    verdict = f"{speedup:.2f}x {words[0] if speedup >= 1 else words[1]}"
                     ratio_s = f"{ratio:.2f}"
                 else:
                     ratio_s = "-"

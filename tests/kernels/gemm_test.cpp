@@ -169,6 +169,20 @@ TYPED_TEST(Gemm, PaddedLeadingDims) {
   }
 }
 
+TYPED_TEST(Gemm, VectorOperands) {
+  // M == 1 or N == 1 go to gemv with OpenBLAS; beta == 0 must still ignore C's old contents.
+  uint64_t seed = 350;
+  for (int t = 0; t < 4; ++t) {
+    for (double beta : {0.0, -0.75}) {
+      for (int64_t pad : {0, 3}) {
+        check_problem<TypeParam>({(t & 1) != 0, (t & 2) != 0, 1, 257, 100, 0.5, beta, pad}, seed++);
+        check_problem<TypeParam>({(t & 1) != 0, (t & 2) != 0, 100, 1, 257, -1.25, beta, pad}, seed++);
+        check_problem<TypeParam>({(t & 1) != 0, (t & 2) != 0, 1, 1, 33, 1.0, beta, pad}, seed++);
+      }
+    }
+  }
+}
+
 TYPED_TEST(Gemm, DegenerateShapes) {
   // K == 0 (C = beta * C), alpha == 0 (A and B are not read), and N past the NC block (4080).
   check_problem<TypeParam>({false, false, 5, 7, 0, 1.0, 0.0, 2}, 400);

@@ -21,6 +21,10 @@ void cblas_sgemm(int order, int trans_a, int trans_b, int m, int n, int k, float
                  const float* b, int ldb, float beta, float* c, int ldc);
 void cblas_dgemm(int order, int trans_a, int trans_b, int m, int n, int k, double alpha, const double* a, int lda,
                  const double* b, int ldb, double beta, double* c, int ldc);
+void cblas_sgemv(int order, int trans, int m, int n, float alpha, const float* a, int lda, const float* x, int incx,
+                 float beta, float* y, int incy);
+void cblas_dgemv(int order, int trans, int m, int n, double alpha, const double* a, int lda, const double* x, int incx,
+                 double beta, double* y, int incy);
 int openblas_get_parallel(void);  // 0 sequential, 1 pthreads, 2 OpenMP
 int openblas_get_num_threads(void);
 void openblas_set_num_threads(int num_threads);
@@ -332,6 +336,23 @@ void gemm_packed(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T 
   }
 }
 
+#ifdef STRATA_HAVE_OPENBLAS
+namespace {
+// Row-major y = alpha * op(A) x + beta * y, A stored rows x cols (op: 111 none, 112 transposed).
+template <class T>
+void blas_gemv(int trans, int64_t rows, int64_t cols, T alpha, const T* A, int64_t lda, const T* x, int64_t incx,
+               T beta, T* y, int64_t incy) {
+  const auto r = static_cast<int>(rows), c = static_cast<int>(cols), la = static_cast<int>(lda);
+  const auto ix = static_cast<int>(incx), iy = static_cast<int>(incy);
+  if constexpr (std::is_same_v<T, float>) {
+    cblas_sgemv(101, trans, r, c, alpha, A, la, x, ix, beta, y, iy);
+  } else {
+    cblas_dgemv(101, trans, r, c, alpha, A, la, x, ix, beta, y, iy);
+  }
+}
+}  // namespace
+#endif
+
 template <class T>
 void gemm_blas(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda,
                const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
@@ -343,6 +364,22 @@ void gemm_blas(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T al
   }
   if (fits_int(M) && fits_int(N) && fits_int(K) && fits_int(lda) && fits_int(ldb) && fits_int(ldc)) {
     BlasSerialGuard guard;
+    if (M == 1 || N == 1) {
+      // A vector operand: OpenBLAS 0.3.21 runs a fully packed sgemm for it, ~5x slower than gemv (batch-1
+      // inference). beta == 0 must not read C, so zero it first and accumulate onto the zeros.
+      if (beta == T(0)) scale_c(M, N, beta, C, ldc);
+      const T b = beta == T(0) ? T(1) : beta;
+      if (M == 1) {
+        // c (1 x N) = a (1 x K) op(B):  c^T = op(B)^T a^T. op(B)^T is B^T (B stored K x N) or B (stored N x K).
+        const int64_t inc_a = trans_a ? lda : 1;
+        blas_gemv(trans_b ? 111 : 112, trans_b ? N : K, trans_b ? K : N, alpha, B, ldb, A, inc_a, b, C, 1);
+      } else {
+        // c (M x 1) = op(A) (M x K) b (K x 1); A stored M x K, or K x M when trans_a.
+        const int64_t inc_b = trans_b ? 1 : ldb;
+        blas_gemv(trans_a ? 112 : 111, trans_a ? K : M, trans_a ? M : K, alpha, A, lda, B, inc_b, b, C, ldc);
+      }
+      return;
+    }
     const int ta = trans_a ? 112 : 111, tb = trans_b ? 112 : 111;
     const auto m = static_cast<int>(M), n = static_cast<int>(N), k = static_cast<int>(K);
     if constexpr (std::is_same_v<T, float>) {
