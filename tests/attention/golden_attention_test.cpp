@@ -23,15 +23,7 @@ using testing::GoldenRecord;
 const std::string kDir = std::string(STRATA_TEST_DATA_DIR) + "/golden/attention/";
 
 std::string compare(const Tensor& got, const Tensor& want, double atol, double rtol) {
-  if (!got.defined() || !want.defined()) return got.defined() == want.defined() ? "" : "one side undefined";
-  if (got.shape() != want.shape()) return "shape " + got.shape().str() + " vs " + want.shape().str();
-  const auto g = got.contiguous().to_vector<double>(), w = want.contiguous().to_vector<double>();
-  for (size_t i = 0; i < g.size(); ++i) {
-    if (!(std::abs(g[i] - w[i]) <= atol + rtol * std::abs(w[i]))) {
-      return "at " + std::to_string(i) + ": " + std::to_string(g[i]) + " vs PyTorch " + std::to_string(w[i]);
-    }
-  }
-  return "";
+  return testing::golden_mismatch(got, want, atol, rtol);
 }
 
 const GoldenRecord& record(const std::string& name) {

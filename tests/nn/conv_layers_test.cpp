@@ -17,14 +17,7 @@ namespace {
 using testing::GoldenRecord;
 
 std::string compare(const Tensor& got, const Tensor& want, double atol = 1e-5, double rtol = 1e-4) {
-  if (got.shape() != want.shape()) return "shape " + got.shape().str() + " vs " + want.shape().str();
-  const auto g = got.contiguous().to_vector<double>(), w = want.contiguous().to_vector<double>();
-  for (size_t i = 0; i < g.size(); ++i) {
-    if (!(std::abs(g[i] - w[i]) <= atol + rtol * std::abs(w[i]))) {
-      return "at " + std::to_string(i) + ": " + std::to_string(g[i]) + " vs PyTorch " + std::to_string(w[i]);
-    }
-  }
-  return "";
+  return testing::golden_mismatch(got, want, atol, rtol);
 }
 
 const GoldenRecord& record(const std::string& name) {

@@ -1,6 +1,7 @@
 #include "golden_io.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -87,6 +88,18 @@ std::vector<std::string> golden_files() {
   }
   std::sort(files.begin(), files.end());
   return files;
+}
+
+std::string golden_mismatch(const Tensor& got, const Tensor& want, double atol, double rtol) {
+  if (!got.defined() || !want.defined()) return got.defined() == want.defined() ? "" : "one side undefined";
+  if (got.shape() != want.shape()) return "shape " + got.shape().str() + " vs " + want.shape().str();
+  const auto g = got.contiguous().to_vector<double>(), w = want.contiguous().to_vector<double>();
+  for (size_t i = 0; i < g.size(); ++i) {
+    if (!(std::abs(g[i] - w[i]) <= atol + rtol * std::abs(w[i]))) {
+      return "at " + std::to_string(i) + ": " + std::to_string(g[i]) + " vs PyTorch " + std::to_string(w[i]);
+    }
+  }
+  return "";
 }
 
 }  // namespace strata::testing

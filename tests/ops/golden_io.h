@@ -53,4 +53,8 @@ std::vector<GoldenRecord> read_golden_file(const std::string& path);
 // All tests/golden/*.bin files.
 std::vector<std::string> golden_files();
 
+// "" when got matches want elementwise within atol + rtol * |want| (and in shape), else where and how it
+// differs: the shared comparison of the layer-level golden tests.
+std::string golden_mismatch(const Tensor& got, const Tensor& want, double atol, double rtol);
+
 }  // namespace strata::testing
