@@ -48,11 +48,14 @@ int main(int argc, char** argv) {
   Tensor g = randn(y.shape(), {}, &gen);
 
   const double fwd = median_ms(reps, [&] { y = conv2d(x, wt, b, st, pd); });
-  const double bwd = median_ms(reps, [&] {
-    // Each backward needs a fresh graph: time forward+backward and subtract the forward median.
-    Tensor yy = conv2d(x, wt, b, st, pd);
-    yy.backward(g);
-  }) - fwd;
+  const double bwd = median_ms(reps,
+                               [&] {
+                                 // Each backward needs a fresh graph: time forward+backward and subtract the forward
+                                 // median.
+                                 Tensor yy = conv2d(x, wt, b, st, pd);
+                                 yy.backward(g);
+                               }) -
+                     fwd;
 
   // Kernel level.
   kernels::cpu::ConvGeom geo;
@@ -64,10 +67,10 @@ int main(int argc, char** argv) {
   const float* px = xd.data_ptr<float>();
   const float* pw = wd.data_ptr<float>();
   const float* pg = g.data_ptr<float>();
-  const double kf = median_ms(reps, [&] {
-    kernels::cpu::conv2d_forward<float>(geo, px, pw, bd.data_ptr<float>(), yk.data_ptr<float>());
-  });
-  const double kd = median_ms(reps, [&] { kernels::cpu::conv2d_backward_data<float>(geo, pg, pw, dx.data_ptr<float>()); });
+  const double kf = median_ms(
+      reps, [&] { kernels::cpu::conv2d_forward<float>(geo, px, pw, bd.data_ptr<float>(), yk.data_ptr<float>()); });
+  const double kd =
+      median_ms(reps, [&] { kernels::cpu::conv2d_backward_data<float>(geo, pg, pw, dx.data_ptr<float>()); });
   const double kw = median_ms(reps, [&] {
     kernels::cpu::conv2d_backward_weight<float>(geo, pg, px, dw.data_ptr<float>(), db.data_ptr<float>());
   });

@@ -142,10 +142,8 @@ CsvData read_csv(const std::string& path, const CsvOptions& options) {
   CsvData out;
   const int64_t nfeat = static_cast<int64_t>(ncols) - (label >= 0 ? 1 : 0);
   for (size_t c = 0; c < ncols; ++c) {
-    if (static_cast<int64_t>(c) == label)
-      out.label_name = names[c];
-    else
-      out.feature_names.push_back(names[c]);
+    if (static_cast<int64_t>(c) == label) out.label_name = names[c];
+    else out.feature_names.push_back(names[c]);
   }
   out.features = from_vector(features, {rows, nfeat});
   if (label >= 0) {

@@ -32,9 +32,7 @@ std::string parent_dir(const std::string& path) {
 }  // namespace
 
 namespace detail {
-void set_write_fault_hook(std::function<void(uint64_t written, size_t next)> hook) {
-  fault_hook() = std::move(hook);
-}
+void set_write_fault_hook(std::function<void(uint64_t written, size_t next)> hook) { fault_hook() = std::move(hook); }
 }  // namespace detail
 
 AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
@@ -70,8 +68,7 @@ void AtomicFile::commit() {
   const int rc = ::close(fd_);
   fd_ = -1;
   STRATA_CHECK(rc == 0, path_, ": close failed: ", errno_text());
-  STRATA_CHECK(::rename(tmp_.c_str(), path_.c_str()) == 0, path_, ": cannot rename ", tmp_, " over it: ",
-               errno_text());
+  STRATA_CHECK(::rename(tmp_.c_str(), path_.c_str()) == 0, path_, ": cannot rename ", tmp_, " over it: ", errno_text());
   committed_ = true;
   // Make the rename itself durable.
   const int dfd = ::open(parent_dir(path_).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);

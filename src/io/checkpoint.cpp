@@ -67,8 +67,8 @@ Checkpoint load_checkpoint(const std::string& path) {
   const Json state = parse_json(st->second, path + " (checkpoint metadata)");
   STRATA_CHECK(state.is_object(), path, ": checkpoint metadata must be a JSON object");
   const int64_t version = state.at("version").as_int();
-  STRATA_CHECK(version == kVersion, path, ": checkpoint version ", version, " is not supported (expected ",
-               kVersion, ")");
+  STRATA_CHECK(version == kVersion, path, ": checkpoint version ", version, " is not supported (expected ", kVersion,
+               ")");
 
   Checkpoint ckpt;
   ckpt.epoch = state.at("epoch").as_int();
@@ -88,10 +88,10 @@ Checkpoint load_checkpoint(const std::string& path) {
     }
   }
   const int64_t nm = state.at("model_entries").as_int(), no = state.at("optimizer_entries").as_int();
-  STRATA_CHECK(static_cast<int64_t>(ckpt.model.size()) == nm &&
-                   static_cast<int64_t>(ckpt.optimizer_tensors.size()) == no,
-               path, ": checkpoint lists ", nm, " model and ", no, " optimizer tensors but holds ", ckpt.model.size(),
-               " and ", ckpt.optimizer_tensors.size());
+  STRATA_CHECK(
+      static_cast<int64_t>(ckpt.model.size()) == nm && static_cast<int64_t>(ckpt.optimizer_tensors.size()) == no, path,
+      ": checkpoint lists ", nm, " model and ", no, " optimizer tensors but holds ", ckpt.model.size(), " and ",
+      ckpt.optimizer_tensors.size());
   return ckpt;
 }
 

@@ -2,8 +2,8 @@
 #include "strata/io/json.h"
 
 #include <charconv>
-#include <cstdlib>
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -23,9 +23,7 @@ std::string child_path(const std::string& parent, const std::string& key) {
   return parent.empty() ? key : parent + "." + key;
 }
 
-std::string index_path(const std::string& parent, size_t i) {
-  return parent + "[" + std::to_string(i) + "]";
-}
+std::string index_path(const std::string& parent, size_t i) { return parent + "[" + std::to_string(i) + "]"; }
 
 void append_utf8(std::string& out, uint32_t cp) {
   if (cp < 0x80) {
@@ -265,7 +263,8 @@ class JsonParser {
         ++pos_;
         return out;
       }
-      if (c < 0x20) fail("control character (byte 0x", std::hex, static_cast<int>(c), std::dec, ") in a string; escape it");
+      if (c < 0x20)
+        fail("control character (byte 0x", std::hex, static_cast<int>(c), std::dec, ") in a string; escape it");
       if (c == '\\') {
         if (pos_ + 1 >= text_.size()) fail_at(start, "unterminated string");
         const char e = text_[pos_ + 1];
@@ -306,8 +305,8 @@ class JsonParser {
         ++pos_;
         continue;
       }
-      const size_t len = utf8_sequence_length(reinterpret_cast<const unsigned char*>(text_.data() + pos_),
-                                              text_.size() - pos_);
+      const size_t len =
+          utf8_sequence_length(reinterpret_cast<const unsigned char*>(text_.data() + pos_), text_.size() - pos_);
       if (len == 0) fail("invalid UTF-8 in a string");
       out.append(text_.data() + pos_, len);
       pos_ += len;
@@ -514,9 +513,7 @@ const Json& Json::at(const std::string& key) const {
   return *v;
 }
 
-Json& Json::at(const std::string& key) {
-  return const_cast<Json&>(static_cast<const Json&>(*this).at(key));
-}
+Json& Json::at(const std::string& key) { return const_cast<Json&>(static_cast<const Json&>(*this).at(key)); }
 
 void Json::set(const std::string& key, Json value) {
   if (type_ == Type::Null) type_ = Type::Object;

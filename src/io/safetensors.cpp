@@ -97,9 +97,9 @@ Entry parse_entry(const std::string& path, const std::string& name, const Json& 
     const int64_t n = d.as_int();
     STRATA_CHECK(n >= 0, ctx, ": shape ", shape.dump(), " has a negative dim");
     uint64_t next = 0;
-    STRATA_CHECK(!__builtin_mul_overflow(numel, static_cast<uint64_t>(n), &next) &&
-                     next <= static_cast<uint64_t>(INT64_MAX),
-                 ctx, ": shape ", shape.dump(), " has more elements than fit in int64");
+    STRATA_CHECK(
+        !__builtin_mul_overflow(numel, static_cast<uint64_t>(n), &next) && next <= static_cast<uint64_t>(INT64_MAX),
+        ctx, ": shape ", shape.dump(), " has more elements than fit in int64");
     numel = next;
     e.shape.push_back(n);
   }
@@ -146,7 +146,8 @@ DType dtype_from_safetensors(const std::string& name, const std::string& context
   if (name == "BF16") return kBFloat16;
   static const char* known[] = {"I8", "U8", "I16", "U16", "I32", "U32", "U64", "F8_E4M3", "F8_E5M2", "C64"};
   for (const char* k : known) {
-    STRATA_CHECK(name != k, context, ": dtype ", name, " is not supported (Strata reads F32, F64, I64, BOOL, F16, BF16)");
+    STRATA_CHECK(name != k, context, ": dtype ", name,
+                 " is not supported (Strata reads F32, F64, I64, BOOL, F16, BF16)");
   }
   STRATA_FAIL(context, ": unknown dtype ", json_quote(name));
 }
@@ -244,14 +245,14 @@ SafetensorsFile load_safetensors(const std::string& path) {
     }
     if (e->begin > pos) {
       STRATA_FAIL(tensor_ctx(path, e->name), ": data starts at ", e->begin, " but the previous tensor",
-                  prev ? " " + json_quote(prev->name) : std::string(), " ends at ", pos,
-                  " (a hole of ", e->begin - pos, " bytes in the data section)");
+                  prev ? " " + json_quote(prev->name) : std::string(), " ends at ", pos, " (a hole of ", e->begin - pos,
+                  " bytes in the data section)");
     }
     pos = e->end;
     prev = e;
   }
-  STRATA_CHECK(pos == data_size, path, ": the tensors cover ", pos, " bytes of the ", data_size,
-               "-byte data section (", data_size - pos, " trailing bytes belong to no tensor)");
+  STRATA_CHECK(pos == data_size, path, ": the tensors cover ", pos, " bytes of the ", data_size, "-byte data section (",
+               data_size - pos, " trailing bytes belong to no tensor)");
 
   for (const Entry* e : sorted) {
     // (Shape(std::vector) memcpys from data(), which is null for a 0-d shape: build that case directly.)

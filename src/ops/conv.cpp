@@ -1,9 +1,10 @@
 // conv2d over NCHW tensors: argument checks, output shape, the im2col + GEMM kernels (kernels/cpu/conv.h), and
 // the backward rule. The backward calls the data/weight gradient kernels directly (not composed of Strata ops),
 // so conv2d's gradients are not themselves differentiable (no double backward); gradcheck covers them.
+#include "kernels/cpu/conv.h"
+
 #include <ostream>
 
-#include "kernels/cpu/conv.h"
 #include "ops/helpers.h"
 #include "strata/autograd/grad_mode.h"
 #include "strata/ops/conv.h"
@@ -19,7 +20,9 @@ using kernels::cpu::ConvGeom;
 struct size2 {
   Size2 s;
   explicit size2(Size2 v) : s(v) {}
-  friend std::ostream& operator<<(std::ostream& os, const size2& v) { return os << "(" << v.s[0] << ", " << v.s[1] << ")"; }
+  friend std::ostream& operator<<(std::ostream& os, const size2& v) {
+    return os << "(" << v.s[0] << ", " << v.s[1] << ")";
+  }
 };
 
 // Contiguous copy of x in dtype t (x itself when it already is one). Not recorded.
@@ -53,15 +56,15 @@ ConvGeom conv_geom(const Tensor& x, const Tensor& w, Size2 stride, Size2 padding
   STRATA_CHECK(g.kh > 0 && g.kw > 0, "[conv2d] empty kernel in weight shape ", w.shape());
   const int64_t ekh = g.dh * (g.kh - 1) + 1, ekw = g.dw * (g.kw - 1) + 1;
   STRATA_CHECK(ekh <= g.h + 2 * g.ph && ekw <= g.w + 2 * g.pw, "[conv2d] kernel size ", size2({ekh, ekw}),
-               " (dilated) is larger than the padded input ", size2({g.h + 2 * g.ph, g.w + 2 * g.pw}),
-               ": input shape ", x.shape(), ", weight shape ", w.shape());
+               " (dilated) is larger than the padded input ", size2({g.h + 2 * g.ph, g.w + 2 * g.pw}), ": input shape ",
+               x.shape(), ", weight shape ", w.shape());
   g.ho = (g.h + 2 * g.ph - ekh) / g.sh + 1;
   g.wo = (g.w + 2 * g.pw - ekw) / g.sw + 1;
   return g;
 }
 
-Tensor conv2d_4d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 stride, Size2 padding,
-                 Size2 dilation, int64_t groups) {
+Tensor conv2d_4d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 stride, Size2 padding, Size2 dilation,
+                 int64_t groups) {
   const ConvGeom g = conv_geom(x, weight, stride, padding, dilation, groups);
   const bool has_bias = bias.defined();
   DType t = promote_types(x.dtype(), weight.dtype());

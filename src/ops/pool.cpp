@@ -1,9 +1,10 @@
 // Pooling over NCHW (or unbatched CHW) tensors: max_pool2d (argmax indices kept for backward), avg_pool2d and
 // adaptive_avg_pool2d, with PyTorch's output-size and window rules (kernels/cpu/pool.h). Backward rules call the
 // scatter kernels directly, so their gradients are not differentiable again; gradcheck covers them.
+#include "kernels/cpu/pool.h"
+
 #include <ostream>
 
-#include "kernels/cpu/pool.h"
 #include "ops/helpers.h"
 #include "strata/autograd/grad_mode.h"
 #include "strata/ops/conv.h"
@@ -19,7 +20,9 @@ using kernels::cpu::PoolGeom;
 struct size2 {
   Size2 s;
   explicit size2(Size2 v) : s(v) {}
-  friend std::ostream& operator<<(std::ostream& os, const size2& v) { return os << "(" << v.s[0] << ", " << v.s[1] << ")"; }
+  friend std::ostream& operator<<(std::ostream& os, const size2& v) {
+    return os << "(" << v.s[0] << ", " << v.s[1] << ")";
+  }
 };
 
 Tensor contiguous_as(const Tensor& x, DType t) {
@@ -40,8 +43,8 @@ int64_t pool_out(int64_t in, int64_t k, int64_t pad, int64_t stride, int64_t dil
 void check_input(const char* op, const Tensor& x) {
   STRATA_CHECK(x.defined(), "[", op, "] undefined tensor");
   check_cpu(op, x.device());
-  STRATA_CHECK(x.dim() == 3 || x.dim() == 4, "[", op, "] expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape ",
-               x.shape());
+  STRATA_CHECK(x.dim() == 3 || x.dim() == 4, "[", op,
+               "] expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape ", x.shape());
 }
 
 // Window geometry of max/avg pooling on a 4-D x, with every argument checked.
@@ -118,8 +121,7 @@ Tensor max_pool2d(const Tensor& x, Size2 kernel, Size2 stride, Size2 padding, Si
   return max_pool2d_with_indices(x, kernel, stride, padding, dilation, ceil_mode).first;
 }
 
-Tensor avg_pool2d(const Tensor& x, Size2 kernel, Size2 stride, Size2 padding, bool ceil_mode,
-                  bool count_include_pad) {
+Tensor avg_pool2d(const Tensor& x, Size2 kernel, Size2 stride, Size2 padding, bool ceil_mode, bool count_include_pad) {
   check_input("avg_pool2d", x);
   return batched(x, [&](const Tensor& x4) {
     Size2 st = stride;
@@ -153,8 +155,7 @@ Tensor adaptive_avg_pool2d(const Tensor& x, Size2 output_size) {
   check_input("adaptive_avg_pool2d", x);
   STRATA_CHECK(output_size[0] > 0 && output_size[1] > 0, "[adaptive_avg_pool2d] output size must be positive, got ",
                size2(output_size), " for input shape ", x.shape());
-  STRATA_CHECK(x.size(-1) > 0 && x.size(-2) > 0, "[adaptive_avg_pool2d] empty spatial dims in input shape ",
-               x.shape());
+  STRATA_CHECK(x.size(-1) > 0 && x.size(-2) > 0, "[adaptive_avg_pool2d] empty spatial dims in input shape ", x.shape());
   return batched(x, [&](const Tensor& x4) {
     PoolGeom g;
     g.planes = x4.size(0) * x4.size(1), g.h = x4.size(2), g.w = x4.size(3);

@@ -133,8 +133,7 @@ TEST(Checkpoint, FailureMidwayKeepsThePreviousCheckpoint) {
     EXPECT_EQ(test::read_bytes(path), good_bytes);
     expect_same_checkpoint(load_checkpoint(path), good);
     // The failed writer removed its temporary file.
-    EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()), std::filesystem::directory_iterator()),
-              1);
+    EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()), std::filesystem::directory_iterator()), 1);
   }
 }
 
@@ -163,8 +162,7 @@ TEST(Checkpoint, BadFilesAreErrors) {
   nn::StateDict sd;
   sd.insert("w", zeros({2}));
   save_safetensors(dir.file("plain.safetensors"), sd);
-  EXPECT_THAT(error_of([&] { load_checkpoint(dir.file("plain.safetensors")); }),
-              HasSubstr("not a Strata checkpoint"));
+  EXPECT_THAT(error_of([&] { load_checkpoint(dir.file("plain.safetensors")); }), HasSubstr("not a Strata checkpoint"));
   // A checkpoint cut short (what a non-atomic writer could leave) is an error, not a crash.
   manual_seed(3);
   save_checkpoint(dir.file("c.safetensors"), sample_checkpoint(1.0));

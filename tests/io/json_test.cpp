@@ -111,8 +111,8 @@ TEST(Json, ObjectsKeepInsertionOrderAndRejectDuplicates) {
 }
 
 TEST(Json, PrettyPrintsAndReparses) {
-  Json j = Json::object({{"name", "lenet"}, {"layers", Json::array({1, 2})}, {"empty", Json::object()},
-                         {"none", Json::array()}});
+  Json j = Json::object(
+      {{"name", "lenet"}, {"layers", Json::array({1, 2})}, {"empty", Json::object()}, {"none", Json::array()}});
   const std::string pretty = j.dump(2);
   EXPECT_EQ(pretty,
             "{\n  \"name\": \"lenet\",\n  \"layers\": [\n    1,\n    2\n  ],\n  \"empty\": {},\n  \"none\": []\n}");
@@ -190,7 +190,9 @@ TEST(Json, TypedAccessorsNameSourceAndKeyPath) {
   EXPECT_FALSE(cfg.get_or("shuffle", false));
   EXPECT_THAT(error_of([&] { opt.get_or("lr", 0.5); }), HasSubstr("\"optimizer.lr\": expected a number"));
   EXPECT_NO_THROW(cfg.check_keys({"optimizer", "epochs", "seed"}));
-  EXPECT_EQ(error_of([&] { opt.check_keys({"lr", "name"}); }),
+  EXPECT_EQ(error_of([&] {
+              opt.check_keys({"lr", "name"});
+            }),
             "config.json: unknown key \"optimizer.betas\" (expected one of: lr, name)");
   // Values built in code have no source.
   EXPECT_EQ(error_of([] { Json(1).as_string(); }), "JSON value: expected a string, got number");

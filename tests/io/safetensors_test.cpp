@@ -81,8 +81,7 @@ TEST(Safetensors, RoundTripsEveryDtypeAndLayout) {
     expect_same_tensor(f.tensors.at(name), t, name);
     EXPECT_TRUE(f.tensors.at(name).is_contiguous());
   }
-  EXPECT_EQ(f.tensors.at("sliced").to_vector<float>(),
-            (std::vector<float>{1, 2, 3, 6, 7, 8, 11, 12, 13, 16, 17, 18}));
+  EXPECT_EQ(f.tensors.at("sliced").to_vector<float>(), (std::vector<float>{1, 2, 3, 6, 7, 8, 11, 12, 13, 16, 17, 18}));
 
   // Overwriting an existing file replaces it.
   nn::StateDict small;
@@ -101,9 +100,8 @@ TEST(Safetensors, WritesTheSpecifiedLayout) {
   sd.insert("b", from_vector<int64_t>({5}, Shape{1, 1}));
   save_safetensors(dir.file("x.safetensors"), sd, {{"m", "v"}});
   const std::string bytes = test::read_bytes(dir.file("x.safetensors"));
-  const std::string header =
-      R"({"__metadata__":{"m":"v"},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
-      R"("b":{"dtype":"I64","shape":[1,1],"data_offsets":[8,16]}})";
+  const std::string header = R"({"__metadata__":{"m":"v"},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+                             R"("b":{"dtype":"I64","shape":[1,1],"data_offsets":[8,16]}})";
   const size_t padded = (header.size() + 7) / 8 * 8;
   ASSERT_EQ(bytes.size(), 8 + padded + 16);
   uint64_t n = 0;
@@ -154,8 +152,7 @@ TEST(Safetensors, LoadsTorchWrittenGolden) {
   EXPECT_EQ(t.at("ramp").to_vector<float>(), (std::vector<float>{-1, -0.75, -0.5, -0.25, 0, 0.25}));
   EXPECT_EQ(t.at("ramp").shape(), (Shape{2, 3}));
   EXPECT_EQ(t.at("f64").to_vector<double>(), (std::vector<double>{0.1, -2.5, 1e-300, 3.0}));
-  EXPECT_EQ(t.at("i64").to_vector<int64_t>(),
-            (std::vector<int64_t>{-(1LL << 62), -1, 0, (1LL << 62) + 1}));
+  EXPECT_EQ(t.at("i64").to_vector<int64_t>(), (std::vector<int64_t>{-(1LL << 62), -1, 0, (1LL << 62) + 1}));
   EXPECT_EQ(t.at("mask").dtype(), kBool);
   EXPECT_EQ(t.at("mask").to_vector<bool>(), (std::vector<bool>{true, false, true, false, false, true}));
   EXPECT_EQ(t.at("half").dtype(), kFloat16);
@@ -276,8 +273,10 @@ TEST_F(SafetensorsMalformed, OffsetsOutOfBounds) {
               HasSubstr("tensor \"w\": negative data_offsets"));
   EXPECT_THAT(header_error(R"({"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 1e40]}})", 8),
               HasSubstr("data_offsets must be two integers"));
-  EXPECT_THAT(header_error(R"({"w": {"dtype": "F32", "shape": [1], "data_offsets": [18446744073709551612, 18446744073709551616]}})", 8),
-              HasSubstr("data_offsets must be two integers"));
+  EXPECT_THAT(
+      header_error(
+          R"({"w": {"dtype": "F32", "shape": [1], "data_offsets": [18446744073709551612, 18446744073709551616]}})", 8),
+      HasSubstr("data_offsets must be two integers"));
 }
 
 TEST_F(SafetensorsMalformed, OverlappingData) {

@@ -1,6 +1,8 @@
 // Loss functions (strata/nn/losses.h): hand-computed values for every reduction, gradients, strided inputs,
 // module forms, compute_class_weights, and the errors. Values in comments were worked by hand; each was
 // also confirmed with PyTorch 1.13 (float64).
+#include "strata/nn/losses.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -10,7 +12,6 @@
 #include <string>
 #include <vector>
 
-#include "strata/nn/losses.h"
 #include "strata/strata.h"
 
 namespace strata {
@@ -126,11 +127,17 @@ TEST(BinaryCrossEntropy, Float32AndStridedWeight) {
 
 TEST(BinaryCrossEntropy, Errors) {
   Tensor x = tensor({0.5, 0.5}), y = tensor({1.0, 0.0});
-  EXPECT_THAT(error_of([&] { F::binary_cross_entropy(tensor({0.5, 1.5}), y); }),
+  EXPECT_THAT(error_of([&] {
+                F::binary_cross_entropy(tensor({0.5, 1.5}), y);
+              }),
               HasSubstr("[binary_cross_entropy] input of shape (2,) must hold probabilities in [0, 1]"));
-  EXPECT_THAT(error_of([&] { F::binary_cross_entropy(x, tensor({{1.0, 0.0}})); }),
+  EXPECT_THAT(error_of([&] {
+                F::binary_cross_entropy(x, tensor({{1.0, 0.0}}));
+              }),
               HasSubstr("[binary_cross_entropy] input of shape (2,) and target of shape (1, 2) differ"));
-  EXPECT_THAT(error_of([&] { F::binary_cross_entropy(x, y, tensor({1.0, 2.0, 3.0})); }),
+  EXPECT_THAT(error_of([&] {
+                F::binary_cross_entropy(x, y, tensor({1.0, 2.0, 3.0}));
+              }),
               HasSubstr("[binary_cross_entropy] weight of shape (3,) does not broadcast to input of shape (2,)"));
 }
 
@@ -178,7 +185,9 @@ TEST(BceWithLogits, StableForHugeLogits) {
 }
 
 TEST(BceWithLogits, Errors) {
-  EXPECT_THAT(error_of([&] { F::binary_cross_entropy_with_logits(zeros({4, 3}), zeros({4})); }),
+  EXPECT_THAT(error_of([&] {
+                F::binary_cross_entropy_with_logits(zeros({4, 3}), zeros({4}));
+              }),
               HasSubstr("[binary_cross_entropy_with_logits] input of shape (4, 3) and target of shape (4,) differ"));
   EXPECT_THAT(error_of([&] {
                 F::binary_cross_entropy_with_logits(zeros({4, 3}), zeros({4, 3}), Tensor(), Reduction::Mean, ones({4}));
@@ -268,11 +277,17 @@ TEST(SoftmaxFocalLoss, IgnoredTargetsContributeNothing) {
 }
 
 TEST(SoftmaxFocalLoss, Errors) {
-  EXPECT_THAT(error_of([&] { F::softmax_focal_loss(zeros({4, 3}), ids({0, 1, 2}, {3})); }),
+  EXPECT_THAT(error_of([&] {
+                F::softmax_focal_loss(zeros({4, 3}), ids({0, 1, 2}, {3}));
+              }),
               HasSubstr("[softmax_focal_loss] target of shape (3,) does not match logits of shape (4, 3)"));
-  EXPECT_THAT(error_of([&] { F::softmax_focal_loss(zeros({2, 3}), ids({0, 1}, {2}), ones({2})); }),
+  EXPECT_THAT(error_of([&] {
+                F::softmax_focal_loss(zeros({2, 3}), ids({0, 1}, {2}), ones({2}));
+              }),
               HasSubstr("[softmax_focal_loss] alpha must have shape (3,) for 3 classes, got (2,)"));
-  EXPECT_THAT(error_of([&] { F::sigmoid_focal_loss(zeros({2, 3}), zeros({3, 2})); }),
+  EXPECT_THAT(error_of([&] {
+                F::sigmoid_focal_loss(zeros({2, 3}), zeros({3, 2}));
+              }),
               HasSubstr("[sigmoid_focal_loss] input of shape (2, 3) and target of shape (3, 2) differ"));
 }
 
@@ -305,7 +320,9 @@ TEST(KlDiv, LogTargetAndGradients) {
 }
 
 TEST(KlDiv, ShapeError) {
-  EXPECT_THAT(error_of([&] { F::kl_div(zeros({2, 3}), zeros({2, 1})); }),
+  EXPECT_THAT(error_of([&] {
+                F::kl_div(zeros({2, 3}), zeros({2, 1}));
+              }),
               HasSubstr("[kl_div] input of shape (2, 3) and target of shape (2, 1) differ"));
 }
 
@@ -321,9 +338,13 @@ TEST(ClassWeights, Balanced) {
 }
 
 TEST(ClassWeights, Errors) {
-  EXPECT_THAT(error_of([&] { nn::compute_class_weights(ids({0, 0, 2}, {3}), 3); }),
+  EXPECT_THAT(error_of([&] {
+                nn::compute_class_weights(ids({0, 0, 2}, {3}), 3);
+              }),
               HasSubstr("[compute_class_weights] class 1 has no samples"));
-  EXPECT_THAT(error_of([&] { nn::compute_class_weights(ids({0, 3}, {2}), 3); }),
+  EXPECT_THAT(error_of([&] {
+                nn::compute_class_weights(ids({0, 3}, {2}), 3);
+              }),
               HasSubstr("label 3 is out of range for 3 classes"));
   EXPECT_THAT(error_of([&] { nn::compute_class_weights(zeros({3}), 3); }), HasSubstr("must be int64"));
 }
@@ -342,9 +363,11 @@ TEST(LossGradcheck, InputAndTarget) {
   };
   std::vector<Case> cases = {
       {"mse", [](const TensorList& x) { return F::mse_loss(x[0], x[1]); }, {real(), real()}},
-      {"bce", [&](const TensorList& x) { return F::binary_cross_entropy(x[0], x[1], w, Reduction::Sum); },
+      {"bce",
+       [&](const TensorList& x) { return F::binary_cross_entropy(x[0], x[1], w, Reduction::Sum); },
        {unit(), unit()}},
-      {"bce_logits", [&](const TensorList& x) { return F::binary_cross_entropy_with_logits(x[0], x[1], w); },
+      {"bce_logits",
+       [&](const TensorList& x) { return F::binary_cross_entropy_with_logits(x[0], x[1], w); },
        {real(), unit()}},
       {"bce_logits.pos_weight",
        [&](const TensorList& x) {
@@ -352,10 +375,12 @@ TEST(LossGradcheck, InputAndTarget) {
        },
        {real(), unit()}},
       {"sigmoid_focal", [](const TensorList& x) { return F::sigmoid_focal_loss(x[0], x[1]); }, {real(), unit()}},
-      {"kl_div", [](const TensorList& x) { return F::kl_div(x[0], x[1], nn::KLDivReduction::BatchMean); },
+      {"kl_div",
+       [](const TensorList& x) { return F::kl_div(x[0], x[1], nn::KLDivReduction::BatchMean); },
        {real(), unit()}},
       {"kl_div.log_target",
-       [](const TensorList& x) { return F::kl_div(x[0], x[1], nn::KLDivReduction::None, true); }, {real(), real()}},
+       [](const TensorList& x) { return F::kl_div(x[0], x[1], nn::KLDivReduction::None, true); },
+       {real(), real()}},
   };
   for (const Case& c : cases) {
     GradcheckReport r = gradcheck(c.fn, c.inputs);

@@ -52,8 +52,9 @@ TEST(Conv2d, BasicWithAndWithoutBias) {
 TEST(Conv2d, StrideAndPadding) {
   // 3x3 ones, stride 2, padding 1 on the 4x4 arange image: window sums of the clipped windows.
   Tensor y = conv2d(arange_image(4, 4), ones({1, 1, 3, 3}), Tensor(), {2, 2}, {1, 1});
-  expect_values(y, {1, 1, 2, 2}, {0 + 1 + 4 + 5, 1 + 2 + 3 + 5 + 6 + 7, 4 + 5 + 8 + 9 + 12 + 13,
-                                  5 + 6 + 7 + 9 + 10 + 11 + 13 + 14 + 15});
+  expect_values(
+      y, {1, 1, 2, 2},
+      {0 + 1 + 4 + 5, 1 + 2 + 3 + 5 + 6 + 7, 4 + 5 + 8 + 9 + 12 + 13, 5 + 6 + 7 + 9 + 10 + 11 + 13 + 14 + 15});
 }
 
 TEST(Conv2d, AsymmetricStridePadding) {
@@ -135,30 +136,54 @@ TEST(Conv2d, GradientsOfNonContiguousInputKeepItsShape) {
 
 TEST(Conv2d, Errors) {
   Tensor x = randn({1, 3, 28, 28});
-  EXPECT_EQ(error_of([&] { conv2d(x, randn({6, 1, 5, 5})); }),
+  EXPECT_EQ(error_of([&] {
+              conv2d(x, randn({6, 1, 5, 5}));
+            }),
             "[conv2d] input has 3 channels but weight expects 1 (weight shape (6, 1, 5, 5))");
-  EXPECT_THAT(error_of([&] { conv2d(x, randn({6, 1, 5, 5}), Tensor(), {1, 1}, {0, 0}, {1, 1}, 2); }),
+  EXPECT_THAT(error_of([&] {
+                conv2d(x, randn({6, 1, 5, 5}), Tensor(), {1, 1}, {0, 0}, {1, 1}, 2);
+              }),
               HasSubstr("[conv2d] groups (2) must divide the input channels of input shape (1, 3, 28, 28)"));
-  EXPECT_THAT(error_of([&] { conv2d(randn({1, 4, 8, 8}), randn({5, 2, 3, 3}), Tensor(), {1, 1}, {0, 0}, {1, 1}, 2); }),
+  EXPECT_THAT(error_of([&] {
+                conv2d(randn({1, 4, 8, 8}), randn({5, 2, 3, 3}), Tensor(), {1, 1}, {0, 0}, {1, 1}, 2);
+              }),
               HasSubstr("[conv2d] groups (2) must divide the output channels of weight shape (5, 2, 3, 3)"));
-  EXPECT_THAT(error_of([&] { conv2d(randn({1, 4, 8, 8}), randn({4, 1, 3, 3}), Tensor(), {1, 1}, {0, 0}, {1, 1}, 2); }),
+  EXPECT_THAT(error_of([&] {
+                conv2d(randn({1, 4, 8, 8}), randn({4, 1, 3, 3}), Tensor(), {1, 1}, {0, 0}, {1, 1}, 2);
+              }),
               HasSubstr("input has 4 channels but weight expects 2 (weight shape (4, 1, 3, 3), groups 2)"));
-  EXPECT_THAT(error_of([&] { conv2d(randn({1, 1, 3, 3}), randn({1, 1, 5, 5})); }),
+  EXPECT_THAT(error_of([&] {
+                conv2d(randn({1, 1, 3, 3}), randn({1, 1, 5, 5}));
+              }),
               HasSubstr("[conv2d] kernel size (5, 5) (dilated) is larger than the padded input (3, 3)"));
-  EXPECT_THAT(error_of([&] { conv2d(randn({1, 1, 4, 4}), randn({1, 1, 3, 3}), Tensor(), {1, 1}, {0, 0}, {2, 2}); }),
+  EXPECT_THAT(error_of([&] {
+                conv2d(randn({1, 1, 4, 4}), randn({1, 1, 3, 3}), Tensor(), {1, 1}, {0, 0}, {2, 2});
+              }),
               HasSubstr("kernel size (5, 5) (dilated) is larger than the padded input (4, 4)"));
-  EXPECT_THAT(error_of([&] { conv2d(x, randn({6, 3, 5, 5}), randn({5})); }),
+  EXPECT_THAT(error_of([&] {
+                conv2d(x, randn({6, 3, 5, 5}), randn({5}));
+              }),
               HasSubstr("[conv2d] bias of shape (5,) does not match weight shape (6, 3, 5, 5)"));
-  EXPECT_THAT(error_of([&] { conv2d(randn({3, 28}), randn({6, 3, 5, 5})); }),
+  EXPECT_THAT(error_of([&] {
+                conv2d(randn({3, 28}), randn({6, 3, 5, 5}));
+              }),
               HasSubstr("[conv2d] expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape (3, 28)"));
   EXPECT_THAT(error_of([&] { conv2d(x, randn({6, 3, 5})); }), HasSubstr("[conv2d] expected a 4-D weight"));
-  EXPECT_THAT(error_of([&] { conv2d(x, randn({6, 3, 5, 5}), Tensor(), {0, 1}); }),
+  EXPECT_THAT(error_of([&] {
+                conv2d(x, randn({6, 3, 5, 5}), Tensor(), {0, 1});
+              }),
               HasSubstr("[conv2d] stride must be positive, got (0, 1)"));
-  EXPECT_THAT(error_of([&] { conv2d(x, randn({6, 3, 5, 5}), Tensor(), {1, 1}, {-1, 0}); }),
+  EXPECT_THAT(error_of([&] {
+                conv2d(x, randn({6, 3, 5, 5}), Tensor(), {1, 1}, {-1, 0});
+              }),
               HasSubstr("[conv2d] padding must be non-negative"));
-  EXPECT_THAT(error_of([&] { conv2d(x, randn({6, 3, 5, 5}), Tensor(), {1, 1}, {0, 0}, {1, 0}); }),
+  EXPECT_THAT(error_of([&] {
+                conv2d(x, randn({6, 3, 5, 5}), Tensor(), {1, 1}, {0, 0}, {1, 0});
+              }),
               HasSubstr("[conv2d] dilation must be positive"));
-  EXPECT_THAT(error_of([&] { conv2d(x, randn({6, 3, 5, 5}), Tensor(), {1, 1}, {0, 0}, {1, 1}, 0); }),
+  EXPECT_THAT(error_of([&] {
+                conv2d(x, randn({6, 3, 5, 5}), Tensor(), {1, 1}, {0, 0}, {1, 1}, 0);
+              }),
               HasSubstr("[conv2d] groups must be positive"));
 }
 
@@ -243,20 +268,35 @@ TEST(AdaptiveAvgPool2d, PyTorchWindowsAndGradient) {
 
 TEST(Pool2d, Errors) {
   Tensor x = randn({1, 1, 2, 2});
-  EXPECT_THAT(error_of([&] { max_pool2d(x, {3, 3}); }),
+  EXPECT_THAT(error_of([&] {
+                max_pool2d(x, {3, 3});
+              }),
               HasSubstr("[max_pool2d] input shape (1, 1, 2, 2) is too small for kernel (3, 3)"));
-  EXPECT_THAT(error_of([&] { max_pool2d(x, {2, 2}, {1, 1}, {2, 2}); }),
+  EXPECT_THAT(error_of([&] {
+                max_pool2d(x, {2, 2}, {1, 1}, {2, 2});
+              }),
               HasSubstr("[max_pool2d] padding (2, 2) must be non-negative and at most half the kernel size (2, 2)"));
   EXPECT_THAT(error_of([&] { max_pool2d(x, {0, 2}); }), HasSubstr("[max_pool2d] kernel size must be positive"));
-  EXPECT_THAT(error_of([&] { max_pool2d(x, {2, 2}, {1, 1}, {0, 0}, {0, 1}); }),
+  EXPECT_THAT(error_of([&] {
+                max_pool2d(x, {2, 2}, {1, 1}, {0, 0}, {0, 1});
+              }),
               HasSubstr("[max_pool2d] dilation must be positive"));
   EXPECT_THAT(error_of([&] { avg_pool2d(x, {2, 2}, {-1, 1}); }), HasSubstr("[avg_pool2d] stride must be positive"));
-  EXPECT_THAT(error_of([&] { avg_pool2d(randn({4, 4}), {2, 2}); }),
+  EXPECT_THAT(error_of([&] {
+                avg_pool2d(randn({4, 4}), {2, 2});
+              }),
               HasSubstr("[avg_pool2d] expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape (4, 4)"));
-  EXPECT_THAT(error_of([&] { avg_pool2d(x, {3, 3}); }), HasSubstr("[avg_pool2d] input shape (1, 1, 2, 2) is too small"));
-  EXPECT_THAT(error_of([&] { adaptive_avg_pool2d(x, {0, 1}); }),
+  EXPECT_THAT(error_of([&] {
+                avg_pool2d(x, {3, 3});
+              }),
+              HasSubstr("[avg_pool2d] input shape (1, 1, 2, 2) is too small"));
+  EXPECT_THAT(error_of([&] {
+                adaptive_avg_pool2d(x, {0, 1});
+              }),
               HasSubstr("[adaptive_avg_pool2d] output size must be positive, got (0, 1) for input shape (1, 1, 2, 2)"));
-  EXPECT_THAT(error_of([&] { adaptive_avg_pool2d(randn({1, 1, 0, 2}), {1, 1}); }),
+  EXPECT_THAT(error_of([&] {
+                adaptive_avg_pool2d(randn({1, 1, 0, 2}), {1, 1});
+              }),
               HasSubstr("[adaptive_avg_pool2d] empty spatial dims"));
 }
 

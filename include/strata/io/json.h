@@ -20,16 +20,16 @@ class Json {
   enum class Type : uint8_t { Null, Bool, Int, Double, String, Array, Object };
 
   Json() = default;
-  Json(std::nullptr_t) {}                                            // NOLINT(google-explicit-constructor)
-  Json(bool b) : type_(Type::Bool), bool_(b) {}                      // NOLINT(google-explicit-constructor)
-  Json(int v) : type_(Type::Int), int_(v) {}                         // NOLINT(google-explicit-constructor)
-  Json(long v) : type_(Type::Int), int_(v) {}                        // NOLINT(google-explicit-constructor)
-  Json(long long v) : type_(Type::Int), int_(v) {}                   // NOLINT(google-explicit-constructor)
-  Json(unsigned v) : type_(Type::Int), int_(v) {}                    // NOLINT(google-explicit-constructor)
-  Json(unsigned long v) { set_unsigned(v); }                         // NOLINT(google-explicit-constructor)
-  Json(unsigned long long v) { set_unsigned(v); }                    // NOLINT(google-explicit-constructor)
-  Json(double v) : type_(Type::Double), double_(v) {}                // NOLINT(google-explicit-constructor)
-  Json(const char* s) : type_(Type::String), string_(s) {}           // NOLINT(google-explicit-constructor)
+  Json(std::nullptr_t) {}                                              // NOLINT(google-explicit-constructor)
+  Json(bool b) : type_(Type::Bool), bool_(b) {}                        // NOLINT(google-explicit-constructor)
+  Json(int v) : type_(Type::Int), int_(v) {}                           // NOLINT(google-explicit-constructor)
+  Json(long v) : type_(Type::Int), int_(v) {}                          // NOLINT(google-explicit-constructor)
+  Json(long long v) : type_(Type::Int), int_(v) {}                     // NOLINT(google-explicit-constructor)
+  Json(unsigned v) : type_(Type::Int), int_(v) {}                      // NOLINT(google-explicit-constructor)
+  Json(unsigned long v) { set_unsigned(v); }                           // NOLINT(google-explicit-constructor)
+  Json(unsigned long long v) { set_unsigned(v); }                      // NOLINT(google-explicit-constructor)
+  Json(double v) : type_(Type::Double), double_(v) {}                  // NOLINT(google-explicit-constructor)
+  Json(const char* s) : type_(Type::String), string_(s) {}             // NOLINT(google-explicit-constructor)
   Json(std::string s) : type_(Type::String), string_(std::move(s)) {}  // NOLINT(google-explicit-constructor)
   Json(std::string_view s) : type_(Type::String), string_(s) {}        // NOLINT(google-explicit-constructor)
 
@@ -126,8 +126,8 @@ class Json {
   int64_t int_ = 0;
   double double_ = 0.0;
   std::string string_;
-  std::vector<Json> items_;         // array elements or object values
-  std::vector<std::string> keys_;   // object keys, parallel to items_
+  std::vector<Json> items_;        // array elements or object values
+  std::vector<std::string> keys_;  // object keys, parallel to items_
   std::unordered_map<std::string, size_t> index_;
   std::shared_ptr<const std::string> source_;
   std::string path_;
@@ -140,8 +140,7 @@ struct JsonParseOptions {
 
 // Parses one JSON document (surrounding whitespace allowed; a UTF-8 BOM is skipped). Malformed input is a
 // strata::Error: "<source_name>:<line>:<column> (byte <offset>): <what was expected>".
-Json parse_json(std::string_view text, const std::string& source_name = "<json>",
-                const JsonParseOptions& options = {});
+Json parse_json(std::string_view text, const std::string& source_name = "<json>", const JsonParseOptions& options = {});
 // Reads and parses a file; the path is the source name.
 Json load_json_file(const std::string& path, const JsonParseOptions& options = {});
 

@@ -117,7 +117,9 @@ class CrossEntropyLoss : public Loss {
  public:
   explicit CrossEntropyLoss(Tensor weight = Tensor(), int64_t ignore_index = -100,
                             Reduction reduction = Reduction::Mean, double label_smoothing = 0.0)
-      : weight_(std::move(weight)), ignore_index_(ignore_index), reduction_(reduction),
+      : weight_(std::move(weight)),
+        ignore_index_(ignore_index),
+        reduction_(reduction),
         label_smoothing_(label_smoothing) {}
   Tensor forward(const Tensor& input, const Tensor& target) const override;
   std::string name() const override { return "CrossEntropyLoss"; }
@@ -145,7 +147,10 @@ class FocalLoss : public Loss {
  public:
   explicit FocalLoss(double gamma = 2.0, Tensor alpha = Tensor(), Reduction reduction = Reduction::Mean,
                      double alpha_binary = 0.25, int64_t ignore_index = -100)
-      : gamma_(gamma), alpha_(std::move(alpha)), reduction_(reduction), alpha_binary_(alpha_binary),
+      : gamma_(gamma),
+        alpha_(std::move(alpha)),
+        reduction_(reduction),
+        alpha_binary_(alpha_binary),
         ignore_index_(ignore_index) {}
   Tensor forward(const Tensor& input, const Tensor& target) const override;
   std::string name() const override { return "FocalLoss"; }

@@ -16,15 +16,15 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor
               Size2 padding = {0, 0}, Size2 dilation = {1, 1}, int64_t groups = 1);
 // x: (N, C, H, W) -> (N, C, H_out, W_out); stride defaults to the kernel size (stride {0, 0}).
 // padding pads with -inf; ceil_mode as PyTorch.
-Tensor max_pool2d(const Tensor& x, Size2 kernel, Size2 stride = {0, 0}, Size2 padding = {0, 0},
-                  Size2 dilation = {1, 1}, bool ceil_mode = false);
+Tensor max_pool2d(const Tensor& x, Size2 kernel, Size2 stride = {0, 0}, Size2 padding = {0, 0}, Size2 dilation = {1, 1},
+                  bool ceil_mode = false);
 // max_pool2d and its argmax indices (int64, flat ih * W + iw within each (n, c) plane; not differentiable).
 std::pair<Tensor, Tensor> max_pool2d_with_indices(const Tensor& x, Size2 kernel, Size2 stride = {0, 0},
                                                   Size2 padding = {0, 0}, Size2 dilation = {1, 1},
                                                   bool ceil_mode = false);
 // Zero padding counted in the divisor when count_include_pad (PyTorch's default).
-Tensor avg_pool2d(const Tensor& x, Size2 kernel, Size2 stride = {0, 0}, Size2 padding = {0, 0},
-                  bool ceil_mode = false, bool count_include_pad = true);
+Tensor avg_pool2d(const Tensor& x, Size2 kernel, Size2 stride = {0, 0}, Size2 padding = {0, 0}, bool ceil_mode = false,
+                  bool count_include_pad = true);
 // x: (N, C, H, W) -> (N, C, out_h, out_w) with PyTorch's start/end index rule.
 Tensor adaptive_avg_pool2d(const Tensor& x, Size2 output_size);
 

@@ -10,15 +10,15 @@
 namespace strata::kernels::cpu {
 
 struct ConvGeom {
-  int64_t n = 1, c = 1, h = 1, w = 1;        // input
-  int64_t cout = 1, kh = 1, kw = 1;          // weight (Cout, C / groups, kh, kw)
+  int64_t n = 1, c = 1, h = 1, w = 1;  // input
+  int64_t cout = 1, kh = 1, kw = 1;    // weight (Cout, C / groups, kh, kw)
   int64_t sh = 1, sw = 1, ph = 0, pw = 0, dh = 1, dw = 1;
   int64_t groups = 1;
-  int64_t ho = 1, wo = 1;                    // output
+  int64_t ho = 1, wo = 1;  // output
   int64_t cin_g() const { return c / groups; }
   int64_t cout_g() const { return cout / groups; }
-  int64_t k() const { return cin_g() * kh * kw; }      // GEMM inner size per group
-  int64_t p() const { return ho * wo; }                // output positions per image
+  int64_t k() const { return cin_g() * kh * kw; }  // GEMM inner size per group
+  int64_t p() const { return ho * wo; }            // output positions per image
   bool pointwise() const { return kh == 1 && kw == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0; }
 };
 

@@ -16,7 +16,7 @@ namespace {
 // so a second thread helps only once the arrays leave the cache). Bodies capture by value: a scalar
 // captured by reference may alias the float arrays, which keeps GCC from vectorising.
 template <class Body>
-void for_chunks(int64_t n, Body &&body) {
+void for_chunks(int64_t n, Body&& body) {
   const int threads = omp_get_max_threads();
   if (n < 4 * kParallelGrain || threads == 1 || omp_in_parallel()) {
     body(int64_t{0}, n);
@@ -36,7 +36,7 @@ void for_chunks(int64_t n, Body &&body) {
 }  // namespace
 
 template <class T>
-void sgd_step(T *p, const T *g, T *buf, int64_t n, const SgdArgs &a) {
+void sgd_step(T* p, const T* g, T* buf, int64_t n, const SgdArgs& a) {
   const T wd = static_cast<T>(a.weight_decay), mom = static_cast<T>(a.momentum);
   const T keep = static_cast<T>(1.0 - a.dampening), neg_lr = static_cast<T>(-a.lr);
   if (a.momentum == 0.0 || buf == nullptr) {
@@ -83,7 +83,7 @@ struct AdamScalars {
 // Elements [b, e) of one Adam step. __restrict: with five arrays GCC would otherwise need more runtime
 // alias checks than it is willing to emit, and the amsgrad loop would stay scalar.
 template <class T, bool kAmsgrad>
-void adam_range(T *__restrict p, const T *__restrict g, T *__restrict m, T *__restrict v, T *__restrict vmax, int64_t b,
+void adam_range(T* __restrict p, const T* __restrict g, T* __restrict m, T* __restrict v, T* __restrict vmax, int64_t b,
                 int64_t e, const AdamScalars<T> s) {
   for (int64_t i = b; i < e; ++i) {
     T pi = p[i] * s.shrink;
@@ -105,7 +105,7 @@ void adam_range(T *__restrict p, const T *__restrict g, T *__restrict m, T *__re
 }  // namespace
 
 template <class T>
-void adam_step(T *p, const T *g, T *m, T *v, T *vmax, int64_t n, const AdamArgs &a) {
+void adam_step(T* p, const T* g, T* m, T* v, T* vmax, int64_t n, const AdamArgs& a) {
   const double bc1 = 1.0 - std::pow(a.beta1, static_cast<double>(a.step));
   const double bc2 = 1.0 - std::pow(a.beta2, static_cast<double>(a.step));
   AdamScalars<T> s;
@@ -132,7 +132,7 @@ namespace {
 
 // One RMSprop loop per variant, so that each is branch-free and vectorises.
 template <class T, bool kCentered, bool kMomentum>
-void rmsprop_loop(T *p, const T *g, T *sq, T *gavg, T *buf, int64_t n, const RmspropArgs &a) {
+void rmsprop_loop(T* p, const T* g, T* sq, T* gavg, T* buf, int64_t n, const RmspropArgs& a) {
   const T wd = static_cast<T>(a.weight_decay), alpha = static_cast<T>(a.alpha);
   const T c = static_cast<T>(1.0 - a.alpha), eps = static_cast<T>(a.eps);
   const T mom = static_cast<T>(a.momentum), neg_lr = static_cast<T>(-a.lr);
@@ -160,7 +160,7 @@ void rmsprop_loop(T *p, const T *g, T *sq, T *gavg, T *buf, int64_t n, const Rms
 }  // namespace
 
 template <class T>
-void rmsprop_step(T *p, const T *g, T *sq, T *gavg, T *buf, int64_t n, const RmspropArgs &a) {
+void rmsprop_step(T* p, const T* g, T* sq, T* gavg, T* buf, int64_t n, const RmspropArgs& a) {
   const bool centered = a.centered && gavg != nullptr, momentum = a.momentum > 0 && buf != nullptr;
   if (centered && momentum) {
     rmsprop_loop<T, true, true>(p, g, sq, gavg, buf, n, a);
@@ -173,12 +173,11 @@ void rmsprop_step(T *p, const T *g, T *sq, T *gavg, T *buf, int64_t n, const Rms
   }
 }
 
-template void sgd_step<float>(float *, const float *, float *, int64_t, const SgdArgs &);
-template void sgd_step<double>(double *, const double *, double *, int64_t, const SgdArgs &);
-template void adam_step<float>(float *, const float *, float *, float *, float *, int64_t, const AdamArgs &);
-template void adam_step<double>(double *, const double *, double *, double *, double *, int64_t, const AdamArgs &);
-template void rmsprop_step<float>(float *, const float *, float *, float *, float *, int64_t, const RmspropArgs &);
-template void rmsprop_step<double>(double *, const double *, double *, double *, double *, int64_t,
-                                   const RmspropArgs &);
+template void sgd_step<float>(float*, const float*, float*, int64_t, const SgdArgs&);
+template void sgd_step<double>(double*, const double*, double*, int64_t, const SgdArgs&);
+template void adam_step<float>(float*, const float*, float*, float*, float*, int64_t, const AdamArgs&);
+template void adam_step<double>(double*, const double*, double*, double*, double*, int64_t, const AdamArgs&);
+template void rmsprop_step<float>(float*, const float*, float*, float*, float*, int64_t, const RmspropArgs&);
+template void rmsprop_step<double>(double*, const double*, double*, double*, double*, int64_t, const RmspropArgs&);
 
 }  // namespace strata::kernels::cpu
