@@ -3,11 +3,11 @@
 // and, whenever it improves, a sample drawn with temperature and top-k. See README.md.
 //
 //   build/examples/char_lstm [--cell lstm|gru] [--text FILE] [--epochs 6] [--steps 150] ...
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <sstream>
 #include <string>
 
 #include "../common/char_corpus.h"
@@ -116,40 +116,20 @@ int run(int argc, char** argv) {
   std::cout << cell << " model: " << model.num_parameters() << " parameters; " << epochs << " epochs of " << steps
             << " steps, batch " << B << " x " << T << " characters\n";
 
-  auto val_loss = [&] {
-    model.eval();
-    double v = corpus.validation_loss(val_windows, [&](const Tensor& x) { return model.forward(x); });
-    model.train();
-    return v;
-  };
+  examples::LMTraining training;
+  training.epochs = epochs;
+  training.steps = steps;
+  training.batch = B;
+  training.seq = T;
+  training.val_windows = val_windows;
+  training.clip = clip;
+  std::ostringstream header;
+  header << "temperature " << temperature << ", top-k " << top_k;
+  training.sample_header = header.str();
   const std::string prompt = args.str("prompt", "The ");
-  double best = val_loss();
-  std::printf("epoch 0  val loss %.4f (uniform would be %.4f)\n", best, std::log(static_cast<double>(V)));
-  const auto t0 = std::chrono::steady_clock::now();
-  for (int64_t epoch = 1; epoch <= epochs; ++epoch) {
-    double train_sum = 0, norm_sum = 0;
-    for (int64_t s = 0; s < steps; ++s) {
-      auto [x, y] = corpus.train_batch(B, T, gen);
-      Tensor loss = cross_entropy(model.forward(x).reshape({B * T, V}), y.reshape({B * T}));
-      opt.zero_grad();
-      loss.backward();
-      norm_sum += optim::clip_grad_norm_(model.parameters(), clip);
-      opt.step();
-      train_sum += loss.item();
-    }
-    const double v = val_loss();
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::printf("epoch %lld  train loss %.4f  val loss %.4f  grad norm %.2f  %.0f s  %.0f tokens/s\n",
-                static_cast<long long>(epoch), train_sum / static_cast<double>(steps), v,
-                norm_sum / static_cast<double>(steps), secs, static_cast<double>(epoch * steps * B * T) / secs);
-    if (v < best) {
-      best = v;
-      std::cout << "--- sample (temperature " << temperature << ", top-k " << top_k << ") ---\n"
-                << sample(model, corpus.vocab, prompt, sample_len, temperature, top_k, gen) << "\n---\n";
-    }
-    std::cout.flush();
-  }
-  std::printf("best val loss %.4f nats/char (%.3f bits/char)\n", best, best / std::log(2.0));
+  examples::train_language_model(model, opt, corpus, gen, training, [&] {
+    return sample(model, corpus.vocab, prompt, sample_len, temperature, top_k, gen);
+  });
   return 0;
 }
 

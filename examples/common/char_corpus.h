@@ -6,7 +6,10 @@
 //   auto [x, y] = c.train_batch(32, 64, gen);        // (B, T) int64 inputs and next-character targets
 //   double v = c.validation_loss(32, [&](const Tensor& x) { return model.logits(x); });
 #include <algorithm>
+#include <chrono>
+#include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <functional>
 #include <iostream>
@@ -119,6 +122,55 @@ struct CharCorpus {
 
   static constexpr int64_t kEvalLen = 128;  // validation window length (the GPT's context)
 };
+
+// Settings of the language-model training loop both examples share.
+struct LMTraining {
+  int64_t epochs = 6, steps = 100, batch = 32, seq = 64, val_windows = 128;
+  double clip = 1.0;
+  std::string sample_header;  // printed above each sample, e.g. "temperature 0.8, top-k 10"
+};
+
+// Trains `model` ((B, T) int64 ids -> (B, T, V) logits) on next-character cross-entropy with gradient
+// clipping, printing the training and validation loss, gradient norm and tokens/s per epoch, and a sample
+// (draw_sample()) whenever the validation loss improves. Returns the best validation loss (nats/char).
+inline double train_language_model(strata::nn::Module& model, strata::optim::Optimizer& opt, const CharCorpus& corpus,
+                                   strata::Generator& gen, const LMTraining& s,
+                                   const std::function<std::string()>& draw_sample) {
+  const int64_t V = corpus.vocab.size(), B = s.batch, T = s.seq;
+  auto val_loss = [&] {
+    model.eval();
+    const double v = corpus.validation_loss(s.val_windows, [&](const Tensor& x) { return model.forward(x); });
+    model.train();
+    return v;
+  };
+  double best = val_loss();
+  std::printf("epoch 0  val loss %.4f (uniform would be %.4f)\n", best, std::log(static_cast<double>(V)));
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int64_t epoch = 1; epoch <= s.epochs; ++epoch) {
+    double train_sum = 0, norm_sum = 0;
+    for (int64_t step = 0; step < s.steps; ++step) {
+      auto [x, y] = corpus.train_batch(B, T, gen);
+      Tensor loss = strata::cross_entropy(model.forward(x).reshape({B * T, V}), y.reshape({B * T}));
+      opt.zero_grad();
+      loss.backward();
+      norm_sum += strata::optim::clip_grad_norm_(model.parameters(), s.clip);
+      opt.step();
+      train_sum += loss.item();
+    }
+    const double v = val_loss();
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::printf("epoch %lld  train loss %.4f  val loss %.4f  grad norm %.2f  %.0f s  %.0f tokens/s\n",
+                static_cast<long long>(epoch), train_sum / static_cast<double>(s.steps), v,
+                norm_sum / static_cast<double>(s.steps), secs, static_cast<double>(epoch * s.steps * B * T) / secs);
+    if (v < best) {
+      best = v;
+      std::cout << "--- sample (" << s.sample_header << ") ---\n" << draw_sample() << "\n---\n";
+    }
+    std::cout.flush();
+  }
+  std::printf("best val loss %.4f nats/char (%.3f bits/char)\n", best, best / std::log(2.0));
+  return best;
+}
 
 // main() of an example: runs `body`, and reports a strata::Error (or any exception) as a message and exit code 1.
 inline int run_main(const std::function<int()>& body) {
