@@ -5,6 +5,7 @@
 #include <unordered_set>
 
 #include "autograd/accumulate.h"
+#include "strata/autograd/anomaly.h"
 #include "strata/autograd/grad_mode.h"
 #include "strata/autograd/node.h"
 #include "strata/core/error.h"
@@ -92,7 +93,13 @@ void run_backward(const std::vector<Edge>& roots, TensorList root_grads, bool re
           grads[i] = detail::zeros(m.shape, m.dtype, m.device);
         }
       }
-      input_grads = node->apply(std::move(grads));
+      if (anomaly_enabled()) {
+        const TensorList grad_outputs = grads;
+        input_grads = node->apply(std::move(grads));
+        detail::check_backward(node->name(), node->anomaly_scope, grad_outputs, input_grads);
+      } else {
+        input_grads = node->apply(std::move(grads));
+      }
     }
     if (!retain_graph) node->release();
     for (size_t i = 0; i < node->next_edges.size(); ++i) {

@@ -3,6 +3,7 @@
 #include <atomic>
 
 #include "autograd/accumulate.h"
+#include "strata/autograd/anomaly.h"
 #include "strata/autograd/grad_mode.h"
 #include "strata/core/error.h"
 
@@ -114,6 +115,10 @@ std::shared_ptr<Node> grad_accumulator(const Tensor& leaf) {
 
 void record(const char* name, const TensorList& inputs, const TensorList& outputs, BackwardFn fn) {
   auto node = std::make_shared<FunctionNode>(name, std::move(fn));
+  if (anomaly_enabled()) {
+    detail::check_forward(name, inputs, outputs);
+    node->anomaly_scope = current_anomaly_scope();
+  }
   node->next_edges.reserve(inputs.size());
   node->input_meta.reserve(inputs.size());
   for (const Tensor& in : inputs) {

@@ -143,7 +143,7 @@ std::pair<Tensor, Tensor> MultiheadAttention::forward(const Tensor& query, const
     o = scaled_dot_product_attention(q, k, v, mask, p, is_causal, std::nullopt, gen_);
   }
   // (N, H, L, D) stored as (N, L, H, D): merging the heads is a view.
-  Tensor y = out_proj->forward(o.transpose(1, 2).reshape({N, L, E}));
+  Tensor y = (*out_proj)(o.transpose(1, 2).reshape({N, L, E}));
   if (!batched) return {y.squeeze(0), weights};
   return {bf ? y : y.transpose(0, 1), weights};
 }

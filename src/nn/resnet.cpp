@@ -26,10 +26,10 @@ BasicBlock::BasicBlock(int64_t in_planes, int64_t planes, int64_t stride, DType 
 }
 
 Tensor BasicBlock::forward(const Tensor& x) {
-  Tensor out = relu->forward(bn1->forward(conv1->forward(x)));
-  out = bn2->forward(conv2->forward(out));
-  Tensor identity = downsample ? downsample->forward(x) : x;
-  return relu->forward(add(out, identity));
+  Tensor out = (*relu)((*bn1)((*conv1)(x)));
+  out = (*bn2)((*conv2)(out));
+  Tensor identity = downsample ? (*downsample)(x) : x;
+  return (*relu)(add(out, identity));
 }
 
 }  // namespace strata::nn

@@ -54,18 +54,18 @@ Tensor TransformerEncoderLayer::forward(const Tensor& src, const Tensor& src_mas
                                         bool is_causal) {
   check_input("TransformerEncoderLayer", "src", src, opts_.d_model);
   auto sa = [&](const Tensor& x) {
-    return dropout1->forward(self_attn->forward(x, x, x, src_key_padding_mask, false, src_mask, true, is_causal).first);
+    return (*dropout1)(self_attn->forward(x, x, x, src_key_padding_mask, false, src_mask, true, is_causal).first);
   };
   auto ff = [&](const Tensor& x) {
-    return dropout2->forward(linear2->forward(dropout->forward(activate(opts_.activation, linear1->forward(x)))));
+    return (*dropout2)((*linear2)((*dropout)(activate(opts_.activation, (*linear1)(x)))));
   };
   Tensor x = src;
   if (opts_.norm_first) {
-    x = add(x, sa(norm1->forward(x)));
-    return add(x, ff(norm2->forward(x)));
+    x = add(x, sa((*norm1)(x)));
+    return add(x, ff((*norm2)(x)));
   }
-  x = norm1->forward(add(x, sa(x)));
-  return norm2->forward(add(x, ff(x)));
+  x = (*norm1)(add(x, sa(x)));
+  return (*norm2)(add(x, ff(x)));
 }
 
 TransformerDecoderLayer::TransformerDecoderLayer(const TransformerLayerOptions& opts) : opts_(opts) {
@@ -93,25 +93,23 @@ Tensor TransformerDecoderLayer::forward(const Tensor& tgt, const Tensor& memory,
   STRATA_CHECK(memory.dim() == tgt.dim(), "[TransformerDecoderLayer] tgt ", tgt.shape(), " and memory ", memory.shape(),
                " must both be batched or both unbatched");
   auto sa = [&](const Tensor& x) {
-    return dropout1->forward(
-        self_attn->forward(x, x, x, tgt_key_padding_mask, false, tgt_mask, true, tgt_is_causal).first);
+    return (*dropout1)(self_attn->forward(x, x, x, tgt_key_padding_mask, false, tgt_mask, true, tgt_is_causal).first);
   };
   auto mha = [&](const Tensor& x) {
-    return dropout2->forward(
-        multihead_attn->forward(x, memory, memory, memory_key_padding_mask, false, memory_mask).first);
+    return (*dropout2)(multihead_attn->forward(x, memory, memory, memory_key_padding_mask, false, memory_mask).first);
   };
   auto ff = [&](const Tensor& x) {
-    return dropout3->forward(linear2->forward(dropout->forward(activate(opts_.activation, linear1->forward(x)))));
+    return (*dropout3)((*linear2)((*dropout)(activate(opts_.activation, (*linear1)(x)))));
   };
   Tensor x = tgt;
   if (opts_.norm_first) {
-    x = add(x, sa(norm1->forward(x)));
-    x = add(x, mha(norm2->forward(x)));
-    return add(x, ff(norm3->forward(x)));
+    x = add(x, sa((*norm1)(x)));
+    x = add(x, mha((*norm2)(x)));
+    return add(x, ff((*norm3)(x)));
   }
-  x = norm1->forward(add(x, sa(x)));
-  x = norm2->forward(add(x, mha(x)));
-  return norm3->forward(add(x, ff(x)));
+  x = (*norm1)(add(x, sa(x)));
+  x = (*norm2)(add(x, mha(x)));
+  return (*norm3)(add(x, ff(x)));
 }
 
 TransformerEncoder::TransformerEncoder(const TransformerLayerOptions& opts, int64_t num_layers, bool final_norm) {
@@ -130,7 +128,7 @@ Tensor TransformerEncoder::forward(const Tensor& src, const Tensor& mask, const 
   for (const ModulePtr& m : *layers) {
     x = static_cast<TransformerEncoderLayer&>(*m).forward(x, mask, src_key_padding_mask, is_causal);
   }
-  return norm ? norm->forward(x) : x;
+  return norm ? (*norm)(x) : x;
 }
 
 TransformerDecoder::TransformerDecoder(const TransformerLayerOptions& opts, int64_t num_layers, bool final_norm) {
@@ -151,7 +149,7 @@ Tensor TransformerDecoder::forward(const Tensor& tgt, const Tensor& memory, cons
     x = static_cast<TransformerDecoderLayer&>(*m).forward(x, memory, tgt_mask, memory_mask, tgt_key_padding_mask,
                                                           memory_key_padding_mask, tgt_is_causal);
   }
-  return norm ? norm->forward(x) : x;
+  return norm ? (*norm)(x) : x;
 }
 
 CausalSelfAttention::CausalSelfAttention(int64_t d_model, int64_t nhead, double dropout, bool bias, DType dtype,
@@ -173,11 +171,11 @@ Tensor CausalSelfAttention::forward(const Tensor& x) {
   STRATA_CHECK(x.defined() && x.dim() == 3 && x.size(2) == d_, "[CausalSelfAttention] expected input (N, T, ", d_,
                "), got ", x.defined() ? x.shape() : Shape{});
   const int64_t N = x.size(0), T = x.size(1), D = d_ / nhead_;
-  Tensor qkv = c_attn->forward(x).view({N, T, 3, nhead_, D});
+  Tensor qkv = (*c_attn)(x).view({N, T, 3, nhead_, D});
   auto head = [&](int64_t i) { return qkv.select(2, i).permute({0, 2, 1, 3}); };  // (N, H, T, D), a view
   const double p = is_training() ? dropout_ : 0.0;
   Tensor y = scaled_dot_product_attention(head(0), head(1), head(2), Tensor(), p, true, std::nullopt, gen_);
-  y = c_proj->forward(y.transpose(1, 2).reshape({N, T, d_}));  // the head merge is a view
+  y = (*c_proj)(y.transpose(1, 2).reshape({N, T, d_}));  // the head merge is a view
   return p > 0 ? strata::dropout(y, p, true, gen_) : y;
 }
 
@@ -187,7 +185,7 @@ GPTMLP::GPTMLP(int64_t d_model, int64_t hidden, double p, bool bias, DType dtype
   dropout = register_module("dropout", std::make_shared<Dropout>(p, gen));
 }
 
-Tensor GPTMLP::forward(const Tensor& x) { return dropout->forward(c_proj->forward(gelu(c_fc->forward(x)))); }
+Tensor GPTMLP::forward(const Tensor& x) { return (*dropout)((*c_proj)(gelu((*c_fc)(x)))); }
 
 GPTBlock::GPTBlock(int64_t d_model, int64_t nhead, int64_t hidden, double dropout, bool bias, DType dtype,
                    Generator* gen) {
@@ -203,8 +201,8 @@ Tensor GPTBlock::forward(const Tensor& x) {
   const int64_t d = ln_1->weight.size(0);
   STRATA_CHECK(x.defined() && x.dim() == 3 && x.size(2) == d, "[GPTBlock] expected input (N, T, ", d, "), got ",
                x.defined() ? x.shape() : Shape{});
-  Tensor h = add(x, attn->forward(ln_1->forward(x)));
-  return add(h, mlp->forward(ln_2->forward(h)));
+  Tensor h = add(x, (*attn)((*ln_1)(x)));
+  return add(h, (*mlp)((*ln_2)(h)));
 }
 
 }  // namespace strata::nn

@@ -9,7 +9,7 @@
 #include "strata/core/error.h"
 #include "strata/ops/elementwise.h"
 #include "strata/ops/indexing.h"
-#include "strata/optim/clip_grad.h"
+#include "strata/train/step.h"
 
 namespace strata::train {
 
@@ -19,6 +19,8 @@ void Callback::on_batch_begin(TrainState&) {}
 void Callback::on_batch_end(TrainState&, const Logs&) {}
 void Callback::on_epoch_end(TrainState&, Logs&) {}
 void Callback::on_train_end(TrainState&) {}
+void Callback::on_after_backward(TrainState&) {}
+void Callback::on_before_step(TrainState&) {}
 
 std::vector<double> History::values(const std::string& key) const {
   std::vector<double> out;
@@ -67,7 +69,7 @@ Logs evaluate_impl(nn::Module& model, const nn::Loss& loss, data::DataLoader& lo
     NoGradGuard no_grad;
     for (const data::Batch& b : loader) {
       STRATA_CHECK(b.target.defined(), "[", who, "] the loader's batches have no target");
-      Tensor out = model.forward(b.input);
+      Tensor out = model(b.input);
       Tensor l = loss(out, b.target);
       acc.update(out, b.target, l.item(), batch_size_of(b));
     }
@@ -89,7 +91,7 @@ Tensor predict(nn::Module& model, data::DataLoader& loader) {
   {
     ModeGuard mode(model, false);
     NoGradGuard no_grad;
-    for (const data::Batch& b : loader) outputs.push_back(model.forward(b.input));
+    for (const data::Batch& b : loader) outputs.push_back(model(b.input));
   }
   STRATA_CHECK(!outputs.empty(), "[predict] the loader has no batches");
   if (outputs.size() == 1) return outputs[0];
@@ -114,12 +116,6 @@ History fit(nn::Module& model, const nn::Loss& loss, optim::Optimizer& optimizer
 
   const double threshold = binary_threshold_for(loss);
   MetricAccumulator acc(options.metrics, threshold);  // also validates the metric names up front
-  const bool clipping = options.clip_grad_norm || options.clip_grad_value;
-  TensorList params;
-  if (clipping)
-    for (const Tensor& p : model.parameters())
-      if (p.requires_grad()) params.push_back(p);
-
   History history;
   history.initial_epoch = options.initial_epoch;
   TrainState st;
@@ -134,6 +130,9 @@ History fit(nn::Module& model, const nn::Loss& loss, optim::Optimizer& optimizer
   st.history = &history;
   const auto& callbacks = options.callbacks;
   const int64_t n_acc = options.accumulation_steps;
+  Stepper stepper(
+      st,
+      {.clip_grad_norm = options.clip_grad_norm, .clip_grad_value = options.clip_grad_value, .callbacks = callbacks});
 
   for (const CallbackPtr& cb : callbacks) cb->on_train_begin(st);
   Logs batch_logs;
@@ -151,26 +150,27 @@ History fit(nn::Module& model, const nn::Loss& loss, optim::Optimizer& optimizer
       st.batch = it.index();
       st.optimizer_stepped = false;
       if (in_group == 0) {
-        optimizer.zero_grad();
         // The last group of the epoch may be shorter; its micro-batches are scaled by its own count.
         group_size = std::min(n_acc, std::max<int64_t>(1, batches - st.batch));
       }
       for (const CallbackPtr& cb : callbacks) cb->on_batch_begin(st);
 
       STRATA_CHECK(b.target.defined(), "[fit] the training loader's batches have no target");
-      Tensor out = model.forward(b.input);
-      Tensor l = loss(out, b.target);
-      STRATA_CHECK(l.numel() == 1, "[fit] the loss must be a scalar, got shape ", l.shape(), " from ", loss.name(),
-                   " (use a mean or sum reduction)");
-      const double loss_value = l.item();
-      (group_size > 1 ? l * (1.0 / static_cast<double>(group_size)) : l).backward();
+      Tensor out;
+      const double loss_value = stepper.accumulate(
+          [&] {
+            out = model(b.input);
+            Tensor l = loss(out, b.target);
+            STRATA_CHECK(l.numel() == 1, "[fit] the loss must be a scalar, got shape ", l.shape(), " from ",
+                         loss.name(), " (use a mean or sum reduction)");
+            return l;
+          },
+          group_size);
 
       if (++in_group == group_size) {
-        if (options.clip_grad_norm) batch_logs["grad_norm"] = optim::clip_grad_norm_(params, *options.clip_grad_norm);
-        if (options.clip_grad_value) optim::clip_grad_value_(params, *options.clip_grad_value);
         if (!optimizer.param_groups().empty()) lr = optimizer.param_groups()[0].lr();
-        optimizer.step();
-        ++st.global_step;
+        const StepResult r = stepper.step();
+        if (r.grad_norm) batch_logs["grad_norm"] = *r.grad_norm;
         in_group = 0;
         st.optimizer_stepped = true;
       }

@@ -50,6 +50,7 @@ class Node : public std::enable_shared_from_this<Node> {
   std::vector<TensorMeta> input_meta;               // one per next_edge
   std::vector<TensorMeta> output_meta;              // one per output
   std::vector<std::vector<GradHook>> output_hooks;  // per output, run before apply
+  std::string anomaly_scope;                        // module scope at record time (anomaly mode only)
 
  private:
   uint64_t seq_;

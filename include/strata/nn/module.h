@@ -29,6 +29,36 @@ class StateDict {
   std::unordered_map<std::string, size_t> index_;
 };
 
+class Module;
+
+// Module hooks (PyTorch's register_forward_pre_hook / register_forward_hook / a gradient hook on the output).
+// They run when a module is called through operator(); composites call their children that way, so a hook on
+// any layer of a model sees every call. A forward (pre-)hook may return a tensor to replace the input (output),
+// or an undefined Tensor to leave it as it is.
+using ForwardPreHook = std::function<Tensor(Module& module, const Tensor& input)>;
+using ForwardHook = std::function<Tensor(Module& module, const Tensor& input, const Tensor& output)>;
+// Sees the gradient of the loss with respect to the module's output during backward (once per call).
+using OutputGradHook = std::function<void(Module& module, const Tensor& grad_output)>;
+
+namespace detail {
+struct ModuleHooks;
+}
+
+// What register_*_hook returns: remove() detaches the hook (idempotent, safe after the module is gone).
+// Dropping the handle does not remove the hook, as in PyTorch.
+class HookHandle {
+ public:
+  HookHandle() = default;
+  void remove();
+  bool active() const;
+
+ private:
+  friend class Module;
+  HookHandle(std::weak_ptr<detail::ModuleHooks> table, uint64_t id) : table_(std::move(table)), id_(id) {}
+  std::weak_ptr<detail::ModuleHooks> table_;
+  uint64_t id_ = 0;
+};
+
 class Module : public std::enable_shared_from_this<Module> {
  public:
   virtual ~Module() = default;
@@ -43,7 +73,13 @@ class Module : public std::enable_shared_from_this<Module> {
   // Single-tensor forward. Layers with other signatures (LSTM, attention) add their own and leave this
   // one throwing.
   virtual Tensor forward(const Tensor& x);
-  Tensor operator()(const Tensor& x) { return forward(x); }
+  // forward(x) with this module's hooks around it (just forward(x) when it has none).
+  Tensor operator()(const Tensor& x) { return hooks_ ? call_with_hooks(x) : forward(x); }
+
+  HookHandle register_forward_pre_hook(ForwardPreHook hook);
+  HookHandle register_forward_hook(ForwardHook hook);
+  HookHandle register_output_grad_hook(OutputGradHook hook);
+  bool has_hooks() const;
 
   // Registration (names must be unique within the module and contain no '.').
   Tensor register_parameter(const std::string& name, Tensor value, bool requires_grad = true);
@@ -94,6 +130,10 @@ class Module : public std::enable_shared_from_this<Module> {
   bool training_ = true;
 
  private:
+  Tensor call_with_hooks(const Tensor& x);
+  detail::ModuleHooks& hook_table();
+
+  std::shared_ptr<detail::ModuleHooks> hooks_;  // null until the first hook is registered
   std::vector<std::pair<std::string, Tensor>> params_;
   std::vector<std::pair<std::string, Tensor>> buffers_;
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;

@@ -50,6 +50,14 @@ struct TrainState {
   bool stop_training = false;
   std::string stop_reason;  // set by whoever stopped training (EarlyStopping, TerminateOnNaN)
 
+  // The step in progress (train::Stepper, step.h). A callback may set skip_step in on_after_backward or
+  // on_before_step to leave this step's update out (GradScaler on inf gradients); loss_scale multiplies the
+  // loss before backward (loss scaling; gradients are then scaled by it until a callback unscales them).
+  double loss_value = 0;            // the last micro-batch's loss
+  std::optional<double> grad_norm;  // total norm before clipping, when clip_grad_norm is set
+  double loss_scale = 1.0;
+  bool skip_step = false;
+
   nn::Module* model = nullptr;
   const nn::Loss* loss = nullptr;
   optim::Optimizer* optimizer = nullptr;
@@ -70,6 +78,10 @@ class Callback {
   virtual void on_epoch_begin(TrainState& state);
   virtual void on_batch_begin(TrainState& state);
   virtual void on_batch_end(TrainState& state, const Logs& batch_logs);
+  // Inside train::Stepper::step(): after the group's backward (gradients complete, before clipping), and
+  // just before the optimizer update (after clipping).
+  virtual void on_after_backward(TrainState& state);
+  virtual void on_before_step(TrainState& state);
   virtual void on_epoch_end(TrainState& state, Logs& epoch_logs);
   virtual void on_train_end(TrainState& state);
 };

@@ -3,3 +3,4 @@
 #include "strata/train/callbacks.h"
 #include "strata/train/fit.h"
 #include "strata/train/metrics.h"
+#include "strata/train/step.h"
