@@ -11,8 +11,10 @@
 #include "strata/nn/conv.h"
 #include "strata/nn/linear.h"
 #include "strata/nn/normalization.h"
+#include "strata/nn/recurrent_seq.h"
 #include "strata/nn/resnet.h"
 #include "strata/ops/creation.h"
+#include "strata/tools/init_spec.h"
 
 namespace strata::tools {
 
@@ -85,7 +87,8 @@ const std::vector<std::string>& layer_types() {
   static const std::vector<std::string> t = {"Linear",  "Conv2d",     "MaxPool2d",   "AvgPool2d",   "AdaptiveAvgPool2d",
                                              "Flatten", "Dropout",    "BatchNorm1d", "BatchNorm2d", "LayerNorm",
                                              "ReLU",    "LeakyReLU",  "Sigmoid",     "Tanh",        "GELU",
-                                             "Softmax", "LogSoftmax", "BasicBlock",  "Sequential"};
+                                             "Softmax", "LogSoftmax", "BasicBlock",  "Sequential",  "RNN",
+                                             "LSTM",    "GRU"};
   return t;
 }
 
@@ -116,27 +119,88 @@ std::vector<int64_t> infer_output_shape(nn::Module& layer, const std::vector<int
   return out;
 }
 
-nn::ModulePtr make_sequential(const Json& layers, std::vector<int64_t>& shape) {
+// The modules to initialise once the whole model is built, each with its effective "init" (the layer's own, else
+// the enclosing Sequential's, else the model's), in construction order.
+using InitPlan = std::vector<std::pair<nn::ModulePtr, InitSpec>>;
+
+nn::ModulePtr make_layer(const std::string& type, const Json& o, const std::vector<int64_t>& in);
+
+nn::ModulePtr make_sequential(const Json& layers, std::vector<int64_t>& shape, const std::optional<InitSpec>& init,
+                              InitPlan& plan);
+
+// One layer, its init planned (not yet applied) when one applies to it.
+nn::ModulePtr plan_layer(const Json& l, const std::vector<int64_t>& in_shape, const std::optional<InitSpec>& inherited,
+                         InitPlan& plan) {
+  STRATA_CHECK(l.is_object(), l.where(), ": expected a layer object like {\"type\": \"ReLU\"}, got ", l.type_name());
+  const std::string& type = l.at("type").as_string();
+  std::optional<InitSpec> init = inherited;
+  if (const Json* i = l.find("init")) init = parse_init_spec(*i);
+  if (type == "Sequential") {
+    l.check_keys({"type", "layers", "init"});
+    std::vector<int64_t> shape = in_shape;
+    return make_sequential(l.at("layers"), shape, init, plan);
+  }
+  nn::ModulePtr m = make_layer(type, l, in_shape);
+  if (init) {
+    for (auto& [name, sub] : m->named_modules()) plan.emplace_back(sub, *init);
+  }
+  return m;
+}
+
+nn::ModulePtr make_sequential(const Json& layers, std::vector<int64_t>& shape, const std::optional<InitSpec>& init,
+                              InitPlan& plan) {
   STRATA_CHECK(layers.is_array(), layers.where(), ": expected a list of layers, got ", layers.type_name());
   auto seq = std::make_shared<nn::Sequential>();
   for (const Json& l : layers.elements()) {
-    nn::ModulePtr m = build_layer(l, shape);
+    nn::ModulePtr m = plan_layer(l, shape, init, plan);
     if (!shape.empty()) shape = infer_output_shape(*m, shape, l);
     seq->push_back(m);
   }
   return seq;
 }
 
+// Draws from the default generator in construction order, after every layer's default initialisation (as
+// model.apply(init_fn) after building the model in PyTorch).
+void apply_plan(const InitPlan& plan) {
+  for (const auto& [m, spec] : plan) (void)apply_init(*m, spec);
+}
+
+nn::ModulePtr make_recurrent(const std::string& type, const Json& o, const std::vector<int64_t>& in) {
+  if (type == "RNN") {
+    o.check_keys({"type", "input_size", "hidden_size", "num_layers", "nonlinearity", "bias", "dropout", "bidirectional",
+                  "return_sequences", "init"});
+  } else {
+    o.check_keys({"type", "input_size", "hidden_size", "num_layers", "bias", "dropout", "bidirectional",
+                  "return_sequences", "init"});
+  }
+  const int64_t input_size =
+      size_arg(o, "input_size", dim_of(in, 2, 1), "or give the input shape (T, features) so that it can be inferred");
+  const int64_t hidden = size_arg(o, "hidden_size", std::nullopt, "the size of the hidden state");
+  nn::RNNOptions opts;
+  opts.num_layers = int_arg(o, "num_layers", 1, 1, 1000);
+  opts.bias = bool_arg(o, "bias", true);
+  opts.dropout = double_arg(o, "dropout", 0.0, 0.0, 0.999);
+  opts.bidirectional = bool_arg(o, "bidirectional", false);
+  opts.nonlinearity = o.get_or("nonlinearity", "tanh");
+  STRATA_CHECK(opts.nonlinearity == "tanh" || opts.nonlinearity == "relu", o.at("nonlinearity").where(),
+               ": expected \"tanh\" or \"relu\", got \"", opts.nonlinearity, "\"");
+  const bool seqs = bool_arg(o, "return_sequences", false);
+  if (type == "RNN") return std::make_shared<nn::RNNSequence>(input_size, hidden, opts, seqs);
+  if (type == "LSTM") return std::make_shared<nn::LSTMSequence>(input_size, hidden, opts, seqs);
+  return std::make_shared<nn::GRUSequence>(input_size, hidden, opts, seqs);
+}
+
 nn::ModulePtr make_layer(const std::string& type, const Json& o, const std::vector<int64_t>& in) {
+  if (type == "RNN" || type == "LSTM" || type == "GRU") return make_recurrent(type, o, in);
   if (type == "Linear") {
-    o.check_keys({"type", "in_features", "out_features", "bias"});
+    o.check_keys({"type", "in_features", "out_features", "bias", "init"});
     return std::make_shared<nn::Linear>(size_arg(o, "in_features", features(in), kInferHint),
                                         size_arg(o, "out_features", std::nullopt, "the layer's output size"),
                                         bool_arg(o, "bias", true));
   }
   if (type == "Conv2d") {
-    o.check_keys(
-        {"type", "in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups", "bias"});
+    o.check_keys({"type", "in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups",
+                  "bias", "init"});
     nn::Conv2dPadding padding(0);
     if (const Json* p = o.find("padding")) {
       if (p->is_string()) {
@@ -242,15 +306,10 @@ nn::ModulePtr make_layer(const std::string& type, const Json& o, const std::vect
     return std::make_shared<nn::LogSoftmax>(dim);
   }
   if (type == "BasicBlock") {
-    o.check_keys({"type", "in_planes", "planes", "stride"});
+    o.check_keys({"type", "in_planes", "planes", "stride", "init"});
     return std::make_shared<nn::BasicBlock>(size_arg(o, "in_planes", channels(in), kInferHint),
                                             size_arg(o, "planes", std::nullopt, "the block's output channels"),
                                             int_arg(o, "stride", 1, 1, INT64_MAX));
-  }
-  if (type == "Sequential") {
-    o.check_keys({"type", "layers"});
-    std::vector<int64_t> shape = in;
-    return make_sequential(o.at("layers"), shape);
   }
   std::string list;
   for (const auto& t : layer_types()) list += (list.empty() ? "" : ", ") + t;
@@ -272,7 +331,7 @@ std::vector<int64_t> int_list(const Json& o, const std::string& key, std::vector
 
 // MLP: Flatten, then Linear + activation (+ Dropout) per hidden size, then Linear to num_classes.
 Json mlp_layers(const Json& o) {
-  o.check_keys({"architecture", "input_shape", "input_size", "hidden", "num_classes", "activation", "dropout"});
+  o.check_keys({"architecture", "input_shape", "input_size", "hidden", "num_classes", "activation", "dropout", "init"});
   const std::vector<int64_t> hidden = int_list(o, "hidden", {512, 256});
   const int64_t classes = int_arg(o, "num_classes", 10, 1, INT64_MAX);
   const std::string act = o.get_or("activation", "ReLU");
@@ -298,7 +357,7 @@ Json mlp_layers(const Json& o) {
 // LeNet-5 as in the baselines: conv5x5 pad 2, ReLU, maxpool 2, conv5x5, ReLU, maxpool 2, flatten, fc, fc, fc.
 // "channels" ([6, 16]) and "hidden" ([120, 84]) widen it.
 Json lenet_layers(const Json& o) {
-  o.check_keys({"architecture", "input_shape", "in_channels", "channels", "hidden", "num_classes", "dropout"});
+  o.check_keys({"architecture", "input_shape", "in_channels", "channels", "hidden", "num_classes", "dropout", "init"});
   const std::vector<int64_t> ch = int_list(o, "channels", {6, 16});
   STRATA_CHECK(ch.size() == 2, o.at("channels").where(), ": expected two channel counts, got ", ch.size());
   const std::vector<int64_t> hidden = int_list(o, "hidden", {120, 84});
@@ -322,7 +381,7 @@ Json lenet_layers(const Json& o) {
 // The small ResNet of the baselines: conv3x3 (no bias) + BN + ReLU, 2 x BasicBlock(w), BasicBlock(w -> 2w,
 // stride 2), global average pool, Linear(2w, num_classes). width w = 32.
 Json resnet_small_layers(const Json& o) {
-  o.check_keys({"architecture", "input_shape", "in_channels", "width", "num_classes"});
+  o.check_keys({"architecture", "input_shape", "in_channels", "width", "num_classes", "init"});
   const int64_t w = int_arg(o, "width", 32, 1, INT64_MAX);
   const int64_t classes = int_arg(o, "num_classes", 10, 1, INT64_MAX);
   Json conv = layer({{"type", "Conv2d"}, {"out_channels", w}, {"kernel_size", 3}, {"padding", 1}, {"bias", false}});
@@ -338,9 +397,10 @@ Json resnet_small_layers(const Json& o) {
 }  // namespace
 
 nn::ModulePtr build_layer(const Json& l, const std::vector<int64_t>& in_shape) {
-  STRATA_CHECK(l.is_object(), l.where(), ": expected a layer object like {\"type\": \"ReLU\"}, got ", l.type_name());
-  const std::string& type = l.at("type").as_string();
-  return make_layer(type, l, in_shape);
+  InitPlan plan;
+  nn::ModulePtr m = plan_layer(l, in_shape, std::nullopt, plan);
+  apply_plan(plan);
+  return m;
 }
 
 std::shared_ptr<nn::Sequential> build_model(const Json& spec, const std::vector<int64_t>& input_shape) {
@@ -373,12 +433,16 @@ std::shared_ptr<nn::Sequential> build_model(const Json& spec, const std::vector<
     // Generated layers report errors under the architecture's path.
     layers.annotate(spec.source(), spec.path().empty() ? "architecture" : spec.path() + ".architecture");
   } else {
-    spec.check_keys({"layers", "input_shape"});
+    spec.check_keys({"layers", "input_shape", "init"});
     const Json* l = spec.find("layers");
     STRATA_CHECK(l != nullptr, spec.where(), ": expected \"layers\" (a list of layers) or \"architecture\"");
     layers = *l;
   }
-  auto seq = make_sequential(layers, shape);
+  std::optional<InitSpec> init;
+  if (const Json* i = spec.find("init")) init = parse_init_spec(*i);
+  InitPlan plan;
+  auto seq = make_sequential(layers, shape, init, plan);
+  apply_plan(plan);
   return std::static_pointer_cast<nn::Sequential>(seq);
 }
 

@@ -2,6 +2,7 @@
 #include "strata/tools/run.h"
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <sstream>
@@ -68,6 +69,9 @@ class EpochTimer : public train::Callback {
   std::vector<double>& out_;
   std::chrono::steady_clock::time_point start_;
 };
+
+// JSON has no NaN or infinity: a diverged run's losses are written as null (as the JSON-lines log does).
+io::Json json_number(double v) { return std::isfinite(v) ? io::Json(v) : io::Json(); }
 
 std::string fmt(double v, const char* f = "%.4f") {
   char buf[64];
@@ -205,10 +209,10 @@ RunResult run_training(const RunConfig& config, const RunOptions& options) {
   if (data.test) {
     r.test = evaluate_model(*model, config, data, data.test);
     io::Json t = io::Json::object();
-    for (const auto& [k, v] : r.test->logs) t.set(k, v);
+    for (const auto& [k, v] : r.test->logs) t.set(k, json_number(v));
     if (data.classification) {
       io::Json recall = io::Json::array();
-      for (double v : r.test->report.recall) recall.push_back(v);
+      for (double v : r.test->report.recall) recall.push_back(json_number(v));
       t.set("per_class_recall", recall);
     }
     results.set("test", t);

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "strata/core/error.h"
+#include "strata/data/transforms.h"
 #include "strata/ops/creation.h"
 #include "strata/optim/adam.h"
 #include "strata/optim/lr_scheduler.h"
@@ -193,6 +194,21 @@ RunConfig parse_run_config(const Json& json_in, const std::string& source) {
 
 RunConfig load_run_config(const std::string& path) { return parse_run_config(io::load_json_file(path), path); }
 
+OneHotTargetLoss::OneHotTargetLoss(std::shared_ptr<nn::Loss> inner, int64_t num_classes)
+    : inner_(std::move(inner)), num_classes_(num_classes) {
+  STRATA_CHECK(inner_ != nullptr && num_classes > 0, "[OneHotTargetLoss] needs a loss and num_classes > 0, got ",
+               num_classes);
+}
+
+Tensor OneHotTargetLoss::forward(const Tensor& input, const Tensor& target) const {
+  const std::string nm = "[" + inner_->name() + " on one-hot class labels] ";
+  STRATA_CHECK(input.dim() == 2 && input.size(1) == num_classes_, nm, "expected the model's output (N, ", num_classes_,
+               ") (one column per class), got ", input.shape());
+  STRATA_CHECK(target.dtype() == kInt64 && target.dim() == 1 && target.size(0) == input.size(0), nm,
+               "expected int64 class labels (", input.size(0), "), got ", target.dtype(), " ", target.shape());
+  return inner_->forward(input, data::one_hot_targets(target, num_classes_, input.dtype()));
+}
+
 Tensor dataset_targets(const data::Dataset& dataset) {
   Tensor idx = arange(static_cast<double>(dataset.size()), TensorOptions().with_dtype(kInt64));
   return dataset.get_batch(idx).target;
@@ -226,8 +242,16 @@ std::shared_ptr<nn::Loss> build_loss(const Json& spec_in, const Tensor& train_ta
                                            0.25, ignore);
   }
   if (type == "nll") return std::make_shared<nn::NLLLoss>(weights("class_weights"), ignore);
-  if (type == "mse") return std::make_shared<nn::MSELoss>();
-  if (type == "l1") return std::make_shared<nn::L1Loss>();
+  if (type == "mse" || type == "l1") {
+    std::shared_ptr<nn::Loss> l;
+    if (type == "mse") {
+      l = std::make_shared<nn::MSELoss>();
+    } else {
+      l = std::make_shared<nn::L1Loss>();
+    }
+    if (num_classes > 0) return std::make_shared<OneHotTargetLoss>(l, num_classes);
+    return l;
+  }
   Tensor pos;
   if (const Json* p = spec.find("pos_weight")) {
     std::vector<float> v;

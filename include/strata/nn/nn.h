@@ -9,6 +9,7 @@
 #include "strata/nn/linear.h"
 #include "strata/nn/module.h"
 #include "strata/nn/normalization.h"
+#include "strata/nn/recurrent_seq.h"
 #include "strata/nn/resnet.h"
 #include "strata/nn/rnn.h"
 #include "strata/nn/transformer.h"

@@ -12,6 +12,9 @@
 // in_features, in_channels, num_features, normalized_shape and in_planes may be left out: they are taken from
 // the shape flowing into the layer. Unknown keys and bad values are strata::Errors naming the key and its
 // path in the config ("config.json: key \"model.layers[3].kernel_size\": expected ...").
+// "init" (model level, or on a Linear / Conv2d / BasicBlock / Sequential / RNN / LSTM / GRU layer) initialises
+// weights and biases once the model is built (tools/init_spec.h). RNN, LSTM and GRU are batch-first layers with a
+// single-tensor forward (nn/recurrent_seq.h); input_size is inferred from a (T, features) input shape.
 // docs/cli.md lists every layer type and argument.
 #include <cstdint>
 #include <string>

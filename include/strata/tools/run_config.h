@@ -84,7 +84,24 @@ Datasets load_datasets(const RunConfig& config);
 // The int64 class targets (N) of every example of a dataset, in order.
 Tensor dataset_targets(const data::Dataset& dataset);
 
-// The loss section. "balanced" class weights are computed from `train_targets` (int64 (N)) and num_classes.
+// A regression loss (MSELoss, L1Loss) trained on class labels, as Keras users do with to_categorical: the int64
+// targets (N) become float one-hot targets (N, C) of the input's dtype before `inner` sees them. input: (N, C).
+// name() is the inner loss's ("MSELoss"), so a regression loss on class labels stays visible as what it is.
+class OneHotTargetLoss : public nn::Loss {
+ public:
+  OneHotTargetLoss(std::shared_ptr<nn::Loss> inner, int64_t num_classes);
+  Tensor forward(const Tensor& input, const Tensor& target) const override;
+  std::string name() const override { return inner_->name(); }
+  const nn::Loss& inner() const { return *inner_; }
+  int64_t num_classes() const { return num_classes_; }
+
+ private:
+  std::shared_ptr<nn::Loss> inner_;
+  int64_t num_classes_;
+};
+
+// The loss section. "mse" and "l1" with num_classes > 0 (a classification task) train on one-hot targets
+// (OneHotTargetLoss). "balanced" class weights are computed from `train_targets` (int64 (N)) and num_classes.
 std::shared_ptr<nn::Loss> build_loss(const io::Json& spec, const Tensor& train_targets, int64_t num_classes);
 
 // The optimizer section, over `params`.
