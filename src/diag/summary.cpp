@@ -68,9 +68,12 @@ class Tracer {
       out = trace(*block->relu, out, join_name(name, "relu"), child_depth, false);
       out = trace(*block->conv2, out, join_name(name, "conv2"), child_depth, false);
       out = trace(*block->bn2, out, join_name(name, "bn2"), child_depth, false);
-      Tensor identity =
-          block->downsample ? trace(*block->downsample, x, join_name(name, "downsample"), child_depth, false) : x;
-      y = block->relu->forward(add(out, identity));
+      if (block->shortcut) {
+        Tensor identity =
+            block->downsample ? trace(*block->downsample, x, join_name(name, "downsample"), child_depth, false) : x;
+        out = add(out, identity);
+      }
+      y = block->relu->forward(out);
     } else {
       y = m.forward(x);
       s_.flops += leaf_flops(m, y);

@@ -7,12 +7,13 @@
 
 namespace strata::nn {
 
-BasicBlock::BasicBlock(int64_t in_planes, int64_t planes, int64_t stride, DType dtype, Generator* gen) {
+BasicBlock::BasicBlock(int64_t in_planes, int64_t planes, int64_t stride, DType dtype, Generator* gen, bool shortcut_)
+    : shortcut(shortcut_) {
   STRATA_CHECK(stride > 0, "[BasicBlock] stride must be positive, got ", stride);
   // torchvision's _make_layer builds the projection before the block: draw its weights first, so that the
   // same seed gives the same initial weights; register it last (its place in torchvision's module order).
   std::shared_ptr<Sequential> proj;
-  if (stride != 1 || in_planes != planes) {
+  if (shortcut && (stride != 1 || in_planes != planes)) {
     proj = std::make_shared<Sequential>(std::initializer_list<ModulePtr>{
         std::make_shared<Conv2d>(in_planes, planes, 1, stride, 0, 1, 1, false, dtype, gen),
         std::make_shared<BatchNorm2d>(planes, 1e-5, 0.1, true, true, dtype)});
@@ -28,6 +29,7 @@ BasicBlock::BasicBlock(int64_t in_planes, int64_t planes, int64_t stride, DType 
 Tensor BasicBlock::forward(const Tensor& x) {
   Tensor out = (*relu)((*bn1)((*conv1)(x)));
   out = (*bn2)((*conv2)(out));
+  if (!shortcut) return (*relu)(out);
   Tensor identity = downsample ? (*downsample)(x) : x;
   return (*relu)(add(out, identity));
 }

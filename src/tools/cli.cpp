@@ -1,6 +1,7 @@
 // The `strata` command line: argument parsing, help texts and the four commands. Everything else lives in
 // run.cpp, run_config.cpp, model_builder.cpp and diag/summary.cpp.
 #include <array>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -16,6 +17,7 @@
 #include "strata/io/atomic_file.h"
 #include "strata/ops/elementwise.h"
 #include "strata/ops/softmax.h"
+#include "strata/tools/commands.h"
 #include "strata/tools/model_builder.h"
 #include "strata/tools/run.h"
 #include "strata/train/fit.h"
@@ -31,6 +33,8 @@ Commands:
   eval <config.json|run dir>        loss, accuracy and per-class precision/recall/F1 on the test set
   predict <config.json|run dir>     write the model's predictions (CSV) to a file or stdout
   summary <config.json>             each layer's output shape and parameters, FLOPs and memory
+  lr-find <config.json>             learning-rate range test: loss over an exponential LR sweep, a suggestion
+  landscape <run dir>               loss along the line init -> final weights and on a random 2-D slice
 
 Run `strata <command> --help` for the command's options; docs/cli.md describes the config format.
 )";
@@ -88,10 +92,7 @@ Options:
   --help              this text
 )";
 
-struct Args {
-  std::vector<std::string> positional;
-  std::map<std::string, std::string> options;  // "--epochs" -> "3"; flags -> ""
-};
+}  // namespace
 
 // Parses args after the command; `with_value` lists the options that take a value.
 Args parse_args(const std::vector<std::string>& args, size_t first, const std::vector<std::string>& with_value,
@@ -133,6 +134,20 @@ int64_t parse_int(const std::string& s, const std::string& what) {
   STRATA_CHECK(pos == s.size() && !s.empty(), what, ": expected an integer, got \"", s, "\"");
   return v;
 }
+
+double parse_double(const std::string& s, const std::string& what) {
+  size_t pos = 0;
+  double v = 0;
+  try {
+    v = std::stod(s, &pos);
+  } catch (const std::exception&) {
+    pos = 0;
+  }
+  STRATA_CHECK(pos == s.size() && !s.empty() && std::isfinite(v), what, ": expected a number, got \"", s, "\"");
+  return v;
+}
+
+namespace {
 
 // A config path, or a run folder holding config.json; the default weights path.
 struct Resolved {
@@ -344,6 +359,8 @@ int cli_main(const std::vector<std::string>& args, std::ostream& out, std::ostre
     if (cmd == "eval") return eval_cmd(args, out);
     if (cmd == "predict") return predict_cmd(args, out);
     if (cmd == "summary") return summary_cmd(args, out);
+    if (cmd == "lr-find") return lr_find_cmd(args, out);
+    if (cmd == "landscape") return landscape_cmd(args, out);
     err << "strata: unknown command \"" << cmd << "\"\n\n" << kMainHelp;
     return 2;
   } catch (const std::exception& e) {

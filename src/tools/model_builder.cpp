@@ -306,10 +306,11 @@ nn::ModulePtr make_layer(const std::string& type, const Json& o, const std::vect
     return std::make_shared<nn::LogSoftmax>(dim);
   }
   if (type == "BasicBlock") {
-    o.check_keys({"type", "in_planes", "planes", "stride", "init"});
+    o.check_keys({"type", "in_planes", "planes", "stride", "init", "shortcut"});
     return std::make_shared<nn::BasicBlock>(size_arg(o, "in_planes", channels(in), kInferHint),
                                             size_arg(o, "planes", std::nullopt, "the block's output channels"),
-                                            int_arg(o, "stride", 1, 1, INT64_MAX));
+                                            int_arg(o, "stride", 1, 1, INT64_MAX), kFloat32, nullptr,
+                                            bool_arg(o, "shortcut", true));
   }
   std::string list;
   for (const auto& t : layer_types()) list += (list.empty() ? "" : ", ") + t;
@@ -379,19 +380,22 @@ Json lenet_layers(const Json& o) {
 }
 
 // The small ResNet of the baselines: conv3x3 (no bias) + BN + ReLU, 2 x BasicBlock(w), BasicBlock(w -> 2w,
-// stride 2), global average pool, Linear(2w, num_classes). width w = 32.
+// stride 2), global average pool, Linear(2w, num_classes). width w = 32. "shortcut": false drops every block's
+// skip connection (the plain net of the loss-landscape comparison).
 Json resnet_small_layers(const Json& o) {
-  o.check_keys({"architecture", "input_shape", "in_channels", "width", "num_classes", "init"});
+  o.check_keys({"architecture", "input_shape", "in_channels", "width", "num_classes", "init", "shortcut"});
   const int64_t w = int_arg(o, "width", 32, 1, INT64_MAX);
+  const bool shortcut = bool_arg(o, "shortcut", true);
   const int64_t classes = int_arg(o, "num_classes", 10, 1, INT64_MAX);
   Json conv = layer({{"type", "Conv2d"}, {"out_channels", w}, {"kernel_size", 3}, {"padding", 1}, {"bias", false}});
   if (o.contains("in_channels")) conv.set("in_channels", int_arg(o, "in_channels", 1, 1, INT64_MAX));
-  return Json::array({conv, layer({{"type", "BatchNorm2d"}, {"num_features", w}}), layer({{"type", "ReLU"}}),
-                      layer({{"type", "BasicBlock"}, {"in_planes", w}, {"planes", w}}),
-                      layer({{"type", "BasicBlock"}, {"in_planes", w}, {"planes", w}}),
-                      layer({{"type", "BasicBlock"}, {"in_planes", w}, {"planes", 2 * w}, {"stride", 2}}),
-                      layer({{"type", "AdaptiveAvgPool2d"}, {"output_size", 1}}), layer({{"type", "Flatten"}}),
-                      layer({{"type", "Linear"}, {"in_features", 2 * w}, {"out_features", classes}})});
+  return Json::array(
+      {conv, layer({{"type", "BatchNorm2d"}, {"num_features", w}}), layer({{"type", "ReLU"}}),
+       layer({{"type", "BasicBlock"}, {"in_planes", w}, {"planes", w}, {"shortcut", shortcut}}),
+       layer({{"type", "BasicBlock"}, {"in_planes", w}, {"planes", w}, {"shortcut", shortcut}}),
+       layer({{"type", "BasicBlock"}, {"in_planes", w}, {"planes", 2 * w}, {"stride", 2}, {"shortcut", shortcut}}),
+       layer({{"type", "AdaptiveAvgPool2d"}, {"output_size", 1}}), layer({{"type", "Flatten"}}),
+       layer({{"type", "Linear"}, {"in_features", 2 * w}, {"out_features", classes}})});
 }
 
 }  // namespace

@@ -188,6 +188,9 @@ RunResult run_training(const RunConfig& config, const RunOptions& options) {
     fo.callbacks.push_back(std::make_shared<train::JSONLinesLogger>(r.run_dir + "/log.jsonl"));
     fo.callbacks.push_back(std::make_shared<CheckpointWriter>(r.run_dir + "/checkpoint.safetensors", config.name));
   }
+  // The initial weights, for `strata landscape`'s line from init to final.
+  if (options.write_files)
+    io::save_safetensors(r.run_dir + "/init.safetensors", model->state_dict(), {{"format", "pt"}});
   if (out) {
     *out << "Training " << config.name << ": " << model->num_parameters() << " parameters, " << data.train->size()
          << " training examples" << (data.val ? ", " + std::to_string(data.val->size()) + " for validation" : "")
@@ -225,7 +228,8 @@ RunResult run_training(const RunConfig& config, const RunOptions& options) {
     write_text_atomically(r.run_dir + "/results.json", results.dump(2) + "\n");
     if (out) {
       *out << "Wrote " << r.run_dir
-           << "/{model.safetensors, checkpoint.safetensors, config.json, log.csv, log.jsonl, results.json}\n";
+           << "/{init.safetensors, model.safetensors, checkpoint.safetensors, config.json, log.csv, log.jsonl, "
+              "results.json}\n";
     }
   }
   return r;

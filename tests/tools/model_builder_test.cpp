@@ -177,3 +177,23 @@ TEST(ModelBuilder, MlpEqualsTheHandBuiltModelForTheSameSeed) {
   ASSERT_EQ(a.size(), b.size());
   for (const auto& [k, t] : a) EXPECT_TRUE(allclose(t, b.at(k), 0.0, 0.0)) << k;
 }
+
+TEST(ModelBuilder, ShortcutSwitch) {
+  manual_seed(1);
+  auto plain = tools::build_model(parse(R"({"architecture": "resnet_small", "shortcut": false})"), {1, 28, 28});
+  manual_seed(1);
+  auto res = tools::build_model(parse(R"({"architecture": "resnet_small", "shortcut": true})"), {1, 28, 28});
+  EXPECT_EQ(res->num_parameters(), 95850);
+  EXPECT_EQ(plain->num_parameters(), 95850 - 32 * 64 - 2 * 64);  // no 1x1 projection + BN in the third block
+  for (size_t i = 3; i < 6; ++i) {
+    EXPECT_TRUE(dynamic_cast<nn::BasicBlock&>(*(*res)[i]).shortcut) << i;
+    EXPECT_FALSE(dynamic_cast<nn::BasicBlock&>(*(*plain)[i]).shortcut) << i;
+  }
+  EXPECT_TRUE(res->state_dict().contains("5.downsample.0.weight"));
+  EXPECT_FALSE(plain->state_dict().contains("5.downsample.0.weight"));
+  EXPECT_EQ(plain->forward(randn({2, 1, 28, 28})).shape(), Shape({2, 10}));
+  auto layer = tools::build_model(
+      parse(R"({"layers": [{"type": "BasicBlock", "in_planes": 1, "planes": 4, "shortcut": false}]})"), {1, 6, 6});
+  EXPECT_FALSE(dynamic_cast<nn::BasicBlock&>(*(*layer)[0]).shortcut);
+  EXPECT_HAS(build_error(R"({"architecture": "resnet_small", "shortcut": 2})"), "shortcut");
+}

@@ -1,0 +1,30 @@
+#pragma once
+// `strata` commands that live outside cli.cpp, and the argument parsing they share with it.
+#include <cstdint>
+#include <map>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace strata::tools {
+
+// `strata lr-find cfg.json [...]`: the learning-rate range test (src/tools/lr_find_cmd.cpp).
+int lr_find_cmd(const std::vector<std::string>& args, std::ostream& out);
+// `strata landscape runs/<name> [...]`: loss along init -> final and on a random plane (landscape_cmd.cpp).
+int landscape_cmd(const std::vector<std::string>& args, std::ostream& out);
+
+// Parsed command-line arguments (args[0] is the command).
+struct Args {
+  std::vector<std::string> positional;
+  std::map<std::string, std::string> options;  // "--epochs" -> "3"; flags -> ""
+};
+
+// Parses args from index `first`; `with_value` lists the options that take a value, `flags` those that do
+// not. Unknown options are errors naming `command`.
+Args parse_args(const std::vector<std::string>& args, size_t first, const std::vector<std::string>& with_value,
+                const std::vector<std::string>& flags, const std::string& command);
+// An integer / a finite number, or an error naming `what`.
+int64_t parse_int(const std::string& s, const std::string& what);
+double parse_double(const std::string& s, const std::string& what);
+
+}  // namespace strata::tools
