@@ -35,6 +35,7 @@ Commands:
   summary <config.json>             each layer's output shape and parameters, FLOPs and memory
   lr-find <config.json>             learning-rate range test: loss over an exponential LR sweep, a suggestion
   landscape <run dir>               loss along the line init -> final weights and on a random 2-D slice
+  doctor <config.json>              a short run with every monitor on: findings, causes, remedies (--fix)
 
 Run `strata <command> --help` for the command's options; docs/cli.md describes the config format.
 )";
@@ -42,14 +43,16 @@ Run `strata <command> --help` for the command's options; docs/cli.md describes t
 const char* kTrainHelp = R"(usage: strata train <config.json> [options]
 
 Trains the model of the config with a live progress bar, then evaluates it on the test set. Writes to
-<output_dir>/<name>/ (default runs/<name>/): model.safetensors, checkpoint.safetensors, config.json,
-log.csv, log.jsonl and results.json (each written atomically).
+<output_dir>/<name>/ (default runs/<name>/): model.safetensors, init.safetensors, checkpoint.safetensors,
+config.json, log.csv, log.jsonl, results.json, and the training doctor's diagnosis.json and report.html
+(each written atomically). The doctor's findings are printed at the end of each epoch (docs/doctor.md).
 
 Options (each overrides the config's key of the same name):
   --epochs N          number of epochs
   --name NAME         run name (the output folder's name)
   --output-dir DIR    parent folder of the run folder
   --seed N            random seed
+  --diagnose          the training doctor with anomaly mode on (names the op and layer of a nan/inf)
   --quiet             no progress bar
   --help              this text
 )";
@@ -186,7 +189,7 @@ data::DatasetPtr pick_split(const Datasets& d, const Args& a, const std::string&
 }
 
 int train_cmd(const std::vector<std::string>& args, std::ostream& out) {
-  Args a = parse_args(args, 1, {"--epochs", "--name", "--output-dir", "--seed"}, {"--quiet", "--help"}, "train");
+  Args a = parse_args(args, 1, {"--epochs", "--name", "--output-dir", "--seed"}, {"--quiet", "--diagnose", "--help"}, "train");
   if (a.options.count("--help")) {
     out << kTrainHelp;
     return 0;
@@ -204,6 +207,7 @@ int train_cmd(const std::vector<std::string>& args, std::ostream& out) {
   RunConfig cfg = parse_run_config(j, path);
   RunOptions ro;
   ro.out = a.options.count("--quiet") ? nullptr : &out;
+  ro.diagnose = a.options.count("--diagnose") > 0;
   RunResult r = run_training(cfg, ro);
   if (!ro.out && r.test) out << format_evaluation(*r.test, {});
   return 0;
@@ -361,6 +365,7 @@ int cli_main(const std::vector<std::string>& args, std::ostream& out, std::ostre
     if (cmd == "summary") return summary_cmd(args, out);
     if (cmd == "lr-find") return lr_find_cmd(args, out);
     if (cmd == "landscape") return landscape_cmd(args, out);
+    if (cmd == "doctor") return doctor_cmd(args, out);
     err << "strata: unknown command \"" << cmd << "\"\n\n" << kMainHelp;
     return 2;
   } catch (const std::exception& e) {

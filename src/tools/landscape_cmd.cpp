@@ -14,6 +14,7 @@
 #include "strata/io/safetensors.h"
 #include "strata/ops/creation.h"
 #include "strata/tools/commands.h"
+#include "tools/run_report.h"
 #include "strata/tools/run.h"
 
 namespace strata::tools {
@@ -174,6 +175,7 @@ int landscape_cmd(const std::vector<std::string>& args, std::ostream& out) {
   f.write(text.data(), text.size());
   f.commit();
   out << "Wrote " << path << " (" << fmt("%.1f", secs) << " s)\n";
+  add_to_report(dir, "landscape", j);
   return 0;
 }
 

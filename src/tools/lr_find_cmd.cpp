@@ -10,6 +10,8 @@
 #include "strata/io/atomic_file.h"
 #include "strata/optim/clip_grad.h"
 #include "strata/tools/commands.h"
+#include "strata/train/step.h"
+#include "tools/run_report.h"
 #include "strata/tools/model_builder.h"
 #include "strata/tools/run_config.h"
 
@@ -40,14 +42,9 @@ Options:
 double one_training_step(nn::Module& model, const nn::Loss& loss, optim::Optimizer& optimizer, const data::Batch& b,
                          const RunConfig& config) {
   model.train();
-  optimizer.zero_grad();
-  Tensor l = loss(model.forward(b.input), b.target);
-  const double value = l.item();
-  l.backward();
-  if (config.clip_grad_norm) optim::clip_grad_norm_(model.parameters(), *config.clip_grad_norm);
-  if (config.clip_grad_value) optim::clip_grad_value_(model.parameters(), *config.clip_grad_value);
-  optimizer.step();
-  return value;
+  return train::step(model, optimizer, [&] { return loss(model(b.input), b.target); },
+                     {.clip_grad_norm = config.clip_grad_norm, .clip_grad_value = config.clip_grad_value})
+      .loss;
 }
 
 // The loader's batches, starting a new epoch whenever one ends.
@@ -132,6 +129,7 @@ int lr_find_cmd(const std::vector<std::string>& args, std::ostream& out) {
   f.write(text.data(), text.size());
   f.commit();
   out << "Wrote " << output << "\n";
+  if (!a.options.count("--output")) add_to_report(config.run_dir(), "lr_find", diag::to_json(r));
   return 0;
 }
 

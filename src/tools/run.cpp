@@ -14,7 +14,9 @@
 #include "strata/io/checkpoint.h"
 #include "strata/io/safetensors.h"
 #include "strata/tools/model_builder.h"
+#include "strata/diag/report.h"
 #include "strata/train/callbacks.h"
+#include "tools/run_report.h"
 
 namespace strata::tools {
 
@@ -72,6 +74,21 @@ class EpochTimer : public train::Callback {
 
 // JSON has no NaN or infinity: a diverged run's losses are written as null (as the JSON-lines log does).
 io::Json json_number(double v) { return std::isfinite(v) ? io::Json(v) : io::Json(); }
+
+// Stops training after a number of optimizer steps (strata doctor's short runs).
+class StopAfterSteps : public train::Callback {
+ public:
+  explicit StopAfterSteps(int64_t steps) : steps_(steps) {}
+  void on_batch_end(train::TrainState& s, const train::Logs& /*logs*/) override {
+    if (s.global_step >= steps_ && !s.stop_training) {
+      s.stop_training = true;
+      s.stop_reason = "reached " + std::to_string(steps_) + " steps";
+    }
+  }
+
+ private:
+  int64_t steps_;
+};
 
 std::string fmt(double v, const char* f = "%.4f") {
   char buf[64];
@@ -180,8 +197,21 @@ RunResult run_training(const RunConfig& config, const RunOptions& options) {
     eo.restore_best_weights = config.early_stopping.restore_best_weights;
     fo.callbacks.push_back(std::make_shared<train::EarlyStopping>(eo));
   }
+  if (options.max_steps > 0) fo.callbacks.push_back(std::make_shared<StopAfterSteps>(options.max_steps));
+  if (options.write_files) r.run_dir = config.run_dir();
+  // The training doctor watches every run; --diagnose adds anomaly mode.
+  diag::DoctorOptions dopt;
+  dopt.monitor.period = options.doctor_period.value_or(config.doctor.period);
+  dopt.monitor.anomaly = options.diagnose || config.doctor.anomaly;
+  dopt.out = out;
+  if (options.write_files) dopt.output_path = r.run_dir + "/diagnosis.json";
+  diag::DoctorContext dctx = diag::context_for(*loss, *optimizer);
+  dctx.task = data.classification ? "classification" : "regression";
+  dctx.loss = config.loss.at("type").as_string();
+  dctx.clipping = config.clip_grad_norm.has_value() || config.clip_grad_value.has_value();
+  auto doctor = std::make_shared<diag::Doctor>(dopt, dctx);
+  fo.callbacks.push_back(doctor);
   if (options.write_files) {
-    r.run_dir = config.run_dir();
     std::filesystem::create_directories(r.run_dir);
     write_text_atomically(r.run_dir + "/config.json", config.json.dump(2) + "\n");
     fo.callbacks.push_back(std::make_shared<train::CSVLogger>(r.run_dir + "/log.csv"));
@@ -198,6 +228,9 @@ RunResult run_training(const RunConfig& config, const RunOptions& options) {
   }
   r.history = train::fit(*model, *loss, *optimizer, train_loader, fo, val_loader.get());
   if (out && r.history.stopped_early) *out << "Stopped early: " << r.history.stop_reason << "\n";
+  r.record = doctor->monitor().record();
+  r.findings = doctor->findings();
+  if (out && r.findings.empty()) *out << "Doctor: " << diag::healthy_summary(r.record) << "\n";
 
   if (options.write_files) {
     io::Metadata meta{{"format", "pt"}, {"run", config.name}, {"epochs", std::to_string(r.history.epochs.size())}};
@@ -224,12 +257,16 @@ RunResult run_training(const RunConfig& config, const RunOptions& options) {
       if (data.classification) *out << "Test accuracy: " << fmt(100.0 * r.test->report.accuracy, "%.2f") << "%\n";
     }
   }
+  results.set("findings", static_cast<int64_t>(r.findings.size()));
   if (options.write_files) {
     write_text_atomically(r.run_dir + "/results.json", results.dump(2) + "\n");
+    const io::Json report = report_data(config, data, r);
+    write_text_atomically(r.run_dir + "/report_data.json", report.dump() + "\n");
+    diag::write_report(report, r.run_dir + "/report.html");
     if (out) {
       *out << "Wrote " << r.run_dir
            << "/{init.safetensors, model.safetensors, checkpoint.safetensors, config.json, log.csv, log.jsonl, "
-              "results.json}\n";
+              "results.json, diagnosis.json, report.html, report_data.json}\n";
     }
   }
   return r;

@@ -136,7 +136,7 @@ RunConfig parse_run_config(const Json& json_in, const std::string& source) {
   STRATA_CHECK(j.is_object(), j.where(), ": expected a JSON object, got ", j.type_name());
   j.check_keys({"name", "output_dir", "seed", "model", "data", "loss", "optimizer", "schedule", "epochs", "batch_size",
                 "eval_batch_size", "accumulation_steps", "clip_grad_norm", "clip_grad_value", "metrics",
-                "early_stopping", "description"});
+                "early_stopping", "doctor", "description"});
   c.name = j.get_or("name", "run");
   STRATA_CHECK(!c.name.empty() && c.name.find('/') == std::string::npos && c.name != "." && c.name != "..",
                j.at("name").where(), ": expected a plain folder name, got \"", c.name, "\"");
@@ -154,6 +154,12 @@ RunConfig parse_run_config(const Json& json_in, const std::string& source) {
   {
     const std::string type = choice(c.optimizer, "type", "", {"sgd", "adam", "adamw", "rmsprop"});
     c.optimizer.check_keys(optimizer_keys(type));
+  }
+  if (const Json* d = j.find("doctor")) {
+    STRATA_CHECK(d->is_object(), d->where(), ": expected an object like {\"period\": 10}, got ", d->type_name());
+    d->check_keys({"period", "anomaly"});
+    c.doctor.period = integer(*d, "period", 10, 1, INT64_MAX);
+    if (const Json* a = d->find("anomaly")) c.doctor.anomaly = a->as_bool();
   }
   c.epochs = integer(j, "epochs", 1, 1, 1000000);
   c.batch_size = integer(j, "batch_size", 64, 1, INT64_MAX);

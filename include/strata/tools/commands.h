@@ -13,6 +13,9 @@ int lr_find_cmd(const std::vector<std::string>& args, std::ostream& out);
 // `strata landscape runs/<name> [...]`: loss along init -> final and on a random plane (landscape_cmd.cpp).
 int landscape_cmd(const std::vector<std::string>& args, std::ostream& out);
 
+// `strata doctor cfg.json [--steps N] [--fix]`: a short run with every monitor on (doctor_cmd.cpp).
+int doctor_cmd(const std::vector<std::string>& args, std::ostream& out);
+
 // Parsed command-line arguments (args[0] is the command).
 struct Args {
   std::vector<std::string> positional;

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "strata/diag/doctor.h"
 #include "strata/nn/containers.h"
 #include "strata/tools/run_config.h"
 #include "strata/train/metrics.h"
@@ -27,6 +28,9 @@ struct RunOptions {
   std::ostream* out = &std::cout;  // progress bar and messages; nullptr: silent
   std::optional<bool> tty;         // progress bar mode (nullopt: detect)
   bool write_files = true;         // false: train and evaluate only (no run folder)
+  bool diagnose = false;           // the doctor with anomaly mode on (`strata train --diagnose`)
+  int64_t max_steps = 0;           // stop after this many optimizer steps (0: the config's epochs)
+  std::optional<int64_t> doctor_period;  // overrides the config's doctor.period
 };
 
 struct Evaluation {
@@ -43,6 +47,8 @@ struct RunResult {
   std::optional<Evaluation> test;  // absent when the data has no test set
   std::vector<double> epoch_seconds;
   std::shared_ptr<nn::Sequential> model;
+  diag::TrainingRecord record;          // what the doctor's monitors measured
+  std::vector<diag::Finding> findings;  // the doctor's findings (also in diagnosis.json)
 };
 
 // Seeds, loads the data, builds the model, loss, optimizer and schedule, trains with the progress bar,

@@ -42,6 +42,12 @@ struct EarlyStoppingConfig {
   bool restore_best_weights = true;
 };
 
+// The training doctor's settings ("doctor": {"period": 10, "anomaly": false}); it runs in every training run.
+struct DoctorConfig {
+  int64_t period = 10;   // monitors sample every this many optimizer steps
+  bool anomaly = false;  // anomaly mode: name the op and layer where nan/inf first appears (slower)
+};
+
 struct RunConfig {
   io::Json json;  // the whole config as read (annotated with its source for error messages)
   std::string source;
@@ -61,6 +67,7 @@ struct RunConfig {
   std::optional<double> clip_grad_value;
   std::vector<std::string> metrics;  // default: accuracy for classification, mae for regression
   EarlyStoppingConfig early_stopping;
+  DoctorConfig doctor;
 
   std::string run_dir() const { return output_dir + "/" + name; }
 };
