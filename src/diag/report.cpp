@@ -184,7 +184,8 @@ std::string lr_section(const Json& data) {
 // ---- per-layer series ----
 
 struct Layer {
-  std::string name;
+  std::string name;   // "features.0"
+  std::string label;  // "features.0 (Conv2d)"
   const Json* json;
 };
 
@@ -200,7 +201,7 @@ std::vector<Layer> read_layers(const Json& data) {
     std::string name = text_or(l, "name");
     if (name.empty()) name = "layer " + std::to_string(i);
     std::string type = text_or(l, "type");
-    out.push_back({type.empty() ? name : name + " (" + type + ")", &l});
+    out.push_back({name, type.empty() ? name : name + " (" + type + ")", &l});
     ++i;
   }
   return out;
@@ -219,7 +220,7 @@ std::vector<svg::Series> layer_series(const std::vector<Layer>& layers, const st
     std::vector<double> y = numbers(*v);
     const Json* st = layers[i].json->find("step");
     std::vector<double> x = st ? numbers(*st) : iota_like(y.size());
-    out.push_back({layers[i].name, std::move(x), std::move(y), svg::ramp_color(i, layers.size())});
+    out.push_back({layers[i].label, std::move(x), std::move(y), svg::ramp_color(i, layers.size())});
   }
   return out;
 }
@@ -302,7 +303,7 @@ std::string histogram_section(const std::vector<Layer>& layers) {
                  ": a histogram needs one more edge than counts, got ", edges.size(), " edges and ", counts.size(),
                  " counts");
     svg::PlotOptions o;
-    o.title = l.name;
+    o.title = l.label;
     o.width = 270;
     o.height = 170;
     plots += svg::histogram_plot(edges, counts, o);

@@ -48,7 +48,7 @@ Axis make_axis(const std::vector<double>& values, bool log, double pad, double m
     double d = log ? 0.5 : (lo == 0 ? 1.0 : std::fabs(lo) * 0.1);
     lo -= d;
     hi += d;
-  } else if (!log && pad > 0) {
+  } else if (pad > 0) {  // on a log axis the pad is a share of the decades shown
     double d = (hi - lo) * pad;
     // Keep a fixed bound exactly (fractions stay within [0, 1]).
     if (!(std::isfinite(must_lo) && a.t(must_lo) == lo)) lo -= d;
@@ -88,10 +88,28 @@ std::vector<double> axis_ticks(const Axis& a, int target) {
     for (int d = d0; d <= d1; d += stride) out.push_back(std::pow(10.0, d));
     return out;
   }
-  // Less than two decades in view: plain nice ticks in value space.
+  // Less than two decades in view: 1-2-5 (or 1..9) multiples of each power of ten.
   std::vector<double> out;
-  for (double v : nice_ticks(std::pow(10.0, a.lo), std::pow(10.0, a.hi), target)) {
-    if (v > 0) out.push_back(v);
+  for (const std::vector<int>& mults : {std::vector<int>{1, 2, 5}, std::vector<int>{1, 2, 3, 4, 5, 6, 7, 8, 9}}) {
+    out.clear();
+    for (int d = static_cast<int>(std::floor(a.lo)); d <= static_cast<int>(std::ceil(a.hi)); ++d) {
+      for (int m : mults) {
+        double v = m * std::pow(10.0, d), t = std::log10(v);
+        if (t >= a.lo - 1e-9 && t <= a.hi + 1e-9) out.push_back(v);
+      }
+    }
+    if (out.size() >= 3) break;
+  }
+  if (out.size() < 2) {  // a narrow range: plain nice ticks in value space
+    out.clear();
+    for (double v : nice_ticks(std::pow(10.0, a.lo), std::pow(10.0, a.hi), target)) {
+      if (v > 0) out.push_back(v);
+    }
+  }
+  if (out.size() > 8) {  // keep every other one
+    std::vector<double> thin;
+    for (size_t i = 0; i < out.size(); i += 2) thin.push_back(out[i]);
+    out = thin;
   }
   return out;
 }
@@ -430,7 +448,7 @@ std::string bar_plot(const std::vector<Bar>& bars, const PlotOptions& opt) {
       body += text(cx, f.y0() - 3, format_number(b.value), "middle", "bad");
     }
     if (i % label_stride == 0) {
-      std::string name = b.label.size() > 12 ? b.label.substr(0, 11) + "\xE2\x80\xA6" : b.label;
+      std::string name = b.label.size() > 14 ? b.label.substr(0, 13) + "\xE2\x80\xA6" : b.label;
       double ly = f.y0() + 10;
       body += text(cx, ly, name, "end", "small", "rotate(-40 " + fmt(cx) + " " + fmt(ly) + ")");
     }
