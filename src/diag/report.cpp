@@ -17,8 +17,8 @@ using io::Json;
 using svg::escape;
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-const char* const kTrainColor = "#1f77b4";
-const char* const kValColor = "#ff7f0e";
+constexpr const char* kTrainColor = "#1f77b4";
+constexpr const char* kValColor = "#ff7f0e";
 
 // A list of numbers; null (how non-finite values are stored) becomes NaN.
 std::vector<double> numbers(const Json& v) {
@@ -201,7 +201,9 @@ std::vector<Layer> read_layers(const Json& data) {
     std::string name = text_or(l, "name");
     if (name.empty()) name = "layer " + std::to_string(i);
     std::string type = text_or(l, "type");
-    out.push_back({name, type.empty() ? name : name + " (" + type + ")", &l});
+    std::string label = name;
+    if (!type.empty()) label += " (" + type + ")";
+    out.push_back({name, label, &l});
     ++i;
   }
   return out;
@@ -236,7 +238,8 @@ std::string layer_plot(const std::vector<Layer>& layers, const std::string& key,
   return svg::line_plot(layer_series(layers, key), o);
 }
 
-const char* const kDepthNote = " Lines are coloured by depth: dark purple is the first layer, green-yellow the last.";
+constexpr const char* kDepthNote =
+    " Lines are coloured by depth: dark purple is the first layer, green-yellow the last.";
 
 std::string gradient_section(const std::vector<Layer>& layers) {
   if (!any_layer_has(layers, "grad_norm")) return "";
@@ -356,7 +359,7 @@ std::string findings_section(const Json& data) {
       }
       std::string step = text_or(f, "step");
       if (!step.empty()) where += (where.empty() ? "" : " \xC2\xB7 ") + std::string("step ") + step;
-      out += "<div class=\"finding " + sev_class + "\"><div class=\"fhead\"><span class=\"badge\">" +
+      out += "<div class=\"finding " + sev_class + R"("><div class="fhead"><span class="badge">)" +
              escape(sev.empty() ? "info" : sev) + "</span> <code>" + escape(text_or(f, "id")) + "</code>";
       if (!where.empty()) out += " <span class=\"where\">" + escape(where) + "</span>";
       out += "</div><dl>";
@@ -371,7 +374,7 @@ std::string findings_section(const Json& data) {
   }
   if (n == 0) {
     std::string note = healthy ? text_of(*healthy) : "No problems found.";
-    out += "<div class=\"finding healthy\"><div class=\"fhead\"><span class=\"badge\">healthy</span></div><p>" +
+    out += R"(<div class="finding healthy"><div class="fhead"><span class="badge">healthy</span></div><p>)" +
            escape(note) + "</p></div>";
   }
   return section("findings", "Findings",
@@ -456,7 +459,7 @@ std::string landscape_section(const Json& data) {
     std::reverse(z.begin(), z.end());
     std::vector<std::string> xl, yl;
     for (double v : a) xl.push_back(svg::format_number(v));
-    for (auto it = b.rbegin(); it != b.rend(); ++it) yl.push_back(svg::format_number(*it));
+    for (size_t j = b.size(); j-- > 0;) yl.push_back(svg::format_number(b[j]));
     bool positive = true;
     for (const auto& r : z) {
       for (double v : r) positive = positive && (!std::isfinite(v) || v > 0);
@@ -479,7 +482,7 @@ std::string landscape_section(const Json& data) {
                  content);
 }
 
-const char* const kStyle = R"(<style>
+constexpr const char* kStyle = R"(<style>
 body{margin:0;background:#f4f5f7;color:#222;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif}
 main{max-width:1220px;margin:0 auto;padding:18px 22px 48px}
 h1{font-size:26px;margin:4px 0}
@@ -517,7 +520,7 @@ pre{background:#f7f7f9;border:1px solid #e6e6ea;border-radius:6px;padding:10px;o
 )";
 
 // Counts the plots and those that drew data, for the browser self-check: body data-plots="with data/total".
-const char* const kScript = R"(<script>
+constexpr const char* kScript = R"(<script>
 document.addEventListener("DOMContentLoaded", function () {
   var plots = document.querySelectorAll("svg.plot"), drawn = 0;
   for (var i = 0; i < plots.length; i++) {

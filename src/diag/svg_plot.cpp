@@ -116,7 +116,7 @@ std::vector<double> axis_ticks(const Axis& a, int target) {
 
 // The drawing area of a plot and the text around it.
 struct Frame {
-  int width, height;
+  int width = 0, height = 0;
   double left = 58, top = 28, right = 14, bottom = 44;
   double x0() const { return left; }
   double x1() const { return width - right; }
@@ -128,9 +128,9 @@ struct Frame {
 
 std::string open_svg(const PlotOptions& opt, size_t points, const std::string& extra_class = "") {
   std::string s = "<svg class=\"plot" + extra_class + "\" data-points=\"" + std::to_string(points) +
-                  "\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " + std::to_string(opt.width) + " " +
+                  R"(" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 )" + std::to_string(opt.width) + " " +
                   std::to_string(opt.height) + "\" width=\"" + std::to_string(opt.width) + "\" height=\"" +
-                  std::to_string(opt.height) + "\" role=\"img\">";
+                  std::to_string(opt.height) + R"(" role="img">)";
   if (!opt.title.empty()) s += "<title>" + escape(opt.title) + "</title>";
   return s;
 }
@@ -162,7 +162,7 @@ std::string axes(const Frame& f, const Axis* x, const Axis& y) {
     for (double v : axis_ticks(*x, 6)) {
       double p = f.px(*x, v);
       if (p < f.x0() - 0.5 || p > f.x1() + 0.5) continue;
-      s += "<line class=\"gl\" x1=\"" + fmt(p) + "\" x2=\"" + fmt(p) + "\" y1=\"" + fmt(f.y1()) + "\" y2=\"" +
+      s += R"(<line class="gl" x1=")" + fmt(p) + "\" x2=\"" + fmt(p) + "\" y1=\"" + fmt(f.y1()) + "\" y2=\"" +
            fmt(f.y0()) + "\"/>";
       s += text(p, f.y0() + 14, format_number(v));
     }
@@ -170,11 +170,11 @@ std::string axes(const Frame& f, const Axis* x, const Axis& y) {
   for (double v : axis_ticks(y, 5)) {
     double p = f.py(y, v);
     if (p > f.y0() + 0.5 || p < f.y1() - 0.5) continue;
-    s += "<line class=\"gl\" x1=\"" + fmt(f.x0()) + "\" x2=\"" + fmt(f.x1()) + "\" y1=\"" + fmt(p) + "\" y2=\"" +
+    s += R"(<line class="gl" x1=")" + fmt(f.x0()) + "\" x2=\"" + fmt(f.x1()) + "\" y1=\"" + fmt(p) + "\" y2=\"" +
          fmt(p) + "\"/>";
     s += text(f.x0() - 5, p + 4, format_number(v), "end");
   }
-  s += "<rect class=\"frame\" x=\"" + fmt(f.x0()) + "\" y=\"" + fmt(f.y1()) + "\" width=\"" + fmt(f.x1() - f.x0()) +
+  s += R"(<rect class="frame" x=")" + fmt(f.x0()) + "\" y=\"" + fmt(f.y1()) + "\" width=\"" + fmt(f.x1() - f.x0()) +
        "\" height=\"" + fmt(f.y0() - f.y1()) + "\"/>";
   return s;
 }
@@ -195,7 +195,7 @@ std::string marks(const Frame& f, const Axis* x, const Axis& y, const PlotOption
       if (!x->valid(m.value)) continue;
       double p = f.px(*x, m.value);
       if (p < f.x0() || p > f.x1()) continue;
-      s += "<line class=\"mark\" x1=\"" + fmt(p) + "\" x2=\"" + fmt(p) + "\" y1=\"" + fmt(f.y1()) + "\" y2=\"" +
+      s += R"(<line class="mark" x1=")" + fmt(p) + "\" x2=\"" + fmt(p) + "\" y1=\"" + fmt(f.y1()) + "\" y2=\"" +
            fmt(f.y0()) + "\"/>";
       bool right_half = p > (f.x0() + f.x1()) / 2;
       s += text(right_half ? p - 4 : p + 4, f.y1() + 12, m.label, right_half ? "end" : "start", "marktext");
@@ -205,7 +205,7 @@ std::string marks(const Frame& f, const Axis* x, const Axis& y, const PlotOption
     if (!y.valid(m.value)) continue;
     double p = f.py(y, m.value);
     if (p > f.y0() || p < f.y1()) continue;
-    s += "<line class=\"mark\" x1=\"" + fmt(f.x0()) + "\" x2=\"" + fmt(f.x1()) + "\" y1=\"" + fmt(p) + "\" y2=\"" +
+    s += R"(<line class="mark" x1=")" + fmt(f.x0()) + "\" x2=\"" + fmt(f.x1()) + "\" y1=\"" + fmt(p) + "\" y2=\"" +
          fmt(p) + "\"/>";
     s += text(f.x1() - 4, p - 4, m.label, "end", "marktext");
   }
@@ -307,8 +307,8 @@ std::vector<size_t> downsample_minmax(const std::vector<double>& y, size_t begin
 }
 
 std::string palette_color(size_t i) {
-  static const char* kPalette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-                                   "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
+  static constexpr const char* kPalette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+                                             "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
   return kPalette[i % 10];
 }
 
@@ -363,11 +363,11 @@ std::string line_plot(const std::vector<Series>& series, const PlotOptions& opt)
       std::vector<size_t> keep = downsample_minmax(s.y, b, i, budget);
       series_drawn += keep.size();
       if (keep.size() == 1) {
-        dots += "<circle class=\"d\" cx=\"" + fmt(f.px(ax, s.x[keep[0]])) + "\" cy=\"" + fmt(f.py(ay, s.y[keep[0]])) +
-                "\" r=\"2.5\" fill=\"" + color + "\"/>";
+        dots += R"(<circle class="d" cx=")" + fmt(f.px(ax, s.x[keep[0]])) + "\" cy=\"" + fmt(f.py(ay, s.y[keep[0]])) +
+                R"(" r="2.5" fill=")" + color + "\"/>";
         continue;
       }
-      lines += "<polyline class=\"d\" points=\"";
+      lines += R"(<polyline class="d" points=")";
       for (size_t j = 0; j < keep.size(); ++j) {
         if (j) lines += ' ';
         lines += fmt(f.px(ax, s.x[keep[j]])) + "," + fmt(f.py(ay, s.y[keep[j]]));
@@ -376,16 +376,18 @@ std::string line_plot(const std::vector<Series>& series, const PlotOptions& opt)
       // Few points (per-epoch curves): show each one.
       if (valid <= 30) {
         for (size_t j : keep) {
-          dots += "<circle cx=\"" + fmt(f.px(ax, s.x[j])) + "\" cy=\"" + fmt(f.py(ay, s.y[j])) +
-                  "\" r=\"2.2\" fill=\"" + color + "\"/>";
+          dots += "<circle cx=\"" + fmt(f.px(ax, s.x[j])) + "\" cy=\"" + fmt(f.py(ay, s.y[j])) + R"(" r="2.2" fill=")" +
+                  color + "\"/>";
         }
       }
     }
     drawn += series_drawn;
-    body += "<g fill=\"none\" stroke=\"" + color + "\" stroke-width=\"1.6\"" +
+    body += R"(<g fill="none" stroke=")" + color + R"(" stroke-width="1.6")" +
             (s.dashed ? std::string(" stroke-dasharray=\"5 3\"") : std::string()) + ">";
     if (!s.name.empty()) body += "<title>" + escape(s.name) + "</title>";
-    body += lines + "</g>" + dots;
+    body += lines;
+    body += "</g>";
+    body += dots;
   }
   if (drawn == 0) body += no_data(f);
   body += marks(f, &ax, ay, opt);
@@ -409,8 +411,8 @@ std::string line_plot(const std::vector<Series>& series, const PlotOptions& opt)
       std::string color = s.color.empty() ? palette_color(k) : s.color;
       std::string name = s.name.size() > 21 ? s.name.substr(0, 20) + "\xE2\x80\xA6" : s.name;
       body += "<line x1=\"" + fmt(lx) + "\" x2=\"" + fmt(lx + 16) + "\" y1=\"" + fmt(ly) + "\" y2=\"" + fmt(ly) +
-              "\" stroke=\"" + color + "\" stroke-width=\"2.5\"" + (s.dashed ? " stroke-dasharray=\"4 2\"" : "") + "/>";
-      body += "<text x=\"" + fmt(lx + 21) + "\" y=\"" + fmt(ly + 4) + "\" class=\"legend\"><title>" + escape(s.name) +
+              "\" stroke=\"" + color + R"(" stroke-width="2.5")" + (s.dashed ? " stroke-dasharray=\"4 2\"" : "") + "/>";
+      body += "<text x=\"" + fmt(lx + 21) + "\" y=\"" + fmt(ly + 4) + R"(" class="legend"><title>)" + escape(s.name) +
               "</title>" + escape(name) + "</text>";
       ly += 15;
     }
@@ -426,6 +428,7 @@ std::string bar_plot(const std::vector<Bar>& bars, const PlotOptions& opt) {
   Frame f{opt.width, opt.height};
   f.bottom = 58;  // room for slanted category labels
   std::vector<double> vals;
+  vals.reserve(bars.size());
   for (const Bar& b : bars) vals.push_back(b.value);
   // Linear bars start at zero.
   Axis ay = make_axis(vals, opt.log_y, 0.05, opt.log_y ? kNaN : 0.0, opt.y_max);
@@ -440,7 +443,7 @@ std::string bar_plot(const std::vector<Bar>& bars, const PlotOptions& opt) {
     if (ay.valid(b.value)) {
       double top = f.py(ay, b.value);
       double y = std::min(top, base), h = std::max(std::fabs(base - top), 0.8);
-      body += "<rect class=\"d\" x=\"" + fmt(cx - slot * 0.4) + "\" y=\"" + fmt(y) + "\" width=\"" +
+      body += R"(<rect class="d" x=")" + fmt(cx - slot * 0.4) + "\" y=\"" + fmt(y) + "\" width=\"" +
               fmt(std::max(slot * 0.8, 0.6)) + "\" height=\"" + fmt(h) + "\" fill=\"" + ramp_color(i, bars.size()) +
               "\"><title>" + escape(b.label) + ": " + escape(format_number(b.value)) + "</title></rect>";
       ++drawn;
@@ -482,9 +485,9 @@ std::string histogram_plot(const std::vector<double>& edges, const std::vector<d
   for (size_t i = 0; i < n; ++i) {
     if (!(std::isfinite(edges[i]) && std::isfinite(edges[i + 1]) && ay.valid(counts[i]) && counts[i] > 0)) continue;
     double xa = f.px(ax, edges[i]), xb = f.px(ax, edges[i + 1]), top = f.py(ay, counts[i]);
-    body += "<rect class=\"d\" x=\"" + fmt(std::min(xa, xb)) + "\" y=\"" + fmt(top) + "\" width=\"" +
+    body += R"(<rect class="d" x=")" + fmt(std::min(xa, xb)) + "\" y=\"" + fmt(top) + "\" width=\"" +
             fmt(std::max(std::fabs(xb - xa), 0.6)) + "\" height=\"" + fmt(std::max(base - top, 0.6)) +
-            "\" fill=\"#4c78a8\"/>";
+            R"(" fill="#4c78a8"/>)";
     ++drawn;
   }
   if (drawn == 0) body += no_data(f);
@@ -545,7 +548,7 @@ std::string heatmap(const std::vector<std::string>& col_labels, const std::vecto
       Rgb col = color_of(v);
       double x = f.x0() + c * cw, y = f.y1() + r * ch;
       // Cells overlap by a fraction of a pixel so no hairline gaps show between them.
-      body += "<rect class=\"d\" x=\"" + fmt(x) + "\" y=\"" + fmt(y) + "\" width=\"" + fmt(cw + 0.4) + "\" height=\"" +
+      body += R"(<rect class="d" x=")" + fmt(x) + "\" y=\"" + fmt(y) + "\" width=\"" + fmt(cw + 0.4) + "\" height=\"" +
               fmt(ch + 0.4) + "\" fill=\"" + hex(col) + "\"><title>" +
               escape((r < row_labels.size() ? row_labels[r] : std::to_string(r)) + " / " +
                      (c < col_labels.size() ? col_labels[c] : std::to_string(c)) + ": " + format_number(z[r][c])) +
@@ -557,7 +560,7 @@ std::string heatmap(const std::vector<std::string>& col_labels, const std::vecto
       ++drawn;
     }
   }
-  body += "<rect class=\"frame\" x=\"" + fmt(f.x0()) + "\" y=\"" + fmt(f.y1()) + "\" width=\"" + fmt(f.x1() - f.x0()) +
+  body += R"(<rect class="frame" x=")" + fmt(f.x0()) + "\" y=\"" + fmt(f.y1()) + "\" width=\"" + fmt(f.x1() - f.x0()) +
           "\" height=\"" + fmt(f.y0() - f.y1()) + "\"/>";
   // Category labels, thinned to what fits.
   size_t cstride = std::max<size_t>(1, static_cast<size_t>(std::ceil(16.0 / std::max(cw, 1e-9))));

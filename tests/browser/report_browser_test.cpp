@@ -27,6 +27,8 @@ struct TempDir {
     path = mkdtemp(tmpl.data());
   }
   ~TempDir() { std::filesystem::remove_all(path); }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
 };
 
 std::string read_file(const std::string& path) {

@@ -40,32 +40,32 @@ inline io::Json full_report_data(int n_layers = 5, int n_steps = 60) {
 
   Json layers = Json::array();
   for (int l = 0; l < n_layers; ++l) {
-    Json L = Json::object();
-    L["name"] = "features." + std::to_string(l);
-    L["type"] = l % 2 ? "ReLU" : "Conv2d";
-    L["step"] = numbers_json(
+    Json layer = Json::object();
+    layer["name"] = "features." + std::to_string(l);
+    layer["type"] = l % 2 ? "ReLU" : "Conv2d";
+    layer["step"] = numbers_json(
         n_steps, [](int i, int) { return 10.0 * i; }, 0);
-    L["grad_norm"] = numbers_json(
+    layer["grad_norm"] = numbers_json(
         n_steps, [](int i, int k) { return std::pow(10.0, -k) * (1 + 0.3 * std::sin(i)); }, l);
-    L["update_ratio"] = numbers_json(
+    layer["update_ratio"] = numbers_json(
         n_steps, [](int i, int k) { return 1e-3 * (k + 1) * std::exp(-0.01 * i); }, l);
-    L["weight_norm"] = numbers_json(
+    layer["weight_norm"] = numbers_json(
         n_steps, [](int i, int k) { return 3.0 + k + 0.01 * i; }, l);
-    L["act_mean"] = numbers_json(
+    layer["act_mean"] = numbers_json(
         n_steps, [](int i, int k) { return 0.1 * k + 0.02 * std::cos(i); }, l);
-    L["act_std"] = numbers_json(
+    layer["act_std"] = numbers_json(
         n_steps, [](int i, int k) { return 1.0 / (k + 1) + 0.001 * i; }, l);
-    L["dead_fraction"] = numbers_json(
+    layer["dead_fraction"] = numbers_json(
         n_steps, [](int i, int k) { return std::min(1.0, 0.05 * k + 0.002 * i); }, l);
-    L["saturated_fraction"] = numbers_json(
+    layer["saturated_fraction"] = numbers_json(
         n_steps, [](int i, int k) { return 0.01 * k * (1 + std::sin(0.1 * i)); }, l);
     Json h = Json::object();
     h["edges"] = numbers_json(
         21, [](int i, int) { return -2.0 + 0.2 * i; }, 0);
     h["counts"] = numbers_json(
         20, [](int i, int k) { return std::exp(-0.5 * (i - 10.0 - k) * (i - 10.0 - k) / 9.0) * 1000; }, l);
-    L["histogram"] = h;
-    layers.push_back(L);
+    layer["histogram"] = h;
+    layers.push_back(layer);
   }
   d["layers"] = layers;
 

@@ -60,6 +60,8 @@ struct TempDir {
     path = mkdtemp(tmpl.data());
   }
   ~TempDir() { std::filesystem::remove_all(path); }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
 };
 
 }  // namespace
