@@ -12,6 +12,9 @@ packages=(
   dataset-fashion-mnist
   # Quotations in /usr/share/games/fortunes: the English corpus of the character-level language models
   fortunes
+  # Headless browser for the report test (tests/browser): opens runs/<name>/report.html offline and checks
+  # that every plot draws and the page logs no console errors
+  chromium
 )
 if [[ "${1:-}" == "--with-torch" ]]; then
   packages+=(python3-torch python3-numpy)
