@@ -83,9 +83,18 @@ std::vector<double> axis_ticks(const Axis& a, int target) {
   if (!a.log) return nice_ticks(a.lo, a.hi, target);
   int d0 = static_cast<int>(std::ceil(a.lo - 1e-9)), d1 = static_cast<int>(std::floor(a.hi + 1e-9));
   if (d1 - d0 + 1 >= 2) {
-    int stride = std::max(1, (d1 - d0 + target) / (target + 1));
+    // Every 1, 2, 5, 10, 20, ... decades, on multiples of the stride (1e-10, 1e-5, 1).
+    int raw = std::max(1, (d1 - d0 + target) / (target + 1)), stride = 1;
+    for (int m = 1; stride < raw; m *= 10) {
+      for (int k : {1, 2, 5, 10}) {
+        stride = k * m;
+        if (stride >= raw) break;
+      }
+    }
     std::vector<double> out;
-    for (int d = d0; d <= d1; d += stride) out.push_back(std::pow(10.0, d));
+    int first = static_cast<int>(std::ceil(static_cast<double>(d0) / stride)) * stride;
+    for (int d = first; d <= d1; d += stride) out.push_back(std::pow(10.0, d));
+    if (out.empty()) out.push_back(std::pow(10.0, d0));
     return out;
   }
   // Less than two decades in view: 1-2-5 (or 1..9) multiples of each power of ten.

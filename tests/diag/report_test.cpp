@@ -287,3 +287,15 @@ TEST(Report, LargeInputIsDownsampled) {
   // The per-step loss (one line) keeps its own 500-vertex budget.
   EXPECT_NE(plot_with(html, "<title>Training loss per step").find("data-points=\"500\""), std::string::npos);
 }
+
+TEST(ReportSvg, LogTicksOnRoundValues) {
+  diag::svg::PlotOptions o;
+  o.log_y = true;
+  // 100 decades: ticks every 20 decades, on multiples of 20.
+  std::string wide = diag::svg::line_plot({{"", {0, 1}, {1e-99, 1.0}}}, o);
+  for (const char* t : {">1e-80</text>", ">1e-20</text>", ">1</text>"}) EXPECT_NE(wide.find(t), std::string::npos) << t;
+  EXPECT_EQ(wide.find(">1e-9</text>"), std::string::npos);
+  // Less than a decade: 1-2-5 multiples.
+  std::string narrow = diag::svg::line_plot({{"", {0, 1}, {0.0011, 0.009}}}, o);
+  for (const char* t : {">0.002</text>", ">0.005</text>"}) EXPECT_NE(narrow.find(t), std::string::npos) << t;
+}
