@@ -123,7 +123,7 @@ void rule_non_finite(const TrainingRecord& r, std::vector<Finding>& out) {
       "rate so high that the weights blow up, and from then on every number is nan";
   f.remedy =
       "lower the learning rate (try 1e-3), add gradient clipping (clip_grad_norm 1.0), and check the inputs for "
-      "nan; training stopped at that step and the weights before it are the last finite ones";
+      "nan; the doctor stops training at the first non-finite loss";
   f.numbers.set("step", e.step);
   f.numbers.set("what", e.what);
   f.numbers.set("op", e.op);
@@ -311,39 +311,55 @@ void rule_symmetric(const TrainingRecord& r, const DoctorThresholds& t, std::vec
 
 void rule_lr_too_high(const TrainingRecord& r, const DoctorContext& ctx, const DoctorThresholds& t,
                       std::vector<Finding>& out) {
+  // The loss at initialization (mean of the first three steps) against the later windows of the run.
   const std::vector<double> m = window_means(r.loss);
-  double rise = 0;
+  std::vector<double> head;
+  for (size_t i = 0; i < r.loss.size() && head.size() < 3; ++i) {
+    if (std::isfinite(r.loss[i])) head.push_back(r.loss[i]);
+  }
+  double initial = kNaN, rise = 0;
   size_t at = 0;
-  if (!m.empty() && std::isfinite(m[0]) && m[0] > 0) {
-    for (size_t w = 1; w < m.size(); ++w) {
-      if (std::isfinite(m[w]) && m[w] / m[0] > rise) {
-        rise = m[w] / m[0];
+  if (!head.empty() && !m.empty()) {
+    initial = 0;
+    for (double x : head) initial += x / static_cast<double>(head.size());
+    for (size_t w = 0; w < m.size(); ++w) {
+      if (initial > 0 && std::isfinite(m[w]) && m[w] / initial > rise) {
+        rise = m[w] / initial;
         at = w;
       }
     }
   }
   const bool diverging = rise > t.diverge_factor;
+  // Supporting evidence: layers whose weights moved by more than update_ratio_high of their norm in one step.
   std::vector<std::string> fast;
   double worst = 0;
-  for (const MatrixLayer& l : matrix_layers(r)) {
-    if (l.update_ratio > t.update_ratio_high) {
-      fast.push_back(l.layer->name);
-      worst = std::max(worst, l.update_ratio);
+  int64_t worst_step = -1;
+  for (const LayerRecord& l : r.layers) {
+    if (!l.has_matrix) continue;
+    for (size_t i = 0; i < l.update_ratio.size(); ++i) {
+      const double u = l.update_ratio[i];
+      if (!std::isfinite(u) || u <= t.update_ratio_high) continue;
+      if (fast.empty() || fast.back() != l.name) fast.push_back(l.name);
+      if (u > worst) {
+        worst = u;
+        worst_step = l.step[i];
+      }
     }
   }
-  if (!diverging && fast.empty()) return;
+  // Large relative updates alone are not enough (weights that start at zero have huge ones): the loss must rise.
+  if (!diverging) return;
   Finding f = make("lr_too_high", "error");
   f.layers = fast;
   std::ostringstream ev;
   if (diverging) {
-    f.step = r.steps.empty() ? -1 : r.steps[at * r.steps.size() / m.size()];
-    ev << "the mean training loss rose from " << num(m[0]) << " (first tenth of the run) to " << num(m[at]) << " (x"
-       << num(rise, "%.1f") << ")";
+    f.step = r.steps.empty() ? -1 : r.steps[std::min(r.steps.size() - 1, at * r.steps.size() / m.size())];
+    ev << "the mean training loss rose from " << num(initial) << " at the start to " << num(m[at]) << " (x"
+       << num(rise, "%.3g") << ") in tenth " << at + 1 << " of the run";
   }
   if (!fast.empty()) {
-    ev << (diverging ? "; " : "") << "each step changes the weights of " << join(fast) << " by a median " << pct(worst)
-       << " of their norm (healthy training: about 0.1%)";
-    if (f.step < 0 && !r.sample_steps.empty()) f.step = r.sample_steps.front();
+    ev << (diverging ? "; " : "") << "one step changed the weights of " << join(fast) << " by up to " << pct(worst)
+       << " of their norm (step " << worst_step << "; healthy training: 0.1% to a few %)";
+    if (f.step < 0) f.step = worst_step;
   }
   if (std::isfinite(ctx.lr)) ev << "; learning rate " << num(ctx.lr);
   f.evidence = ev.str();

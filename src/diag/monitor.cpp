@@ -50,6 +50,9 @@ double identical_row_fraction(const Tensor& w) {
   if (!w.defined() || w.dim() < 2 || w.size(0) < 2) return -1;
   const std::vector<double> v = values_of(w);
   if (v.empty()) return -1;
+  for (double x : v) {
+    if (!std::isfinite(x)) return -1;  // nan compares equal to nothing: no verdict on broken weights
+  }
   const auto rows = static_cast<size_t>(w.size(0));
   const size_t cols = v.size() / rows;
   std::vector<std::pair<double, size_t>> sums(rows);

@@ -189,7 +189,8 @@ data::DatasetPtr pick_split(const Datasets& d, const Args& a, const std::string&
 }
 
 int train_cmd(const std::vector<std::string>& args, std::ostream& out) {
-  Args a = parse_args(args, 1, {"--epochs", "--name", "--output-dir", "--seed"}, {"--quiet", "--diagnose", "--help"}, "train");
+  Args a = parse_args(args, 1, {"--epochs", "--name", "--output-dir", "--seed"}, {"--quiet", "--diagnose", "--help"},
+                      "train");
   if (a.options.count("--help")) {
     out << kTrainHelp;
     return 0;

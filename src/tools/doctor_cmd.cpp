@@ -36,6 +36,7 @@ Options:
   --steps N           optimizer steps of the run (default 300, or fewer if the config's epochs end first)
   --period N          monitors sample every N steps (default 2)
   --fix               apply the remedies and compare
+  --output-dir DIR    parent folder of the run folders (default: the config's output_dir, runs)
   --help              this text
 )";
 
@@ -87,7 +88,7 @@ void print_findings(std::ostream& out, const RunResult& r) {
 }  // namespace
 
 int doctor_cmd(const std::vector<std::string>& args, std::ostream& out) {
-  Args a = parse_args(args, 1, {"--steps", "--period"}, {"--fix", "--help"}, "doctor");
+  Args a = parse_args(args, 1, {"--steps", "--period", "--output-dir"}, {"--fix", "--help"}, "doctor");
   if (a.options.count("--help")) {
     out << kDoctorHelp;
     return 0;
@@ -100,6 +101,7 @@ int doctor_cmd(const std::vector<std::string>& args, std::ostream& out) {
   const std::string& path = a.positional[0];
   RunConfig base = load_run_config(path);
   io::Json json = base.json;
+  if (a.options.count("--output-dir")) json.set("output_dir", a.options["--output-dir"]);
   if (base.data.validation_split == 0) {
     io::Json data = json.at("data");
     data.set("validation_split", 0.1);

@@ -14,8 +14,8 @@
 #include "strata/io/safetensors.h"
 #include "strata/ops/creation.h"
 #include "strata/tools/commands.h"
-#include "tools/run_report.h"
 #include "strata/tools/run.h"
+#include "tools/run_report.h"
 
 namespace strata::tools {
 

@@ -10,10 +10,10 @@
 #include "strata/io/atomic_file.h"
 #include "strata/optim/clip_grad.h"
 #include "strata/tools/commands.h"
-#include "strata/train/step.h"
-#include "tools/run_report.h"
 #include "strata/tools/model_builder.h"
 #include "strata/tools/run_config.h"
+#include "strata/train/step.h"
+#include "tools/run_report.h"
 
 namespace strata::tools {
 

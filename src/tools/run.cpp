@@ -10,11 +10,11 @@
 #include "strata/core/error.h"
 #include "strata/core/generator.h"
 #include "strata/data/dataloader.h"
+#include "strata/diag/report.h"
 #include "strata/io/atomic_file.h"
 #include "strata/io/checkpoint.h"
 #include "strata/io/safetensors.h"
 #include "strata/tools/model_builder.h"
-#include "strata/diag/report.h"
 #include "strata/train/callbacks.h"
 #include "tools/run_report.h"
 

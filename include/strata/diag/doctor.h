@@ -53,12 +53,12 @@ struct DoctorThresholds {
   int64_t vanishing_min_layers = 4;  // parametric layers needed for a depth-wise comparison
   double exploding_norm = 1e3;       // total gradient norm above this (before clipping)
   double exploding_growth = 1e2;     // or grown this many times over its first measurement
-  double dead_fraction = 0.5;        // ReLU units silent over the whole window
+  double dead_fraction = 0.4;        // ReLU units silent over the whole window
   int64_t dead_min_units = 8;
   double saturated_fraction = 0.5;  // sigmoid/tanh outputs within 0.01 of their limits
   double symmetric_fraction = 0.5;  // rows identical to another row
-  double diverge_factor = 1.5;      // a later window's mean loss above the first's by this factor
-  double update_ratio_high = 0.3;   // median update / weight ratio of a layer above this
+  double diverge_factor = 1.5;      // a window's mean loss above the initial loss by this factor
+  double update_ratio_high = 1.0;   // one step moved a layer's weights by more than their own norm
   double plateau_decrease = 0.02;   // relative loss decrease over the run below this ...
   double update_ratio_low = 1e-5;   // ... with every layer's median update ratio below this
   double overfit_val_rise = 0.1;    // val loss above its minimum by this fraction ...

@@ -65,7 +65,7 @@ struct NonFiniteEvent {
 struct TrainingRecord {
   std::string model_type;
   int64_t period = 10;
-  int64_t dead_window = 10;
+  int64_t dead_window = 3;
   // Every optimizer step.
   std::vector<int64_t> steps;
   std::vector<double> loss, lr;
@@ -84,8 +84,8 @@ struct TrainingRecord {
 };
 
 struct MonitorOptions {
-  int64_t period = 10;       // sample every this many optimizer steps (>= 1)
-  int64_t dead_window = 10;  // sampled batches a ReLU unit must stay silent in to count as dead
+  int64_t period = 10;      // sample every this many optimizer steps (>= 1)
+  int64_t dead_window = 3;  // sampled batches a ReLU unit must stay silent in to count as dead
   int64_t histogram_bins = 30;
   bool anomaly = false;            // anomaly mode during the run (names the op and layer of the first nan/inf)
   bool stop_on_non_finite = true;  // stop training at the first non-finite loss (as TerminateOnNaN)

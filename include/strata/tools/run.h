@@ -25,11 +25,11 @@
 namespace strata::tools {
 
 struct RunOptions {
-  std::ostream* out = &std::cout;  // progress bar and messages; nullptr: silent
-  std::optional<bool> tty;         // progress bar mode (nullopt: detect)
-  bool write_files = true;         // false: train and evaluate only (no run folder)
-  bool diagnose = false;           // the doctor with anomaly mode on (`strata train --diagnose`)
-  int64_t max_steps = 0;           // stop after this many optimizer steps (0: the config's epochs)
+  std::ostream* out = &std::cout;        // progress bar and messages; nullptr: silent
+  std::optional<bool> tty;               // progress bar mode (nullopt: detect)
+  bool write_files = true;               // false: train and evaluate only (no run folder)
+  bool diagnose = false;                 // the doctor with anomaly mode on (`strata train --diagnose`)
+  int64_t max_steps = 0;                 // stop after this many optimizer steps (0: the config's epochs)
   std::optional<int64_t> doctor_period;  // overrides the config's doctor.period
 };
 
