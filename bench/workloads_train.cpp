@@ -1,11 +1,14 @@
 // Training throughput on Fashion-MNIST (twins in bench/torch_bench.py; models as in
 // research/pytorch-baselines.md). The whole training set is preloaded as float32; a step gathers its batch by
-// index from a fixed permutation, then zero_grad + forward + cross-entropy + backward + optimizer step.
+// index from a fixed permutation, then one train::Stepper step (zero_grad, forward, cross-entropy, backward,
+// optimizer step). The *.train_doctor twins attach the training doctor (overhead in docs/benchmarks.md).
 // Metrics: samples/s and the process's peak RSS (MiB).
 #include <memory>
+#include <vector>
 
 #include "bench.h"
 #include "strata/data/fashion_mnist.h"
+#include "strata/diag/doctor.h"
 #include "strata/nn/nn.h"
 #include "strata/optim/adam.h"
 #include "strata/optim/sgd.h"
@@ -40,18 +43,48 @@ class Batches {
   Tensor x_, y_, perm_;
 };
 
-void train_throughput(strata::bench::Context& ctx, nn::Module& model, optim::Optimizer& opt, int64_t batch) {
+// One train::Stepper step per batch, with the callback points fit() has (on_train_begin once; on_batch_begin,
+// the step's on_after_backward / on_before_step, on_batch_end every batch; on_epoch_end every 60,000 samples).
+// With `doctor`, a diag::Doctor (default options, silent) is the one callback: the *.train_doctor workloads
+// measure its overhead against the same loop without it.
+void train_throughput(strata::bench::Context& ctx, nn::Module& model, optim::Optimizer& opt, int64_t batch,
+                      bool doctor = false) {
+  namespace train = strata::train;
   Batches data(batch);
   model.train();
+  std::vector<train::CallbackPtr> callbacks;
+  if (doctor) {
+    strata::diag::DoctorOptions o;
+    o.out = nullptr;
+    callbacks.push_back(std::make_shared<strata::diag::Doctor>(o));
+  }
+  train::TrainState st;
+  st.model = &model;
+  st.optimizer = &opt;
+  st.epochs = 1 << 20;
+  st.batches_per_epoch = 60000 / batch;
+  train::Stepper stepper(st, {.callbacks = callbacks});
+  for (const auto& cb : callbacks) cb->on_train_begin(st);
+  train::Logs logs;
   ctx.throughput("samples/s", static_cast<double>(batch), [&](int64_t steps) {
     for (int64_t i = 0; i < steps; ++i) {
       auto [x, y] = data.next();
-      opt.zero_grad();
-      Tensor loss = strata::cross_entropy(model(x), y);
-      loss.backward();
-      opt.step();
+      st.optimizer_stepped = false;
+      for (const auto& cb : callbacks) cb->on_batch_begin(st);
+      const train::StepResult r = stepper([&, &x = x, &y = y] { return strata::cross_entropy(model(x), y); });
+      st.optimizer_stepped = true;
+      logs["batch_loss"] = r.loss;
+      logs["lr"] = opt.param_groups()[0].lr();
+      for (const auto& cb : callbacks) cb->on_batch_end(st, logs);
+      if (++st.batch == st.batches_per_epoch) {
+        train::Logs epoch_logs{{"loss", r.loss}};
+        for (const auto& cb : callbacks) cb->on_epoch_end(st, epoch_logs);
+        st.batch = 0;
+        ++st.epoch;
+      }
     }
   });
+  for (const auto& cb : callbacks) cb->on_train_end(st);
   ctx.peak_rss();
 }
 
@@ -60,19 +93,16 @@ nn::ModulePtr make(A&&... args) {
   return std::make_shared<M>(std::forward<A>(args)...);
 }
 
-STRATA_BENCHMARK(mlp_train, "mlp.train",
-                 "MLP 784-512-256-10 ReLU, Adam lr 1e-3, batch 128, Fashion-MNIST in memory: one training step") {
+void mlp(strata::bench::Context& ctx, bool doctor) {
   nn::Sequential model{make<nn::Flatten>(),        make<nn::Linear>(784, 512), make<nn::ReLU>(),
                        make<nn::Linear>(512, 256), make<nn::ReLU>(),           make<nn::Linear>(256, 10)};
   optim::AdamOptions o;
   o.lr = 1e-3;
   optim::Adam opt(model.parameters(), o);
-  train_throughput(ctx, model, opt, 128);
+  train_throughput(ctx, model, opt, 128, doctor);
 }
 
-STRATA_BENCHMARK(lenet_train, "lenet.train",
-                 "LeNet-5 (conv5x5 1-6 pad 2, pool, conv5x5 6-16, pool, fc 120-84-10), SGD lr 0.01 momentum 0.9, "
-                 "batch 64, Fashion-MNIST in memory: one training step") {
+void lenet(strata::bench::Context& ctx, bool doctor) {
   nn::Sequential model{make<nn::Conv2d>(1, 6, 5, 1, 2),
                        make<nn::ReLU>(),
                        make<nn::MaxPool2d>(2),
@@ -89,12 +119,10 @@ STRATA_BENCHMARK(lenet_train, "lenet.train",
   o.lr = 0.01;
   o.momentum = 0.9;
   optim::SGD opt(model.parameters(), o);
-  train_throughput(ctx, model, opt, 64);
+  train_throughput(ctx, model, opt, 64, doctor);
 }
 
-STRATA_BENCHMARK(resnet_train, "resnet.train",
-                 "small ResNet (conv3x3 1-32 + BN + ReLU, 2 BasicBlocks of 32, BasicBlock 32-64 stride 2, global "
-                 "average pool, fc 10), Adam lr 1e-3, batch 128, Fashion-MNIST in memory: one training step") {
+void resnet(strata::bench::Context& ctx, bool doctor) {
   nn::Sequential model{make<nn::Conv2d>(1, 32, 3, 1, 1, 1, 1, /*has_bias=*/false),
                        make<nn::BatchNorm2d>(32),
                        make<nn::ReLU>(),
@@ -107,7 +135,23 @@ STRATA_BENCHMARK(resnet_train, "resnet.train",
   optim::AdamOptions o;
   o.lr = 1e-3;
   optim::Adam opt(model.parameters(), o);
-  train_throughput(ctx, model, opt, 128);
+  train_throughput(ctx, model, opt, 128, doctor);
 }
+
+#define MLP_DESC "MLP 784-512-256-10 ReLU, Adam lr 1e-3, batch 128, Fashion-MNIST in memory: one training step"
+#define LENET_DESC                                                                                  \
+  "LeNet-5 (conv5x5 1-6 pad 2, pool, conv5x5 6-16, pool, fc 120-84-10), SGD lr 0.01 momentum 0.9, " \
+  "batch 64, Fashion-MNIST in memory: one training step"
+#define RESNET_DESC                                                                                 \
+  "small ResNet (conv3x3 1-32 + BN + ReLU, 2 BasicBlocks of 32, BasicBlock 32-64 stride 2, global " \
+  "average pool, fc 10), Adam lr 1e-3, batch 128, Fashion-MNIST in memory: one training step"
+#define DOCTOR_DESC ", with a diag::Doctor attached (default options: samples every 10 steps)"
+
+STRATA_BENCHMARK(mlp_train, "mlp.train", MLP_DESC) { mlp(ctx, false); }
+STRATA_BENCHMARK(mlp_train_doctor, "mlp.train_doctor", MLP_DESC DOCTOR_DESC) { mlp(ctx, true); }
+STRATA_BENCHMARK(lenet_train, "lenet.train", LENET_DESC) { lenet(ctx, false); }
+STRATA_BENCHMARK(lenet_train_doctor, "lenet.train_doctor", LENET_DESC DOCTOR_DESC) { lenet(ctx, true); }
+STRATA_BENCHMARK(resnet_train, "resnet.train", RESNET_DESC) { resnet(ctx, false); }
+STRATA_BENCHMARK(resnet_train_doctor, "resnet.train_doctor", RESNET_DESC DOCTOR_DESC) { resnet(ctx, true); }
 
 }  // namespace

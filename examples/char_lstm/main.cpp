@@ -36,11 +36,11 @@ class CharRNN : public nn::Module {
   std::string type_name() const override { return "CharRNN"; }
 
   // x: (B, T) int64 -> logits (B, T, V), from zero states.
-  Tensor forward(const Tensor& x) override { return head->forward(rnn->forward(emb->forward(x))); }
+  Tensor forward(const Tensor& x) override { return (*head)((*rnn)((*emb)(x))); }
 
   // One chunk with carried state: x (1, T) -> logits of the last position (1, V); h, c updated.
   Tensor step(const Tensor& x, Tensor& h, Tensor& c) {
-    Tensor e = emb->forward(x);
+    Tensor e = (*emb)(x);
     Tensor out;
     if (lstm_) {
       nn::LSTMOutput r = std::static_pointer_cast<nn::LSTM>(rnn)->forward(e, h, c);
@@ -49,7 +49,7 @@ class CharRNN : public nn::Module {
       nn::RNNOutput r = std::static_pointer_cast<nn::GRU>(rnn)->forward(e, h);
       out = r.output, h = r.h_n;
     }
-    return head->forward(out.select(1, out.size(1) - 1));
+    return (*head)(out.select(1, out.size(1) - 1));
   }
 
   std::shared_ptr<nn::Embedding> emb;

@@ -131,31 +131,32 @@ struct LMTraining {
 };
 
 // Trains `model` ((B, T) int64 ids -> (B, T, V) logits) on next-character cross-entropy with gradient
-// clipping, printing the training and validation loss, gradient norm and tokens/s per epoch, and a sample
-// (draw_sample()) whenever the validation loss improves. Returns the best validation loss (nats/char).
+// clipping (one train::Stepper step per batch), printing the training and validation loss, gradient norm and tokens/s
+// per epoch, and a sample (draw_sample()) whenever the validation loss improves. Returns the best validation loss
+// (nats/char).
 inline double train_language_model(strata::nn::Module& model, strata::optim::Optimizer& opt, const CharCorpus& corpus,
                                    strata::Generator& gen, const LMTraining& s,
                                    const std::function<std::string()>& draw_sample) {
   const int64_t V = corpus.vocab.size(), B = s.batch, T = s.seq;
   auto val_loss = [&] {
     model.eval();
-    const double v = corpus.validation_loss(s.val_windows, [&](const Tensor& x) { return model.forward(x); });
+    const double v = corpus.validation_loss(s.val_windows, [&](const Tensor& x) { return model(x); });
     model.train();
     return v;
   };
   double best = val_loss();
   std::printf("epoch 0  val loss %.4f (uniform would be %.4f)\n", best, std::log(static_cast<double>(V)));
+  strata::train::Stepper stepper(model, opt, {.clip_grad_norm = s.clip});
   const auto t0 = std::chrono::steady_clock::now();
   for (int64_t epoch = 1; epoch <= s.epochs; ++epoch) {
     double train_sum = 0, norm_sum = 0;
     for (int64_t step = 0; step < s.steps; ++step) {
-      auto [x, y] = corpus.train_batch(B, T, gen);
-      Tensor loss = strata::cross_entropy(model.forward(x).reshape({B * T, V}), y.reshape({B * T}));
-      opt.zero_grad();
-      loss.backward();
-      norm_sum += strata::optim::clip_grad_norm_(model.parameters(), s.clip);
-      opt.step();
-      train_sum += loss.item();
+      const std::pair<Tensor, Tensor> xy = corpus.train_batch(B, T, gen);  // (B, T) inputs, (B, T) targets
+      const strata::train::StepResult r = stepper([&] {
+        return strata::cross_entropy(model(xy.first).reshape({B * T, V}), xy.second.reshape({B * T}));
+      });
+      train_sum += r.loss;
+      norm_sum += r.grad_norm.value_or(0);
     }
     const double v = val_loss();
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

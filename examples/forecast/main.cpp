@@ -34,8 +34,8 @@ class Forecaster : public nn::Module {
   std::string type_name() const override { return "Forecaster"; }
   // x: (B, W) -> (B)
   Tensor forward(const Tensor& x) override {
-    Tensor out = gru->forward(x.unsqueeze(2));  // (B, W, hidden)
-    return head->forward(out.select(1, out.size(1) - 1)).squeeze(1);
+    Tensor out = (*gru)(x.unsqueeze(2));  // (B, W, hidden)
+    return (*head)(out.select(1, out.size(1) - 1)).squeeze(1);
   }
   std::shared_ptr<nn::GRU> gru;
   std::shared_ptr<nn::Linear> head;
@@ -68,8 +68,7 @@ double mse(Forecaster& model, const Windows& w) {
   const int64_t n = w.y.size(0);
   for (int64_t i = 0; i < n; i += 512) {
     const int64_t b = std::min<int64_t>(512, n - i);
-    total += nn::functional::mse_loss(model.forward(w.x.narrow(0, i, b)), w.y.narrow(0, i, b)).item() *
-             static_cast<double>(b);
+    total += nn::functional::mse_loss(model(w.x.narrow(0, i, b)), w.y.narrow(0, i, b)).item() * static_cast<double>(b);
   }
   model.train();
   return total / static_cast<double>(n);
@@ -115,16 +114,14 @@ int run(int argc, char** argv) {
   ao.lr = args.real("lr", 3e-3);
   optim::Adam opt(model.parameters(), ao);
   const int64_t n = train.y.size(0);
+  train::Stepper stepper(model, opt, {.clip_grad_norm = args.real("clip", 1.0)});
   const auto t0 = std::chrono::steady_clock::now();
   double loss_sum = 0;
   for (int64_t step = 1; step <= steps; ++step) {
     Tensor idx = randint(0, n, {B}, kInt64, &gen);
-    Tensor loss = nn::functional::mse_loss(model.forward(index_select(train.x, 0, idx)), index_select(train.y, 0, idx));
-    opt.zero_grad();
-    loss.backward();
-    optim::clip_grad_norm_(model.parameters(), args.real("clip", 1.0));
-    opt.step();
-    loss_sum += loss.item();
+    loss_sum += stepper([&] {
+                  return nn::functional::mse_loss(model(index_select(train.x, 0, idx)), index_select(train.y, 0, idx));
+                }).loss;
     if (step % eval_every == 0) {
       const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       std::printf("step %5lld  train MSE %.4f  val MSE %.4f  %.0f s\n", static_cast<long long>(step),

@@ -38,9 +38,9 @@ class GPT : public nn::Module {
 
   // idx: (B, T) int64 with T <= context -> logits (B, T, V).
   Tensor forward(const Tensor& idx) override {
-    Tensor x = wpe->forward(embedding(wte, idx));
-    for (const auto& blk : *h) x = blk->forward(x);
-    return lm_head->forward(ln_f->forward(x));
+    Tensor x = (*wpe)(embedding(wte, idx));
+    for (const auto& blk : *h) x = (*blk)(x);
+    return (*lm_head)((*ln_f)(x));
   }
 
   Tensor wte;
@@ -64,7 +64,7 @@ std::string sample(GPT& model, const data::CharVocab& vocab, const std::string& 
   for (int64_t i = 0; i < len; ++i) {
     const int64_t n = std::min<int64_t>(static_cast<int64_t>(ids.size()), model.context());
     std::vector<int64_t> window(ids.end() - n, ids.end());
-    Tensor logits = model.forward(from_vector(window, {1, n})).select(1, n - 1);  // (1, V)
+    Tensor logits = model(from_vector(window, {1, n})).select(1, n - 1);  // (1, V)
     const int64_t id = sample_logits(logits, temperature, top_k, &gen).item<int64_t>();
     ids.push_back(id);
     out += vocab.character(id);

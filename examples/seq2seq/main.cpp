@@ -150,6 +150,7 @@ int run(int argc, char** argv) {
   optim::Adam opt(model.parameters(), ao);
   std::cout << "model: " << model.num_parameters() << " parameters, " << steps << " steps of batch " << B << "\n";
 
+  train::Stepper stepper(model, opt, {.clip_grad_norm = args.real("clip", 1.0)});
   const auto t0 = std::chrono::steady_clock::now();
   double loss_sum = 0;
   size_t cursor = train.size();
@@ -160,14 +161,12 @@ int run(int argc, char** argv) {
     }
     Batch b = make_batch(train, cursor, static_cast<size_t>(B));
     cursor += static_cast<size_t>(B);
-    Tensor logits = model.forward(b.src, b.tgt_in);  // teacher forcing
     const int64_t T = b.tgt.size(1);
-    Tensor loss = cross_entropy(logits.reshape({B * T, V}), b.tgt.reshape({B * T}), Tensor(), Reduction::Mean, kPad);
-    opt.zero_grad();
-    loss.backward();
-    optim::clip_grad_norm_(model.parameters(), args.real("clip", 1.0));
-    opt.step();
-    loss_sum += loss.item();
+    loss_sum +=
+        stepper([&] {
+          Tensor logits = model.forward(b.src, b.tgt_in);  // teacher forcing; (B, T, V)
+          return cross_entropy(logits.reshape({B * T, V}), b.tgt.reshape({B * T}), Tensor(), Reduction::Mean, kPad);
+        }).loss;
     if (s % eval_every == 0 || s == steps) {
       const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       std::printf("step %5lld  train loss %.4f  held-out exact match %.1f%%  %.0f s\n", static_cast<long long>(s),

@@ -95,22 +95,22 @@ class Seq2Seq : public nn::Module {
 
   State encode(const Tensor& src) {
     const int64_t B = src.size(0);
-    nn::RNNOutput enc = encoder->forward(src_emb->forward(src), Tensor());
+    nn::RNNOutput enc = encoder->forward((*src_emb)(src), Tensor());
     Tensor last = enc.h_n.transpose(0, 1).reshape({B, hidden_});  // [forward final; backward final]
-    return {enc.output, strata::eq(src, static_cast<double>(kPad)), strata::tanh(bridge->forward(last)),
+    return {enc.output, strata::eq(src, static_cast<double>(kPad)), strata::tanh((*bridge)(last)),
             strata::zeros({B, hidden_})};
   }
 
   // One decoder step from the previous tokens prev (B); returns logits (B, V) and, when asked, the attention
   // weights (B, S).
   Tensor step(State& st, const Tensor& prev, Tensor* weights) {
-    st.h = cell->forward(strata::cat({tgt_emb->forward(prev), st.feed}, 1), st.h);
-    Tensor scores = strata::bmm(st.memory, attn_w->forward(st.h).unsqueeze(2)).squeeze(2);  // (B, S)
+    st.h = cell->forward(strata::cat({(*tgt_emb)(prev), st.feed}, 1), st.h);
+    Tensor scores = strata::bmm(st.memory, (*attn_w)(st.h).unsqueeze(2)).squeeze(2);  // (B, S)
     Tensor a = strata::softmax(strata::masked_fill(scores, st.pad_mask, -1e9), 1);
     Tensor context = strata::bmm(a.unsqueeze(1), st.memory).squeeze(1);  // (B, hidden)
-    st.feed = strata::tanh(combine->forward(strata::cat({context, st.h}, 1)));
+    st.feed = strata::tanh((*combine)(strata::cat({context, st.h}, 1)));
     if (weights != nullptr) *weights = a;
-    return out->forward(st.feed);
+    return (*out)(st.feed);
   }
 
   int64_t hidden_;

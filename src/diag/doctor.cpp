@@ -311,19 +311,19 @@ void rule_symmetric(const TrainingRecord& r, const DoctorThresholds& t, std::vec
 
 void rule_lr_too_high(const TrainingRecord& r, const DoctorContext& ctx, const DoctorThresholds& t,
                       std::vector<Finding>& out) {
-  // The loss at initialization (mean of the first three steps) against the later windows of the run.
+  // The loss at initialization (the first step's, measured before any update) against the windows of the run.
   const std::vector<double> m = window_means(r.loss);
-  std::vector<double> head;
-  for (size_t i = 0; i < r.loss.size() && head.size() < 3; ++i) {
-    if (std::isfinite(r.loss[i])) head.push_back(r.loss[i]);
-  }
   double initial = kNaN, rise = 0;
   size_t at = 0;
-  if (!head.empty() && !m.empty()) {
-    initial = 0;
-    for (double x : head) initial += x / static_cast<double>(head.size());
+  for (double x : r.loss) {
+    if (std::isfinite(x)) {
+      initial = x;
+      break;
+    }
+  }
+  if (initial > 0) {
     for (size_t w = 0; w < m.size(); ++w) {
-      if (initial > 0 && std::isfinite(m[w]) && m[w] / initial > rise) {
+      if (std::isfinite(m[w]) && m[w] / initial > rise) {
         rise = m[w] / initial;
         at = w;
       }

@@ -30,18 +30,127 @@ LayerKind kind_of(const nn::Module& m) {
   return LayerKind::Other;
 }
 
+// The contiguous data of a floating-point tensor, read in place when it is float32 or float64 and contiguous
+// (other floating dtypes are converted to float32, which holds them exactly). Measurements read activations
+// and parameters through this in one pass, accumulating in double, instead of making float64 copies.
+struct FloatData {
+  Tensor holder;  // keeps a converted or made-contiguous copy alive
+  const float* f = nullptr;
+  const double* d = nullptr;
+  size_t n = 0;
+};
+
+FloatData float_data(const Tensor& t) {
+  FloatData v;
+  if (!t.defined() || !is_floating(t.dtype()) || t.numel() == 0) return v;
+  Tensor c = t.detach();
+  if (c.dtype() != kFloat32 && c.dtype() != kFloat64) c = c.to(kFloat32);
+  c = c.contiguous();
+  v.n = static_cast<size_t>(c.numel());
+  if (c.dtype() == kFloat64) {
+    v.d = c.data_ptr<double>();
+  } else {
+    v.f = c.data_ptr<float>();
+  }
+  v.holder = std::move(c);
+  return v;
+}
+
+// Calls fn(pointer) with the float or double data (nothing for an empty FloatData).
+template <class Fn>
+void visit(const FloatData& v, Fn&& fn) {
+  if (v.f) fn(v.f);
+  if (v.d) fn(v.d);
+}
+
+// Sum, sum of squares, min and max of p[0, n) (n >= 1) in double. Four independent accumulators: one chain of
+// dependent adds would cost a whole add latency per element, and these loops run over every activation.
+struct Moments {
+  double sum = 0, sum_sq = 0, lo = 0, hi = 0;
+};
+
+template <class T>
+Moments moments(const T* p, size_t n) {
+  double s[4] = {0, 0, 0, 0}, q[4] = {0, 0, 0, 0}, lo[4], hi[4];
+  for (int k = 0; k < 4; ++k) lo[k] = hi[k] = static_cast<double>(p[0]);
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    for (int k = 0; k < 4; ++k) {
+      const auto x = static_cast<double>(p[i + static_cast<size_t>(k)]);
+      s[k] += x;
+      q[k] += x * x;
+      lo[k] = std::min(lo[k], x);
+      hi[k] = std::max(hi[k], x);
+    }
+  }
+  for (; i < n; ++i) {
+    const auto x = static_cast<double>(p[i]);
+    s[0] += x;
+    q[0] += x * x;
+    lo[0] = std::min(lo[0], x);
+    hi[0] = std::max(hi[0], x);
+  }
+  return {(s[0] + s[1]) + (s[2] + s[3]), (q[0] + q[1]) + (q[2] + q[3]),
+          std::min(std::min(lo[0], lo[1]), std::min(lo[2], lo[3])),
+          std::max(std::max(hi[0], hi[1]), std::max(hi[2], hi[3]))};
+}
+
 // Squared 2-norm of a floating-point tensor (as double).
 double sq_norm(const Tensor& t) {
-  if (!t.defined() || t.numel() == 0) return 0;
-  const Tensor d = t.detach().to(kFloat64);
-  return (d * d).sum().item();
+  double s = 0;
+  const FloatData v = float_data(t);
+  visit(v, [&](const auto* p) {
+    double a[4] = {0, 0, 0, 0};
+    size_t i = 0;
+    for (; i + 4 <= v.n; i += 4) {
+      for (size_t k = 0; k < 4; ++k) a[k] += static_cast<double>(p[i + k]) * static_cast<double>(p[i + k]);
+    }
+    for (; i < v.n; ++i) a[0] += static_cast<double>(p[i]) * static_cast<double>(p[i]);
+    s = (a[0] + a[1]) + (a[2] + a[3]);
+  });
+  return s;
+}
+
+// Squared 2-norms of w, of b and of w - b, in one pass (w and b: the same shape; a parameter and its copy).
+void sq_norms(const Tensor& w, const Tensor& b, double& w2, double& b2, double& d2) {
+  const FloatData vw = float_data(w), vb = float_data(b);
+  if (vw.n != vb.n || (vw.f == nullptr) != (vb.f == nullptr)) {
+    w2 += sq_norm(w);
+    b2 += sq_norm(b);
+    d2 += sq_norm(w.detach() - b);
+    return;
+  }
+  auto run = [&](const auto* pw, const auto* pb) {
+    double a[2][3] = {{0, 0, 0}, {0, 0, 0}};  // two interleaved accumulator sets, as in moments()
+    size_t i = 0;
+    for (; i + 2 <= vw.n; i += 2) {
+      for (size_t k = 0; k < 2; ++k) {
+        const auto x = static_cast<double>(pw[i + k]), y = static_cast<double>(pb[i + k]);
+        a[k][0] += x * x;
+        a[k][1] += y * y;
+        a[k][2] += (x - y) * (x - y);
+      }
+    }
+    for (; i < vw.n; ++i) {
+      const auto x = static_cast<double>(pw[i]), y = static_cast<double>(pb[i]);
+      a[0][0] += x * x;
+      a[0][1] += y * y;
+      a[0][2] += (x - y) * (x - y);
+    }
+    w2 += a[0][0] + a[1][0];
+    b2 += a[0][1] + a[1][1];
+    d2 += a[0][2] + a[1][2];
+  };
+  if (vw.f) run(vw.f, vb.f);
+  if (vw.d) run(vw.d, vb.d);
 }
 
 // The values of a float32/float64 tensor as one contiguous float64 vector (empty for other dtypes).
 std::vector<double> values_of(const Tensor& t) {
   std::vector<double> v;
-  if (!t.defined() || !is_floating(t.dtype()) || t.numel() == 0) return v;
-  return t.detach().to(kFloat64).contiguous().to_vector<double>();
+  const FloatData d = float_data(t);
+  visit(d, [&](const auto* p) { v.assign(p, p + d.n); });
+  return v;
 }
 
 // Fraction of rows (dim 0 slices) equal to another row within a relative 1e-6: rows are sorted by their sum
@@ -168,36 +277,37 @@ void Monitor::attach(nn::Module& model) {
           NoGradGuard no_grad;
           LayerRecord& r = record_.layers[i];
           Impl::Layer& l = impl_->layers[i];
-          const std::vector<double> v = values_of(y);
+          const FloatData v = float_data(y);
           double mean = kNaN, std = kNaN, dead = kNaN, sat = kNaN;
-          if (!v.empty()) {
-            double s = 0, s2 = 0, lo = v[0], hi = v[0];
-            int64_t saturated = 0;
-            for (double x : v) {
-              s += x;
-              s2 += x * x;
-              lo = std::min(lo, x);
-              hi = std::max(hi, x);
-              if (r.kind == LayerKind::Sigmoid) saturated += (x < 0.01 || x > 0.99);
-              if (r.kind == LayerKind::Tanh) saturated += std::abs(x) > 0.99;
+          visit(v, [&](const auto* p) {
+            const Moments mo = moments(p, v.n);
+            const double lo = mo.lo, hi = mo.hi;
+            const auto n = static_cast<double>(v.n);
+            mean = mo.sum / n;
+            std = std::sqrt(std::max(0.0, mo.sum_sq / n - mean * mean));
+            if (r.kind == LayerKind::Sigmoid || r.kind == LayerKind::Tanh) {
+              const bool sigmoid = r.kind == LayerKind::Sigmoid;
+              int64_t saturated = 0;
+              for (size_t e = 0; e < v.n; ++e) {
+                const auto x = static_cast<double>(p[e]);
+                saturated += sigmoid ? (x < 0.01 || x > 0.99) : std::abs(x) > 0.99;
+              }
+              sat = static_cast<double>(saturated) / n;
             }
-            const auto n = static_cast<double>(v.size());
-            mean = s / n;
-            std = std::sqrt(std::max(0.0, s2 / n - mean * mean));
-            if (r.kind == LayerKind::Sigmoid || r.kind == LayerKind::Tanh) sat = static_cast<double>(saturated) / n;
             // Histogram over [lo, hi] of this sample.
             const auto bins = static_cast<size_t>(options_.histogram_bins);
             r.histogram.edges.assign(bins + 1, 0.0);
             r.histogram.counts.assign(bins, 0);
             const double width = hi > lo ? (hi - lo) / static_cast<double>(bins) : 1.0;
             for (size_t b = 0; b <= bins; ++b) r.histogram.edges[b] = lo + width * static_cast<double>(b);
-            for (double x : v) {
+            for (size_t e = 0; e < v.n; ++e) {
+              const auto x = static_cast<double>(p[e]);
               if (!std::isfinite(x)) continue;
               auto b = static_cast<size_t>((x - lo) / width);
               r.histogram.counts[std::min(b, bins - 1)]++;
             }
             if (r.kind == LayerKind::ReLU && y.dim() >= 1) {
-              // Units: channels of a 4-D output, else the last dim.
+              // Units: channels of a 4-D output, else the last dim; the data is (outer, units, inner).
               const bool chan = y.dim() == 4;
               const int64_t units = chan ? y.size(1) : y.size(-1);
               const int64_t inner = chan ? y.size(2) * y.size(3) : 1;
@@ -205,10 +315,17 @@ void Monitor::attach(nn::Module& model) {
                 l.last_fired.assign(static_cast<size_t>(units), -1);
               r.units = units;
               const int64_t k = impl_->sample_index;
-              for (size_t e = 0; e < v.size(); ++e) {
-                if (v[e] > 0) {
-                  const auto u = static_cast<size_t>((static_cast<int64_t>(e) / inner) % units);
-                  l.last_fired[u] = k;
+              const auto uz = static_cast<size_t>(units), iz = static_cast<size_t>(inner);
+              for (size_t o = 0; o < v.n / (uz * iz); ++o) {
+                for (size_t u = 0; u < uz; ++u) {
+                  if (l.last_fired[u] == k) continue;
+                  const auto* q = p + (o * uz + u) * iz;
+                  for (size_t j = 0; j < iz; ++j) {
+                    if (q[j] > 0) {
+                      l.last_fired[u] = k;
+                      break;
+                    }
+                  }
                 }
               }
               if (l.first_sample < 0) l.first_sample = k;
@@ -219,7 +336,7 @@ void Monitor::attach(nn::Module& model) {
             } else if (y.dim() >= 1) {
               r.units = y.dim() == 4 ? y.size(1) : y.size(-1);
             }
-          }
+          });
           // A module called twice in one forward (a shared ReLU) overwrites its first call's statistics.
           if (l.recorded_sample == impl_->sample_index) {
             r.act_mean.back() = mean;
@@ -368,10 +485,10 @@ void Monitor::on_batch_end(train::TrainState& state, const train::Logs& batch_lo
       if (l.params.empty()) continue;
       double w2 = 0, d2 = 0, b2 = 0;
       for (size_t j = 0; j < l.params.size(); ++j) {
-        w2 += sq_norm(l.params[j]);
         if (j < l.before.size()) {
-          b2 += sq_norm(l.before[j]);
-          d2 += sq_norm(l.params[j].detach() - l.before[j]);
+          sq_norms(l.params[j], l.before[j], w2, b2, d2);
+        } else {
+          w2 += sq_norm(l.params[j]);
         }
       }
       r.weight_norm.back() = std::sqrt(w2);

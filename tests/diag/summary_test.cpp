@@ -40,17 +40,32 @@ TEST(Summary, LeNetShapesParamsFlops) {
   EXPECT_EQ(s.trainable_params, 61706);
   EXPECT_EQ(s.output_shape, Shape({2, 10}));
   // Per example: conv1 2*25*(6*28*28) = 235200, conv2 2*150*(16*10*10) = 480000, fc 2*(400*120 + 120*84 + 84*10)
-  // = 117840; the batch of 2 doubles it.
+  // = 117840; ReLUs 1 per element (4704 + 1600 + 120 + 84), max pools 2x2 = 4 per output (4 * 1176 + 4 * 400);
+  // the batch of 2 doubles it.
   EXPECT_EQ(s.layers[0].flops, 2 * 235200);
+  EXPECT_EQ(s.layers[1].flops, 2 * 4704);
+  EXPECT_EQ(s.layers[2].flops, 2 * 4 * 1176);
   EXPECT_EQ(s.layers[3].flops, 2 * 480000);
+  EXPECT_EQ(s.layers[6].flops, 0);  // Flatten
   EXPECT_EQ(s.layers[7].flops, 2 * 96000);
-  EXPECT_EQ(s.flops, 2 * (235200 + 480000 + 117840));
+  EXPECT_EQ(s.flops, 2 * (235200 + 480000 + 117840 + 4704 + 1600 + 120 + 84 + 4 * 1176 + 4 * 400));
+  EXPECT_TRUE(s.uncounted_types.empty());
   EXPECT_EQ(s.param_bytes, 61706 * 4);
   EXPECT_EQ(s.buffer_bytes, 0);
+  // Output bytes per layer; the total counts each storage once: Flatten's output is a view of the pool's.
+  EXPECT_EQ(s.layers[0].activation_bytes, 2 * 4704 * 4);
+  EXPECT_EQ(s.layers[6].activation_bytes, 2 * 400 * 4);
+  const int64_t floats = 2 * 4704 + 1176 + 2 * 1600 + 400 + 2 * 120 + 2 * 84 + 10;
+  EXPECT_EQ(s.activation_bytes, 2 * floats * 4);
   const std::string table = s.to_string();
   EXPECT_NE(table.find("Conv2d"), std::string::npos);
   EXPECT_NE(table.find("(2, 16, 10, 10)"), std::string::npos);
   EXPECT_NE(table.find("61,706"), std::string::npos);
+  EXPECT_NE(table.find("36.75 KiB"), std::string::npos) << table;  // conv1's output, 2 * 4704 floats
+  EXPECT_NE(table.find("Activation memory for one forward pass"), std::string::npos);
+  EXPECT_EQ(table.find("not counted"), std::string::npos);
+  // The hooks are gone afterwards.
+  for (const auto& [name, mod] : m->named_modules()) EXPECT_FALSE(mod->has_hooks()) << name;
 }
 
 TEST(Summary, FrozenParamsAreNotTrainable) {
@@ -89,12 +104,87 @@ TEST(Summary, BasicBlockIsTracedAndStateUnchanged) {
   const int64_t block_params = 288 + 576 + 16 + 16 + 32 + 16;
   EXPECT_EQ(s.layers[0].params, block_params);
   EXPECT_EQ(s.total_params, block_params + 8 * 3 + 3);
-  // FLOPs per output element: conv1 2*4*9, conv2 2*8*9, projection 2*4; 3*8*4*4 = 384 output elements each.
+  // FLOPs per output element: conv1 2*4*9, conv2 2*8*9, projection 2*4, 3 batch norms 4 each, the shared ReLU
+  // twice and the residual add 1 each; 3*8*4*4 = 384 output elements each.
   EXPECT_EQ(s.layers[1].flops, 2 * 36 * 384);
-  EXPECT_EQ(s.layers[0].flops, (2 * 36 + 2 * 72 + 2 * 4) * 384);
-  EXPECT_EQ(s.flops, s.layers[0].flops + 2 * 8 * 3 * 3);
+  EXPECT_EQ(s.layers[3].name, "0.relu");
+  EXPECT_EQ(s.layers[3].calls, 2);
+  EXPECT_EQ(s.layers[3].flops, 2 * 384);
+  EXPECT_EQ(s.layers[6].flops, (2 * 4 + 4) * 384);  // downsample: conv + bn
+  EXPECT_EQ(s.layers[0].flops, (2 * 36 + 2 * 72 + 2 * 4 + 3 * 4 + 2 + 1) * 384);
+  // Then global average pooling (one per input element) and the Linear.
+  EXPECT_EQ(s.flops, s.layers[0].flops + 384 + 2 * 8 * 3 * 3);
   // Buffers: running_mean and running_var (8 floats each) and num_batches_tracked (int64) for 3 batch norms.
   EXPECT_EQ(s.buffer_bytes, 3 * (8 * 4 * 2 + 8));
+}
+
+TEST(Summary, GPTBlockIsTracedThroughHooks) {
+  manual_seed(2);
+  auto m = std::make_shared<nn::GPTBlock>(8, 2, 32);
+  diag::ModelSummary s = diag::summarize(*m, {2, 5, 8});
+  // Rows: ln_1, attn, attn.c_attn, attn.c_proj, ln_2, mlp, mlp.c_fc, mlp.c_proj, mlp.dropout.
+  ASSERT_EQ(s.layers.size(), 9u);
+  EXPECT_EQ(s.layers[2].name, "attn.c_attn");
+  EXPECT_EQ(s.layers[2].depth, 1);
+  EXPECT_EQ(s.layers[2].output_shape, Shape({2, 5, 24}));
+  EXPECT_EQ(s.layers[6].output_shape, Shape({2, 5, 32}));
+  for (const auto& l : s.layers) EXPECT_TRUE(l.traced) << l.name;
+  // N=2, T=5, d=8, 2 heads, 10 tokens. LayerNorm 7 per element; c_attn 2*8*24 per token, c_proj 2*8*8; the
+  // attention core: q k^T and a v 2*N*T*T*d each, softmax 3 per score (N*H*T*T); the MLP's GEMMs 2*8*32 per
+  // token each and its GELU 32 per token; two residual adds.
+  const int64_t ln = 7 * 80, attn = 2 * 8 * 24 * 10 + 2 * 8 * 8 * 10 + 2 * (2 * 2 * 25 * 8) + 3 * 2 * 2 * 25;
+  EXPECT_EQ(s.layers[0].flops, ln);
+  EXPECT_EQ(s.layers[1].flops, attn);
+  EXPECT_EQ(s.layers[5].flops, 2 * (2 * 8 * 32 * 10) + 320);
+  EXPECT_EQ(s.flops, 2 * ln + attn + 2 * (2 * 8 * 32 * 10) + 320 + 2 * 80);
+  EXPECT_TRUE(s.uncounted_types.empty());
+}
+
+TEST(Summary, RecurrentFlopsFromParameterShapes) {
+  manual_seed(3);
+  auto m = std::make_shared<nn::Sequential>(std::initializer_list<nn::ModulePtr>{
+      std::make_shared<nn::LSTM>(4, 6, nn::RNNOptions{.num_layers = 2, .batch_first = true}),
+      std::make_shared<nn::Linear>(6, 3)});
+  diag::ModelSummary s = diag::summarize(*m, {2, 5, 4});
+  EXPECT_EQ(s.layers[0].output_shape, Shape({2, 5, 6}));
+  // Per time step and batch row: layer 0 gates 2 * 24 * (4 + 6) + 9 * 6, layer 1 2 * 24 * (6 + 6) + 9 * 6;
+  // T * B = 10.
+  EXPECT_EQ(s.layers[0].flops, 10 * (2 * 24 * 10 + 54 + 2 * 24 * 12 + 54));
+  EXPECT_EQ(s.flops, s.layers[0].flops + 2 * 6 * 30);
+  // A GRU counts 3 gates and kGRUFlopsPerUnit.
+  auto g = std::make_shared<nn::GRU>(4, 6);
+  EXPECT_EQ(diag::summarize(*g, {5, 2, 4}).flops, 10 * (2 * 18 * 10 + diag::kGRUFlopsPerUnit * 6));
+}
+
+namespace {
+
+// A leaf with no FLOPs counter.
+class Doubler : public nn::Module {
+ public:
+  std::string type_name() const override { return "Doubler"; }
+  Tensor forward(const Tensor& x) override { return x * 2.0; }
+};
+
+class Tripler : public nn::Module {
+ public:
+  std::string type_name() const override { return "Tripler"; }
+  Tensor forward(const Tensor& x) override { return x * 3.0; }
+};
+
+}  // namespace
+
+TEST(Summary, UnknownLayersAreNamedAndCountersCanBeAdded) {
+  auto m = std::make_shared<nn::Sequential>(
+      std::initializer_list<nn::ModulePtr>{std::make_shared<nn::Linear>(4, 4), std::make_shared<Doubler>(),
+                                           std::make_shared<Tripler>(), std::make_shared<Doubler>()});
+  diag::register_flops_counter([](const nn::Module& mod) { return dynamic_cast<const Tripler*>(&mod) != nullptr; },
+                               [](const nn::Module&, const Tensor&, const Tensor& y) { return y.numel(); });
+  diag::ModelSummary s = diag::summarize(*m, {3, 4});
+  EXPECT_EQ(s.uncounted_types, std::vector<std::string>{"Doubler"});
+  EXPECT_EQ(s.layers[1].flops, 0);
+  EXPECT_EQ(s.layers[2].flops, 12);
+  EXPECT_EQ(s.flops, 2 * 4 * 12 + 12);
+  EXPECT_NE(s.to_string().find("FLOPs not counted for: Doubler\n"), std::string::npos) << s.to_string();
 }
 
 TEST(Summary, BadInputShapeNamesIt) {
@@ -105,6 +195,7 @@ TEST(Summary, BadInputShapeNamesIt) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("(1, 3, 28, 28)"), std::string::npos) << e.what();
   }
+  for (const auto& [name, mod] : m->named_modules()) EXPECT_FALSE(mod->has_hooks()) << name;
 }
 
 TEST(Summary, Formatting) {

@@ -1,33 +1,66 @@
 #pragma once
-// Model summaries: run one forward pass on an input of a given shape (under NoGradGuard, in eval mode) and
-// report, for each layer, its output shape and parameter count, plus totals, the forward FLOPs of its Linear
-// and Conv2d layers and the memory its parameters and buffers take.
+// Model summaries: one forward pass through model(x) on an input of a given shape (under NoGradGuard, in eval
+// mode), with a forward hook on every module (all of named_modules(), removed afterwards). It reports, for each
+// module, its output shape, parameter count, forward FLOPs and the bytes of its output, plus totals.
 //
 //   auto s = diag::summarize(*model, {1, 1, 28, 28});
 //   std::cout << s.to_string();          // the table
-//   s.total_params, s.flops, ...
+//   s.total_params, s.flops, s.activation_bytes, ...
 //
-// Sequential children and ResNet BasicBlocks are traced layer by layer; other composite modules report their
-// own output shape, and their children appear with their parameter counts only.
+// Any model with a single-tensor forward is traced, as deep as its modules call their children through
+// operator() (library composites do: Sequential, BasicBlock, GPTBlock, ...). A module its parent calls through
+// forward(...) directly (another signature, e.g. LSTM::forward(x, h0, c0)) is listed with its parameters only.
+//
+// FLOPs convention (forward pass, batch included; the constants are named below):
+//   - GEMMs and convolutions: multiply-accumulates x 2 (Linear 2 * in * out per row, Conv2d
+//     2 * (in / groups) * kH * kW per output element); bias adds are not counted.
+//   - Elementwise ops: 1 FLOP per element and op (ReLU, LeakyReLU, Sigmoid, Tanh, GELU, a residual add,
+//     a positional-encoding add), exp/tanh/erf included as 1.
+//   - Normalisation: kBatchNormFlopsPerElement (eval: subtract, scale, + affine multiply and add),
+//     kLayerNormFlopsPerElement (mean, variance, normalise, + affine); softmax: kSoftmaxFlopsPerElement.
+//   - Pooling: one FLOP per window element per output (kH * kW); AdaptiveAvgPool2d: one per input element.
+//   - Recurrent layers, per time step, layer and direction: the gates' GEMMs 2 * G*H * (in + H) per batch row
+//     (G*H rows of weight_ih / weight_hh), plus kRNNFlopsPerUnit / kLSTMFlopsPerUnit / kGRUFlopsPerUnit per
+//     hidden unit for the nonlinearities and gate products.
+//   - Attention (MultiheadAttention through forward(x), CausalSelfAttention, TransformerEncoderLayer): the q/k/v
+//     projection when not a child Linear, q k^T and a v as GEMMs over all L x S pairs (masked ones included),
+//     and the softmax.
+//   - Dropout: 0 in eval (the summary's mode); Embedding, Flatten: 0.
+// FLOPs are counted where the work happens: a module's own work outside the modules it calls. For a leaf that
+// is all of it; a composite's row is its own work (residual adds, attention scores) plus its children's. A leaf
+// whose type has no counter adds its type to uncounted_types; register_flops_counter adds one.
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "strata/core/dtype.h"
 #include "strata/core/shape.h"
+#include "strata/core/tensor.h"
 #include "strata/nn/module.h"
 
 namespace strata::diag {
 
+// Per element; the normalisations count 2 fewer without their affine weight and bias.
+inline constexpr int64_t kBatchNormFlopsPerElement = 4;  // (x - mean) * inv_std, then * weight + bias
+inline constexpr int64_t kLayerNormFlopsPerElement = 7;  // mean 1, variance 2, normalise 2, affine 2
+inline constexpr int64_t kSoftmaxFlopsPerElement = 3;    // exp, sum, divide (log-softmax: exp, sum, subtract)
+// Per hidden unit and time step, besides the gate GEMMs (whose sums and biases, like Linear's bias, are not counted).
+inline constexpr int64_t kRNNFlopsPerUnit = 1;   // tanh / relu
+inline constexpr int64_t kLSTMFlopsPerUnit = 9;  // 4 gate nonlinearities, c' = f c + i g (3), o tanh(c') (2)
+inline constexpr int64_t kGRUFlopsPerUnit = 9;   // r, z (2), n = tanh(x_n + r h_n) (3), (1 - z) n + z h (4)
+
 struct LayerSummary {
-  std::string name;  // dotted key as in state_dict ("features.0", "1.conv1")
-  std::string type;  // type_name(): "Conv2d"
-  int depth = 0;     // 0 for the model's direct children
-  bool traced = false;
-  Shape output_shape;            // meaningful when traced
+  std::string name;              // dotted key as in state_dict ("features.0", "1.conv1")
+  std::string type;              // type_name(): "Conv2d"
+  int depth = 0;                 // 0 for the model's direct children (the number of dots in name)
+  bool traced = false;           // called through operator() during the pass
+  int64_t calls = 0;             // how many times (a shared ReLU may run twice)
+  Shape output_shape;            // of the first call; meaningful when traced
   int64_t params = 0;            // all parameters of this module and its descendants
   int64_t trainable_params = 0;  // those with requires_grad
-  int64_t flops = 0;             // forward FLOPs of this module (descendants included), MACs x 2
+  int64_t flops = 0;             // forward FLOPs of this module, descendants included, all calls
+  int64_t activation_bytes = 0;  // bytes of its output tensor, summed over its calls
 };
 
 struct ModelSummary {
@@ -37,11 +70,15 @@ struct ModelSummary {
   std::vector<LayerSummary> layers;  // in registration order, parents before their children
   int64_t total_params = 0;
   int64_t trainable_params = 0;
-  // Forward FLOPs for one pass over input_shape (the batch dim included), counting Linear and Conv2d
-  // multiply-accumulates as 2 FLOPs each; other layers are not counted.
-  int64_t flops = 0;
+  int64_t flops = 0;  // forward FLOPs for one pass over input_shape (the batch dim included), as above
+  // Types of traced leaf modules whose FLOPs are not counted (each once, in order of first appearance).
+  std::vector<std::string> uncounted_types;
   int64_t param_bytes = 0;   // parameters' storage (numel x itemsize)
   int64_t buffer_bytes = 0;  // buffers' storage (running statistics, ...)
+  // Activation memory for one forward pass (what training keeps for backward, roughly): the bytes of every
+  // module output, each storage counted once (views such as Flatten's, or a Sequential's output that is its
+  // last child's, add nothing), the input excluded. Temporaries inside a module's forward are not seen.
+  int64_t activation_bytes = 0;
 
   // A printable table, one row per layer, then the totals.
   std::string to_string() const;
@@ -51,6 +88,14 @@ struct ModelSummary {
 // (e.g. {1, 1, 28, 28}). The input is zeros of `dtype`; the model's training flag is restored afterwards and
 // its parameters and buffers are left unchanged. A forward that fails is rethrown with the input shape named.
 ModelSummary summarize(nn::Module& model, const Shape& input_shape, DType dtype = kFloat32);
+
+// The forward FLOPs of one call of a module outside the modules it calls itself (for a leaf: all of its work).
+// input and output are the call's tensors.
+using FlopsCounter = std::function<int64_t(const nn::Module& module, const Tensor& input, const Tensor& output)>;
+// Counts the FLOPs of modules for which `matches` holds; a later registration wins over earlier ones (and over
+// the built-in counters). For a layer class M:
+//   diag::register_flops_counter([](const nn::Module& m) { return dynamic_cast<const M*>(&m) != nullptr; }, fn);
+void register_flops_counter(std::function<bool(const nn::Module&)> matches, FlopsCounter counter);
 
 // "1,234,567"
 std::string format_count(int64_t n);

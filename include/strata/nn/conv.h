@@ -58,6 +58,7 @@ class MaxPool2d : public Module {
   std::string type_name() const override { return "MaxPool2d"; }
   std::string extra_repr() const override;
   Tensor forward(const Tensor& x) override;
+  Size2 kernel_size() const { return kernel_.size2(); }
 
  private:
   Ints2 kernel_, stride_, padding_, dilation_;
@@ -71,6 +72,7 @@ class AvgPool2d : public Module {
   std::string type_name() const override { return "AvgPool2d"; }
   std::string extra_repr() const override;
   Tensor forward(const Tensor& x) override;
+  Size2 kernel_size() const { return kernel_.size2(); }
 
  private:
   Ints2 kernel_, stride_, padding_;

@@ -102,6 +102,8 @@ class CausalSelfAttention : public Module {
   std::string type_name() const override { return "CausalSelfAttention"; }
   std::string extra_repr() const override;
   Tensor forward(const Tensor& x) override;
+  int64_t d_model() const { return d_; }
+  int64_t nhead() const { return nhead_; }
 
   std::shared_ptr<Linear> c_attn, c_proj;
 
