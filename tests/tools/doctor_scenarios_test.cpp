@@ -78,3 +78,39 @@ INSTANTIATE_TEST_SUITE_P(Healthy, DoctorScenario,
                          [](const auto& p) { return std::string(p.param.config); });
 
 }  // namespace
+
+namespace {
+
+// --fix on all-zero init: the remedy (random init) is written, trained, and the finding is gone.
+TEST(DoctorFix, ZeroInitGetsRandomInitAndTheFindingGoes) {
+  const fs::path root = fs::canonical(fs::path(STRATA_TEST_DATA_DIR) / "..");
+  const fs::path out_dir = fs::temp_directory_path() / ("strata_doctor_fix_" + std::to_string(::getpid()));
+  fs::create_directories(out_dir);
+  std::ostringstream out, err;
+  const int rc = strata::tools::cli_main({"doctor", (root / "examples/doctor/zero_init.json").string(), "--steps", "60",
+                                          "--fix", "--output-dir", out_dir.string()},
+                                         out, err);
+  ASSERT_EQ(rc, 0) << err.str();
+  const std::string text = out.str();
+  const fs::path fixed = out_dir / "doctor_zero_init-doctor" / "fixed_config.json";
+  ASSERT_TRUE(fs::exists(fixed)) << text;
+  const Json cfg = strata::io::load_json_file(fixed.string());
+  EXPECT_NE(cfg.at("model").at("init").at("weight").as_string(), "zeros");
+  EXPECT_NE(text.find("--fix changed the config"), std::string::npos) << text;
+  EXPECT_NE(text.find("findings before: symmetric_init"), std::string::npos) << text;
+  const size_t after = text.find("findings after:");
+  ASSERT_NE(after, std::string::npos) << text;
+  EXPECT_EQ(text.find("symmetric_init", after), std::string::npos) << text;
+  EXPECT_NE(text.find("test accuracy"), std::string::npos) << text;
+  fs::remove_all(out_dir);
+}
+
+TEST(DoctorCli, BadArgumentsAreErrors) {
+  std::ostringstream out, err;
+  EXPECT_EQ(strata::tools::cli_main({"doctor"}, out, err), 1);
+  EXPECT_NE(err.str().find("expected one config file"), std::string::npos) << err.str();
+  std::ostringstream out2, err2;
+  EXPECT_NE(strata::tools::cli_main({"doctor", "x.json", "--steps", "0"}, out2, err2), 0);
+}
+
+}  // namespace

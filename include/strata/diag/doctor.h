@@ -53,7 +53,7 @@ struct DoctorThresholds {
   int64_t vanishing_min_layers = 4;  // parametric layers needed for a depth-wise comparison
   double exploding_norm = 1e3;       // total gradient norm above this (before clipping)
   double exploding_growth = 1e2;     // or grown this many times over its first measurement
-  double dead_fraction = 0.4;        // ReLU units silent over the whole window
+  double dead_fraction = 0.6;        // ReLU units silent over the whole window
   int64_t dead_min_units = 8;
   double saturated_fraction = 0.5;  // sigmoid/tanh outputs within 0.01 of their limits
   double symmetric_fraction = 0.5;  // rows identical to another row
