@@ -408,7 +408,9 @@ double epoch_value(const train::Logs& l, const char* key) {
   return it == l.end() ? kNaN : it->second;
 }
 
-void rule_overfitting(const TrainingRecord& r, const DoctorThresholds& t, std::vector<Finding>& out) {
+void rule_overfitting(const TrainingRecord& r, const DoctorContext& ctx, const DoctorThresholds& t,
+                      std::vector<Finding>& out) {
+  if (ctx.restores_best_weights) return;  // the weights kept are those of the best validation epoch
   const auto n = static_cast<int64_t>(r.epochs.size());
   if (n < t.overfit_min_epochs) return;
   std::vector<double> val, train;
@@ -521,7 +523,7 @@ std::vector<Finding> diagnose(const TrainingRecord& r, const DoctorContext& ctx,
   rule_symmetric(r, t, out);
   rule_lr_too_high(r, ctx, t, out);
   rule_lr_too_low(r, ctx, t, out);
-  rule_overfitting(r, t, out);
+  rule_overfitting(r, ctx, t, out);
   rule_loss_task_mismatch(r, ctx, t, out);
   return out;
 }

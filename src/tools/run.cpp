@@ -209,6 +209,7 @@ RunResult run_training(const RunConfig& config, const RunOptions& options) {
   dctx.task = data.classification ? "classification" : "regression";
   dctx.loss = config.loss.at("type").as_string();
   dctx.clipping = config.clip_grad_norm.has_value() || config.clip_grad_value.has_value();
+  dctx.restores_best_weights = config.early_stopping.enabled && config.early_stopping.restore_best_weights;
   auto doctor = std::make_shared<diag::Doctor>(dopt, dctx);
   fo.callbacks.push_back(doctor);
   if (options.write_files) {

@@ -42,6 +42,8 @@ struct DoctorContext {
   std::string optimizer;  // "sgd", "adam", "adamw", "rmsprop", ""
   double lr = std::numeric_limits<double>::quiet_NaN();
   bool clipping = false;  // gradient clipping is on
+  // Early stopping restores the weights of the best validation epoch: overfitting is then already remedied.
+  bool restores_best_weights = false;
 };
 
 // The context a loss object and an optimizer imply (task left unknown unless the loss takes class labels).
