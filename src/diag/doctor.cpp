@@ -71,6 +71,46 @@ std::vector<double> window_means(const std::vector<double>& loss) {
   return m;
 }
 
+}  // namespace
+
+LossTrend loss_trend(const TrainingRecord& r) {
+  LossTrend t;
+  const std::vector<double> m = window_means(r.loss);
+  if (m.size() < 3 || !std::isfinite(m.front()) || m.front() <= 0) return t;
+  double first = kNaN;
+  for (double x : r.loss) {
+    if (std::isfinite(x)) {
+      first = x;
+      break;
+    }
+  }
+  int flips = 0, moves = 0;
+  double swing = 0;
+  for (size_t i = 1; i < m.size(); ++i) {
+    const double d = m[i] - m[i - 1];
+    if (i >= 2) {
+      const double prev = m[i - 1] - m[i - 2];
+      ++moves;
+      if ((d > 0) != (prev > 0)) ++flips;
+    }
+    swing = std::max(swing, std::abs(d) / m[i - 1]);
+  }
+  t.change = (m.back() - m.front()) / m.front();
+  const double peak = *std::max_element(m.begin(), m.end());
+  if (std::isfinite(first) && first > 0 && peak > 1.5 * first) {
+    t.kind = "diverging";
+  } else if (moves > 0 && flips * 10 >= moves * 6 && swing > 0.2) {
+    t.kind = "oscillating";
+  } else if (std::abs(t.change) < 0.02) {
+    t.kind = "plateau";
+  } else {
+    t.kind = t.change < 0 ? "decreasing" : "increasing";
+  }
+  return t;
+}
+
+namespace {
+
 // Layers with a weight matrix (Linear, Conv2d, recurrent, embedding) in forward order, with their median
 // relative gradient ||g|| / ||w|| over the sampled steps.
 struct MatrixLayer {
@@ -563,6 +603,8 @@ std::string healthy_summary(const TrainingRecord& r) {
   os << "no problems found in " << r.steps.size() << " steps";
   const std::vector<double> m = window_means(r.loss);
   if (m.size() >= 2) os << "; mean training loss " << num(m.front()) << " -> " << num(m.back());
+  const LossTrend trend = loss_trend(r);
+  if (!trend.kind.empty()) os << " (" << trend.kind << ")";
   const std::vector<MatrixLayer> ml = matrix_layers(r);
   if (ml.size() >= 2 && ml.back().rel_grad > 0) {
     os << "; relative gradient first/last layer " << num(ml.front().rel_grad / ml.back().rel_grad);

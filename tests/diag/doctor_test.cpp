@@ -152,6 +152,27 @@ TEST(Doctor, MseOnClassLabelsIsAMismatch) {
   EXPECT_EQ(f[0].id, "loss_task_mismatch");
 }
 
+TEST(Doctor, LossTrend) {
+  auto trend = [](std::vector<double> loss) {
+    TrainingRecord r;
+    r.loss = std::move(loss);
+    return loss_trend(r).kind;
+  };
+  std::vector<double> falling, flat, rising, zigzag;
+  for (int i = 0; i < 60; ++i) {
+    falling.push_back(2.0 * std::exp(-0.05 * i));
+    flat.push_back(2.0 + 1e-4 * (i % 2));
+    rising.push_back(2.0 + 0.1 * i);
+    zigzag.push_back((i / 6) % 2 ? 3.0 : 1.0);
+  }
+  EXPECT_EQ(trend(falling), "decreasing");
+  EXPECT_EQ(trend(flat), "plateau");
+  EXPECT_EQ(trend(rising), "diverging");
+  zigzag[0] = 2.9;  // starts high: not diverging
+  EXPECT_EQ(trend(zigzag), "oscillating");
+  EXPECT_EQ(trend({1.0, 2.0}), "");
+}
+
 TEST(Doctor, FindingsAsJson) {
   Finding f;
   f.id = "dead_relu";

@@ -68,6 +68,15 @@ struct DoctorThresholds {
   double prob_rows = 0.99;          // fraction of output rows that are probability vectors
 };
 
+// The shape of the training loss over the run, from the means of its tenths: "diverging" (a tenth above 1.5x
+// the loss at initialization), "oscillating" (the tenths go up and down at least 60% of the time by more than
+// 20%), "plateau" (first to last tenth within 2%), else "decreasing" / "increasing"; "" for runs too short.
+struct LossTrend {
+  std::string kind;
+  double change = 0;  // relative change from the first tenth to the last
+};
+LossTrend loss_trend(const TrainingRecord& record);
+
 std::vector<Finding> diagnose(const TrainingRecord& record, const DoctorContext& context,
                               const DoctorThresholds& thresholds = {});
 
