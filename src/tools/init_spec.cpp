@@ -9,23 +9,13 @@
 #include "strata/nn/init.h"
 #include "strata/nn/linear.h"
 #include "strata/nn/rnn.h"
+#include "tools/json_args.h"
 
 namespace strata::tools {
 
 using io::Json;
 
 namespace {
-
-std::string pick(const Json& o, const std::string& key, const std::string& fallback,
-                 const std::vector<std::string>& allowed) {
-  const Json* v = o.find(key);
-  if (!v) return fallback;
-  const std::string& s = v->as_string();
-  if (std::find(allowed.begin(), allowed.end(), s) != allowed.end()) return s;
-  std::string list;
-  for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-  STRATA_FAIL(v->where(), ": unknown value \"", s, "\" (expected one of: ", list, ")");
-}
 
 double finite(const Json& o, const std::string& key, double fallback, double lo = -1e30, double hi = 1e30) {
   const Json* v = o.find(key);
@@ -53,9 +43,9 @@ InitSpec parse_init_spec(const Json& o) {
                o.type_name());
   o.check_keys({"weight", "mean", "std", "a", "b", "value", "gain", "nonlinearity", "mode", "bias", "bias_value"});
   InitSpec s;
-  s.weight = pick(o, "weight", "default",
-                  {"default", "zeros", "constant", "normal", "uniform", "xavier_uniform", "xavier_normal",
-                   "kaiming_uniform", "kaiming_normal"});
+  s.weight = choice(o, "weight", "default",
+                    {"default", "zeros", "constant", "normal", "uniform", "xavier_uniform", "xavier_normal",
+                     "kaiming_uniform", "kaiming_normal"});
   const std::vector<std::string> own = scheme_keys(s.weight);
   std::string own_list;
   for (const auto& x : own) own_list += (own_list.empty() ? "" : ", ") + x;
@@ -79,11 +69,11 @@ InitSpec parse_init_spec(const Json& o) {
     STRATA_CHECK(s.a >= 0, o.at("a").where(), ": expected the leaky_relu negative slope >= 0, got ", s.a);
   }
   if (o.contains("gain")) s.gain = finite(o, "gain", 1, 0, 1e30);
-  s.nonlinearity = pick(o, "nonlinearity", "", {"relu", "leaky_relu", "tanh", "sigmoid", "linear"});
+  s.nonlinearity = choice(o, "nonlinearity", "", {"relu", "leaky_relu", "tanh", "sigmoid", "linear"});
   STRATA_CHECK(!(s.gain && !s.nonlinearity.empty()), o.where(),
                ": give \"gain\" or \"nonlinearity\" (which sets the gain), not both");
-  s.mode = pick(o, "mode", "fan_in", {"fan_in", "fan_out"});
-  s.bias = pick(o, "bias", "default", {"default", "zeros", "constant"});
+  s.mode = choice(o, "mode", "fan_in", {"fan_in", "fan_out"});
+  s.bias = choice(o, "bias", "default", {"default", "zeros", "constant"});
   if (const Json* v = o.find("bias_value")) {
     STRATA_CHECK(s.bias == "constant", v->where(), ": applies only to bias \"constant\"");
   }

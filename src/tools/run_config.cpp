@@ -12,6 +12,7 @@
 #include "strata/optim/rmsprop.h"
 #include "strata/optim/sgd.h"
 #include "strata/train/callbacks.h"
+#include "tools/json_args.h"
 
 namespace strata::tools {
 
@@ -31,17 +32,6 @@ double number(const Json& o, const std::string& key, double fallback, double lo,
 int64_t integer(const Json& o, const std::string& key, int64_t fallback, int64_t lo, int64_t hi) {
   const Json* v = o.find(key);
   return v ? v->as_int(lo, hi) : fallback;
-}
-
-std::string choice(const Json& o, const std::string& key, const std::string& fallback,
-                   const std::vector<std::string>& allowed) {
-  const Json* v = o.find(key);
-  if (!v) return fallback;
-  const std::string& s = v->as_string();
-  if (std::find(allowed.begin(), allowed.end(), s) != allowed.end()) return s;
-  std::string list;
-  for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-  STRATA_FAIL(v->where(), ": unknown value \"", s, "\" (expected one of: ", list, ")");
 }
 
 // A section given as "name" or {"type": "name", ...}: normalised to the object form, keeping the annotation.

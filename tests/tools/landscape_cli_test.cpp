@@ -9,25 +9,15 @@
 #include "strata/io/json.h"
 #include "strata/io/safetensors.h"
 #include "strata/tools/run.h"
+#include "tools/cli_test_util.h"
 
 using namespace strata;
 namespace fs = std::filesystem;
 
 namespace {
 
-struct Result {
-  int rc;
-  std::string out, err;
-};
-
-Result run(const std::vector<std::string>& args) {
-  std::ostringstream out, err;
-  int rc = tools::cli_main(args, out, err);
-  return {rc, out.str(), err.str()};
-}
-
-#define EXPECT_HAS(haystack, needle) \
-  EXPECT_NE(std::string(haystack).find(needle), std::string::npos) << "text: " << (haystack)
+using Result = strata::testing::CliResult;
+Result run(const std::vector<std::string>& args) { return strata::testing::run_cli(args); }
 
 class LandscapeCliTest : public ::testing::Test {
  protected:
