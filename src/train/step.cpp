@@ -20,6 +20,12 @@ Stepper::Stepper(TrainState& state, StepOptions options) : state_(&state), optio
   init();
 }
 
+Stepper::Stepper(TrainState& state, optim::Optimizer& optimizer, StepOptions options)
+    : state_(&state), optimizer_(&optimizer), options_(std::move(options)) {
+  STRATA_CHECK(state.model != nullptr, "[train::Stepper] the TrainState has no model");
+  init();
+}
+
 void Stepper::init() {
   STRATA_CHECK(!options_.clip_grad_norm || *options_.clip_grad_norm > 0,
                "[train::step] clip_grad_norm must be > 0, got ", options_.clip_grad_norm.value_or(0));
@@ -27,8 +33,14 @@ void Stepper::init() {
                "[train::step] clip_grad_value must be > 0, got ", options_.clip_grad_value.value_or(0));
   for (const CallbackPtr& cb : options_.callbacks) STRATA_CHECK(cb != nullptr, "[train::step] a callback is null");
   if (options_.clip_grad_norm || options_.clip_grad_value) {
-    for (const Tensor& p : state_->model->parameters())
-      if (p.requires_grad()) params_.push_back(p);
+    if (optimizer_ != nullptr) {
+      for (const auto& g : optimizer_->param_groups())
+        for (const Tensor& p : g.params)
+          if (p.requires_grad()) params_.push_back(p);
+    } else {
+      for (const Tensor& p : state_->model->parameters())
+        if (p.requires_grad()) params_.push_back(p);
+    }
   }
 }
 
@@ -41,7 +53,7 @@ double Stepper::accumulate(const LossFn& loss_fn, int64_t group_size) {
   STRATA_CHECK(group_size >= 1, "[train::step] group_size must be >= 1, got ", group_size);
   TrainState& st = *state_;
   if (in_group_ == 0) {
-    st.optimizer->zero_grad();
+    (optimizer_ != nullptr ? optimizer_ : st.optimizer)->zero_grad();
     group_size_ = group_size;
   }
   Tensor l = loss_fn();
@@ -59,6 +71,8 @@ double Stepper::accumulate(const LossFn& loss_fn, int64_t group_size) {
 StepResult Stepper::step() {
   STRATA_CHECK(in_group_ > 0, "[train::step] step() without a backward: call accumulate() first");
   TrainState& st = *state_;
+  optim::Optimizer* const shared = st.optimizer;
+  if (optimizer_ != nullptr) st.optimizer = optimizer_;  // callbacks see the optimizer that steps
   StepResult r;
   r.loss = last_loss_;
   st.skip_step = false;
@@ -76,6 +90,7 @@ StepResult Stepper::step() {
   }
   ++st.global_step;
   in_group_ = 0;
+  st.optimizer = shared;
   return r;
 }
 

@@ -2,9 +2,11 @@
 // Umbrella header for strata::nn.
 #include "strata/nn/activation.h"
 #include "strata/nn/attention.h"
+#include "strata/nn/autoencoder.h"
 #include "strata/nn/containers.h"
 #include "strata/nn/conv.h"
 #include "strata/nn/embedding.h"
+#include "strata/nn/gan.h"
 #include "strata/nn/init.h"
 #include "strata/nn/linear.h"
 #include "strata/nn/module.h"

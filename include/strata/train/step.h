@@ -49,6 +49,10 @@ class Stepper {
   Stepper(nn::Module& model, optim::Optimizer& optimizer, StepOptions options = {});
   // Uses the caller's TrainState (fit's), whose model and optimizer must be set; global_step advances there.
   Stepper(TrainState& state, StepOptions options);
+  // Steps `optimizer` (not the state's) while sharing the caller's TrainState: tasks with several optimizers
+  // (a GAN's generator and discriminator) keep one Stepper per optimizer. During the step's callbacks
+  // state.optimizer points at this optimizer; clipping covers the parameters it optimises.
+  Stepper(TrainState& state, optim::Optimizer& optimizer, StepOptions options);
   Stepper(const Stepper&) = delete;
   Stepper& operator=(const Stepper&) = delete;
 
@@ -73,6 +77,7 @@ class Stepper {
 
   TrainState own_state_;
   TrainState* state_;
+  optim::Optimizer* optimizer_ = nullptr;  // set: this Stepper's own optimizer over a shared state
   StepOptions options_;
   TensorList params_;  // trainable parameters (for clipping)
   int64_t in_group_ = 0;

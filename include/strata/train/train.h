@@ -4,3 +4,5 @@
 #include "strata/train/fit.h"
 #include "strata/train/metrics.h"
 #include "strata/train/step.h"
+#include "strata/train/task.h"
+#include "strata/train/tasks.h"

@@ -1,0 +1,151 @@
+// fit_task / evaluate_task: the epoch loop of fit() for training tasks (task.h). The callbacks see the same
+// TrainState and logs as under fit(), so progress bars, loggers, early stopping, checkpoints and the doctor
+// work for every task.
+#include <algorithm>
+
+#include "strata/autograd/grad_mode.h"
+#include "strata/core/error.h"
+#include "strata/train/task.h"
+
+namespace strata::train {
+
+namespace {
+
+int64_t batch_size_of(const data::Batch& b) { return b.input.dim() > 0 ? b.input.size(0) : 1; }
+
+// Batch-size-weighted running means of a task's values.
+class Means {
+ public:
+  void add(const Logs& values, int64_t n) {
+    for (const auto& [k, v] : values) {
+      auto& [sum, count] = sums_[k];
+      sum += v * static_cast<double>(n);
+      count += n;
+    }
+  }
+  void into(Logs& out) const {
+    for (const auto& [k, sc] : sums_) out[k] = sc.second > 0 ? sc.first / static_cast<double>(sc.second) : 0.0;
+  }
+  Logs results() const {
+    Logs out;
+    into(out);
+    return out;
+  }
+  void reset() { sums_.clear(); }
+
+ private:
+  std::map<std::string, std::pair<double, int64_t>> sums_;
+};
+
+class ModeGuard {
+ public:
+  ModeGuard(nn::Module& m, bool training) : m_(m), prev_(m.is_training()) {
+    if (prev_ != training) m_.train(training);
+  }
+  ~ModeGuard() {
+    if (m_.is_training() != prev_) m_.train(prev_);
+  }
+  ModeGuard(const ModeGuard&) = delete;
+  ModeGuard& operator=(const ModeGuard&) = delete;
+
+ private:
+  nn::Module& m_;
+  bool prev_;
+};
+
+}  // namespace
+
+Logs evaluate_task(Task& task, data::DataLoader& loader) {
+  Means means;
+  Logs values;
+  {
+    ModeGuard mode(task.module(), false);
+    NoGradGuard no_grad;
+    for (const data::Batch& b : loader) {
+      values.clear();
+      task.eval_batch(b, values);
+      means.add(values, batch_size_of(b));
+    }
+  }
+  Logs out = means.results();
+  STRATA_CHECK(!out.empty(), "[evaluate_task] the loader has no batches");
+  return out;
+}
+
+History fit_task(Task& task, data::DataLoader& train_loader, const FitOptions& options, data::DataLoader* val_loader) {
+  const std::string who = "[fit_task: " + task.name() + "]";
+  STRATA_CHECK(options.epochs >= 0 && options.initial_epoch >= 0 && options.initial_epoch <= options.epochs, who,
+               " expected 0 <= initial_epoch <= epochs, got initial_epoch ", options.initial_epoch, " and epochs ",
+               options.epochs);
+  STRATA_CHECK(options.accumulation_steps >= 1, who, " accumulation_steps must be >= 1, got ",
+               options.accumulation_steps);
+  for (const CallbackPtr& cb : options.callbacks) STRATA_CHECK(cb != nullptr, who, " a callback is null");
+  const int64_t batches = train_loader.size();
+  STRATA_CHECK(batches > 0, who, " the training loader has no batches (", train_loader.num_examples(),
+               " examples, batch size ", train_loader.options().batch_size, ")");
+
+  nn::Module& model = task.module();
+  optim::Optimizer& optimizer = task.optimizer();
+  History history;
+  history.initial_epoch = options.initial_epoch;
+  TrainState st;
+  st.epochs = options.epochs;
+  st.batches_per_epoch = batches;
+  st.global_step = options.initial_global_step;
+  st.model = &model;
+  st.optimizer = &optimizer;
+  st.train_loader = &train_loader;
+  st.val_loader = val_loader;
+  st.history = &history;
+  const auto& callbacks = options.callbacks;
+  task.begin(
+      st,
+      {.clip_grad_norm = options.clip_grad_norm, .clip_grad_value = options.clip_grad_value, .callbacks = callbacks},
+      options.accumulation_steps);
+
+  for (const CallbackPtr& cb : callbacks) cb->on_train_begin(st);
+  Means means;
+  Logs values, batch_logs;
+  for (int64_t epoch = options.initial_epoch; epoch < options.epochs && !st.stop_training; ++epoch) {
+    st.epoch = epoch;
+    st.batch = 0;
+    model.train();
+    means.reset();
+    for (const CallbackPtr& cb : callbacks) cb->on_epoch_begin(st);
+    double lr = optimizer.param_groups().empty() ? 0.0 : optimizer.param_groups()[0].lr();
+    for (auto it = train_loader.begin(); it != train_loader.end(); ++it) {
+      const data::Batch& b = *it;
+      st.batch = it.index();
+      st.optimizer_stepped = false;
+      for (const CallbackPtr& cb : callbacks) cb->on_batch_begin(st);
+      if (!optimizer.param_groups().empty()) lr = optimizer.param_groups()[0].lr();
+      values.clear();
+      st.optimizer_stepped = task.train_batch(b, st.batch, batches, values);
+      const int64_t n = batch_size_of(b);
+      means.add(values, n);
+      ++st.batches_seen;
+      st.samples_seen += n;
+      means.into(batch_logs);
+      batch_logs["batch_loss"] = values.count("loss") != 0 ? values.at("loss") : 0.0;
+      batch_logs["size"] = static_cast<double>(n);
+      batch_logs["lr"] = lr;
+      for (const CallbackPtr& cb : callbacks) cb->on_batch_end(st, batch_logs);
+      if (st.stop_training) break;
+    }
+    Logs epoch_logs = means.results();
+    epoch_logs["lr"] = lr;
+    if (val_loader != nullptr) {
+      for (const auto& [key, value] : evaluate_task(task, *val_loader)) epoch_logs["val_" + key] = value;
+    }
+    for (const CallbackPtr& cb : callbacks) cb->on_epoch_end(st, epoch_logs);
+    history.epochs.push_back(std::move(epoch_logs));
+  }
+  model.train();
+  history.stopped_early = st.stop_training;
+  history.stop_reason = st.stop_reason;
+  history.global_step = st.global_step;
+  for (const CallbackPtr& cb : callbacks) cb->on_train_end(st);
+  return history;
+}
+
+}  // namespace strata::train
