@@ -2,6 +2,8 @@
 find_package(OpenMP REQUIRED COMPONENTS CXX)
 # zlib: the data readers inflate gzip files (MNIST-style .gz) through it.
 find_package(ZLIB REQUIRED)
+# libpng: io::write_png / io::read_png (include/strata/io/image.h).
+find_package(PNG REQUIRED)
 
 # OpenBLAS: link the full path of the OpenMP variant. Debian's alternatives would otherwise load the pthread
 # build at run time, whose own thread pool fights OpenMP (measured 2.6-4.7x slower; docs/performance.md).

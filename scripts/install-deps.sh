@@ -8,6 +8,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libopenblas-openmp-dev libopenblas0-openmp
   zlib1g-dev
+  # libpng: io::write_png / io::read_png (sample grids of the generative models, images for the docs)
+  libpng-dev
   # Fashion-MNIST IDX files in /usr/share/datasets/fashion-mnist (data::FashionMNIST, make demo, examples)
   dataset-fashion-mnist
   # Quotations in /usr/share/games/fortunes: the English corpus of the character-level language models

@@ -14,6 +14,7 @@
 #include "strata/core/threading.h"
 #include "strata/data/data.h"
 #include "strata/io/checkpoint.h"
+#include "strata/io/image.h"
 #include "strata/io/json.h"
 #include "strata/io/safetensors.h"
 #include "strata/nn/losses.h"
