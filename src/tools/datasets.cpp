@@ -7,6 +7,7 @@
 #include "strata/core/error.h"
 #include "strata/data/csv.h"
 #include "strata/data/fashion_mnist.h"
+#include "strata/data/ring_of_gaussians.h"
 #include "strata/ops/creation.h"
 #include "strata/ops/elementwise.h"
 #include "strata/ops/reduction.h"
@@ -56,12 +57,28 @@ Datasets load_datasets(const RunConfig& config) {
   Datasets out;
   data::DatasetPtr train, test;
   if (c.dataset == "fashion_mnist") {
-    train = std::make_shared<data::FashionMNIST>(c.path, /*train=*/true);
-    test = std::make_shared<data::FashionMNIST>(c.path, /*train=*/false);
+    const bool standardized = c.pixels.empty() || c.pixels == "standardized";
+    auto tr = std::make_shared<data::FashionMNIST>(c.path, /*train=*/true, standardized);
+    auto te = std::make_shared<data::FashionMNIST>(c.path, /*train=*/false, standardized);
+    train = tr;
+    test = te;
+    if (c.pixels == "signed") {  // [0, 1] -> [-1, 1], the range of a generator ending in tanh
+      train = std::make_shared<data::TensorDataset>(sub(mul(tr->inputs(), 2.0), 1.0).contiguous(), tr->targets());
+      test = std::make_shared<data::TensorDataset>(sub(mul(te->inputs(), 2.0), 1.0).contiguous(), te->targets());
+    }
     out.example_shape = {1, 28, 28};
     out.classification = true;
     out.num_classes = 10;
     for (const char* name : data::FashionMNIST::kClasses) out.class_names.emplace_back(name);
+  } else if (c.dataset == "ring") {
+    // Seeded from the run's seed; the test set from another stream of it.
+    train = std::make_shared<data::RingOfGaussians>(c.ring_size, config.seed, c.ring_modes, c.ring_radius, c.ring_std);
+    test = std::make_shared<data::RingOfGaussians>(std::max<int64_t>(1, c.ring_size / 4), config.seed + 0x5eed,
+                                                   c.ring_modes, c.ring_radius, c.ring_std);
+    out.example_shape = {2};
+    out.classification = true;
+    out.num_classes = c.ring_modes;
+    for (int64_t k = 0; k < c.ring_modes; ++k) out.class_names.push_back("mode " + std::to_string(k));
   } else {
     data::CsvOptions o;
     o.label_column = c.label_column;

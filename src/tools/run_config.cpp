@@ -46,15 +46,24 @@ Json section_object(const Json& v) {
   return v;
 }
 
-DataConfig parse_data(const Json& d) {
+DataConfig parse_data(const Json& d, const std::string& task) {
   DataConfig c;
   STRATA_CHECK(d.is_object(), d.where(), ": expected an object, got ", d.type_name());
-  c.dataset = choice(d, "dataset", "", {"fashion_mnist", "csv"});
-  STRATA_CHECK(!c.dataset.empty(), d.where(), ": key \"dataset\" is missing (\"fashion_mnist\" or \"csv\")");
+  c.dataset = choice(d, "dataset", "", {"fashion_mnist", "csv", "ring"});
+  STRATA_CHECK(!c.dataset.empty(), d.where(), ": key \"dataset\" is missing (\"fashion_mnist\", \"csv\" or \"ring\")");
   if (c.dataset == "fashion_mnist") {
-    d.check_keys({"dataset", "path", "validation_split", "limit_train", "limit_test", "subsample"});
+    d.check_keys({"dataset", "path", "validation_split", "limit_train", "limit_test", "subsample", "pixels"});
     c.path = d.get_or("path", "");
     c.task = "classification";
+    const char* fallback = task == "supervised" ? "standardized" : task == "gan" ? "signed" : "unit";
+    c.pixels = choice(d, "pixels", fallback, {"standardized", "unit", "signed"});
+  } else if (c.dataset == "ring") {
+    d.check_keys({"dataset", "modes", "radius", "std", "size", "validation_split", "limit_train", "limit_test"});
+    c.task = "classification";  // targets: the mode each point was drawn from
+    c.ring_modes = integer(d, "modes", 8, 1, 1000);
+    c.ring_radius = number(d, "radius", 2.0, 0.0, 1e6, true);
+    c.ring_std = number(d, "std", 0.02, 0.0, 1e6, true);
+    c.ring_size = integer(d, "size", 25600, 1, 100000000);
   } else {
     d.check_keys({"dataset", "train", "test", "label_column", "task", "standardize", "validation_split", "limit_train",
                   "limit_test", "subsample"});
@@ -124,17 +133,30 @@ RunConfig parse_run_config(const Json& json_in, const std::string& source) {
   c.source = source;
   const Json& j = c.json;
   STRATA_CHECK(j.is_object(), j.where(), ": expected a JSON object, got ", j.type_name());
-  j.check_keys({"name", "output_dir", "seed", "model", "data", "loss", "optimizer", "schedule", "epochs", "batch_size",
-                "eval_batch_size", "accumulation_steps", "clip_grad_norm", "clip_grad_value", "metrics",
+  j.check_keys({"name", "output_dir", "seed", "task", "model", "data", "loss", "optimizer", "schedule", "epochs",
+                "batch_size", "eval_batch_size", "accumulation_steps", "clip_grad_norm", "clip_grad_value", "metrics",
                 "early_stopping", "doctor", "description"});
   c.name = j.get_or("name", "run");
   STRATA_CHECK(!c.name.empty() && c.name.find('/') == std::string::npos && c.name != "." && c.name != "..",
                j.at("name").where(), ": expected a plain folder name, got \"", c.name, "\"");
   c.output_dir = j.get_or("output_dir", "runs");
   c.seed = static_cast<uint64_t>(integer(j, "seed", 0, 0, INT64_MAX));
+  c.task = parse_task_config(j.find("task"));
   c.model = j.at("model");
   STRATA_CHECK(c.model.is_object(), c.model.where(), ": expected an object with \"layers\" or \"architecture\"");
-  c.data = parse_data(j.at("data"));
+  c.data = parse_data(j.at("data"), c.task.type);
+  if (!c.task.supervised()) {
+    STRATA_CHECK(!j.contains("loss"), j.at("loss").where(), ": the ", c.task.type,
+                 " task sets its own loss (see \"task\" in docs/cli.md); remove \"loss\"");
+    STRATA_CHECK(!j.contains("metrics"), j.at("metrics").where(), ": the ", c.task.type,
+                 " task logs its own values; remove \"metrics\"");
+    if (!c.task.discriminator_optimizer.is_null()) {
+      const Json o = section_object(c.task.discriminator_optimizer);
+      const std::string type = choice(o, "type", "", {"sgd", "adam", "adamw", "rmsprop"});
+      o.check_keys(optimizer_keys(type));
+      c.task.discriminator_optimizer = o;
+    }
+  }
   c.loss =
       section_object(j.contains("loss") ? j.at("loss") : Json(c.data.task == "regression" ? "mse" : "cross_entropy"));
   if (!j.contains("loss")) c.loss.annotate(source, "loss");
@@ -164,6 +186,7 @@ RunConfig parse_run_config(const Json& json_in, const std::string& source) {
     for (const Json& x : m->elements()) c.metrics.push_back(x.as_string());
   } else {
     c.metrics = {c.data.task == "regression" ? "mae" : "accuracy"};
+    if (!c.task.supervised()) c.metrics.clear();
   }
   {
     // Values are checked by building the optimizer and schedule once on a stand-in parameter.
