@@ -83,12 +83,12 @@ LoadReport load_weights(Module& module, const StateDict& state, const LoadOption
         break;
       }
     }
-    if (!mine.contains(key)) {
-      if (pattern.empty()) r.unexpected.push_back(key);
-      continue;
-    }
     if (!pattern.empty()) {
       r.skipped.push_back({key, "skip pattern '" + pattern + "'"});
+      continue;
+    }
+    if (!mine.contains(key)) {
+      r.unexpected.push_back(key);
       continue;
     }
     STRATA_CHECK(t.defined(), "[load_weights] entry '", file_key, "' is undefined");

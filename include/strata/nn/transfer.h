@@ -26,7 +26,7 @@ bool name_matches_any(const std::vector<std::string>& patterns, const std::strin
 
 struct LoadOptions {
   // Keys to leave alone: matched against the model's names (after rename). A skipped key is neither loaded
-  // nor reported missing or unexpected.
+  // nor reported missing or unexpected (file keys it matches are listed as skipped).
   std::vector<std::string> skip;
   // Prefix renames applied to the file's keys before matching: {"backbone.", "0."} turns "backbone.weight"
   // into "0.weight"; "" as the new prefix strips it. The longest matching prefix wins.
@@ -43,7 +43,7 @@ struct LoadReport {
     std::string reason;  // "skip pattern '6.*'" or "shape (10, 84) in the file, (5, 84) in the model"
   };
   std::vector<std::string> loaded;      // copied into the model
-  std::vector<Skipped> skipped;         // in the file and the model, left out on purpose or for their shape
+  std::vector<Skipped> skipped;         // file keys left out by a skip pattern, or for their shape
   std::vector<std::string> missing;     // in the model, not in the file (they keep their initial values)
   std::vector<std::string> unexpected;  // in the file, not in the model
   std::vector<std::pair<std::string, std::string>> renamed;  // (file key, model key) where a rename applied
