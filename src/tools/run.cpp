@@ -18,6 +18,7 @@
 #include "strata/train/callbacks.h"
 #include "tools/run_callbacks.h"
 #include "tools/run_report.h"
+#include "tools/transfer_config.h"
 
 namespace strata::tools {
 
@@ -85,10 +86,11 @@ RunResult run_training(const RunConfig& config, const RunOptions& options) {
   manual_seed(config.seed);
   Datasets data = load_datasets(config);
   auto model = build_model(config.model, data.example_shape);
+  apply_transfer(config, *model, out, options.write_files ? config.run_dir() : "");  // init_from, freeze
   r.model = model;
   const Tensor train_targets = data.classification ? dataset_targets(*data.train) : Tensor();
   auto loss = build_loss(config.loss, train_targets, data.num_classes);
-  auto optimizer = build_optimizer(config.optimizer, model->parameters());
+  auto optimizer = build_transfer_optimizer(config, *model);  // param_groups (build_optimizer without them)
 
   data::DataLoaderOptions lo;
   lo.batch_size = config.batch_size;
@@ -111,6 +113,7 @@ RunResult run_training(const RunConfig& config, const RunOptions& options) {
   }
   fo.callbacks.push_back(std::make_shared<train::TerminateOnNaN>(out));
   fo.callbacks.push_back(std::make_shared<EpochTimer>(r.epoch_seconds));
+  if (auto unfreezing = build_unfreezing(config, *model)) fo.callbacks.push_back(unfreezing);
   const int64_t steps_per_epoch = (train_loader.size() + config.accumulation_steps - 1) / config.accumulation_steps;
   if (auto sched = build_schedule(config.schedule, *optimizer, config.epochs, steps_per_epoch))
     fo.callbacks.push_back(sched);

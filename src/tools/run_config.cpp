@@ -13,6 +13,7 @@
 #include "strata/optim/sgd.h"
 #include "strata/train/callbacks.h"
 #include "tools/json_args.h"
+#include "tools/transfer_config.h"
 
 namespace strata::tools {
 
@@ -52,7 +53,8 @@ DataConfig parse_data(const Json& d, const std::string& task) {
   c.dataset = choice(d, "dataset", "", {"fashion_mnist", "csv", "ring"});
   STRATA_CHECK(!c.dataset.empty(), d.where(), ": key \"dataset\" is missing (\"fashion_mnist\", \"csv\" or \"ring\")");
   if (c.dataset == "fashion_mnist") {
-    d.check_keys({"dataset", "path", "validation_split", "limit_train", "limit_test", "subsample", "pixels"});
+    d.check_keys({"dataset", "path", "validation_split", "limit_train", "limit_test", "subsample", "classes",
+                  "per_class_limit", "pixels"});
     c.path = d.get_or("path", "");
     c.task = "classification";
     const char* fallback = task == "supervised" ? "standardized" : task == "gan" ? "signed" : "unit";
@@ -66,7 +68,7 @@ DataConfig parse_data(const Json& d, const std::string& task) {
     c.ring_size = integer(d, "size", 25600, 1, 100000000);
   } else {
     d.check_keys({"dataset", "train", "test", "label_column", "task", "standardize", "validation_split", "limit_train",
-                  "limit_test", "subsample"});
+                  "limit_test", "subsample", "classes", "per_class_limit"});
     c.train_path = d.at("train").as_string();
     c.test_path = d.get_or("test", "");
     c.label_column = d.get_or("label_column", "");
@@ -76,6 +78,12 @@ DataConfig parse_data(const Json& d, const std::string& task) {
   c.validation_split = number(d, "validation_split", 0.0, 0.0, 0.9);
   c.limit_train = integer(d, "limit_train", 0, 0, INT64_MAX);
   c.limit_test = integer(d, "limit_test", 0, 0, INT64_MAX);
+  if (const Json* k = d.find("classes")) {
+    STRATA_CHECK(k->is_array() && k->size() > 0, k->where(), ": expected a non-empty list of class indices");
+    for (const Json& x : k->elements()) c.classes.push_back(x.as_int(0, INT64_MAX));
+    STRATA_CHECK(c.task == "classification", k->where(), ": choosing classes needs a classification task");
+  }
+  c.per_class_limit = integer(d, "per_class_limit", 0, 0, INT64_MAX);
   if (const Json* s = d.find("subsample")) {
     s->check_keys({"classes", "fraction"});
     const Json& cl = s->at("classes");
@@ -133,9 +141,10 @@ RunConfig parse_run_config(const Json& json_in, const std::string& source) {
   c.source = source;
   const Json& j = c.json;
   STRATA_CHECK(j.is_object(), j.where(), ": expected a JSON object, got ", j.type_name());
+  // init_from, freeze, param_groups, unfreeze: the transfer keys (tools/transfer_config.h).
   j.check_keys({"name", "output_dir", "seed", "task", "model", "data", "loss", "optimizer", "schedule", "epochs",
                 "batch_size", "eval_batch_size", "accumulation_steps", "clip_grad_norm", "clip_grad_value", "metrics",
-                "early_stopping", "doctor", "description"});
+                "early_stopping", "doctor", "description", "init_from", "freeze", "param_groups", "unfreeze"});
   c.name = j.get_or("name", "run");
   STRATA_CHECK(!c.name.empty() && c.name.find('/') == std::string::npos && c.name != "." && c.name != "..",
                j.at("name").where(), ": expected a plain folder name, got \"", c.name, "\"");
@@ -197,6 +206,7 @@ RunConfig parse_run_config(const Json& json_in, const std::string& source) {
       (void)build_schedule(c.schedule, *opt, c.epochs, 1);
     }
   }
+  (void)parse_transfer_config(j);  // validates the transfer keys
   if (const Json* e = j.find("early_stopping"); e && !e->is_null()) {
     e->check_keys({"monitor", "mode", "patience", "min_delta", "restore_best_weights"});
     c.early_stopping.enabled = true;

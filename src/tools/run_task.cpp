@@ -12,6 +12,7 @@
 #include "tools/run_callbacks.h"
 #include "tools/run_report.h"
 #include "tools/task_outputs.h"
+#include "tools/transfer_config.h"
 
 namespace strata::tools {
 
@@ -79,6 +80,7 @@ RunResult run_task_training(const RunConfig& config, const RunOptions& options) 
   manual_seed(config.seed);
   Datasets data = load_datasets(config);
   nn::ModulePtr model = build_task_model(config.task, config.model, data.example_shape);
+  apply_transfer(config, *model, out, options.write_files ? config.run_dir() : "");  // init_from, freeze
   r.model = model;
   TaskParts parts = make_task(config, model);
   train::Task& task = *parts.task;

@@ -39,6 +39,8 @@ struct DataConfig {
   int64_t limit_test = 0;                  // the same for the test set
   std::vector<int64_t> subsample_classes;  // keep only subsample_fraction of these classes' training examples
   double subsample_fraction = 1.0;
+  std::vector<int64_t> classes;  // keep only these classes (train and test), relabelled 0..k-1 in this order
+  int64_t per_class_limit = 0;   // keep the first N training examples of each class (0 = all)
 };
 
 struct EarlyStoppingConfig {
