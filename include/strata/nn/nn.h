@@ -5,6 +5,7 @@
 #include "strata/nn/containers.h"
 #include "strata/nn/conv.h"
 #include "strata/nn/embedding.h"
+#include "strata/nn/generative.h"
 #include "strata/nn/init.h"
 #include "strata/nn/linear.h"
 #include "strata/nn/module.h"
