@@ -76,7 +76,7 @@ Tensor Unflatten::forward(const Tensor& x) {
   int64_t prod = 1;
   for (size_t i = static_cast<size_t>(d); i < out.size(); ++i) prod *= out[i];
   STRATA_CHECK(prod == x.size(d), "[Unflatten] sizes ", Shape(sizes_), " do not multiply to dim ", dim_,
-               " of input shape ", x.shape(), " (", x.size(d), ")");
+               " of input shape ", x.shape(), ", whose size is ", x.size(d));
   out.insert(out.end(), x.shape().begin() + d + 1, x.shape().end());
   return reshape(x, Shape(out));
 }
