@@ -32,6 +32,7 @@
 #include "strata/ops/sequence.h"
 #include "strata/ops/softmax.h"
 #include "strata/ops/sorting.h"
+#include "strata/ops/upsample.h"
 #include "strata/ops/views.h"
 #include "strata/optim/optim.h"
 #include "strata/train/train.h"

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "diag/doctor_rules.h"
 #include "strata/core/error.h"
 #include "strata/io/atomic_file.h"
 
@@ -561,10 +562,13 @@ std::vector<Finding> diagnose(const TrainingRecord& r, const DoctorContext& ctx,
   rule_dead_relu(r, t, out);
   rule_saturated(r, t, out);
   rule_symmetric(r, t, out);
-  rule_lr_too_high(r, ctx, t, out);
-  rule_lr_too_low(r, ctx, t, out);
-  rule_overfitting(r, ctx, t, out);
+  if (ctx.task != "gan") {
+    rule_lr_too_high(r, ctx, t, out);
+    rule_lr_too_low(r, ctx, t, out);
+    rule_overfitting(r, ctx, t, out);
+  }
   rule_loss_task_mismatch(r, ctx, t, out);
+  rule_mode_collapse(r, t, out);
   return out;
 }
 
@@ -658,6 +662,12 @@ void Doctor::on_batch_end(train::TrainState& s, const train::Logs& l) { monitor_
 
 void Doctor::on_epoch_end(train::TrainState& s, train::Logs& l) {
   monitor_.on_epoch_end(s, l);
+  if (options_.sample_probe) {
+    SampleCheck c = options_.sample_probe();
+    c.step = s.global_step;
+    c.epoch = s.epoch + 1;
+    monitor_.mutable_record().sample_checks.push_back(std::move(c));
+  }
   report_new("epoch end");
 }
 

@@ -585,6 +585,28 @@ io::Json to_json(const TrainingRecord& r) {
     layers.push_back(o);
   }
   j.set("layers", layers);
+  if (!r.sample_checks.empty()) {
+    io::Json checks = io::Json::array();
+    for (const SampleCheck& c : r.sample_checks) {
+      io::Json o = io::Json::object();
+      o.set("epoch", c.epoch);
+      o.set("step", c.step);
+      o.set("samples", c.samples);
+      if (c.modes > 0) {
+        o.set("modes", c.modes);
+        o.set("modes_covered", c.modes_covered);
+        o.set("high_quality", std::isfinite(c.high_quality) ? io::Json(c.high_quality) : io::Json());
+      }
+      if (c.classes > 0) {
+        o.set("classes", c.classes);
+        o.set("classes_covered", c.classes_covered);
+        o.set("class_histogram", ints(c.class_histogram));
+      }
+      o.set("diversity_ratio", std::isfinite(c.diversity_ratio) ? io::Json(c.diversity_ratio) : io::Json());
+      checks.push_back(o);
+    }
+    j.set("sample_checks", checks);
+  }
   return j;
 }
 

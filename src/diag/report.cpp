@@ -383,6 +383,54 @@ std::string findings_section(const Json& data) {
                  out);
 }
 
+// Pictures a run wrote (sample grids, reconstructions), inline as data: URIs.
+std::string images_section(const Json& data) {
+  const Json* images = data.find("images");
+  if (!images || !images->is_array() || images->size() == 0) return "";
+  std::string out = "<div class=\"grid\">";
+  for (const Json& i : images->elements()) {
+    STRATA_CHECK(i.is_object(), "[report] ", i.where(), ": expected {\"title\", \"png_base64\"}, got ", i.type_name());
+    out += "<figure><img alt=\"" + escape(text_or(i, "title")) + "\" src=\"data:image/png;base64," +
+           text_or(i, "png_base64") + "\"><figcaption><b>" + escape(text_or(i, "title")) + "</b> (" +
+           escape(text_or(i, "file")) + "). " + escape(text_or(i, "caption")) + "</figcaption></figure>";
+  }
+  out += "</div>";
+  return section("images", "Samples", "What the model generates or reconstructs, at the end of training.", out);
+}
+
+// Generated samples measured at each epoch end (mode coverage, class coverage, diversity).
+std::string sample_checks_section(const Json& data) {
+  const Json* checks = data.find("sample_checks");
+  if (!checks || !checks->is_array() || checks->size() == 0) return "";
+  std::vector<double> epoch, modes, classes, diversity;
+  for (const Json& c : checks->elements()) {
+    epoch.push_back(c.find("epoch") ? c.at("epoch").as_double() : static_cast<double>(epoch.size() + 1));
+    auto val = [&](const char* k) {
+      const Json* v = c.find(k);
+      return v && v->is_number() ? v->as_double() : std::nan("");
+    };
+    modes.push_back(val("modes_covered"));
+    classes.push_back(val("classes_covered"));
+    diversity.push_back(val("diversity_ratio"));
+  }
+  std::string plots;
+  auto any = [](const std::vector<double>& v) {
+    return std::any_of(v.begin(), v.end(), [](double x) { return std::isfinite(x); });
+  };
+  if (any(modes))
+    plots += svg::line_plot({{"", epoch, modes, kTrainColor}}, plot_opts("Modes covered", "epoch", "modes"));
+  if (any(classes))
+    plots += svg::line_plot({{"", epoch, classes, kTrainColor}}, plot_opts("Classes covered", "epoch", "classes"));
+  if (any(diversity))
+    plots +=
+        svg::line_plot({{"", epoch, diversity, kTrainColor}}, plot_opts("Sample diversity / data's", "epoch", "ratio"));
+  if (plots.empty()) return "";
+  return section("sample_checks", "Sample coverage",
+                 "Generated samples measured after every epoch: a GAN that covers fewer modes or classes over time, "
+                 "or whose samples grow alike (diversity ratio well below 1), is collapsing.",
+                 grid(plots));
+}
+
 std::string summary_section(const Json& data) {
   const Json* s = data.find("summary");
   if (!s) return "";
@@ -488,6 +536,7 @@ main{max-width:1220px;margin:0 auto;padding:18px 22px 48px}
 h1{font-size:26px;margin:4px 0}
 .sub{color:#666;margin:0 0 8px}
 .status{font-weight:600;margin:6px 0}
+figure{margin:0}figure img{width:100%;image-rendering:pixelated;background:#fff;border:1px solid #ddd}figcaption{font-size:13px;color:#444;margin-top:4px}
 nav a{display:inline-block;margin:0 12px 4px 0;font-size:13px;color:#1f5fa8;text-decoration:none}
 section{background:#fff;border:1px solid #e1e3e8;border-radius:8px;padding:12px 16px 14px;margin:14px 0}
 h2{font-size:19px;margin:2px 0 2px}
@@ -556,6 +605,8 @@ std::string render_report(const io::Json& data) {
       {"dead", "Dead / saturated", dead_section(layers)},
       {"lr_find", "LR finder", lr_find_section(data)},
       {"landscape", "Landscape", landscape_section(data)},
+      {"images", "Samples", images_section(data)},
+      {"sample_checks", "Coverage", sample_checks_section(data)},
       {"confusion", "Confusion", confusion_section(data)},
       {"summary", "Summary", summary_section(data)},
   };

@@ -47,6 +47,17 @@ const ModulePtr& ModuleList::operator[](size_t i) const {
   return modules_[i];
 }
 
+// Children are named by position ("0", "1", ...), so the name is the index into modules_.
+bool Sequential::on_child_replaced(const std::string& name, const ModulePtr& module) {
+  modules_.at(std::stoul(name)) = module;
+  return true;
+}
+
+bool ModuleList::on_child_replaced(const std::string& name, const ModulePtr& module) {
+  modules_.at(std::stoul(name)) = module;
+  return true;
+}
+
 ModuleDict::ModuleDict(std::initializer_list<std::pair<std::string, ModulePtr>> modules) {
   for (const auto& [k, m] : modules) insert(k, m);
 }

@@ -1,4 +1,4 @@
-// Linear and Flatten.
+// Linear, Flatten and Unflatten.
 #include "strata/nn/linear.h"
 
 #include <cmath>
@@ -47,5 +47,38 @@ std::string Flatten::extra_repr() const {
 }
 
 Tensor Flatten::forward(const Tensor& x) { return flatten(x, start_, end_); }
+
+Unflatten::Unflatten(int64_t dim, std::vector<int64_t> sizes) : dim_(dim), sizes_(std::move(sizes)) {
+  STRATA_CHECK(!sizes_.empty(), "[Unflatten] unflattened_size must not be empty");
+  int64_t inferred = 0;
+  for (int64_t s : sizes_) {
+    STRATA_CHECK(s > 0 || s == -1, "[Unflatten] sizes must be positive (or one -1), got ", Shape(sizes_));
+    inferred += s == -1 ? 1 : 0;
+  }
+  STRATA_CHECK(inferred <= 1, "[Unflatten] only one size may be -1, got ", Shape(sizes_));
+}
+
+std::string Unflatten::extra_repr() const {
+  std::string s = "dim=" + std::to_string(dim_) + ", unflattened_size=(";
+  for (size_t i = 0; i < sizes_.size(); ++i) s += (i ? ", " : "") + std::to_string(sizes_[i]);
+  return s + (sizes_.size() == 1 ? ",)" : ")");
+}
+
+Tensor Unflatten::forward(const Tensor& x) {
+  STRATA_CHECK(x.defined() && x.dim() > 0, "[Unflatten] expected a tensor with at least one dim");
+  const int64_t nd = x.dim();
+  STRATA_CHECK(dim_ >= -nd && dim_ < nd, "[Unflatten] dim ", dim_, " is out of range for input shape ", x.shape());
+  const int64_t d = dim_ < 0 ? dim_ + nd : dim_;
+  int64_t known = 1;
+  for (int64_t s : sizes_) known *= s == -1 ? 1 : s;
+  std::vector<int64_t> out(x.shape().begin(), x.shape().begin() + d);
+  for (int64_t s : sizes_) out.push_back(s == -1 ? x.size(d) / known : s);
+  int64_t prod = 1;
+  for (size_t i = static_cast<size_t>(d); i < out.size(); ++i) prod *= out[i];
+  STRATA_CHECK(prod == x.size(d), "[Unflatten] sizes ", Shape(sizes_), " do not multiply to dim ", dim_,
+               " of input shape ", x.shape(), ", whose size is ", x.size(d));
+  out.insert(out.end(), x.shape().begin() + d + 1, x.shape().end());
+  return reshape(x, Shape(out));
+}
 
 }  // namespace strata::nn

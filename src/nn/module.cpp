@@ -204,7 +204,7 @@ void Module::load_state_dict(const StateDict& state, bool strict) {
 }
 
 void Module::train(bool on) {
-  training_ = on;
+  training_ = on && !frozen_eval_;
   for (auto& [_, c] : children_) c->train(on);
 }
 
@@ -273,6 +273,25 @@ std::shared_ptr<Module> Module::child(const std::string& name) const {
   }
   STRATA_FAIL("[Module] ", type_name(), " has no submodule named '", name, "'");
 }
+
+std::shared_ptr<Module> Module::replace_child(const std::string& name, std::shared_ptr<Module> module) {
+  STRATA_CHECK(module != nullptr, "[Module] replace_child('", name, "'): the new module is null");
+  for (auto& [k, c] : children_) {
+    if (k == name) {
+      std::swap(c, module);
+      if (!on_child_replaced(name, c)) {
+        std::swap(c, module);
+        STRATA_FAIL("[Module] ", type_name(), " calls its submodule '", name,
+                    "' through its own member, so it cannot be replaced; replace it in a Sequential or ModuleList");
+      }
+      c->train(training_);
+      return module;
+    }
+  }
+  STRATA_FAIL("[Module] ", type_name(), " has no submodule named '", name, "' to replace");
+}
+
+bool Module::on_child_replaced(const std::string& /*name*/, const std::shared_ptr<Module>& /*module*/) { return false; }
 
 std::ostream& operator<<(std::ostream& os, const Module& m) { return os << m.to_string(); }
 

@@ -118,7 +118,114 @@ Tensor conv2d_4d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size
   return out;
 }
 
+// The geometry of the conv2d that conv_transpose2d is the adjoint of: that conv's input is the transposed conv's
+// output (N, C_out, H_out, W_out) and its output is the transposed conv's input (N, C_in, H, W).
+ConvGeom conv_transpose_geom(const Tensor& x, const Tensor& w, Size2 stride, Size2 padding, Size2 output_padding,
+                             int64_t groups, Size2 dilation) {
+  STRATA_CHECK(x.dim() == 4, "[conv_transpose2d] expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape ",
+               x.shape());
+  STRATA_CHECK(w.dim() == 4, "[conv_transpose2d] expected a 4-D weight (C_in, C_out / groups, kH, kW), got shape ",
+               w.shape());
+  STRATA_CHECK(groups >= 1, "[conv_transpose2d] groups must be positive, got ", groups);
+  STRATA_CHECK(stride[0] > 0 && stride[1] > 0, "[conv_transpose2d] stride must be positive, got ", size2(stride));
+  STRATA_CHECK(dilation[0] > 0 && dilation[1] > 0, "[conv_transpose2d] dilation must be positive, got ",
+               size2(dilation));
+  STRATA_CHECK(padding[0] >= 0 && padding[1] >= 0, "[conv_transpose2d] padding must be non-negative, got ",
+               size2(padding));
+  for (int d = 0; d < 2; ++d) {
+    STRATA_CHECK(output_padding[d] >= 0 && (output_padding[d] < stride[d] || output_padding[d] < dilation[d]),
+                 "[conv_transpose2d] output_padding must be smaller than either stride or dilation, got "
+                 "output_padding ",
+                 size2(output_padding), ", stride ", size2(stride), ", dilation ", size2(dilation));
+  }
+  STRATA_CHECK(w.size(0) % groups == 0, "[conv_transpose2d] groups (", groups,
+               ") must divide the input channels of weight shape ", w.shape());
+  STRATA_CHECK(x.size(1) == w.size(0), "[conv_transpose2d] input has ", x.size(1), " channels but weight expects ",
+               w.size(0), " (input shape ", x.shape(), ", weight shape ", w.shape(), ")");
+  STRATA_CHECK(w.size(2) > 0 && w.size(3) > 0 && w.size(1) > 0, "[conv_transpose2d] empty weight shape ", w.shape());
+  ConvGeom g;
+  g.n = x.size(0), g.cout = x.size(1), g.ho = x.size(2), g.wo = x.size(3);
+  g.c = w.size(1) * groups, g.kh = w.size(2), g.kw = w.size(3);
+  g.sh = stride[0], g.sw = stride[1], g.ph = padding[0], g.pw = padding[1], g.dh = dilation[0], g.dw = dilation[1];
+  g.groups = groups;
+  g.h = (g.ho - 1) * g.sh - 2 * g.ph + g.dh * (g.kh - 1) + output_padding[0] + 1;
+  g.w = (g.wo - 1) * g.sw - 2 * g.pw + g.dw * (g.kw - 1) + output_padding[1] + 1;
+  STRATA_CHECK(g.h > 0 && g.w > 0, "[conv_transpose2d] output size ", size2({g.h, g.w}),
+               " is not positive: input shape ", x.shape(), ", weight shape ", w.shape(), ", stride ", size2(stride),
+               ", padding ", size2(padding));
+  return g;
+}
+
+Tensor conv_transpose2d_4d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 stride, Size2 padding,
+                           Size2 output_padding, int64_t groups, Size2 dilation) {
+  const ConvGeom g = conv_transpose_geom(x, weight, stride, padding, output_padding, groups, dilation);
+  const bool has_bias = bias.defined();
+  DType t = promote_types(x.dtype(), weight.dtype());
+  if (has_bias) {
+    check_cpu("conv_transpose2d", bias.device());
+    STRATA_CHECK(bias.dim() == 1 && bias.size(0) == g.c, "[conv_transpose2d] bias of shape ", bias.shape(),
+                 " does not match weight shape ", weight.shape(), " (expected (", g.c, ",))");
+    t = promote_types(t, bias.dtype());
+  }
+  t = ops::float_compute_dtype(t);
+  const Tensor xc = contiguous_as(x, t), wc = contiguous_as(weight, t);
+  const Tensor bc = has_bias ? contiguous_as(bias, t) : Tensor();
+  Tensor out = Tensor::empty(Shape{g.n, g.c, g.h, g.w}, t, x.device());
+  dispatch_float(t, "conv_transpose2d", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    kernels::cpu::conv_transpose2d_forward<T>(g, xc.data_ptr<T>(), wc.data_ptr<T>(),
+                                              has_bias ? bc.data_ptr<T>() : nullptr, out.data_ptr<T>());
+  });
+  if (autograd::needs_grad({&x, &weight, &bias})) {
+    const bool need_x = autograd::needs_grad({&x}), need_w = autograd::needs_grad({&weight});
+    autograd::SavedTensor sx = need_w ? autograd::SavedTensor(xc, "conv_transpose2d") : autograd::SavedTensor();
+    autograd::SavedTensor sw = need_x ? autograd::SavedTensor(wc, "conv_transpose2d") : autograd::SavedTensor();
+    const DType x_dtype = x.dtype(), w_dtype = weight.dtype(), b_dtype = has_bias ? bias.dtype() : t;
+    TensorList inputs{x, weight};
+    if (has_bias) inputs.push_back(bias);
+    autograd::record("conv_transpose2d", inputs, out, [=](const TensorList& gr, const NeedsGrad& needs) {
+      // The adjoint of conv2d's input gradient: dx = conv2d(dy, W); dW = conv2d's weight gradient with x as the
+      // output gradient and dy as the input; db = sum of dy over (N, H, W).
+      const Tensor dy = contiguous_as(gr[0], t);
+      TensorList grads(needs.size());
+      dispatch_float(t, "conv_transpose2d", [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        if (needs[0]) {
+          Tensor dx = Tensor::empty(Shape{g.n, g.cout, g.ho, g.wo}, t, dy.device());
+          kernels::cpu::conv2d_forward<T>(g, dy.data_ptr<T>(), sw.get().data_ptr<T>(), nullptr, dx.data_ptr<T>());
+          grads[0] = ops::cast(dx, x_dtype);
+        }
+        if (needs[1]) {
+          Tensor dw = Tensor::empty(Shape{g.cout, g.cin_g(), g.kh, g.kw}, t, dy.device());
+          kernels::cpu::conv2d_backward_weight<T>(g, sx.get().data_ptr<T>(), dy.data_ptr<T>(), dw.data_ptr<T>(),
+                                                  nullptr);
+          grads[1] = ops::cast(dw, w_dtype);
+        }
+        if (needs.size() > 2 && needs[2]) {
+          Tensor db = Tensor::empty(Shape{g.c}, t, dy.device());
+          kernels::cpu::conv_transpose2d_backward_bias<T>(g, dy.data_ptr<T>(), db.data_ptr<T>());
+          grads[2] = ops::cast(db, b_dtype);
+        }
+      });
+      return grads;
+    });
+  }
+  return out;
+}
+
 }  // namespace
+
+Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 stride, Size2 padding,
+                        Size2 output_padding, int64_t groups, Size2 dilation) {
+  STRATA_CHECK(x.defined() && weight.defined(), "[conv_transpose2d] undefined tensor");
+  check_cpu("conv_transpose2d", x.device());
+  check_cpu("conv_transpose2d", weight.device());
+  if (x.dim() == 3) {  // unbatched (C, H, W), as PyTorch
+    return squeeze(
+        conv_transpose2d_4d(unsqueeze(x, 0), weight, bias, stride, padding, output_padding, groups, dilation), 0);
+  }
+  return conv_transpose2d_4d(x, weight, bias, stride, padding, output_padding, groups, dilation);
+}
 
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 stride, Size2 padding, Size2 dilation,
               int64_t groups) {

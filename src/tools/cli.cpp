@@ -36,6 +36,8 @@ Commands:
   lr-find <config.json>             learning-rate range test: loss over an exponential LR sweep, a suggestion
   landscape <run dir>               loss along the line init -> final weights and on a random 2-D slice
   doctor <config.json>              a short run with every monitor on: findings, causes, remedies (--fix)
+  sample <run dir>                  generated samples / reconstructions of an autoencoder, VAE or GAN run (PNG)
+  embed <run dir>                   an autoencoder's or VAE's bottleneck features for a data split (CSV)
 
 Run `strata <command> --help` for the command's options; docs/cli.md describes the config format.
 )";
@@ -224,6 +226,12 @@ int eval_cmd(const std::vector<std::string>& args, std::ostream& out) {
   Resolved r = resolve(a.positional[0], a);
   Datasets d = load_datasets(r.config);
   data::DatasetPtr ds = pick_split(d, a, "eval");
+  if (!r.config.task.supervised()) {
+    Evaluation e = evaluate_task_model(r.config, load_task_model(r.config, d, r.weights), ds);
+    out << r.weights << " on " << (a.options.count("--split") ? a.options["--split"] : std::string("test")) << " set, "
+        << format_evaluation(e, {});
+    return 0;
+  }
   auto model = load_model(r.config, d, r.weights);
   Evaluation e = evaluate_model(*model, r.config, d, ds);
   out << r.weights << " on " << (a.options.count("--split") ? a.options["--split"] : std::string("test")) << " set, "
@@ -367,6 +375,8 @@ int cli_main(const std::vector<std::string>& args, std::ostream& out, std::ostre
     if (cmd == "lr-find") return lr_find_cmd(args, out);
     if (cmd == "landscape") return landscape_cmd(args, out);
     if (cmd == "doctor") return doctor_cmd(args, out);
+    if (cmd == "sample") return sample_cmd(args, out);
+    if (cmd == "embed") return embed_cmd(args, out);
     err << "strata: unknown command \"" << cmd << "\"\n\n" << kMainHelp;
     return 2;
   } catch (const std::exception& e) {

@@ -7,6 +7,7 @@
 #include "strata/core/error.h"
 #include "strata/data/csv.h"
 #include "strata/data/fashion_mnist.h"
+#include "strata/data/ring_of_gaussians.h"
 #include "strata/ops/creation.h"
 #include "strata/ops/elementwise.h"
 #include "strata/ops/reduction.h"
@@ -49,6 +50,57 @@ data::DatasetPtr subsample(const data::DatasetPtr& d, const std::vector<int64_t>
   return std::make_shared<data::Subset>(d, std::move(idx));
 }
 
+// The examples of `base` at `indices` with their int64 class targets mapped through `relabel` (old -> new).
+class RelabeledSubset : public data::Dataset {
+ public:
+  RelabeledSubset(data::DatasetPtr base, std::vector<int64_t> indices, std::map<int64_t, int64_t> relabel)
+      : subset_(std::move(base), std::move(indices)), relabel_(std::move(relabel)) {}
+  int64_t size() const override { return subset_.size(); }
+  data::Example get(int64_t i) const override {
+    data::Example e = subset_.get(i);
+    e.target = map_targets(e.target);
+    return e;
+  }
+  data::Batch get_batch(const Tensor& indices) const override {
+    data::Batch b = subset_.get_batch(indices);
+    b.target = map_targets(b.target);
+    return b;
+  }
+
+ private:
+  Tensor map_targets(const Tensor& t) const {
+    Tensor out = t.contiguous().clone();
+    int64_t* p = out.data_ptr<int64_t>();
+    for (int64_t i = 0; i < out.numel(); ++i) p[i] = relabel_.at(p[i]);
+    return out;
+  }
+  data::Subset subset_;
+  std::map<int64_t, int64_t> relabel_;
+};
+
+// Keeps the examples of `classes` (relabelled to their position in the list), at most `per_class` of each
+// (the first in dataset order; 0 = all).
+data::DatasetPtr select_classes(const data::DatasetPtr& d, const std::vector<int64_t>& classes, int64_t per_class,
+                                int64_t num_classes) {
+  std::map<int64_t, int64_t> relabel;
+  for (int64_t c : classes) {
+    STRATA_CHECK(c < num_classes, "[data.classes] class ", c, " is not in [0, ", num_classes, ")");
+    STRATA_CHECK(relabel.emplace(c, static_cast<int64_t>(relabel.size())).second, "[data.classes] class ", c,
+                 " is listed twice");
+  }
+  Tensor targets = dataset_targets(*d).contiguous();
+  const int64_t* t = targets.data_ptr<int64_t>();
+  std::map<int64_t, int64_t> kept;
+  std::vector<int64_t> idx;
+  for (int64_t i = 0; i < targets.numel(); ++i) {
+    if (!relabel.count(t[i])) continue;
+    if (per_class > 0 && kept[t[i]] >= per_class) continue;
+    ++kept[t[i]];
+    idx.push_back(i);
+  }
+  return std::make_shared<RelabeledSubset>(d, std::move(idx), std::move(relabel));
+}
+
 }  // namespace
 
 Datasets load_datasets(const RunConfig& config) {
@@ -56,12 +108,28 @@ Datasets load_datasets(const RunConfig& config) {
   Datasets out;
   data::DatasetPtr train, test;
   if (c.dataset == "fashion_mnist") {
-    train = std::make_shared<data::FashionMNIST>(c.path, /*train=*/true);
-    test = std::make_shared<data::FashionMNIST>(c.path, /*train=*/false);
+    const bool standardized = c.pixels.empty() || c.pixels == "standardized";
+    auto tr = std::make_shared<data::FashionMNIST>(c.path, /*train=*/true, standardized);
+    auto te = std::make_shared<data::FashionMNIST>(c.path, /*train=*/false, standardized);
+    train = tr;
+    test = te;
+    if (c.pixels == "signed") {  // [0, 1] -> [-1, 1], the range of a generator ending in tanh
+      train = std::make_shared<data::TensorDataset>(sub(mul(tr->inputs(), 2.0), 1.0).contiguous(), tr->targets());
+      test = std::make_shared<data::TensorDataset>(sub(mul(te->inputs(), 2.0), 1.0).contiguous(), te->targets());
+    }
     out.example_shape = {1, 28, 28};
     out.classification = true;
     out.num_classes = 10;
     for (const char* name : data::FashionMNIST::kClasses) out.class_names.emplace_back(name);
+  } else if (c.dataset == "ring") {
+    // Seeded from the run's seed; the test set from another stream of it.
+    train = std::make_shared<data::RingOfGaussians>(c.ring_size, config.seed, c.ring_modes, c.ring_radius, c.ring_std);
+    test = std::make_shared<data::RingOfGaussians>(std::max<int64_t>(1, c.ring_size / 4), config.seed + 0x5eed,
+                                                   c.ring_modes, c.ring_radius, c.ring_std);
+    out.example_shape = {2};
+    out.classification = true;
+    out.num_classes = c.ring_modes;
+    for (int64_t k = 0; k < c.ring_modes; ++k) out.class_names.push_back("mode " + std::to_string(k));
   } else {
     data::CsvOptions o;
     o.label_column = c.label_column;
@@ -99,6 +167,18 @@ Datasets load_datasets(const RunConfig& config) {
   }
   train = first_n(train, c.limit_train);
   if (test) test = first_n(test, c.limit_test);
+  if (!c.classes.empty()) {
+    train = select_classes(train, c.classes, c.per_class_limit, out.num_classes);
+    if (test) test = select_classes(test, c.classes, 0, out.num_classes);
+    std::vector<std::string> names;
+    for (int64_t k : c.classes) names.push_back(out.class_names.at(static_cast<size_t>(k)));
+    out.class_names = names;
+    out.num_classes = static_cast<int64_t>(c.classes.size());
+  } else if (c.per_class_limit > 0) {
+    std::vector<int64_t> all(static_cast<size_t>(out.num_classes));
+    for (int64_t k = 0; k < out.num_classes; ++k) all[static_cast<size_t>(k)] = k;
+    train = select_classes(train, all, c.per_class_limit, out.num_classes);
+  }
   if (!c.subsample_classes.empty())
     train = subsample(train, c.subsample_classes, c.subsample_fraction, out.num_classes);
   if (c.validation_split > 0) {

@@ -1,4 +1,5 @@
-// The "init" object of model configs: validation, and torch.nn.init applied to Linear, Conv2d and RNN layers.
+// The "init" object of model configs: validation, and torch.nn.init applied to Linear, Conv2d, ConvTranspose2d and RNN
+// layers.
 #include "strata/tools/init_spec.h"
 
 #include <algorithm>
@@ -124,6 +125,11 @@ bool apply_init(nn::Module& m, const InitSpec& s) {
     return true;
   }
   if (auto* c = dynamic_cast<nn::Conv2d*>(&m)) {
+    init_weight(c->weight, s);
+    init_bias(c->bias, s);
+    return true;
+  }
+  if (auto* c = dynamic_cast<nn::ConvTranspose2d*>(&m)) {
     init_weight(c->weight, s);
     init_bias(c->bias, s);
     return true;

@@ -16,87 +16,13 @@
 #include "strata/io/safetensors.h"
 #include "strata/tools/model_builder.h"
 #include "strata/train/callbacks.h"
+#include "tools/run_callbacks.h"
 #include "tools/run_report.h"
+#include "tools/transfer_config.h"
 
 namespace strata::tools {
 
-namespace {
-
-void write_text_atomically(const std::string& path, const std::string& text) {
-  io::AtomicFile f(path);
-  f.write(text.data(), text.size());
-  f.commit();
-}
-
-// Saves model + optimizer state + epoch + RNG after every epoch (io::save_checkpoint writes atomically).
-class CheckpointWriter : public train::Callback {
- public:
-  CheckpointWriter(std::string path, std::string run_name) : path_(std::move(path)), name_(std::move(run_name)) {}
-  void on_epoch_end(train::TrainState& s, train::Logs& /*logs*/) override {
-    io::Checkpoint c;
-    c.model = s.model->state_dict();
-    const optim::OptimizerState os = s.optimizer->state_dict();
-    io::Json groups = io::Json::array();
-    for (const auto& g : os.groups) {
-      io::Json o = io::Json::object();
-      for (const auto& [k, v] : g) o.set(k, v);
-      groups.push_back(o);
-    }
-    c.optimizer.set("name", os.name);
-    c.optimizer.set("groups", groups);
-    for (size_t i = 0; i < os.state.size(); ++i) {
-      for (const auto& [k, t] : os.state[i]) c.optimizer_tensors.insert("state." + std::to_string(i) + "." + k, t);
-    }
-    c.epoch = s.epoch + 1;
-    c.step = s.global_step;
-    c.capture_default_rng();
-    c.user["run"] = name_;
-    io::save_checkpoint(path_, c);
-  }
-
- private:
-  std::string path_, name_;
-};
-
-// Records each epoch's wall time.
-class EpochTimer : public train::Callback {
- public:
-  explicit EpochTimer(std::vector<double>& out) : out_(out) {}
-  void on_epoch_begin(train::TrainState& /*s*/) override { start_ = std::chrono::steady_clock::now(); }
-  void on_epoch_end(train::TrainState& /*s*/, train::Logs& /*logs*/) override {
-    out_.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count());
-  }
-
- private:
-  std::vector<double>& out_;
-  std::chrono::steady_clock::time_point start_;
-};
-
-// JSON has no NaN or infinity: a diverged run's losses are written as null (as the JSON-lines log does).
-io::Json json_number(double v) { return std::isfinite(v) ? io::Json(v) : io::Json(); }
-
-// Stops training after a number of optimizer steps (strata doctor's short runs).
-class StopAfterSteps : public train::Callback {
- public:
-  explicit StopAfterSteps(int64_t steps) : steps_(steps) {}
-  void on_batch_end(train::TrainState& s, const train::Logs& /*logs*/) override {
-    if (s.global_step >= steps_ && !s.stop_training) {
-      s.stop_training = true;
-      s.stop_reason = "reached " + std::to_string(steps_) + " steps";
-    }
-  }
-
- private:
-  int64_t steps_;
-};
-
-std::string fmt(double v, const char* f = "%.4f") {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, f, v);
-  return buf;
-}
-
-}  // namespace
+using namespace detail;  // NOLINT(google-build-using-namespace): the run helpers of run_callbacks.h
 
 std::shared_ptr<nn::Sequential> load_model(const RunConfig& config, const Datasets& data, const std::string& weights) {
   manual_seed(config.seed);
@@ -154,15 +80,17 @@ std::string format_evaluation(const Evaluation& e, const std::vector<std::string
 }
 
 RunResult run_training(const RunConfig& config, const RunOptions& options) {
+  if (!config.task.supervised()) return run_task_training(config, options);
   RunResult r;
   std::ostream* out = options.out;
   manual_seed(config.seed);
   Datasets data = load_datasets(config);
   auto model = build_model(config.model, data.example_shape);
+  apply_transfer(config, *model, out, options.write_files ? config.run_dir() : "");  // init_from, freeze
   r.model = model;
   const Tensor train_targets = data.classification ? dataset_targets(*data.train) : Tensor();
   auto loss = build_loss(config.loss, train_targets, data.num_classes);
-  auto optimizer = build_optimizer(config.optimizer, model->parameters());
+  auto optimizer = build_transfer_optimizer(config, *model);  // param_groups (build_optimizer without them)
 
   data::DataLoaderOptions lo;
   lo.batch_size = config.batch_size;
@@ -185,6 +113,7 @@ RunResult run_training(const RunConfig& config, const RunOptions& options) {
   }
   fo.callbacks.push_back(std::make_shared<train::TerminateOnNaN>(out));
   fo.callbacks.push_back(std::make_shared<EpochTimer>(r.epoch_seconds));
+  if (auto unfreezing = build_unfreezing(config, *model)) fo.callbacks.push_back(unfreezing);
   const int64_t steps_per_epoch = (train_loader.size() + config.accumulation_steps - 1) / config.accumulation_steps;
   if (auto sched = build_schedule(config.schedule, *optimizer, config.epochs, steps_per_epoch))
     fo.callbacks.push_back(sched);

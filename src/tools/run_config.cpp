@@ -13,6 +13,7 @@
 #include "strata/optim/sgd.h"
 #include "strata/train/callbacks.h"
 #include "tools/json_args.h"
+#include "tools/transfer_config.h"
 
 namespace strata::tools {
 
@@ -46,18 +47,28 @@ Json section_object(const Json& v) {
   return v;
 }
 
-DataConfig parse_data(const Json& d) {
+DataConfig parse_data(const Json& d, const std::string& task) {
   DataConfig c;
   STRATA_CHECK(d.is_object(), d.where(), ": expected an object, got ", d.type_name());
-  c.dataset = choice(d, "dataset", "", {"fashion_mnist", "csv"});
-  STRATA_CHECK(!c.dataset.empty(), d.where(), ": key \"dataset\" is missing (\"fashion_mnist\" or \"csv\")");
+  c.dataset = choice(d, "dataset", "", {"fashion_mnist", "csv", "ring"});
+  STRATA_CHECK(!c.dataset.empty(), d.where(), ": key \"dataset\" is missing (\"fashion_mnist\", \"csv\" or \"ring\")");
   if (c.dataset == "fashion_mnist") {
-    d.check_keys({"dataset", "path", "validation_split", "limit_train", "limit_test", "subsample"});
+    d.check_keys({"dataset", "path", "validation_split", "limit_train", "limit_test", "subsample", "classes",
+                  "per_class_limit", "pixels"});
     c.path = d.get_or("path", "");
     c.task = "classification";
+    const char* fallback = task == "supervised" ? "standardized" : task == "gan" ? "signed" : "unit";
+    c.pixels = choice(d, "pixels", fallback, {"standardized", "unit", "signed"});
+  } else if (c.dataset == "ring") {
+    d.check_keys({"dataset", "modes", "radius", "std", "size", "validation_split", "limit_train", "limit_test"});
+    c.task = "classification";  // targets: the mode each point was drawn from
+    c.ring_modes = integer(d, "modes", 8, 1, 1000);
+    c.ring_radius = number(d, "radius", 2.0, 0.0, 1e6, true);
+    c.ring_std = number(d, "std", 0.02, 0.0, 1e6, true);
+    c.ring_size = integer(d, "size", 25600, 1, 100000000);
   } else {
     d.check_keys({"dataset", "train", "test", "label_column", "task", "standardize", "validation_split", "limit_train",
-                  "limit_test", "subsample"});
+                  "limit_test", "subsample", "classes", "per_class_limit"});
     c.train_path = d.at("train").as_string();
     c.test_path = d.get_or("test", "");
     c.label_column = d.get_or("label_column", "");
@@ -67,6 +78,12 @@ DataConfig parse_data(const Json& d) {
   c.validation_split = number(d, "validation_split", 0.0, 0.0, 0.9);
   c.limit_train = integer(d, "limit_train", 0, 0, INT64_MAX);
   c.limit_test = integer(d, "limit_test", 0, 0, INT64_MAX);
+  if (const Json* k = d.find("classes")) {
+    STRATA_CHECK(k->is_array() && k->size() > 0, k->where(), ": expected a non-empty list of class indices");
+    for (const Json& x : k->elements()) c.classes.push_back(x.as_int(0, INT64_MAX));
+    STRATA_CHECK(c.task == "classification", k->where(), ": choosing classes needs a classification task");
+  }
+  c.per_class_limit = integer(d, "per_class_limit", 0, 0, INT64_MAX);
   if (const Json* s = d.find("subsample")) {
     s->check_keys({"classes", "fraction"});
     const Json& cl = s->at("classes");
@@ -124,17 +141,31 @@ RunConfig parse_run_config(const Json& json_in, const std::string& source) {
   c.source = source;
   const Json& j = c.json;
   STRATA_CHECK(j.is_object(), j.where(), ": expected a JSON object, got ", j.type_name());
-  j.check_keys({"name", "output_dir", "seed", "model", "data", "loss", "optimizer", "schedule", "epochs", "batch_size",
-                "eval_batch_size", "accumulation_steps", "clip_grad_norm", "clip_grad_value", "metrics",
-                "early_stopping", "doctor", "description"});
+  // init_from, freeze, param_groups, unfreeze: the transfer keys (tools/transfer_config.h).
+  j.check_keys({"name", "output_dir", "seed", "task", "model", "data", "loss", "optimizer", "schedule", "epochs",
+                "batch_size", "eval_batch_size", "accumulation_steps", "clip_grad_norm", "clip_grad_value", "metrics",
+                "early_stopping", "doctor", "description", "init_from", "freeze", "param_groups", "unfreeze"});
   c.name = j.get_or("name", "run");
   STRATA_CHECK(!c.name.empty() && c.name.find('/') == std::string::npos && c.name != "." && c.name != "..",
                j.at("name").where(), ": expected a plain folder name, got \"", c.name, "\"");
   c.output_dir = j.get_or("output_dir", "runs");
   c.seed = static_cast<uint64_t>(integer(j, "seed", 0, 0, INT64_MAX));
+  c.task = parse_task_config(j.find("task"));
   c.model = j.at("model");
   STRATA_CHECK(c.model.is_object(), c.model.where(), ": expected an object with \"layers\" or \"architecture\"");
-  c.data = parse_data(j.at("data"));
+  c.data = parse_data(j.at("data"), c.task.type);
+  if (!c.task.supervised()) {
+    STRATA_CHECK(!j.contains("loss"), j.at("loss").where(), ": the ", c.task.type,
+                 " task sets its own loss (see \"task\" in docs/cli.md); remove \"loss\"");
+    STRATA_CHECK(!j.contains("metrics"), j.at("metrics").where(), ": the ", c.task.type,
+                 " task logs its own values; remove \"metrics\"");
+    if (!c.task.discriminator_optimizer.is_null()) {
+      const Json o = section_object(c.task.discriminator_optimizer);
+      const std::string type = choice(o, "type", "", {"sgd", "adam", "adamw", "rmsprop"});
+      o.check_keys(optimizer_keys(type));
+      c.task.discriminator_optimizer = o;
+    }
+  }
   c.loss =
       section_object(j.contains("loss") ? j.at("loss") : Json(c.data.task == "regression" ? "mse" : "cross_entropy"));
   if (!j.contains("loss")) c.loss.annotate(source, "loss");
@@ -164,6 +195,7 @@ RunConfig parse_run_config(const Json& json_in, const std::string& source) {
     for (const Json& x : m->elements()) c.metrics.push_back(x.as_string());
   } else {
     c.metrics = {c.data.task == "regression" ? "mae" : "accuracy"};
+    if (!c.task.supervised()) c.metrics.clear();
   }
   {
     // Values are checked by building the optimizer and schedule once on a stand-in parameter.
@@ -174,6 +206,7 @@ RunConfig parse_run_config(const Json& json_in, const std::string& source) {
       (void)build_schedule(c.schedule, *opt, c.epochs, 1);
     }
   }
+  (void)parse_transfer_config(j);  // validates the transfer keys
   if (const Json* e = j.find("early_stopping"); e && !e->is_null()) {
     e->check_keys({"monitor", "mode", "patience", "min_delta", "restore_best_weights"});
     c.early_stopping.enabled = true;

@@ -2,6 +2,8 @@
 #include "tools/run_report.h"
 
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "strata/diag/report.h"
 #include "strata/diag/summary.h"
@@ -48,6 +50,45 @@ io::Json report_data(const RunConfig& config, const Datasets& data, const RunRes
     if (!r.run_dir.empty() && std::filesystem::exists(path)) j.set(extra, io::load_json_file(path));
   }
   return j;
+}
+
+namespace {
+
+std::string base64(const std::string& bytes) {
+  static const char* k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  size_t i = 0;
+  for (; i + 2 < bytes.size(); i += 3) {
+    const uint32_t v = (static_cast<uint8_t>(bytes[i]) << 16) | (static_cast<uint8_t>(bytes[i + 1]) << 8) |
+                       static_cast<uint8_t>(bytes[i + 2]);
+    for (int s = 18; s >= 0; s -= 6) out += k[(v >> s) & 63];
+  }
+  if (i < bytes.size()) {
+    uint32_t v = static_cast<uint8_t>(bytes[i]) << 16;
+    if (i + 1 < bytes.size()) v |= static_cast<uint8_t>(bytes[i + 1]) << 8;
+    out += k[(v >> 18) & 63];
+    out += k[(v >> 12) & 63];
+    out += i + 1 < bytes.size() ? k[(v >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+}  // namespace
+
+io::Json embed_images(const io::Json& images, const std::string& dir) {
+  io::Json out = io::Json::array();
+  for (const io::Json& i : images.elements()) {
+    io::Json o = i;
+    std::ifstream in(dir + "/" + i.at("file").as_string(), std::ios::binary);
+    STRATA_CHECK(in.good(), "[report] cannot read ", dir, "/", i.at("file").as_string());
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    o.set("png_base64", base64(ss.str()));
+    out.push_back(o);
+  }
+  return out;
 }
 
 void add_to_report(const std::string& run_dir, const std::string& key, const io::Json& value) {

@@ -9,6 +9,10 @@ namespace strata::tools {
 
 io::Json report_data(const RunConfig& config, const Datasets& data, const RunResult& result);
 
+// images: [{"file", "title", "caption"}] of PNG files in `dir`; returns them with "png_base64" (the file's
+// bytes), which the report shows inline, so report.html stays one self-contained file.
+io::Json embed_images(const io::Json& images, const std::string& dir);
+
 // Re-renders <run_dir>/report.html from the files of a run folder after lr-find or landscape added theirs.
 void add_to_report(const std::string& run_dir, const std::string& key, const io::Json& value);
 

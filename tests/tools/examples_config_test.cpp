@@ -5,6 +5,7 @@
 
 #include "strata/tools/model_builder.h"
 #include "strata/tools/run_config.h"
+#include "strata/tools/task_config.h"
 
 using namespace strata;
 namespace fs = std::filesystem;
@@ -16,10 +17,14 @@ TEST(ExampleConfigs, ParseAndBuild) {
     if (entry.path().extension() != ".json") continue;
     SCOPED_TRACE(entry.path().string());
     tools::RunConfig c = tools::load_run_config(entry.path().string());
-    const std::vector<int64_t> shape =
-        c.data.dataset == "fashion_mnist" ? std::vector<int64_t>{1, 28, 28} : std::vector<int64_t>{10};
-    auto model = tools::build_model(c.model, shape);
-    EXPECT_GT(model->num_parameters(), 0);
+    const std::vector<int64_t> shape = c.data.dataset == "fashion_mnist" ? std::vector<int64_t>{1, 28, 28}
+                                       : c.data.dataset == "ring"        ? std::vector<int64_t>{2}
+                                                                         : std::vector<int64_t>{10};
+    if (c.task.supervised()) {
+      EXPECT_GT(tools::build_model(c.model, shape)->num_parameters(), 0);
+    } else {
+      EXPECT_GT(tools::build_task_model(c.task, c.model, shape)->num_parameters(), 0);
+    }
     ++n;
   }
   EXPECT_GE(n, 9);

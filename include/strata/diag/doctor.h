@@ -9,8 +9,9 @@
 //   doctor->findings();                           // also written to DoctorOptions::output_path
 //
 // Ids: vanishing_gradients, exploding_gradients, dead_relu, saturated_activations, symmetric_init,
-// non_finite, lr_too_high, lr_too_low, overfitting, loss_task_mismatch.
+// non_finite, lr_too_high, lr_too_low, overfitting, loss_task_mismatch, mode_collapse.
 #include <cstdint>
+#include <functional>
 #include <iostream>
 #include <limits>
 #include <memory>
@@ -37,7 +38,9 @@ struct Finding {
 
 // What the rules know about the run besides the measurements.
 struct DoctorContext {
-  std::string task;       // "classification", "regression" or "" (unknown)
+  // "classification", "regression", "autoencoder", "vae", "gan" or "" (unknown). For "gan" the loss-curve rules
+  // (lr_too_high, lr_too_low, overfitting) are off: adversarial losses do not fall as a fitted loss does.
+  std::string task;
   std::string loss;       // "cross_entropy", "nll", "mse", "l1", "bce", "bce_with_logits", "focal", "" (unknown)
   std::string optimizer;  // "sgd", "adam", "adamw", "rmsprop", ""
   double lr = std::numeric_limits<double>::quiet_NaN();
@@ -66,6 +69,8 @@ struct DoctorThresholds {
   double overfit_val_rise = 0.1;    // val loss above its minimum by this fraction ...
   int64_t overfit_min_epochs = 3;   // ... after at least this many epochs, with training loss still falling
   double prob_rows = 0.99;          // fraction of output rows that are probability vectors
+  double mode_coverage = 0.5;       // mode_collapse: at most this fraction of the modes (or classes) covered ...
+  double diversity_ratio = 0.35;    // ... or samples less diverse than this fraction of the real data's
 };
 
 // The shape of the training loss over the run, from the means of its tenths: "diverging" (a tenth above 1.5x
@@ -93,6 +98,8 @@ struct DoctorOptions {
   DoctorThresholds thresholds;
   std::ostream* out = &std::cout;  // new findings at each epoch end; nullptr: silent
   std::string output_path;         // diagnosis.json, written atomically at the end of training ("": none)
+  // Measures generated samples at every epoch end (generative tasks); the record keeps the results.
+  std::function<SampleCheck()> sample_probe;
 };
 
 // A Monitor plus the rules: prints findings not printed before at the end of every epoch, and writes them

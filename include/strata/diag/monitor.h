@@ -16,6 +16,7 @@
 // nan/inf first appeared (autograd/anomaly.h).
 #include <cstdint>
 #include <iostream>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -62,6 +63,21 @@ struct NonFiniteEvent {
   std::string detail;
 };
 
+// Generated samples measured at an epoch end (generative tasks; see the doctor's mode_collapse rule). Fields a
+// task cannot measure stay at their defaults (-1 / NaN / empty).
+struct SampleCheck {
+  int64_t step = 0, epoch = 0;  // optimizer steps so far; epochs finished (1-based)
+  int64_t samples = 0;          // generated samples measured
+  // 2-D mixtures with known modes (the ring): modes with high-quality samples and the share of such samples.
+  int64_t modes = 0, modes_covered = -1;
+  double high_quality = std::numeric_limits<double>::quiet_NaN();
+  // Images labelled by a classifier: classes holding at least 2% of the samples, and the histogram.
+  int64_t classes = 0, classes_covered = -1;
+  std::vector<int64_t> class_histogram;
+  // Mean pairwise distance of the samples over that of as many real examples (1: as diverse as the data).
+  double diversity_ratio = std::numeric_limits<double>::quiet_NaN();
+};
+
 struct TrainingRecord {
   std::string model_type;
   int64_t period = 10;
@@ -79,6 +95,7 @@ struct TrainingRecord {
   std::vector<train::Logs> epochs;       // epoch logs as fit() produced them
   std::vector<int64_t> epoch_end_steps;  // global step at the end of each epoch
   std::optional<NonFiniteEvent> non_finite;
+  std::vector<SampleCheck> sample_checks;  // generative tasks: one per epoch end
   int64_t steps_run = 0;
   int64_t epochs_run = 0;
 };
@@ -107,6 +124,8 @@ class Monitor : public train::Callback {
   void on_train_end(train::TrainState& state) override;
 
   const TrainingRecord& record() const { return record_; }
+  // For measurements taken outside the hooks (the doctor's sample checks).
+  TrainingRecord& mutable_record() { return record_; }
   const MonitorOptions& options() const { return options_; }
   // Hooks into `model` (on_train_begin does this) / removes the hooks (on_train_end).
   void attach(nn::Module& model);

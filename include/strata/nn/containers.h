@@ -26,6 +26,9 @@ class Sequential : public Module {
   auto begin() const { return modules_.begin(); }
   auto end() const { return modules_.end(); }
 
+ protected:
+  bool on_child_replaced(const std::string& name, const ModulePtr& module) override;
+
  private:
   std::vector<ModulePtr> modules_;
 };
@@ -42,6 +45,9 @@ class ModuleList : public Module {
   auto begin() const { return modules_.begin(); }
   auto end() const { return modules_.end(); }
 
+ protected:
+  bool on_child_replaced(const std::string& name, const ModulePtr& module) override;
+
  private:
   std::vector<ModulePtr> modules_;
 };
@@ -57,6 +63,9 @@ class ModuleDict : public Module {
   ModulePtr operator[](const std::string& key) const { return child(key); }
   size_t size() const { return keys_.size(); }
   const std::vector<std::string>& keys() const { return keys_; }
+
+ protected:
+  bool on_child_replaced(const std::string& /*name*/, const ModulePtr& /*module*/) override { return true; }
 
  private:
   std::vector<std::string> keys_;

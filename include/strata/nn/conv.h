@@ -1,5 +1,7 @@
 #pragma once
 // Conv2d and the 2-D pooling modules (wrapping strata/ops/conv.h).
+#include <array>
+#include <optional>
 #include <string>
 
 #include "strata/core/generator.h"
@@ -51,6 +53,27 @@ class Conv2d : public Module {
   Conv2dPadding padding_;
 };
 
+// The adjoint of Conv2d ("deconvolution"), as torch.nn.ConvTranspose2d: weight (in, out / groups, kH, kW),
+// bias (out); output size (H - 1) stride - 2 padding + dilation (kH - 1) + output_padding + 1. Default
+// initialisation as PyTorch (the same calls as Conv2d; fan_in = weight.size(1) kH kW = out / groups kH kW).
+class ConvTranspose2d : public Module {
+ public:
+  ConvTranspose2d(int64_t in_channels, int64_t out_channels, Ints2 kernel_size, Ints2 stride = 1, Ints2 padding = 0,
+                  Ints2 output_padding = 0, int64_t groups = 1, bool has_bias = true, Ints2 dilation = 1,
+                  DType dtype = kFloat32, Generator* gen = nullptr);
+  std::string type_name() const override { return "ConvTranspose2d"; }
+  std::string extra_repr() const override;
+  Tensor forward(const Tensor& x) override;  // (N, in, H, W) -> (N, out, H_out, W_out)
+  void reset_parameters(Generator* gen = nullptr);
+
+  Tensor weight;
+  Tensor bias;  // undefined without bias
+
+ private:
+  int64_t in_, out_, groups_;
+  Size2 kernel_, stride_, padding_, output_padding_, dilation_;
+};
+
 class MaxPool2d : public Module {
  public:
   // stride 0 (default): the kernel size.
@@ -89,6 +112,27 @@ class AdaptiveAvgPool2d : public Module {
 
  private:
   Ints2 out_;
+};
+
+// torch.nn.Upsample for 4-D (N, C, H, W) inputs: exactly one of size and scale_factor; mode "nearest" or
+// "bilinear" (align_corners only with bilinear, as PyTorch).
+struct UpsampleOptions {
+  std::optional<Size2> size;
+  std::optional<std::array<double, 2>> scale_factor;
+  std::string mode = "nearest";
+  bool align_corners = false;
+};
+
+class Upsample : public Module {
+ public:
+  explicit Upsample(UpsampleOptions options);
+  std::string type_name() const override { return "Upsample"; }
+  std::string extra_repr() const override;
+  Tensor forward(const Tensor& x) override;
+  const UpsampleOptions& options() const { return opts_; }
+
+ private:
+  UpsampleOptions opts_;
 };
 
 }  // namespace strata::nn

@@ -1,6 +1,7 @@
 #pragma once
-// Linear and Flatten.
+// Linear, Flatten and Unflatten.
 #include <string>
+#include <vector>
 
 #include "strata/core/generator.h"
 #include "strata/nn/module.h"
@@ -37,6 +38,20 @@ class Flatten : public Module {
 
  private:
   int64_t start_, end_;
+};
+
+// Expands dim `dim` into `sizes` (one of them may be -1: inferred), as torch.nn.Unflatten: a reshape, so
+// (N, 1568) with Unflatten(1, {32, 7, 7}) -> (N, 32, 7, 7).
+class Unflatten : public Module {
+ public:
+  Unflatten(int64_t dim, std::vector<int64_t> sizes);
+  std::string type_name() const override { return "Unflatten"; }
+  std::string extra_repr() const override;
+  Tensor forward(const Tensor& x) override;
+
+ private:
+  int64_t dim_;
+  std::vector<int64_t> sizes_;
 };
 
 }  // namespace strata::nn

@@ -102,14 +102,19 @@ class Module : public std::enable_shared_from_this<Module> {
 
   // Parameters and persistent buffers. load_state_dict copies values into the existing tensors (so
   // optimizers keep pointing at them). strict: a missing or unexpected key, or a shape mismatch, is an
-  // error naming the key.
+  // error naming the key. strict=false skips missing and unexpected keys silently; nn::load_weights
+  // (strata/nn/transfer.h) loads non-strictly with skip patterns and renames, and reports what it did.
   StateDict state_dict() const;
   void load_state_dict(const StateDict& state, bool strict = true);
 
   // Training mode (dropout active, batch norm updating running statistics) or evaluation mode.
+  // A module marked frozen_eval stays in evaluation mode when train(true) reaches it (a frozen batch norm
+  // keeps its running statistics while the rest of the model trains); its children still follow `on`.
   virtual void train(bool on = true);
   void eval() { train(false); }
   bool is_training() const { return training_; }
+  void set_frozen_eval(bool on) { frozen_eval_ = on; }
+  bool frozen_eval() const { return frozen_eval_; }
 
   // Freezes (false) or unfreezes every parameter.
   void requires_grad_(bool on);
@@ -124,12 +129,22 @@ class Module : public std::enable_shared_from_this<Module> {
   Tensor& param(const std::string& name);
   Tensor& buffer(const std::string& name);
   std::shared_ptr<Module> child(const std::string& name) const;
+  // Replaces the submodule `name` in place (same position, so state_dict keys keep their order) and
+  // returns the old one; an error naming the module when there is no such child. The new module takes
+  // this module's training mode. Containers that keep their own list of children (Sequential, ModuleList)
+  // update it in on_child_replaced; a composite holding typed pointers to its children would still call the
+  // old one, so for those replace_child is an error unless they override on_child_replaced.
+  std::shared_ptr<Module> replace_child(const std::string& name, std::shared_ptr<Module> module);
 
  protected:
   void add_child(const std::string& name, std::shared_ptr<Module> module);
+  // Called by replace_child after the registration changed; returns false when this module cannot
+  // switch children (the default), which makes replace_child undo the swap and fail.
+  virtual bool on_child_replaced(const std::string& name, const std::shared_ptr<Module>& module);
   bool training_ = true;
 
  private:
+  bool frozen_eval_ = false;
   Tensor call_with_hooks(const Tensor& x);
   detail::ModuleHooks& hook_table();
 

@@ -7,6 +7,7 @@
 #include "strata/nn/conv.h"
 #include "strata/nn/embedding.h"
 #include "strata/nn/gan.h"
+#include "strata/nn/generative.h"
 #include "strata/nn/init.h"
 #include "strata/nn/linear.h"
 #include "strata/nn/module.h"

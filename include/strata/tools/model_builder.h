@@ -15,7 +15,7 @@
 // "init" (model level, or on a Linear / Conv2d / BasicBlock / Sequential / RNN / LSTM / GRU layer) initialises
 // weights and biases once the model is built (tools/init_spec.h). RNN, LSTM and GRU are batch-first layers with a
 // single-tensor forward (nn/recurrent_seq.h); input_size is inferred from a (T, features) input shape.
-// docs/cli.md lists every layer type and argument.
+// docs/cli.md lists every layer type and argument; tools/layer_registry.h is where a layer type is declared.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -33,8 +33,13 @@ std::shared_ptr<nn::Sequential> build_model(const io::Json& spec, const std::vec
 // One layer from {"type": ..., args...}. in_shape: the shape flowing in (no batch dim), or empty when unknown.
 nn::ModulePtr build_layer(const io::Json& layer, const std::vector<int64_t>& in_shape = {});
 
-// The layer types build_layer accepts, and the named architectures build_model accepts.
-const std::vector<std::string>& layer_types();
+// A layer list ([{"type": ...}, ...]) as an nn::Sequential, inits applied, starting from `shape` (one example's
+// shape without the batch dim, or empty when unknown); `shape` becomes the list's output shape (empty stays
+// empty). For models made of several lists (encoder and decoder, generator and discriminator).
+std::shared_ptr<nn::Sequential> build_layers(const io::Json& layers, std::vector<int64_t>& shape);
+
+// The layer types build_layer accepts (tools/layer_registry.h), and the named architectures build_model accepts.
+std::vector<std::string> layer_types();
 const std::vector<std::string>& architectures();
 
 }  // namespace strata::tools

@@ -46,7 +46,7 @@ struct RunResult {
   train::History history;
   std::optional<Evaluation> test;  // absent when the data has no test set
   std::vector<double> epoch_seconds;
-  std::shared_ptr<nn::Sequential> model;
+  nn::ModulePtr model;                  // an nn::Sequential (supervised), nn::Autoencoder, nn::VAE or nn::GAN
   diag::TrainingRecord record;          // what the doctor's monitors measured
   std::vector<diag::Finding> findings;  // the doctor's findings (also in diagnosis.json)
 };
@@ -57,6 +57,16 @@ RunResult run_training(const RunConfig& config, const RunOptions& options = {});
 
 // Builds the config's model and loads weights from a safetensors file (strict: every key must match).
 std::shared_ptr<nn::Sequential> load_model(const RunConfig& config, const Datasets& data, const std::string& weights);
+// The same for a non-supervised task's model (nn::Autoencoder, nn::VAE or nn::GAN).
+nn::ModulePtr load_task_model(const RunConfig& config, const Datasets& data, const std::string& weights);
+
+// The loss terms of a task's model on `dataset` (train::evaluate_task), as an Evaluation without confusion matrix.
+Evaluation evaluate_task_model(const RunConfig& config, const nn::ModulePtr& model, const data::DatasetPtr& dataset);
+
+// run_training for config.task autoencoder, vae and gan (train::fit_task); run_training calls it for them. The
+// run folder also holds the task's pictures (reconstructions.png, samples.png, interpolation.png, latent_map.png,
+// latent_scatter.png, as the task and data allow), and results.json the test set's loss terms.
+RunResult run_task_training(const RunConfig& config, const RunOptions& options = {});
 
 // Loss, metrics and (classification) confusion matrix and per-class report of `model` on `dataset`.
 Evaluation evaluate_model(nn::Module& model, const RunConfig& config, const Datasets& data,

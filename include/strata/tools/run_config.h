@@ -14,12 +14,20 @@
 #include "strata/nn/losses.h"
 #include "strata/nn/module.h"
 #include "strata/optim/optimizer.h"
+#include "strata/tools/task_config.h"
 #include "strata/train/fit.h"
 
 namespace strata::tools {
 
 struct DataConfig {
-  std::string dataset;                     // "fashion_mnist" or "csv"
+  std::string dataset;  // "fashion_mnist", "csv" or "ring" (2-D mixture of Gaussians on a ring)
+  // fashion_mnist: "standardized" ((x - mean) / std, the supervised default), "unit" ([0, 1], the default for
+  // autoencoders and VAEs) or "signed" ([-1, 1], the default for GANs, whose generators end in tanh).
+  std::string pixels;
+  int64_t ring_modes = 8;                  // ring: mixture components, evenly spaced on the circle
+  double ring_radius = 2.0;                // ring: circle radius
+  double ring_std = 0.02;                  // ring: each component's standard deviation
+  int64_t ring_size = 25600;               // ring: training examples (test: a quarter of it)
   std::string path;                        // fashion_mnist: folder overriding the Debian package's ("" = default)
   std::string train_path;                  // csv: the training file
   std::string test_path;                   // csv: the test file ("" = none)
@@ -31,6 +39,8 @@ struct DataConfig {
   int64_t limit_test = 0;                  // the same for the test set
   std::vector<int64_t> subsample_classes;  // keep only subsample_fraction of these classes' training examples
   double subsample_fraction = 1.0;
+  std::vector<int64_t> classes;  // keep only these classes (train and test), relabelled 0..k-1 in this order
+  int64_t per_class_limit = 0;   // keep the first N training examples of each class (0 = all)
 };
 
 struct EarlyStoppingConfig {
@@ -55,6 +65,7 @@ struct RunConfig {
   std::string output_dir;  // default "runs"
   uint64_t seed = 0;
   io::Json model;
+  TaskConfig task;  // "task": supervised (default), autoencoder, vae or gan
   DataConfig data;
   io::Json loss;       // object (a bare string is normalised to {"type": ...})
   io::Json optimizer;  // object

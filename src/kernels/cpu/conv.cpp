@@ -260,6 +260,33 @@ void conv2d_backward_weight(const ConvGeom& g, const T* dy, const T* x, T* dw, T
   if (db != nullptr) std::copy(acc.begin() + w_size, acc.begin() + acc_size, db);
 }
 
+template <class T>
+void conv_transpose2d_forward(const ConvGeom& g, const T* x, const T* w, const T* b, T* y) {
+  conv2d_backward_data(g, x, w, y);
+  if (b == nullptr) return;
+  const int64_t hw = g.h * g.w;
+  for (int64_t n = 0; n < g.n; ++n) {
+    for (int64_t c = 0; c < g.c; ++c) {
+      T* r = y + (n * g.c + c) * hw;
+      const T bc = b[c];
+      for (int64_t q = 0; q < hw; ++q) r[q] += bc;
+    }
+  }
+}
+
+template <class T>
+void conv_transpose2d_backward_bias(const ConvGeom& g, const T* dy, T* db) {
+  const int64_t hw = g.h * g.w;
+  for (int64_t c = 0; c < g.c; ++c) {
+    T s = 0;
+    for (int64_t n = 0; n < g.n; ++n) {
+      const T* r = dy + (n * g.c + c) * hw;
+      for (int64_t q = 0; q < hw; ++q) s += r[q];
+    }
+    db[c] = s;
+  }
+}
+
 // ---- references -------------------------------------------------------------------------------------------
 
 namespace {
@@ -331,6 +358,8 @@ void conv2d_backward_weight_reference(const ConvGeom& g, const T* dy, const T* x
   template void conv2d_forward<T>(const ConvGeom&, const T*, const T*, const T*, T*);           \
   template void conv2d_backward_data<T>(const ConvGeom&, const T*, const T*, T*);               \
   template void conv2d_backward_weight<T>(const ConvGeom&, const T*, const T*, T*, T*);         \
+  template void conv_transpose2d_forward<T>(const ConvGeom&, const T*, const T*, const T*, T*); \
+  template void conv_transpose2d_backward_bias<T>(const ConvGeom&, const T*, T*);               \
   template void conv2d_forward_reference<T>(const ConvGeom&, const T*, const T*, const T*, T*); \
   template void conv2d_backward_data_reference<T>(const ConvGeom&, const T*, const T*, T*);     \
   template void conv2d_backward_weight_reference<T>(const ConvGeom&, const T*, const T*, T*, T*);

@@ -40,6 +40,16 @@ void conv2d_backward_data(const ConvGeom& g, const T* dy, const T* w, T* dx);
 template <class T>
 void conv2d_backward_weight(const ConvGeom& g, const T* dy, const T* x, T* dw, T* db);
 
+// Transposed convolution, on the geometry g of the conv2d whose input gradient it is: x (N, g.cout, g.ho, g.wo),
+// w (g.cout, g.c / groups, kh, kw) (PyTorch's transposed layout), b (g.c) or null, y (N, g.c, g.h, g.w).
+// Its input gradient is conv2d_forward(g, dy, w, nullptr, dx) and its weight gradient
+// conv2d_backward_weight(g, x, dy, dw, nullptr), so all of it goes through the same im2col + GEMM paths.
+template <class T>
+void conv_transpose2d_forward(const ConvGeom& g, const T* x, const T* w, const T* b, T* y);
+// db[c] = sum of dy (N, g.c, g.h, g.w) over (N, H, W) (overwritten).
+template <class T>
+void conv_transpose2d_backward_bias(const ConvGeom& g, const T* dy, T* db);
+
 // Naive references: direct loops over (n, co, oh, ow, ci, i, j), single-threaded.
 template <class T>
 void conv2d_forward_reference(const ConvGeom& g, const T* x, const T* w, const T* b, T* y);

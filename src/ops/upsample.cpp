@@ -1,0 +1,107 @@
+// upsample_nearest2d and upsample_bilinear2d: output size and PyTorch's scale rule, the kernels of
+// kernels/cpu/upsample.h, and the backward (the kernels' adjoint scatter; not differentiable again).
+#include "kernels/cpu/upsample.h"
+
+#include <cmath>
+#include <optional>
+
+#include "ops/helpers.h"
+#include "strata/autograd/grad_mode.h"
+#include "strata/ops/upsample.h"
+#include "strata/ops/views.h"
+
+namespace strata {
+
+namespace {
+using autograd::NeedsGrad;
+using kernels::cpu::UpsampleGeom;
+
+Tensor contiguous_as(const Tensor& x, DType t) {
+  NoGradGuard no_grad;
+  return contiguous(ops::cast(x, t));
+}
+
+enum class Mode { kNearest, kBilinear };
+
+// size: the output size, or (with scales) computed as floor(in * scale) as PyTorch's interpolate does.
+Tensor upsample(const char* op, Mode mode, const Tensor& x_in, std::optional<Size2> size,
+                std::optional<std::array<double, 2>> scales, bool align_corners) {
+  STRATA_CHECK(x_in.defined(), "[", op, "] undefined tensor");
+  check_cpu(op, x_in.device());
+  STRATA_CHECK(x_in.dim() == 3 || x_in.dim() == 4, "[", op,
+               "] expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape ", x_in.shape());
+  const bool unbatched = x_in.dim() == 3;
+  const Tensor x = unbatched ? unsqueeze(x_in, 0) : x_in;
+  UpsampleGeom g;
+  g.planes = x.size(0) * x.size(1), g.h = x.size(2), g.w = x.size(3);
+  STRATA_CHECK(g.h > 0 && g.w > 0, "[", op, "] empty input of shape ", x_in.shape());
+  if (scales) {
+    const auto [sh, sw] = *scales;
+    STRATA_CHECK(sh > 0 && sw > 0 && std::isfinite(sh) && std::isfinite(sw), "[", op,
+                 "] scale factors must be positive, got (", sh, ", ", sw, ")");
+    g.ho = static_cast<int64_t>(std::floor(static_cast<double>(g.h) * sh));
+    g.wo = static_cast<int64_t>(std::floor(static_cast<double>(g.w) * sw));
+    g.scale_h = 1.0 / sh, g.scale_w = 1.0 / sw;
+  } else {
+    g.ho = (*size)[0], g.wo = (*size)[1];
+  }
+  STRATA_CHECK(g.ho > 0 && g.wo > 0, "[", op, "] output size (", g.ho, ", ", g.wo, ") must be positive, input shape ",
+               x_in.shape());
+  if (!scales) {
+    g.scale_h = static_cast<double>(g.h) / static_cast<double>(g.ho);
+    g.scale_w = static_cast<double>(g.w) / static_cast<double>(g.wo);
+  }
+  g.align_corners = align_corners;
+  const DType t = ops::float_compute_dtype(x.dtype());
+  const Tensor xc = contiguous_as(x, t);
+  Tensor out = Tensor::empty(Shape{x.size(0), x.size(1), g.ho, g.wo}, t, x.device());
+  dispatch_float(t, op, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    if (mode == Mode::kNearest) {
+      kernels::cpu::upsample_nearest2d_forward<T>(g, xc.data_ptr<T>(), out.data_ptr<T>());
+    } else {
+      kernels::cpu::upsample_bilinear2d_forward<T>(g, xc.data_ptr<T>(), out.data_ptr<T>());
+    }
+  });
+  if (autograd::needs_grad({&x})) {
+    const DType x_dtype = x.dtype();
+    const Shape x_shape = x.shape();
+    const std::string name = op;
+    autograd::record(op, {x}, out, [=](const TensorList& gr, const NeedsGrad&) {
+      const Tensor dy = contiguous_as(gr[0], t);
+      Tensor dx = Tensor::empty(x_shape, t, dy.device());
+      dispatch_float(t, name.c_str(), [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        if (mode == Mode::kNearest) {
+          kernels::cpu::upsample_nearest2d_backward<T>(g, dy.data_ptr<T>(), dx.data_ptr<T>());
+        } else {
+          kernels::cpu::upsample_bilinear2d_backward<T>(g, dy.data_ptr<T>(), dx.data_ptr<T>());
+        }
+      });
+      return TensorList{ops::cast(dx, x_dtype)};
+    });
+  }
+  return unbatched ? squeeze(out, 0) : out;
+}
+
+}  // namespace
+
+Tensor upsample_nearest2d(const Tensor& x, Size2 output_size) {
+  return upsample("upsample_nearest2d", Mode::kNearest, x, output_size, std::nullopt, false);
+}
+
+Tensor upsample_nearest2d(const Tensor& x, double scale_h, double scale_w) {
+  return upsample("upsample_nearest2d", Mode::kNearest, x, std::nullopt, std::array<double, 2>{scale_h, scale_w},
+                  false);
+}
+
+Tensor upsample_bilinear2d(const Tensor& x, Size2 output_size, bool align_corners) {
+  return upsample("upsample_bilinear2d", Mode::kBilinear, x, output_size, std::nullopt, align_corners);
+}
+
+Tensor upsample_bilinear2d(const Tensor& x, double scale_h, double scale_w, bool align_corners) {
+  return upsample("upsample_bilinear2d", Mode::kBilinear, x, std::nullopt, std::array<double, 2>{scale_h, scale_w},
+                  align_corners);
+}
+
+}  // namespace strata

@@ -1,0 +1,91 @@
+#pragma once
+// Pieces shared by the supervised run (run.cpp) and the task runs (run_task.cpp): checkpoints after every
+// epoch, epoch timing, a step limit, atomic text files and number formatting.
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "strata/io/atomic_file.h"
+#include "strata/io/checkpoint.h"
+#include "strata/io/json.h"
+#include "strata/train/fit.h"
+
+namespace strata::tools::detail {
+
+inline void write_text_atomically(const std::string& path, const std::string& text) {
+  io::AtomicFile f(path);
+  f.write(text.data(), text.size());
+  f.commit();
+}
+
+// Saves model + optimizer state + epoch + RNG after every epoch (io::save_checkpoint writes atomically).
+class CheckpointWriter : public train::Callback {
+ public:
+  CheckpointWriter(std::string path, std::string run_name) : path_(std::move(path)), name_(std::move(run_name)) {}
+  void on_epoch_end(train::TrainState& s, train::Logs& /*logs*/) override {
+    io::Checkpoint c;
+    c.model = s.model->state_dict();
+    const optim::OptimizerState os = s.optimizer->state_dict();
+    io::Json groups = io::Json::array();
+    for (const auto& g : os.groups) {
+      io::Json o = io::Json::object();
+      for (const auto& [k, v] : g) o.set(k, v);
+      groups.push_back(o);
+    }
+    c.optimizer.set("name", os.name);
+    c.optimizer.set("groups", groups);
+    for (size_t i = 0; i < os.state.size(); ++i) {
+      for (const auto& [k, t] : os.state[i]) c.optimizer_tensors.insert("state." + std::to_string(i) + "." + k, t);
+    }
+    c.epoch = s.epoch + 1;
+    c.step = s.global_step;
+    c.capture_default_rng();
+    c.user["run"] = name_;
+    io::save_checkpoint(path_, c);
+  }
+
+ private:
+  std::string path_, name_;
+};
+
+// Records each epoch's wall time.
+class EpochTimer : public train::Callback {
+ public:
+  explicit EpochTimer(std::vector<double>& out) : out_(out) {}
+  void on_epoch_begin(train::TrainState& /*s*/) override { start_ = std::chrono::steady_clock::now(); }
+  void on_epoch_end(train::TrainState& /*s*/, train::Logs& /*logs*/) override {
+    out_.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count());
+  }
+
+ private:
+  std::vector<double>& out_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+// JSON has no NaN or infinity: a diverged run's losses are written as null (as the JSON-lines log does).
+inline io::Json json_number(double v) { return std::isfinite(v) ? io::Json(v) : io::Json(); }
+
+// Stops training after a number of optimizer steps (strata doctor's short runs).
+class StopAfterSteps : public train::Callback {
+ public:
+  explicit StopAfterSteps(int64_t steps) : steps_(steps) {}
+  void on_batch_end(train::TrainState& s, const train::Logs& /*logs*/) override {
+    if (s.global_step >= steps_ && !s.stop_training) {
+      s.stop_training = true;
+      s.stop_reason = "reached " + std::to_string(steps_) + " steps";
+    }
+  }
+
+ private:
+  int64_t steps_;
+};
+
+inline std::string fmt(double v, const char* f = "%.4f") {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, v);
+  return buf;
+}
+
+}  // namespace strata::tools::detail
