@@ -434,6 +434,125 @@ def resnet_train(ctx):
     train_throughput(ctx, model, torch.optim.Adam(model.parameters(), lr=1e-3), 128)
 
 
+# ---- generative models on Fashion-MNIST (twins of bench/workloads_vae.cpp and bench/workloads_gan.cpp) ----
+# Configured as a performance-minded user would: foreach (multi-tensor) Adam and zero_grad(set_to_none=True).
+# STRATA_TORCH_DEFAULTS=1 runs them with PyTorch 1.13's defaults instead (single-tensor Adam, zero_grad()
+# filling the gradients with zeros), for the "PyTorch, defaults" column of docs/benchmarks.md.
+TORCH_DEFAULTS = os.environ.get("STRATA_TORCH_DEFAULTS") == "1"
+
+
+def adam(params, **kw):
+    return torch.optim.Adam(params, **kw) if TORCH_DEFAULTS else torch.optim.Adam(params, foreach=True, **kw)
+
+
+def zero_grad(opt):
+    opt.zero_grad() if TORCH_DEFAULTS else opt.zero_grad(set_to_none=True)
+
+
+def load_fashion_mnist_pixels():
+    """The training set as float32 pixels in [0, 1], (60000, 1, 28, 28)."""
+    x, _ = load_fashion_mnist()
+    return x * 0.3530 + 0.2860
+
+
+class _VAE(torch.nn.Module):
+    def __init__(self, latent):
+        super().__init__()
+        nn = torch.nn
+        self.latent = latent
+        self.encoder = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(),
+                                     nn.Linear(256, 2 * latent))
+        self.decoder = nn.Sequential(nn.Linear(latent, 256), nn.ReLU(), nn.Linear(256, 512), nn.ReLU(),
+                                     nn.Linear(512, 784), nn.Sigmoid())
+
+    def forward(self, x):
+        mu, logvar = self.encoder(x).chunk(2, dim=1)
+        z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+        return self.decoder(z), mu, logvar
+
+
+@workload("vae.train_b128", "MLP VAE 784-512-256-(2x20) / 20-256-512-784 Sigmoid, BCE (sum per example) + KL, Adam "
+          "lr 1e-3, batch 128, Fashion-MNIST pixels in [0, 1]: one training step")
+def vae_train(ctx):
+    F = torch.nn.functional
+    batch = 128
+    x_all = load_fashion_mnist_pixels().reshape(-1, 784).contiguous()
+    perm = torch.randperm(x_all.shape[0], generator=torch.Generator().manual_seed(0))
+    model = _VAE(20)
+    opt = adam(model.parameters(), lr=1e-3)
+    model.train()
+    pos = [0]
+
+    def loop(steps):
+        for _ in range(steps):
+            if pos[0] + batch > perm.shape[0]:
+                pos[0] = 0
+            x = x_all[perm[pos[0]:pos[0] + batch]]
+            pos[0] += batch
+            zero_grad(opt)
+            recon, mu, logvar = model(x)
+            rec = F.binary_cross_entropy(recon, x, reduction="sum") / batch
+            kl = -0.5 * torch.sum(1 + logvar - mu * mu - torch.exp(logvar)) / batch
+            loss = rec + kl
+            loss.backward()
+            opt.step()
+            loss.item(), rec.item(), kl.item()  # logged, as train::VAETask does
+    ctx.throughput("samples/s", batch, loop)
+    ctx.peak_rss()
+
+
+def _dcgan(noise):
+    nn = torch.nn
+    g = nn.Sequential(nn.Linear(noise, 128 * 7 * 7), nn.BatchNorm1d(128 * 7 * 7), nn.ReLU(), nn.Unflatten(1, (128, 7, 7)),
+                      nn.ConvTranspose2d(128, 64, 4, 2, 1), nn.BatchNorm2d(64), nn.ReLU(),
+                      nn.ConvTranspose2d(64, 1, 4, 2, 1), nn.Tanh())
+    d = nn.Sequential(nn.Conv2d(1, 64, 4, 2, 1), nn.LeakyReLU(0.2), nn.Conv2d(64, 128, 4, 2, 1), nn.BatchNorm2d(128),
+                      nn.LeakyReLU(0.2), nn.Flatten(), nn.Linear(128 * 7 * 7, 1))
+    return g, d
+
+
+@workload("dcgan.train_b64", "DCGAN 28x28: G 64 -> fc 6272 + BN + ReLU -> (128, 7, 7) -> convT 4x4/2 64 + BN + ReLU -> "
+          "convT 4x4/2 1 + Tanh; D conv 4x4/2 64 + LReLU -> conv 4x4/2 128 + BN + LReLU -> fc 1; Adam 2e-4 beta1 0.5 "
+          "each, batch 64, Fashion-MNIST in [-1, 1]: one D step + one G step")
+def dcgan_train(ctx):
+    bce = torch.nn.functional.binary_cross_entropy_with_logits
+    batch, noise = 64, 64
+    x_all = (load_fashion_mnist_pixels() * 2 - 1).contiguous()
+    perm = torch.randperm(x_all.shape[0], generator=torch.Generator().manual_seed(0))
+    g, d = _dcgan(noise)
+    g_opt = adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    d_opt = adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    g.train()
+    d.train()
+    pos = [0]
+
+    def loop(steps):
+        for _ in range(steps):
+            if pos[0] + batch > perm.shape[0]:
+                pos[0] = 0
+            real = x_all[perm[pos[0]:pos[0] + batch]]
+            pos[0] += batch
+            # Discriminator: real -> 1, a detached fake batch -> 0 (two D calls, as train::GANTask).
+            zero_grad(d_opt)
+            with torch.no_grad():
+                fake = g(torch.randn(batch, noise))
+            lr, lf = d(real), d(fake)
+            d_loss = bce(lr, torch.ones_like(lr)) + bce(lf, torch.zeros_like(lf))
+            d_loss.backward()
+            d_opt.step()
+            with torch.no_grad():  # logged, as train::GANTask does
+                torch.sigmoid(lr).mean().item(), torch.sigmoid(lf).mean().item()
+            # Generator: non-saturating loss on fresh noise.
+            zero_grad(g_opt)
+            lf = d(g(torch.randn(batch, noise)))
+            g_loss = bce(lf, torch.ones_like(lf))
+            g_loss.backward()
+            g_opt.step()
+            d_loss.item(), g_loss.item()
+    ctx.throughput("samples/s", batch, loop)
+    ctx.peak_rss()
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("names", nargs="*")
