@@ -542,11 +542,16 @@ def dcgan_train(ctx):
             d_opt.step()
             with torch.no_grad():  # logged, as train::GANTask does
                 torch.sigmoid(lr).mean().item(), torch.sigmoid(lf).mean().item()
-            # Generator: non-saturating loss on fresh noise.
+            # Generator: non-saturating loss on fresh noise. Tuned: D's weight gradients are not computed during the
+            # G step (requires_grad off, as train::GANTask does); PyTorch's DCGAN example leaves them on.
             zero_grad(g_opt)
+            if not TORCH_DEFAULTS:
+                d.requires_grad_(False)
             lf = d(g(torch.randn(batch, noise)))
             g_loss = bce(lf, torch.ones_like(lf))
             g_loss.backward()
+            if not TORCH_DEFAULTS:
+                d.requires_grad_(True)
             g_opt.step()
             d_loss.item(), g_loss.item()
     ctx.throughput("samples/s", batch, loop)

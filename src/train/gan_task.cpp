@@ -18,6 +18,29 @@ Tensor bce_logits(const Tensor& logits, double target) {
   return F::binary_cross_entropy_with_logits(logits, full_like(logits, target));
 }
 
+// Turns requires_grad off on a module's parameters that have it, and back on (restore() or scope exit).
+class RequiresGradOff {
+ public:
+  explicit RequiresGradOff(nn::Module& m) {
+    for (Tensor p : m.parameters()) {
+      if (p.requires_grad()) {
+        p.requires_grad_(false);
+        params_.push_back(p);
+      }
+    }
+  }
+  ~RequiresGradOff() { restore(); }
+  RequiresGradOff(const RequiresGradOff&) = delete;
+  RequiresGradOff& operator=(const RequiresGradOff&) = delete;
+  void restore() {
+    for (Tensor& p : params_) p.requires_grad_(true);
+    params_.clear();
+  }
+
+ private:
+  std::vector<Tensor> params_;
+};
+
 double mean_probability(const Tensor& logits) {
   NoGradGuard no_grad;
   return mean(sigmoid(logits)).item();
@@ -72,14 +95,16 @@ bool GANTask::train_batch(const data::Batch& batch, int64_t /*batch_index*/, int
   values["d_fake"] = d_fake;
   if (++d_done_ >= options_.d_steps) {
     d_done_ = 0;
-    // Generator: fool the discriminator. Its gradients reach D's parameters too; D's optimizer zeroes them
-    // before its next step, and g_opt_ steps only the generator.
+    // Generator: fool the discriminator. D's parameters stop requiring gradients for this backward, so its
+    // weight gradients (which g_opt_ would not use) are not computed; the input gradient still flows through D.
+    RequiresGradOff d_frozen(model_->discriminator());
     g_stepper_->accumulate([&] {
       Tensor logits = model_->discriminator()(model_->sample(n));
       if (options_.generator_loss == "non_saturating") return bce_logits(logits, 1.0);
       return mul(bce_logits(logits, 0.0), -1.0);  // minimise log(1 - D(G(z)))
     });
     last_g_loss_ = state_->loss_value;
+    d_frozen.restore();
     g_stepper_->step();
   }
   values["g_loss"] = last_g_loss_;
