@@ -20,24 +20,21 @@ inline void write_text_atomically(const std::string& path, const std::string& te
   f.commit();
 }
 
-// Saves model + optimizer state + epoch + RNG after every epoch (io::save_checkpoint writes atomically).
+// Saves model + optimizer state + epoch + RNG after every epoch (io::save_checkpoint writes atomically). A GAN's
+// second optimizer (`extra`) goes under "discriminator": its groups in the optimizer JSON, its tensors prefixed
+// "discriminator.state.".
 class CheckpointWriter : public train::Callback {
  public:
-  CheckpointWriter(std::string path, std::string run_name) : path_(std::move(path)), name_(std::move(run_name)) {}
+  CheckpointWriter(std::string path, std::string run_name, optim::Optimizer* extra = nullptr)
+      : path_(std::move(path)), name_(std::move(run_name)), extra_(extra) {}
   void on_epoch_end(train::TrainState& s, train::Logs& /*logs*/) override {
     io::Checkpoint c;
     c.model = s.model->state_dict();
-    const optim::OptimizerState os = s.optimizer->state_dict();
-    io::Json groups = io::Json::array();
-    for (const auto& g : os.groups) {
-      io::Json o = io::Json::object();
-      for (const auto& [k, v] : g) o.set(k, v);
-      groups.push_back(o);
-    }
-    c.optimizer.set("name", os.name);
-    c.optimizer.set("groups", groups);
-    for (size_t i = 0; i < os.state.size(); ++i) {
-      for (const auto& [k, t] : os.state[i]) c.optimizer_tensors.insert("state." + std::to_string(i) + "." + k, t);
+    add(*s.optimizer, c.optimizer, c, "");
+    if (extra_ != nullptr) {
+      io::Json d = io::Json::object();
+      add(*extra_, d, c, "discriminator.");
+      c.optimizer.set("discriminator", d);
     }
     c.epoch = s.epoch + 1;
     c.step = s.global_step;
@@ -47,7 +44,24 @@ class CheckpointWriter : public train::Callback {
   }
 
  private:
+  static void add(const optim::Optimizer& opt, io::Json& json, io::Checkpoint& c, const std::string& prefix) {
+    const optim::OptimizerState os = opt.state_dict();
+    io::Json groups = io::Json::array();
+    for (const auto& g : os.groups) {
+      io::Json o = io::Json::object();
+      for (const auto& [k, v] : g) o.set(k, v);
+      groups.push_back(o);
+    }
+    json.set("name", os.name);
+    json.set("groups", groups);
+    for (size_t i = 0; i < os.state.size(); ++i) {
+      for (const auto& [k, t] : os.state[i])
+        c.optimizer_tensors.insert(prefix + "state." + std::to_string(i) + "." + k, t);
+    }
+  }
+
   std::string path_, name_;
+  optim::Optimizer* extra_;
 };
 
 // Records each epoch's wall time.

@@ -142,9 +142,29 @@ RunConfig parse_run_config(const Json& json_in, const std::string& source) {
   const Json& j = c.json;
   STRATA_CHECK(j.is_object(), j.where(), ": expected a JSON object, got ", j.type_name());
   // init_from, freeze, param_groups, unfreeze: the transfer keys (tools/transfer_config.h).
-  j.check_keys({"name", "output_dir", "seed", "task", "model", "data", "loss", "optimizer", "schedule", "epochs",
-                "batch_size", "eval_batch_size", "accumulation_steps", "clip_grad_norm", "clip_grad_value", "metrics",
-                "early_stopping", "doctor", "description", "init_from", "freeze", "param_groups", "unfreeze"});
+  j.check_keys({"name",
+                "output_dir",
+                "seed",
+                "task",
+                "model",
+                "data",
+                "loss",
+                "optimizer",
+                "schedule",
+                "epochs",
+                "batch_size",
+                "eval_batch_size",
+                "accumulation_steps",
+                "clip_grad_norm",
+                "clip_grad_value",
+                "metrics",
+                "early_stopping",
+                "doctor",
+                "description",
+                "init_from",
+                "freeze",
+                "param_groups",
+                "unfreeze"});
   c.name = j.get_or("name", "run");
   STRATA_CHECK(!c.name.empty() && c.name.find('/') == std::string::npos && c.name != "." && c.name != "..",
                j.at("name").where(), ": expected a plain folder name, got \"", c.name, "\"");

@@ -141,7 +141,8 @@ RunResult run_task_training(const RunConfig& config, const RunOptions& options) 
     write_text_atomically(r.run_dir + "/config.json", config.json.dump(2) + "\n");
     fo.callbacks.push_back(std::make_shared<train::CSVLogger>(r.run_dir + "/log.csv"));
     fo.callbacks.push_back(std::make_shared<train::JSONLinesLogger>(r.run_dir + "/log.jsonl"));
-    fo.callbacks.push_back(std::make_shared<CheckpointWriter>(r.run_dir + "/checkpoint.safetensors", config.name));
+    fo.callbacks.push_back(std::make_shared<CheckpointWriter>(r.run_dir + "/checkpoint.safetensors", config.name,
+                                                              parts.d_optimizer.get()));
     io::save_safetensors(r.run_dir + "/init.safetensors", model->state_dict(), {{"format", "pt"}});
   }
   if (out) {

@@ -1,12 +1,12 @@
 // `strata train` with "task": autoencoder, vae and gan, and `strata sample` / `embed` / `eval` on their runs:
 // the run folder, the pictures, the loss terms, the doctor's sample checks and the errors.
 #include <gtest/gtest.h>
-
-#include <filesystem>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 
+#include "strata/io/checkpoint.h"
 #include "strata/io/image.h"
 #include "strata/io/json.h"
 #include "strata/tools/run.h"
@@ -20,9 +20,8 @@ namespace {
 class TaskCliTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("strata_task_cli_test_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::temp_directory_path() / ("strata_task_cli_test_" + std::to_string(::getpid()) + "_" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
@@ -131,6 +130,11 @@ TEST_F(TaskCliTest, GANOnTheRingIsProbedForModeCoverage) {
   EXPECT_EQ(c.at("modes").as_int(), 8);
   EXPECT_GE(c.at("modes_covered").as_int(), 0);
   EXPECT_TRUE(fs::exists(run + "/samples.png"));  // scatter of generated over real points
+  // The checkpoint holds both optimizers.
+  const io::Checkpoint ck = io::load_checkpoint(run + "/checkpoint.safetensors");
+  EXPECT_EQ(ck.optimizer.at("name").as_string(), "Adam");
+  EXPECT_EQ(ck.optimizer.at("discriminator").at("name").as_string(), "SGD");
+  EXPECT_EQ(ck.epoch, 2);
   std::ifstream log(run + "/log.csv");
   std::string header;
   std::getline(log, header);
@@ -144,7 +148,8 @@ TEST_F(TaskCliTest, GANOnTheRingIsProbedForModeCoverage) {
 }
 
 TEST_F(TaskCliTest, ConfigMistakesNameTheKey) {
-  auto bad_task = train(R"({"task": {"type": "vae", "beta": -1}, "model": {"latent_dim": 2, "encoder": [], "decoder": []},
+  auto bad_task =
+      train(R"({"task": {"type": "vae", "beta": -1}, "model": {"latent_dim": 2, "encoder": [], "decoder": []},
                             "data": {"dataset": "ring"}})");
   EXPECT_EQ(bad_task.rc, 1);
   EXPECT_HAS(bad_task.err, "task.beta");
