@@ -190,6 +190,36 @@ std::vector<std::string> apply_fixes(Json& cfg, const std::vector<std::string>& 
       }
     }
   }
+  if (model && has("mode_collapse")) {
+    // The discriminator sees the batch's spread (a minibatch-stddev feature before its last layer), and its real
+    // targets are smoothed: the remedies examples/gan measures.
+    if (Json* d = find_mut(*model, "discriminator"); d && d->is_array() && d->size() > 0) {
+      bool present = false;
+      for (size_t i = 0; i < d->size(); ++i) {
+        const Json* t = d->at(i).find("type");
+        present = present || (t && t->is_string() && t->as_string() == "MinibatchStdDev");
+      }
+      if (!present) {
+        Json copy = Json::array();
+        for (size_t i = 0; i < d->size(); ++i) {
+          if (i + 1 == d->size()) copy.push_back(Json::object({{"type", "MinibatchStdDev"}}));
+          copy.push_back(d->at(i));
+        }
+        *d = copy;
+        changes.push_back("a MinibatchStdDev layer before the discriminator's last layer");
+      }
+    }
+    Json* task = find_mut(cfg, "task");
+    if (task && task->is_string()) {
+      cfg.set("task", Json::object({{"type", task->as_string()}}));
+      task = find_mut(cfg, "task");
+    }
+    const Json* ls = task ? task->find("label_smoothing") : nullptr;
+    if (task && (!ls || ls->as_double() == 0)) {
+      task->set("label_smoothing", 0.1);
+      changes.push_back("one-sided label smoothing 0.1 (the discriminator's real targets are 0.9)");
+    }
+  }
   if (has("overfitting")) {
     Json es = Json::object();
     es.set("monitor", "val_loss");

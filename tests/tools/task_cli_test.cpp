@@ -11,6 +11,7 @@
 #include "strata/io/json.h"
 #include "strata/tools/run.h"
 #include "tools/cli_test_util.h"
+#include "tools/doctor_fix.h"
 
 using namespace strata;
 namespace fs = std::filesystem;
@@ -171,6 +172,25 @@ TEST_F(TaskCliTest, ConfigMistakesNameTheKey) {
   auto sup = strata::testing::run_cli({"sample", path("nowhere")});
   EXPECT_EQ(sup.rc, 1);
   EXPECT_HAS(sup.err, "is not a run folder");
+}
+
+}  // namespace
+
+namespace {
+
+TEST(DoctorFix, ModeCollapseAddsMinibatchStdDevAndLabelSmoothing) {
+  const fs::path cfg_path = fs::path(STRATA_TEST_DATA_DIR) / ".." / "examples" / "gan" / "ring_plain.json";
+  io::Json cfg = io::load_json_file(cfg_path.string());
+  const std::vector<std::string> changes = tools::apply_fixes(cfg, {"mode_collapse"});
+  ASSERT_EQ(changes.size(), 2U);
+  const io::Json& d = cfg.at("model").at("discriminator");
+  EXPECT_EQ(d.at(d.size() - 2).at("type").as_string(), "MinibatchStdDev");
+  EXPECT_EQ(d.at(d.size() - 1).at("type").as_string(), "Linear");
+  EXPECT_DOUBLE_EQ(cfg.at("task").at("label_smoothing").as_double(), 0.1);
+  // The fixed config is valid and builds; a second pass changes nothing.
+  const tools::RunConfig rc = tools::parse_run_config(cfg, "fixed");
+  EXPECT_GT(tools::build_task_model(rc.task, rc.model, {2})->num_parameters(), 0);
+  EXPECT_TRUE(tools::apply_fixes(cfg, {"mode_collapse"}).empty());
 }
 
 }  // namespace
