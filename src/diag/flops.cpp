@@ -88,6 +88,18 @@ std::vector<Entry> builtin_counters() {
     const Tensor& w = m.weight;  // (out, in / groups, kH, kW)
     return 2 * w.size(1) * w.size(2) * w.size(3) * numel(y);
   }));
+  // Every input pixel scatters into kH x kW outputs for each of its group's output channels.
+  e.push_back(entry<nn::ConvTranspose2d>([](const nn::ConvTranspose2d& m, const Tensor& x, const Tensor&) {
+    const Tensor& w = m.weight;  // (in, out / groups, kH, kW)
+    return 2 * w.size(1) * w.size(2) * w.size(3) * numel(x);
+  }));
+  // Bilinear: 4 taps, 3 multiply-adds per output; nearest copies.
+  e.push_back(entry<nn::Upsample>([](const nn::Upsample& m, const Tensor&, const Tensor& y) {
+    return m.options().mode == "bilinear" ? 7 * numel(y) : int64_t{0};
+  }));
+  // The std over the batch (about 4 flops per input element), one mean, and the copy into the output.
+  e.push_back(entry<nn::MinibatchStdDev>(
+      [](const nn::MinibatchStdDev&, const Tensor& x, const Tensor&) { return 4 * numel(x); }));
   e.push_back(entry<nn::BatchNormBase>([](const nn::BatchNormBase& m, const Tensor&, const Tensor& y) {
     return (kBatchNormFlopsPerElement - (m.weight.defined() ? 0 : 2)) * numel(y);
   }));
@@ -123,6 +135,10 @@ std::vector<Entry> builtin_counters() {
   for (auto is : std::vector<std::function<bool(const Module&)>>{
            [](const Module& m) { return dynamic_cast<const nn::Embedding*>(&m) != nullptr; },
            [](const Module& m) { return dynamic_cast<const nn::Flatten*>(&m) != nullptr; },
+           [](const Module& m) { return dynamic_cast<const nn::Unflatten*>(&m) != nullptr; },
+           [](const Module& m) { return dynamic_cast<const nn::Autoencoder*>(&m) != nullptr; },
+           [](const Module& m) { return dynamic_cast<const nn::VAE*>(&m) != nullptr; },
+           [](const Module& m) { return dynamic_cast<const nn::GAN*>(&m) != nullptr; },
            [](const Module& m) { return dynamic_cast<const nn::Sequential*>(&m) != nullptr; },
            [](const Module& m) { return dynamic_cast<const nn::ModuleList*>(&m) != nullptr; },
            [](const Module& m) { return dynamic_cast<const nn::ModuleDict*>(&m) != nullptr; }}) {

@@ -348,11 +348,16 @@ int summary_cmd(const std::vector<std::string>& args, std::ostream& out) {
     while (std::getline(ss, item, ',')) shape.push_back(parse_int(item, "--input-shape"));
   } else if (r.config.data.dataset == "fashion_mnist") {
     shape = {1, 28, 28};  // no need to read the data for its shape
+  } else if (r.config.data.dataset == "ring") {
+    shape = {2};
   } else {
     shape = load_datasets(r.config).example_shape;
   }
   manual_seed(r.config.seed);
-  auto model = build_model(r.config.model, shape);
+  // A task's model is summarised through its forward: reconstruction for autoencoders and VAEs, the
+  // discriminator for a GAN (its generator is printed as part of the module tree).
+  nn::ModulePtr model = r.config.task.supervised() ? nn::ModulePtr(build_model(r.config.model, shape))
+                                                   : build_task_model(r.config.task, r.config.model, shape);
   std::vector<int64_t> full{a.options.count("--batch") ? parse_int(a.options["--batch"], "--batch") : 1};
   full.insert(full.end(), shape.begin(), shape.end());
   out << diag::summarize(*model, Shape(full)).to_string();
