@@ -184,7 +184,7 @@ io::Json write_task_images(const RunConfig& config, nn::Module& model, const Dat
 }
 
 std::function<diag::SampleCheck()> make_sample_probe(const RunConfig& config, const Datasets& data,
-                                                     std::shared_ptr<nn::GAN> gan) {
+                                                     std::shared_ptr<nn::GAN> gan, std::ostream* out) {
   const int64_t n = config.task.probe_samples;
   const int64_t m = std::min<int64_t>(n, 300);  // pairwise diversity is O(m^2)
   const data::Batch real = first_examples(data, m);
@@ -197,7 +197,13 @@ std::function<diag::SampleCheck()> make_sample_probe(const RunConfig& config, co
   }
   std::shared_ptr<nn::Module> classifier;
   DataConfig classifier_data;
-  if (!config.task.classifier.empty()) {
+  if (!config.task.classifier.empty() && !std::filesystem::exists(config.task.classifier + "/model.safetensors")) {
+    if (out) {
+      *out << "Note: task.classifier " << config.task.classifier
+           << " has no model.safetensors yet, so generated samples are not labelled by class (train a classifier "
+              "there first, e.g. strata train examples/lenet/config.json)\n";
+    }
+  } else if (!config.task.classifier.empty()) {
     const RunConfig cc = load_run_config(config.task.classifier + "/config.json");
     STRATA_CHECK(cc.task.supervised(), config.task.classifier, ": the classifier must be a supervised run, got a ",
                  cc.task.type, " run");

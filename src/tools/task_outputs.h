@@ -29,8 +29,9 @@ io::Json write_task_images(const RunConfig& config, nn::Module& model, const Dat
 
 // The doctor's sample probe for a GAN: at every epoch end, config.task.probe_samples generated samples against
 // the data (modes covered for the ring, classes covered when config.task.classifier names a supervised run,
-// diversity against as many real examples). The generator is sampled in eval mode with a fixed noise seed.
+// diversity against as many real examples). The generator is sampled in eval mode with a fixed noise seed. A
+// classifier folder without model.safetensors is noted on `out` (if any) and left out.
 std::function<diag::SampleCheck()> make_sample_probe(const RunConfig& config, const Datasets& data,
-                                                     std::shared_ptr<nn::GAN> gan);
+                                                     std::shared_ptr<nn::GAN> gan, std::ostream* out);
 
 }  // namespace strata::tools
