@@ -126,7 +126,8 @@ RunResult run_task_training(const RunConfig& config, const RunOptions& options) 
   dopt.monitor.anomaly = options.diagnose || config.doctor.anomaly;
   dopt.out = out;
   if (options.write_files) dopt.output_path = r.run_dir + "/diagnosis.json";
-  if (auto gan = std::dynamic_pointer_cast<nn::GAN>(model)) dopt.sample_probe = make_sample_probe(config, data, gan, out);
+  if (auto gan = std::dynamic_pointer_cast<nn::GAN>(model))
+    dopt.sample_probe = make_sample_probe(config, data, gan, out);
   diag::DoctorContext dctx;
   dctx.task = config.task.type;
   dctx.loss = parts.loss_name;
