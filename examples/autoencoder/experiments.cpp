@@ -74,6 +74,7 @@ std::shared_ptr<nn::Autoencoder> train_autoencoder(const data::DatasetPtr& train
   std::printf("  autoencoder: %lld images, %lld epochs, final train BCE %.4f (%.0f s)\n",
               static_cast<long long>(train->size()), static_cast<long long>(epochs), h.epochs.back().at("loss"),
               seconds_since(t0));
+  std::fflush(stdout);  // progress shows when the output goes to a file
   ae->eval();
   return ae;
 }
