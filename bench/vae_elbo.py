@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The PyTorch twin of examples/vae/vae.json: train the same VAE and report its test ELBO.
+"""The PyTorch twin of examples/vae/config.json: train the same VAE and report its test ELBO.
 
 Model (as PyTorch's examples/vae): encoder 784-400-ReLU-40 read as [mu | logvar], decoder
 20-400-ReLU-784-Sigmoid. Loss per batch = BCE summed over pixels / batch size + KL summed over

@@ -1,4 +1,4 @@
-// What a 32-number bottleneck keeps, measured with the C++ API (the model of examples/autoencoder/mlp.json):
+// What a 32-number bottleneck keeps, measured with the C++ API (the model of examples/autoencoder/config.json):
 //   1. Linear probe: a single nn::Linear trained with cross-entropy on the autoencoder's bottleneck features,
 //      on the raw 784 pixels and on a fixed random 784 -> 32 projection, with all 60000 labels and with 1000.
 //   2. Anomaly detection: for each Fashion-MNIST class, an autoencoder trained on the other nine scores every
@@ -49,7 +49,7 @@ struct Options {
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-// 784-256-32 encoder, 32-256-784 Sigmoid decoder: examples/autoencoder/mlp.json.
+// 784-256-32 encoder, 32-256-784 Sigmoid decoder: examples/autoencoder/config.json.
 std::shared_ptr<nn::Autoencoder> make_mlp_autoencoder() {
   auto encoder = std::make_shared<nn::Sequential>(
       std::vector<nn::ModulePtr>{std::make_shared<nn::Flatten>(), std::make_shared<nn::Linear>(784, 256),

@@ -142,6 +142,16 @@ int doctor_cmd(const std::vector<std::string>& args, std::ostream& out) {
     auto it = r.test->logs.find(key);
     return it == r.test->logs.end() ? std::nan("") : it->second;
   };
+  // A GAN's last sample check: what the generator covers.
+  auto sample = [](const RunResult& r, double diag::SampleCheck::*field) {
+    return r.record.sample_checks.empty() ? std::nan("") : r.record.sample_checks.back().*field;
+  };
+  auto covered = [](const RunResult& r, bool modes) {
+    if (r.record.sample_checks.empty()) return std::nan("");
+    const diag::SampleCheck& c = r.record.sample_checks.back();
+    const int64_t total = modes ? c.modes : c.classes, got = modes ? c.modes_covered : c.classes_covered;
+    return total > 0 ? static_cast<double>(got) : std::nan("");
+  };
   char line[256];
   out << "\n";
   std::snprintf(line, sizeof line, "%-22s %14s %14s\n", "", "before", "after");
@@ -152,6 +162,11 @@ int doctor_cmd(const std::vector<std::string>& args, std::ostream& out) {
       {"val accuracy", {last(hb, "val_accuracy"), last(ha, "val_accuracy")}},
       {"test loss", {test(before.result, "loss"), test(after.result, "loss")}},
       {"test accuracy", {test(before.result, "accuracy"), test(after.result, "accuracy")}},
+      {"modes covered", {covered(before.result, true), covered(after.result, true)}},
+      {"classes covered", {covered(before.result, false), covered(after.result, false)}},
+      {"sample diversity",
+       {sample(before.result, &diag::SampleCheck::diversity_ratio),
+        sample(after.result, &diag::SampleCheck::diversity_ratio)}},
       {"steps", {static_cast<double>(hb.global_step), static_cast<double>(ha.global_step)}},
   };
   for (const auto& [name, v] : rows) {
