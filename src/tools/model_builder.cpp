@@ -1,5 +1,5 @@
-// Models from JSON: layer lists with PyTorch's constructor arguments, and the named architectures of
-// ../shared/research/pytorch-baselines.md (mlp, lenet5, resnet_small) expanded into layer lists.
+// Models from JSON: layer lists with PyTorch's constructor arguments, and the named architectures (the
+// baseline models of docs/benchmarks.md: mlp, lenet5, resnet_small) expanded into layer lists.
 #include "strata/tools/model_builder.h"
 
 #include <algorithm>

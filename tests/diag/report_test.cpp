@@ -264,7 +264,7 @@ TEST(ReportSvg, DownsampleKeepsSpikes) {
 
 TEST(Report, LargeInputIsDownsampled) {
   // 100 layers x 1000 steps: every line is cut to at most 500 vertices (150 here: the plot's budget is shared
-  // between its 100 lines) and the page stays a few MB. The time is reported, not asserted (DESIGN.md).
+  // between its 100 lines) and the page stays a few MB. The time is reported, not asserted (speed lives in bench/).
   Json d = test::full_report_data(100, 1000);
   auto t0 = std::chrono::steady_clock::now();
   std::string html = diag::render_report(d);

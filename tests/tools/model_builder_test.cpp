@@ -90,7 +90,7 @@ TEST(ModelBuilder, InputShapeFromTheSpec) {
 }
 
 TEST(ModelBuilder, ArchitecturesMatchTheBaselines) {
-  // Parameter counts of ../shared/research/pytorch-baselines.md.
+  // Parameter counts of the baseline models (the PyTorch twins in bench/torch_bench.py have the same).
   EXPECT_EQ(tools::build_model(parse(R"({"architecture": "mlp"})"), {1, 28, 28})->num_parameters(), 535818);
   EXPECT_EQ(tools::build_model(parse(R"({"architecture": "lenet5"})"), {1, 28, 28})->num_parameters(), 61706);
   auto r = tools::build_model(parse(R"({"architecture": "resnet_small"})"), {1, 28, 28});
