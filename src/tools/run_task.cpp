@@ -32,16 +32,21 @@ TaskParts make_task(const RunConfig& config, const nn::ModulePtr& model) {
   const TaskConfig& t = config.task;
   if (t.type == "autoencoder") {
     auto ae = std::dynamic_pointer_cast<nn::Autoencoder>(model);
-    p.optimizer = build_optimizer(config.optimizer, ae->parameters());
+    p.optimizer = build_transfer_optimizer(config, *ae);  // param_groups by pattern, frozen parameters left out
     p.task = std::make_unique<train::AutoencoderTask>(ae, *p.optimizer, t.autoencoder);
     p.loss_name = t.autoencoder.loss == "bce_logits" ? "bce_with_logits" : t.autoencoder.loss;
   } else if (t.type == "vae") {
     auto vae = std::dynamic_pointer_cast<nn::VAE>(model);
-    p.optimizer = build_optimizer(config.optimizer, vae->parameters());
+    p.optimizer = build_transfer_optimizer(config, *vae);
     p.task = std::make_unique<train::VAETask>(vae, *p.optimizer, t.vae);
     p.loss_name = "vae";
   } else {
     auto gan = std::dynamic_pointer_cast<nn::GAN>(model);
+    for (const char* key : {"param_groups", "unfreeze"}) {
+      STRATA_CHECK(!config.json.contains(key), config.json.at(key).where(),
+                   ": not supported for the gan task (its two optimizers are \"optimizer\" and "
+                   "\"task.discriminator_optimizer\")");
+    }
     p.optimizer = build_optimizer(config.optimizer, gan->generator().parameters());
     const io::Json& d = t.discriminator_optimizer.is_null() ? config.optimizer : t.discriminator_optimizer;
     p.d_optimizer = build_optimizer(d, gan->discriminator().parameters());
@@ -119,6 +124,7 @@ RunResult run_task_training(const RunConfig& config, const RunOptions& options) 
     fo.callbacks.push_back(std::make_shared<train::EarlyStopping>(eo));
   }
   if (options.max_steps > 0) fo.callbacks.push_back(std::make_shared<StopAfterSteps>(options.max_steps));
+  if (auto unfreezing = build_unfreezing(config, *model)) fo.callbacks.push_back(unfreezing);
   if (options.write_files) r.run_dir = config.run_dir();
 
   diag::DoctorOptions dopt;

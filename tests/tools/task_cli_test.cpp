@@ -9,6 +9,8 @@
 #include "strata/io/checkpoint.h"
 #include "strata/io/image.h"
 #include "strata/io/json.h"
+#include "strata/io/safetensors.h"
+#include "strata/ops/elementwise.h"
 #include "strata/tools/run.h"
 #include "tools/cli_test_util.h"
 #include "tools/doctor_fix.h"
@@ -191,6 +193,34 @@ TEST(DoctorFix, ModeCollapseAddsMinibatchStdDevAndLabelSmoothing) {
   const tools::RunConfig rc = tools::parse_run_config(cfg, "fixed");
   EXPECT_GT(tools::build_task_model(rc.task, rc.model, {2})->num_parameters(), 0);
   EXPECT_TRUE(tools::apply_fixes(cfg, {"mode_collapse"}).empty());
+}
+
+}  // namespace
+
+namespace {
+
+TEST_F(TaskCliTest, AutoencoderTakesTransferKeys) {
+  // Train once, then start a second autoencoder from its weights with the encoder frozen: the encoder's weights
+  // stay those of the file while the decoder trains.
+  ASSERT_EQ(train(kAutoencoder).rc, 0);
+  io::Json cfg = io::parse_json(kAutoencoder);
+  cfg.set("name", "ae2");
+  cfg.set("init_from", io::Json(path("runs/ae/model.safetensors")));
+  cfg.set("freeze", io::Json::array({io::Json(std::string("encoder.*"))}));
+  auto r = train(cfg.dump());
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const auto first = io::load_safetensors(path("runs/ae/model.safetensors")).tensors;
+  const auto second = io::load_safetensors(path("runs/ae2/model.safetensors")).tensors;
+  EXPECT_TRUE(allclose(first.at("encoder.1.weight"), second.at("encoder.1.weight"), 0, 0));
+  EXPECT_FALSE(allclose(first.at("decoder.0.weight"), second.at("decoder.0.weight"), 0, 0));
+  EXPECT_TRUE(fs::exists(path("runs/ae2/init_from.json")));
+  // A GAN has two optimizers: param_groups is an error naming the key.
+  auto gan = train(R"({"task": "gan", "param_groups": [{"params": ["generator.*"], "lr": 0.1}],
+    "model": {"noise_dim": 2, "generator": [{"type": "Linear", "out_features": 2}],
+              "discriminator": [{"type": "Linear", "out_features": 1}]},
+    "data": {"dataset": "ring", "size": 64}})");
+  EXPECT_EQ(gan.rc, 1);
+  EXPECT_HAS(gan.err, "param_groups");
 }
 
 }  // namespace
