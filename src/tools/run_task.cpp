@@ -11,6 +11,7 @@
 #include "strata/train/callbacks.h"
 #include "tools/run_callbacks.h"
 #include "tools/run_report.h"
+#include "tools/run_setup.h"
 #include "tools/task_outputs.h"
 #include "tools/transfer_config.h"
 
@@ -90,79 +91,17 @@ RunResult run_task_training(const RunConfig& config, const RunOptions& options) 
   TaskParts parts = make_task(config, model);
   train::Task& task = *parts.task;
 
-  data::DataLoaderOptions lo;
-  lo.batch_size = config.batch_size;
-  lo.shuffle = true;
-  lo.seed = config.seed;
-  data::DataLoader train_loader(data.train, lo);
-  std::unique_ptr<data::DataLoader> val_loader;
-  if (data.val) val_loader = std::make_unique<data::DataLoader>(data.val, config.eval_batch_size, false);
-
-  train::FitOptions fo;
-  fo.epochs = config.epochs;
-  fo.accumulation_steps = config.accumulation_steps;
-  fo.clip_grad_norm = config.clip_grad_norm;
-  fo.clip_grad_value = config.clip_grad_value;
-  fo.metrics = {};
-  if (out) {
-    train::ProgressBarOptions po;
-    po.tty = options.tty;
-    fo.callbacks.push_back(std::make_shared<train::ProgressBar>(*out, po));
-  }
-  fo.callbacks.push_back(std::make_shared<train::TerminateOnNaN>(out));
-  fo.callbacks.push_back(std::make_shared<EpochTimer>(r.epoch_seconds));
-  const int64_t steps_per_epoch = (train_loader.size() + config.accumulation_steps - 1) / config.accumulation_steps;
-  if (auto sched = build_schedule(config.schedule, task.optimizer(), config.epochs, steps_per_epoch))
-    fo.callbacks.push_back(sched);
-  if (config.early_stopping.enabled) {
-    train::EarlyStoppingOptions eo;
-    eo.monitor = config.early_stopping.monitor;
-    eo.mode = config.early_stopping.mode;
-    eo.patience = config.early_stopping.patience;
-    eo.min_delta = config.early_stopping.min_delta;
-    eo.restore_best_weights = config.early_stopping.restore_best_weights;
-    fo.callbacks.push_back(std::make_shared<train::EarlyStopping>(eo));
-  }
-  if (options.max_steps > 0) fo.callbacks.push_back(std::make_shared<StopAfterSteps>(options.max_steps));
-  if (auto unfreezing = build_unfreezing(config, *model)) fo.callbacks.push_back(unfreezing);
-  if (options.write_files) r.run_dir = config.run_dir();
-
-  diag::DoctorOptions dopt;
-  dopt.monitor.period = options.doctor_period.value_or(config.doctor.period);
-  dopt.monitor.anomaly = options.diagnose || config.doctor.anomaly;
-  dopt.out = out;
-  if (options.write_files) dopt.output_path = r.run_dir + "/diagnosis.json";
-  if (auto gan = std::dynamic_pointer_cast<nn::GAN>(model))
-    dopt.sample_probe = make_sample_probe(config, data, gan, out);
   diag::DoctorContext dctx;
   dctx.task = config.task.type;
   dctx.loss = parts.loss_name;
   dctx.optimizer = task.optimizer().name();
-  dctx.lr = task.optimizer().param_groups().empty() ? dctx.lr : task.optimizer().param_groups()[0].lr();
-  dctx.clipping = config.clip_grad_norm.has_value() || config.clip_grad_value.has_value();
-  dctx.restores_best_weights = config.early_stopping.enabled && config.early_stopping.restore_best_weights;
-  auto doctor = std::make_shared<diag::Doctor>(dopt, dctx);
-  fo.callbacks.push_back(doctor);
-  if (options.write_files) {
-    std::filesystem::create_directories(r.run_dir);
-    write_text_atomically(r.run_dir + "/config.json", config.json.dump(2) + "\n");
-    fo.callbacks.push_back(std::make_shared<train::CSVLogger>(r.run_dir + "/log.csv"));
-    fo.callbacks.push_back(std::make_shared<train::JSONLinesLogger>(r.run_dir + "/log.jsonl"));
-    fo.callbacks.push_back(std::make_shared<CheckpointWriter>(r.run_dir + "/checkpoint.safetensors", config.name,
-                                                              parts.d_optimizer.get()));
-    io::save_safetensors(r.run_dir + "/init.safetensors", model->state_dict(), {{"format", "pt"}});
-  }
-  if (out) {
-    *out << "Training " << config.name << " (" << config.task.type << "): " << model->num_parameters()
-         << " parameters, " << data.train->size() << " training examples"
-         << (data.val ? ", " + std::to_string(data.val->size()) + " for validation" : "") << ", " << config.epochs
-         << " epoch(s) of " << train_loader.size() << " batches\n";
-  }
-  r.history = train::fit_task(task, train_loader, fo, val_loader.get());
-  if (out && r.history.stopped_early) *out << "Stopped early: " << r.history.stop_reason << "\n";
-  r.record = doctor->monitor().record();
-  r.findings = doctor->findings();
-  if (out && r.findings.empty()) *out << "Doctor: " << diag::healthy_summary(r.record) << "\n";
+  if (!task.optimizer().param_groups().empty()) dctx.lr = task.optimizer().param_groups()[0].lr();
+  std::function<diag::SampleCheck()> probe;
+  if (auto gan = std::dynamic_pointer_cast<nn::GAN>(model)) probe = make_sample_probe(config, data, gan, out);
+  RunLoop loop = start_run(config, options, data, *model, task.optimizer(), dctx, r, probe, parts.d_optimizer.get());
+  print_start(out, config, " (" + config.task.type + ")", *model, data, loop);
+  r.history = train::fit_task(task, *loop.train_loader, loop.fit, loop.val_loader.get());
+  end_run(config, options, loop, *model, {{"task", config.task.type}}, r);
   if (out && !r.record.sample_checks.empty()) {
     const diag::SampleCheck& c = r.record.sample_checks.back();
     *out << "Samples:";
@@ -172,20 +111,9 @@ RunResult run_task_training(const RunConfig& config, const RunOptions& options) 
     if (c.classes > 0) *out << " " << c.classes_covered << " of " << c.classes << " classes;";
     *out << " diversity " << fmt(c.diversity_ratio, "%.2f") << "x the data's\n";
   }
-  if (options.write_files) {
-    io::Metadata meta{{"format", "pt"},
-                      {"run", config.name},
-                      {"task", config.task.type},
-                      {"epochs", std::to_string(r.history.epochs.size())}};
-    io::save_safetensors(r.run_dir + "/model.safetensors", model->state_dict(), meta);
-  }
-  io::Json results = io::Json::object();
-  results.set("name", config.name);
+
+  io::Json results = base_results(config, r);
   results.set("task", config.task.type);
-  results.set("epochs", static_cast<int64_t>(r.history.epochs.size()));
-  io::Json secs = io::Json::array();
-  for (double s : r.epoch_seconds) secs.push_back(s);
-  results.set("epoch_seconds", secs);
   if (data.test) {
     Evaluation e = evaluate_task_model(config, model, data.test);
     io::Json t = io::Json::object();
@@ -199,18 +127,7 @@ RunResult run_task_training(const RunConfig& config, const RunOptions& options) 
   results.set("findings", static_cast<int64_t>(r.findings.size()));
   if (options.write_files) {
     const io::Json images = write_task_images(config, *model, data, r.run_dir, config.task.samples, config.seed);
-    write_text_atomically(r.run_dir + "/results.json", results.dump(2) + "\n");
-    io::Json report = report_data(config, data, r);
-    report.set("images", embed_images(images, r.run_dir));
-    write_text_atomically(r.run_dir + "/report_data.json", report.dump() + "\n");
-    diag::write_report(report, r.run_dir + "/report.html");
-    if (out) {
-      *out << "Wrote " << r.run_dir
-           << "/{init.safetensors, model.safetensors, checkpoint.safetensors, config.json, log.csv, log.jsonl, "
-              "results.json, diagnosis.json, report.html, report_data.json";
-      for (const io::Json& i : images.elements()) *out << ", " << i.at("file").as_string();
-      *out << "}\n";
-    }
+    finish_run_folder(options, r, results, report_data(config, data, r), images);
   }
   return r;
 }

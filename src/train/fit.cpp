@@ -10,6 +10,7 @@
 #include "strata/ops/elementwise.h"
 #include "strata/ops/indexing.h"
 #include "strata/train/step.h"
+#include "train/loop_common.h"
 
 namespace strata::train {
 
@@ -34,32 +35,16 @@ std::vector<double> History::values(const std::string& key) const {
   return out;
 }
 
+using detail::batch_size_of;
+using detail::ModeGuard;
+
 namespace {
-
-// Puts a module in a mode for a scope and restores the previous mode afterwards (also on exceptions).
-class ModeGuard {
- public:
-  ModeGuard(nn::Module& m, bool training) : m_(m), prev_(m.is_training()) {
-    if (prev_ != training) m_.train(training);
-  }
-  ~ModeGuard() {
-    if (m_.is_training() != prev_) m_.train(prev_);
-  }
-  ModeGuard(const ModeGuard&) = delete;
-  ModeGuard& operator=(const ModeGuard&) = delete;
-
- private:
-  nn::Module& m_;
-  bool prev_;
-};
 
 // Binary accuracy thresholds logits at 0 for the losses that take logits, probabilities at 0.5 otherwise.
 double binary_threshold_for(const nn::Loss& loss) {
   const std::string n = loss.name();
   return n == "BCEWithLogitsLoss" || n == "FocalLoss" ? 0.0 : 0.5;
 }
-
-int64_t batch_size_of(const data::Batch& b) { return b.input.dim() > 0 ? b.input.size(0) : 1; }
 
 Logs evaluate_impl(nn::Module& model, const nn::Loss& loss, data::DataLoader& loader,
                    const std::vector<std::string>& metrics, double threshold, const char* who) {
@@ -100,34 +85,13 @@ Tensor predict(nn::Module& model, data::DataLoader& loader) {
 
 History fit(nn::Module& model, const nn::Loss& loss, optim::Optimizer& optimizer, data::DataLoader& train_loader,
             const FitOptions& options, data::DataLoader* val_loader) {
-  STRATA_CHECK(options.epochs >= 0 && options.initial_epoch >= 0 && options.initial_epoch <= options.epochs,
-               "[fit] expected 0 <= initial_epoch <= epochs, got initial_epoch ", options.initial_epoch, " and epochs ",
-               options.epochs);
-  STRATA_CHECK(options.accumulation_steps >= 1, "[fit] accumulation_steps must be >= 1, got ",
-               options.accumulation_steps);
-  STRATA_CHECK(!options.clip_grad_norm || *options.clip_grad_norm > 0, "[fit] clip_grad_norm must be > 0, got ",
-               options.clip_grad_norm.value_or(0));
-  STRATA_CHECK(!options.clip_grad_value || *options.clip_grad_value > 0, "[fit] clip_grad_value must be > 0, got ",
-               options.clip_grad_value.value_or(0));
-  for (const CallbackPtr& cb : options.callbacks) STRATA_CHECK(cb != nullptr, "[fit] a callback is null");
-  const int64_t batches = train_loader.size();
-  STRATA_CHECK(batches > 0, "[fit] the training loader has no batches (", train_loader.num_examples(),
-               " examples, batch size ", train_loader.options().batch_size, ")");
-
-  const double threshold = binary_threshold_for(loss);
-  MetricAccumulator acc(options.metrics, threshold);  // also validates the metric names up front
   History history;
   history.initial_epoch = options.initial_epoch;
-  TrainState st;
-  st.epochs = options.epochs;
-  st.batches_per_epoch = batches;
-  st.global_step = options.initial_global_step;
-  st.model = &model;
+  TrainState st = detail::start_state("[fit]", options, model, optimizer, train_loader, val_loader, history);
   st.loss = &loss;
-  st.optimizer = &optimizer;
-  st.train_loader = &train_loader;
-  st.val_loader = val_loader;
-  st.history = &history;
+  const int64_t batches = st.batches_per_epoch;
+  const double threshold = binary_threshold_for(loss);
+  MetricAccumulator acc(options.metrics, threshold);  // also validates the metric names up front
   const auto& callbacks = options.callbacks;
   const int64_t n_acc = options.accumulation_steps;
   Stepper stepper(
@@ -196,11 +160,7 @@ History fit(nn::Module& model, const nn::Loss& loss, optim::Optimizer& optimizer
     for (const CallbackPtr& cb : callbacks) cb->on_epoch_end(st, epoch_logs);
     history.epochs.push_back(std::move(epoch_logs));
   }
-  model.train();
-  history.stopped_early = st.stop_training;
-  history.stop_reason = st.stop_reason;
-  history.global_step = st.global_step;
-  for (const CallbackPtr& cb : callbacks) cb->on_train_end(st);
+  detail::end_state(st, options, history);
   return history;
 }
 

@@ -6,12 +6,14 @@
 #include "strata/autograd/grad_mode.h"
 #include "strata/core/error.h"
 #include "strata/train/task.h"
+#include "train/loop_common.h"
 
 namespace strata::train {
 
-namespace {
+using detail::batch_size_of;
+using detail::ModeGuard;
 
-int64_t batch_size_of(const data::Batch& b) { return b.input.dim() > 0 ? b.input.size(0) : 1; }
+namespace {
 
 // Batch-size-weighted running means of a task's values.
 class Means {
@@ -37,22 +39,6 @@ class Means {
   std::map<std::string, std::pair<double, int64_t>> sums_;
 };
 
-class ModeGuard {
- public:
-  ModeGuard(nn::Module& m, bool training) : m_(m), prev_(m.is_training()) {
-    if (prev_ != training) m_.train(training);
-  }
-  ~ModeGuard() {
-    if (m_.is_training() != prev_) m_.train(prev_);
-  }
-  ModeGuard(const ModeGuard&) = delete;
-  ModeGuard& operator=(const ModeGuard&) = delete;
-
- private:
-  nn::Module& m_;
-  bool prev_;
-};
-
 }  // namespace
 
 Logs evaluate_task(Task& task, data::DataLoader& loader) {
@@ -74,29 +60,12 @@ Logs evaluate_task(Task& task, data::DataLoader& loader) {
 
 History fit_task(Task& task, data::DataLoader& train_loader, const FitOptions& options, data::DataLoader* val_loader) {
   const std::string who = "[fit_task: " + task.name() + "]";
-  STRATA_CHECK(options.epochs >= 0 && options.initial_epoch >= 0 && options.initial_epoch <= options.epochs, who,
-               " expected 0 <= initial_epoch <= epochs, got initial_epoch ", options.initial_epoch, " and epochs ",
-               options.epochs);
-  STRATA_CHECK(options.accumulation_steps >= 1, who, " accumulation_steps must be >= 1, got ",
-               options.accumulation_steps);
-  for (const CallbackPtr& cb : options.callbacks) STRATA_CHECK(cb != nullptr, who, " a callback is null");
-  const int64_t batches = train_loader.size();
-  STRATA_CHECK(batches > 0, who, " the training loader has no batches (", train_loader.num_examples(),
-               " examples, batch size ", train_loader.options().batch_size, ")");
-
   nn::Module& model = task.module();
   optim::Optimizer& optimizer = task.optimizer();
   History history;
   history.initial_epoch = options.initial_epoch;
-  TrainState st;
-  st.epochs = options.epochs;
-  st.batches_per_epoch = batches;
-  st.global_step = options.initial_global_step;
-  st.model = &model;
-  st.optimizer = &optimizer;
-  st.train_loader = &train_loader;
-  st.val_loader = val_loader;
-  st.history = &history;
+  TrainState st = detail::start_state(who, options, model, optimizer, train_loader, val_loader, history);
+  const int64_t batches = st.batches_per_epoch;
   const auto& callbacks = options.callbacks;
   task.begin(
       st,
@@ -140,11 +109,7 @@ History fit_task(Task& task, data::DataLoader& train_loader, const FitOptions& o
     for (const CallbackPtr& cb : callbacks) cb->on_epoch_end(st, epoch_logs);
     history.epochs.push_back(std::move(epoch_logs));
   }
-  model.train();
-  history.stopped_early = st.stop_training;
-  history.stop_reason = st.stop_reason;
-  history.global_step = st.global_step;
-  for (const CallbackPtr& cb : callbacks) cb->on_train_end(st);
+  detail::end_state(st, options, history);
   return history;
 }
 

@@ -1,0 +1,132 @@
+// The scaffolding shared by supervised and task runs (run_setup.h).
+#include "tools/run_setup.h"
+
+#include <filesystem>
+
+#include "strata/diag/report.h"
+#include "strata/io/safetensors.h"
+#include "strata/train/callbacks.h"
+#include "tools/run_callbacks.h"
+#include "tools/run_report.h"
+#include "tools/transfer_config.h"
+
+namespace strata::tools::detail {
+
+RunLoop start_run(const RunConfig& config, const RunOptions& options, const Datasets& data, nn::Module& model,
+                  optim::Optimizer& optimizer, diag::DoctorContext context, RunResult& r,
+                  std::function<diag::SampleCheck()> sample_probe, optim::Optimizer* extra_optimizer) {
+  RunLoop loop;
+  std::ostream* out = options.out;
+  data::DataLoaderOptions lo;
+  lo.batch_size = config.batch_size;
+  lo.shuffle = true;
+  lo.seed = config.seed;
+  loop.train_loader = std::make_unique<data::DataLoader>(data.train, lo);
+  if (data.val) loop.val_loader = std::make_unique<data::DataLoader>(data.val, config.eval_batch_size, false);
+
+  train::FitOptions& fo = loop.fit;
+  fo.epochs = config.epochs;
+  fo.accumulation_steps = config.accumulation_steps;
+  fo.clip_grad_norm = config.clip_grad_norm;
+  fo.clip_grad_value = config.clip_grad_value;
+  fo.metrics = config.metrics;
+  if (out) {
+    train::ProgressBarOptions po;
+    po.tty = options.tty;
+    fo.callbacks.push_back(std::make_shared<train::ProgressBar>(*out, po));
+  }
+  fo.callbacks.push_back(std::make_shared<train::TerminateOnNaN>(out));
+  fo.callbacks.push_back(std::make_shared<EpochTimer>(r.epoch_seconds));
+  if (auto unfreezing = build_unfreezing(config, model)) fo.callbacks.push_back(unfreezing);
+  const int64_t batches = loop.train_loader->size();
+  const int64_t steps_per_epoch = (batches + config.accumulation_steps - 1) / config.accumulation_steps;
+  if (auto sched = build_schedule(config.schedule, optimizer, config.epochs, steps_per_epoch))
+    fo.callbacks.push_back(sched);
+  if (config.early_stopping.enabled) {
+    train::EarlyStoppingOptions eo;
+    eo.monitor = config.early_stopping.monitor;
+    eo.mode = config.early_stopping.mode;
+    eo.patience = config.early_stopping.patience;
+    eo.min_delta = config.early_stopping.min_delta;
+    eo.restore_best_weights = config.early_stopping.restore_best_weights;
+    fo.callbacks.push_back(std::make_shared<train::EarlyStopping>(eo));
+  }
+  if (options.max_steps > 0) fo.callbacks.push_back(std::make_shared<StopAfterSteps>(options.max_steps));
+  if (options.write_files) r.run_dir = config.run_dir();
+
+  // The training doctor watches every run; --diagnose adds anomaly mode.
+  diag::DoctorOptions dopt;
+  dopt.monitor.period = options.doctor_period.value_or(config.doctor.period);
+  dopt.monitor.anomaly = options.diagnose || config.doctor.anomaly;
+  dopt.out = out;
+  if (options.write_files) dopt.output_path = r.run_dir + "/diagnosis.json";
+  dopt.sample_probe = std::move(sample_probe);
+  context.clipping = config.clip_grad_norm.has_value() || config.clip_grad_value.has_value();
+  context.restores_best_weights = config.early_stopping.enabled && config.early_stopping.restore_best_weights;
+  loop.doctor = std::make_shared<diag::Doctor>(dopt, context);
+  fo.callbacks.push_back(loop.doctor);
+
+  if (options.write_files) {
+    std::filesystem::create_directories(r.run_dir);
+    write_text_atomically(r.run_dir + "/config.json", config.json.dump(2) + "\n");
+    fo.callbacks.push_back(std::make_shared<train::CSVLogger>(r.run_dir + "/log.csv"));
+    fo.callbacks.push_back(std::make_shared<train::JSONLinesLogger>(r.run_dir + "/log.jsonl"));
+    fo.callbacks.push_back(
+        std::make_shared<CheckpointWriter>(r.run_dir + "/checkpoint.safetensors", config.name, extra_optimizer));
+    // The initial weights, for `strata landscape`'s line from init to final.
+    io::save_safetensors(r.run_dir + "/init.safetensors", model.state_dict(), {{"format", "pt"}});
+  }
+  return loop;
+}
+
+void print_start(std::ostream* out, const RunConfig& config, const std::string& what, const nn::Module& model,
+                 const Datasets& data, const RunLoop& loop) {
+  if (!out) return;
+  *out << "Training " << config.name << what << ": " << model.num_parameters() << " parameters, " << data.train->size()
+       << " training examples" << (data.val ? ", " + std::to_string(data.val->size()) + " for validation" : "") << ", "
+       << config.epochs << " epoch(s) of " << loop.train_loader->size() << " batches\n";
+}
+
+void end_run(const RunConfig& config, const RunOptions& options, const RunLoop& loop, const nn::Module& model,
+             const io::Metadata& meta, RunResult& r) {
+  std::ostream* out = options.out;
+  if (out && r.history.stopped_early) *out << "Stopped early: " << r.history.stop_reason << "\n";
+  r.record = loop.doctor->monitor().record();
+  r.findings = loop.doctor->findings();
+  if (out && r.findings.empty()) *out << "Doctor: " << diag::healthy_summary(r.record) << "\n";
+  if (options.write_files) {
+    io::Metadata m{{"format", "pt"}, {"run", config.name}, {"epochs", std::to_string(r.history.epochs.size())}};
+    for (const auto& [k, v] : meta) m[k] = v;
+    io::save_safetensors(r.run_dir + "/model.safetensors", model.state_dict(), m);
+  }
+}
+
+io::Json base_results(const RunConfig& config, const RunResult& r) {
+  io::Json results = io::Json::object();
+  results.set("name", config.name);
+  results.set("epochs", static_cast<int64_t>(r.history.epochs.size()));
+  io::Json secs = io::Json::array();
+  for (double s : r.epoch_seconds) secs.push_back(s);
+  results.set("epoch_seconds", secs);
+  return results;
+}
+
+void finish_run_folder(const RunOptions& options, const RunResult& r, const io::Json& results, io::Json report,
+                       const io::Json& images) {
+  if (!options.write_files) return;
+  write_text_atomically(r.run_dir + "/results.json", results.dump(2) + "\n");
+  if (images.is_array() && images.size() > 0) report.set("images", embed_images(images, r.run_dir));
+  write_text_atomically(r.run_dir + "/report_data.json", report.dump() + "\n");
+  diag::write_report(report, r.run_dir + "/report.html");
+  if (options.out) {
+    *options.out << "Wrote " << r.run_dir
+                 << "/{init.safetensors, model.safetensors, checkpoint.safetensors, config.json, log.csv, log.jsonl, "
+                    "results.json, diagnosis.json, report.html, report_data.json";
+    if (images.is_array()) {
+      for (const io::Json& i : images.elements()) *options.out << ", " << i.at("file").as_string();
+    }
+    *options.out << "}\n";
+  }
+}
+
+}  // namespace strata::tools::detail
