@@ -434,7 +434,7 @@ def resnet_train(ctx):
     train_throughput(ctx, model, torch.optim.Adam(model.parameters(), lr=1e-3), 128)
 
 
-# ---- generative models on Fashion-MNIST (twins of bench/workloads_vae.cpp and bench/workloads_gan.cpp) ----
+# ---- generative models on Fashion-MNIST (twins of bench/workloads_generative.cpp) ----
 # Configured as a performance-minded user would: foreach (multi-tensor) Adam and zero_grad(set_to_none=True).
 # STRATA_TORCH_DEFAULTS=1 runs them with PyTorch 1.13's defaults instead (single-tensor Adam, zero_grad()
 # filling the gradients with zeros), for the "PyTorch, defaults" column of docs/benchmarks.md.

@@ -54,6 +54,19 @@ struct Run {
   std::string dir, weights;
 };
 
+// Parses `strata <command> <run dir> [options]`; false when --help was asked for (and printed).
+bool parse_run_command(const std::vector<std::string>& args, const std::vector<std::string>& with_value,
+                       const char* help, const std::string& command, std::ostream& out, Args& a) {
+  a = parse_args(args, 1, with_value, {"--help"}, command);
+  if (a.options.count("--help")) {
+    out << help;
+    return false;
+  }
+  STRATA_CHECK(a.positional.size() == 1, "strata ", command, ": expected one run folder (see strata ", command,
+               " --help)");
+  return true;
+}
+
 Run open_run(const std::string& dir, const Args& a, const std::string& command) {
   STRATA_CHECK(std::filesystem::is_directory(dir), "strata ", command, ": \"", dir,
                "\" is not a run folder (strata train writes runs/<name>/)");
@@ -69,12 +82,8 @@ Run open_run(const std::string& dir, const Args& a, const std::string& command) 
 }  // namespace
 
 int sample_cmd(const std::vector<std::string>& args, std::ostream& out) {
-  Args a = parse_args(args, 1, {"--n", "--seed", "--output", "--weights"}, {"--help"}, "sample");
-  if (a.options.count("--help")) {
-    out << kSampleHelp;
-    return 0;
-  }
-  STRATA_CHECK(a.positional.size() == 1, "strata sample: expected one run folder (see strata sample --help)");
+  Args a;
+  if (!parse_run_command(args, {"--n", "--seed", "--output", "--weights"}, kSampleHelp, "sample", out, a)) return 0;
   Run r = open_run(a.positional[0], a, "sample");
   const int64_t n = a.options.count("--n") ? parse_int(a.options["--n"], "--n") : 64;
   STRATA_CHECK(n >= 1 && n <= 4096, "strata sample: --n must be in [1, 4096], got ", n);
@@ -91,12 +100,8 @@ int sample_cmd(const std::vector<std::string>& args, std::ostream& out) {
 }
 
 int embed_cmd(const std::vector<std::string>& args, std::ostream& out) {
-  Args a = parse_args(args, 1, {"--split", "--output", "--limit", "--weights"}, {"--help"}, "embed");
-  if (a.options.count("--help")) {
-    out << kEmbedHelp;
-    return 0;
-  }
-  STRATA_CHECK(a.positional.size() == 1, "strata embed: expected one run folder (see strata embed --help)");
+  Args a;
+  if (!parse_run_command(args, {"--split", "--output", "--limit", "--weights"}, kEmbedHelp, "embed", out, a)) return 0;
   Run r = open_run(a.positional[0], a, "embed");
   STRATA_CHECK(r.config.task.type != "gan", "strata embed: ", r.dir,
                " is a GAN run, which has no encoder; embed needs an autoencoder or vae run");

@@ -28,12 +28,7 @@ using namespace detail;  // NOLINT(google-build-using-namespace): the run helper
 std::shared_ptr<nn::Sequential> load_model(const RunConfig& config, const Datasets& data, const std::string& weights) {
   manual_seed(config.seed);
   auto model = build_model(config.model, data.example_shape);
-  io::SafetensorsFile f = io::load_safetensors(weights);
-  try {
-    model->load_state_dict(f.tensors, /*strict=*/true);
-  } catch (const Error& e) {
-    STRATA_FAIL(weights, ": the weights do not fit the model of ", config.source, ": ", e.what());
-  }
+  load_run_weights(config, *model, weights);
   return model;
 }
 

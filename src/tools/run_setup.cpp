@@ -3,6 +3,7 @@
 
 #include <filesystem>
 
+#include "strata/core/error.h"
 #include "strata/diag/report.h"
 #include "strata/io/safetensors.h"
 #include "strata/train/callbacks.h"
@@ -11,6 +12,15 @@
 #include "tools/transfer_config.h"
 
 namespace strata::tools::detail {
+
+void load_run_weights(const RunConfig& config, nn::Module& model, const std::string& weights) {
+  io::SafetensorsFile f = io::load_safetensors(weights);
+  try {
+    model.load_state_dict(f.tensors, /*strict=*/true);
+  } catch (const Error& e) {
+    STRATA_FAIL(weights, ": the weights do not fit the model of ", config.source, ": ", e.what());
+  }
+}
 
 RunLoop start_run(const RunConfig& config, const RunOptions& options, const Datasets& data, nn::Module& model,
                   optim::Optimizer& optimizer, diag::DoctorContext context, RunResult& r,

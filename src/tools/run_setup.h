@@ -16,6 +16,10 @@
 
 namespace strata::tools::detail {
 
+// Loads a safetensors file into the model built from `config`, strictly (every key, every shape); a mismatch is
+// an error naming the file and the config.
+void load_run_weights(const RunConfig& config, nn::Module& model, const std::string& weights);
+
 struct RunLoop {
   std::unique_ptr<data::DataLoader> train_loader, val_loader;  // val_loader null without validation data
   train::FitOptions fit;

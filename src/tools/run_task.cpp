@@ -62,12 +62,7 @@ TaskParts make_task(const RunConfig& config, const nn::ModulePtr& model) {
 nn::ModulePtr load_task_model(const RunConfig& config, const Datasets& data, const std::string& weights) {
   manual_seed(config.seed);
   nn::ModulePtr model = build_task_model(config.task, config.model, data.example_shape);
-  io::SafetensorsFile f = io::load_safetensors(weights);
-  try {
-    model->load_state_dict(f.tensors, /*strict=*/true);
-  } catch (const Error& e) {
-    STRATA_FAIL(weights, ": the weights do not fit the model of ", config.source, ": ", e.what());
-  }
+  load_run_weights(config, *model, weights);
   return model;
 }
 

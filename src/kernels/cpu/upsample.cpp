@@ -49,47 +49,45 @@ Taps<T> linear_taps(int64_t in, int64_t out, double scale, bool align_corners) {
   return t;
 }
 
+// body(input plane, output plane) for every (n, c) plane, in parallel over planes when the output is large.
+template <class A, class B, class F>
+void for_each_plane(const UpsampleGeom& g, A* in, B* out, F body) {
+#pragma omp parallel for schedule(static) if (g.planes * g.ho * g.wo >= (1 << 16))
+  for (int64_t p = 0; p < g.planes; ++p) body(in + p * g.h * g.w, out + p * g.ho * g.wo);
+}
+
 }  // namespace
 
 template <class T>
 void upsample_nearest2d_forward(const UpsampleGeom& g, const T* x, T* y) {
   const auto ih = nearest_index<T>(g.h, g.ho, g.scale_h), iw = nearest_index<T>(g.w, g.wo, g.scale_w);
-#pragma omp parallel for schedule(static) if (g.planes * g.ho * g.wo >= (1 << 16))
-  for (int64_t p = 0; p < g.planes; ++p) {
-    const T* xp = x + p * g.h * g.w;
-    T* yp = y + p * g.ho * g.wo;
+  for_each_plane(g, x, y, [&](const T* xp, T* yp) {
     for (int64_t oh = 0; oh < g.ho; ++oh) {
       const T* xr = xp + ih[static_cast<size_t>(oh)] * g.w;
       T* yr = yp + oh * g.wo;
       for (int64_t ow = 0; ow < g.wo; ++ow) yr[ow] = xr[iw[static_cast<size_t>(ow)]];
     }
-  }
+  });
 }
 
 template <class T>
 void upsample_nearest2d_backward(const UpsampleGeom& g, const T* dy, T* dx) {
   const auto ih = nearest_index<T>(g.h, g.ho, g.scale_h), iw = nearest_index<T>(g.w, g.wo, g.scale_w);
-#pragma omp parallel for schedule(static) if (g.planes * g.ho * g.wo >= (1 << 16))
-  for (int64_t p = 0; p < g.planes; ++p) {
-    T* xp = dx + p * g.h * g.w;
-    const T* yp = dy + p * g.ho * g.wo;
+  for_each_plane(g, dx, dy, [&](T* xp, const T* yp) {
     std::fill(xp, xp + g.h * g.w, T(0));
     for (int64_t oh = 0; oh < g.ho; ++oh) {
       T* xr = xp + ih[static_cast<size_t>(oh)] * g.w;
       const T* yr = yp + oh * g.wo;
       for (int64_t ow = 0; ow < g.wo; ++ow) xr[iw[static_cast<size_t>(ow)]] += yr[ow];
     }
-  }
+  });
 }
 
 template <class T>
 void upsample_bilinear2d_forward(const UpsampleGeom& g, const T* x, T* y) {
   const Taps<T> th = linear_taps<T>(g.h, g.ho, g.scale_h, g.align_corners);
   const Taps<T> tw = linear_taps<T>(g.w, g.wo, g.scale_w, g.align_corners);
-#pragma omp parallel for schedule(static) if (g.planes * g.ho * g.wo >= (1 << 16))
-  for (int64_t p = 0; p < g.planes; ++p) {
-    const T* xp = x + p * g.h * g.w;
-    T* yp = y + p * g.ho * g.wo;
+  for_each_plane(g, x, y, [&](const T* xp, T* yp) {
     for (int64_t oh = 0; oh < g.ho; ++oh) {
       const size_t a = static_cast<size_t>(oh);
       const T* r0 = xp + th.i0[a] * g.w;
@@ -102,17 +100,14 @@ void upsample_bilinear2d_forward(const UpsampleGeom& g, const T* x, T* y) {
         yr[ow] = h0 * (tw.l0[b] * r0[j0] + tw.l1[b] * r0[j1]) + h1 * (tw.l0[b] * r1[j0] + tw.l1[b] * r1[j1]);
       }
     }
-  }
+  });
 }
 
 template <class T>
 void upsample_bilinear2d_backward(const UpsampleGeom& g, const T* dy, T* dx) {
   const Taps<T> th = linear_taps<T>(g.h, g.ho, g.scale_h, g.align_corners);
   const Taps<T> tw = linear_taps<T>(g.w, g.wo, g.scale_w, g.align_corners);
-#pragma omp parallel for schedule(static) if (g.planes * g.ho * g.wo >= (1 << 16))
-  for (int64_t p = 0; p < g.planes; ++p) {
-    T* xp = dx + p * g.h * g.w;
-    const T* yp = dy + p * g.ho * g.wo;
+  for_each_plane(g, dx, dy, [&](T* xp, const T* yp) {
     std::fill(xp, xp + g.h * g.w, T(0));
     for (int64_t oh = 0; oh < g.ho; ++oh) {
       const size_t a = static_cast<size_t>(oh);
@@ -129,7 +124,7 @@ void upsample_bilinear2d_backward(const UpsampleGeom& g, const T* dy, T* dx) {
         r1[tw.i1[b]] += h1 * tw.l1[b] * v;
       }
     }
-  }
+  });
 }
 
 #define STRATA_UPSAMPLE_INSTANTIATE(T)                                             \
