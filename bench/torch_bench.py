@@ -270,7 +270,7 @@ def char_gru_train(ctx):
     char_rnn(ctx, torch.nn.GRU)
 
 
-# ---- GPT training step (twin of bench/workloads_gpt.cpp; research/pytorch-baselines.md workload e) ----
+# ---- GPT training step (twin of bench/workloads_gpt.cpp; the GPT baseline workload) ----
 
 class _GPTBlock(torch.nn.Module):
     """Pre-LN block: causal attention (fused qkv, explicit q@k^T / masked_fill / softmax / @v, as PyTorch 1.13 has

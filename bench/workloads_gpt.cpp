@@ -1,4 +1,4 @@
-// GPT training step (research/pytorch-baselines.md, workload e): token Embedding(96, 128) + learned positions
+// GPT training step (our baseline GPT workload): token Embedding(96, 128) + learned positions
 // (128, 128); 4 pre-LN blocks (4 heads, fused qkv, exact-GELU MLP 512); final LayerNorm; Linear(128, 96, no
 // bias); T = 128, B = 16 (2,048 tokens per step); Adam lr 3e-4. Needs src/nn/transformer.cpp and embedding.cpp.
 #include "bench.h"

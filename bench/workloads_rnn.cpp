@@ -1,4 +1,4 @@
-// Character-level recurrent language models, one training step (research/pytorch-baselines.md, model d):
+// Character-level recurrent language models, one training step (our baseline recurrent workload):
 // Embedding(96, 64) -> 2-layer LSTM or GRU hidden 256, seq-first (T, B) -> Linear(256, 96), T = 64, B = 32
 // (2,048 tokens per step), random windows of a random token stream, zero initial state, next-token
 // cross-entropy, Adam lr 2e-3.

@@ -1,5 +1,5 @@
-// Training throughput on Fashion-MNIST (twins in bench/torch_bench.py; models as in
-// research/pytorch-baselines.md). The whole training set is preloaded as float32; a step gathers its batch by
+// Training throughput on Fashion-MNIST (twins in bench/torch_bench.py; the baseline models of
+// docs/benchmarks.md). The whole training set is preloaded as float32; a step gathers its batch by
 // index from a fixed permutation, then one train::Stepper step (zero_grad, forward, cross-entropy, backward,
 // optimizer step). The *.train_doctor twins attach the training doctor (overhead in docs/benchmarks.md).
 // Metrics: samples/s and the process's peak RSS (MiB).

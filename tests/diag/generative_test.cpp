@@ -10,22 +10,14 @@
 #include "strata/core/error.h"
 #include "strata/data/ring_of_gaussians.h"
 #include "strata/ops/creation.h"
+#include "test_util.h"
 
 namespace strata::diag {
 namespace {
 
 using ::testing::HasSubstr;
 
-template <class Fn>
-std::string error_of(Fn&& fn) {
-  try {
-    fn();
-  } catch (const strata::Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected a strata::Error";
-  return "";
-}
+using strata::testing::error_of;
 
 // Each center repeated `reps` times, shifted by (dx, dy).
 Tensor repeated_centers(const std::vector<int64_t>& modes, int64_t reps, double dx = 0, double dy = 0) {

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "strata/core/error.h"
+#include "test_util.h"
 
 namespace strata::io::test {
 
@@ -41,16 +42,6 @@ inline std::string read_bytes(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
-// The message of the strata::Error that fn throws ("" and a test failure if it does not throw).
-template <class Fn>
-std::string error_of(Fn&& fn) {
-  try {
-    fn();
-  } catch (const strata::Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected a strata::Error";
-  return "";
-}
+using strata::testing::error_of;
 
 }  // namespace strata::io::test

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <map>
 
+#include "nn/golden_layers.h"
 #include "ops/golden_io.h"
 #include "strata/nn/nn.h"
 #include "strata/strata.h"
@@ -14,43 +15,8 @@
 namespace strata::nn {
 namespace {
 
-using testing::GoldenRecord;
 
-std::string compare(const Tensor& got, const Tensor& want, double atol = 1e-5, double rtol = 1e-4) {
-  return testing::golden_mismatch(got, want, atol, rtol);
-}
-
-const GoldenRecord& record(const std::string& name) {
-  static const std::map<std::string, GoldenRecord> recs = [] {
-    std::map<std::string, GoldenRecord> out;
-    for (GoldenRecord& r :
-         testing::read_golden_file(std::string(STRATA_TEST_DATA_DIR) + "/golden/nn/conv_layers.bin")) {
-      out.emplace(r.name, std::move(r));
-    }
-    return out;
-  }();
-  auto it = recs.find(name);
-  if (it == recs.end()) throw Error("no golden record " + name);
-  return it->second;
-}
-
-void replay(const std::string& name, Module& m) {
-  const GoldenRecord& r = record(name);
-  auto named = m.named_parameters();
-  ASSERT_EQ(r.inputs.size(), 1 + named.size()) << name;
-  StateDict sd;
-  for (size_t i = 0; i < named.size(); ++i) sd.insert(named[i].first, r.inputs[1 + i]);
-  m.load_state_dict(sd, false);
-  Tensor x = r.inputs[0].clone().requires_grad_(true);
-  Tensor y = m(x);
-  EXPECT_EQ(compare(y, r.output), "") << name << " output";
-  y.backward(r.grad_output);
-  EXPECT_EQ(compare(x.grad(), r.input_grads[0]), "") << name << " input gradient";
-  for (size_t i = 0; i < named.size(); ++i) {
-    EXPECT_EQ(compare(named[i].second.grad(), r.input_grads[1 + i], 1e-4, 1e-4), "")
-        << name << " gradient of " << named[i].first;
-  }
-}
+void replay(const std::string& name, Module& m) { testing::replay_golden_layer("conv_layers.bin", name, m); }
 
 TEST(GoldenConvLayers, Conv2d) {
   Conv2d a(3, 4, 3, 2, 1);

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <map>
 
+#include "nn/golden_layers.h"
 #include "ops/golden_io.h"
 #include "strata/nn/nn.h"
 #include "strata/strata.h"
@@ -17,37 +18,8 @@ namespace {
 using testing::GoldenRecord;
 using ::testing::HasSubstr;
 
-const GoldenRecord& record(const std::string& name) {
-  static const std::map<std::string, GoldenRecord> recs = [] {
-    std::map<std::string, GoldenRecord> out;
-    for (GoldenRecord& r : testing::read_golden_file(std::string(STRATA_TEST_DATA_DIR) + "/golden/nn/generative.bin")) {
-      out.emplace(r.name, std::move(r));
-    }
-    return out;
-  }();
-  auto it = recs.find(name);
-  if (it == recs.end()) throw Error("no golden record " + name);
-  return it->second;
-}
-
-// Loads the record's parameters into m, runs forward + backward and compares output and every gradient.
-void replay(const std::string& name, Module& m) {
-  const GoldenRecord& r = record(name);
-  auto named = m.named_parameters();
-  ASSERT_EQ(r.inputs.size(), 1 + named.size()) << name;
-  StateDict sd;
-  for (size_t i = 0; i < named.size(); ++i) sd.insert(named[i].first, r.inputs[1 + i]);
-  m.load_state_dict(sd, false);
-  Tensor x = r.inputs[0].clone().requires_grad_(true);
-  Tensor y = m(x);
-  EXPECT_EQ(testing::golden_mismatch(y, r.output, 1e-5, 1e-4), "") << name << " output";
-  y.backward(r.grad_output);
-  EXPECT_EQ(testing::golden_mismatch(x.grad(), r.input_grads[0], 1e-5, 1e-4), "") << name << " input gradient";
-  for (size_t i = 0; i < named.size(); ++i) {
-    EXPECT_EQ(testing::golden_mismatch(named[i].second.grad(), r.input_grads[1 + i], 1e-4, 1e-4), "")
-        << name << " gradient of " << named[i].first;
-  }
-}
+void replay(const std::string& name, Module& m) { testing::replay_golden_layer("generative.bin", name, m); }
+const GoldenRecord& record(const std::string& name) { return testing::golden_layer_record("generative.bin", name); }
 
 void check_module(Module& m, Tensor x) {
   TensorList inputs{x.requires_grad_(true)};

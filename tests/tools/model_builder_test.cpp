@@ -8,24 +8,15 @@
 #include "strata/nn/nn.h"
 #include "strata/ops/creation.h"
 #include "strata/ops/elementwise.h"
+#include "tools/build_test_util.h"
 
 using namespace strata;
 using io::Json;
 
 namespace {
 
-Json parse(const std::string& text) { return io::parse_json(text, "config.json"); }
-
-// The error message of build_model on `model` (the "model" member of a config), or "" when it succeeds.
-std::string build_error(const std::string& model_json, std::vector<int64_t> shape = {1, 28, 28}) {
-  Json cfg = parse("{\"model\": " + model_json + "}");
-  try {
-    tools::build_model(cfg.at("model"), shape);
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+Json parse(const std::string& text) { return strata::testing::parse_config(text); }
+using strata::testing::build_error;
 
 #define EXPECT_HAS(haystack, needle) \
   EXPECT_NE(std::string(haystack).find(needle), std::string::npos) << "message: " << (haystack)
