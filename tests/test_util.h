@@ -21,3 +21,7 @@ std::string error_of(Fn&& fn) {
 }
 
 }  // namespace strata::testing
+
+// EXPECT that `needle` occurs in the string `haystack` (the whole text printed when it does not).
+#define EXPECT_HAS(haystack, needle) \
+  EXPECT_NE(std::string(haystack).find(needle), std::string::npos) << "text: " << (haystack)

@@ -15,7 +15,6 @@
 namespace strata::nn {
 namespace {
 
-
 void replay(const std::string& name, Module& m) { testing::replay_golden_layer("conv_layers.bin", name, m); }
 
 TEST(GoldenConvLayers, Conv2d) {

@@ -11,6 +11,7 @@
 #include "ops/golden_io.h"
 #include "strata/nn/nn.h"
 #include "strata/strata.h"
+#include "test_util.h"
 
 namespace strata::nn {
 namespace {
@@ -65,14 +66,7 @@ TEST(ConvTranspose2dOp, DcganShapes) {
 
 TEST(ConvTranspose2dOp, Errors) {
   const Tensor x = randn({1, 4, 3, 3});
-  auto msg = [](auto f) {
-    try {
-      f();
-    } catch (const Error& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
-  };
+  const auto msg = [](auto f) { return testing::error_of(f); };
   EXPECT_THAT(msg([&] {
                 conv_transpose2d(x, randn({3, 2, 3, 3}));
               }),

@@ -1,11 +1,14 @@
 #pragma once
 // Shared by the model-builder tests: config parsing and the error of building a model.
+#include <gtest/gtest.h>
+
 #include <string>
 #include <vector>
 
 #include "strata/core/error.h"
 #include "strata/io/json.h"
 #include "strata/tools/model_builder.h"
+#include "test_util.h"
 
 namespace strata::testing {
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "strata/tools/run.h"
+#include "test_util.h"
 
 namespace strata::testing {
 
@@ -22,6 +23,3 @@ inline CliResult run_cli(const std::vector<std::string>& args) {
 }
 
 }  // namespace strata::testing
-
-#define EXPECT_HAS(haystack, needle) \
-  EXPECT_NE(std::string(haystack).find(needle), std::string::npos) << "text: " << (haystack)

@@ -20,9 +20,6 @@ namespace {
 Json parse(const std::string& text) { return strata::testing::parse_config(text); }
 using strata::testing::build_error;
 
-#define EXPECT_HAS(haystack, needle) \
-  EXPECT_NE(std::string(haystack).find(needle), std::string::npos) << "message: " << (haystack)
-
 TEST(LayerRegistry, DcganGeneratorWithInferredChannels) {
   // z (16) -> Linear -> (64, 7, 7) -> (32, 14, 14) -> (1, 28, 28).
   Json spec = parse(R"({"layers": [

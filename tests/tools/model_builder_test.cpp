@@ -18,9 +18,6 @@ namespace {
 Json parse(const std::string& text) { return strata::testing::parse_config(text); }
 using strata::testing::build_error;
 
-#define EXPECT_HAS(haystack, needle) \
-  EXPECT_NE(std::string(haystack).find(needle), std::string::npos) << "message: " << (haystack)
-
 }  // namespace
 
 TEST(ModelBuilder, LayerListWithExplicitSizes) {

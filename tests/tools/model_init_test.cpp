@@ -14,6 +14,7 @@
 #include "strata/tools/init_spec.h"
 #include "strata/tools/model_builder.h"
 #include "strata/tools/run_config.h"
+#include "test_util.h"
 
 using namespace strata;
 using io::Json;
@@ -36,9 +37,6 @@ std::string build_error(const std::string& model_json, std::vector<int64_t> shap
   }
   return "";
 }
-
-#define EXPECT_HAS(haystack, needle) \
-  EXPECT_NE(std::string(haystack).find(needle), std::string::npos) << "message: " << (haystack)
 
 struct Moments {
   double mean, std, min, max;

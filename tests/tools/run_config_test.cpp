@@ -5,6 +5,7 @@
 
 #include "strata/core/error.h"
 #include "strata/ops/creation.h"
+#include "test_util.h"
 
 using namespace strata;
 using io::Json;
@@ -28,9 +29,6 @@ std::string parse_error(const std::string& extra) {
   }
   return "";
 }
-
-#define EXPECT_HAS(haystack, needle) \
-  EXPECT_NE(std::string(haystack).find(needle), std::string::npos) << "message: " << (haystack)
 
 }  // namespace
 

@@ -14,6 +14,7 @@
 #include "strata/ops/elementwise.h"
 #include "strata/ops/reduction.h"
 #include "strata/tools/model_builder.h"
+#include "test_util.h"
 
 using namespace strata;
 namespace fs = std::filesystem;
@@ -41,9 +42,6 @@ std::string error_of(const std::string& extra) {
   }
   return "(no error)";
 }
-
-#define EXPECT_HAS(haystack, needle) \
-  EXPECT_NE(std::string(haystack).find(needle), std::string::npos) << "text: " << (haystack)
 
 }  // namespace
 
