@@ -4,32 +4,31 @@
 
 namespace strata {
 
-Half::Half(float f) {
+uint16_t Half::from_float(float f) {
   // Round-to-nearest-even float32 -> binary16, with overflow to inf and gradual underflow.
+  uint16_t bits = 0;
   uint32_t x = std::bit_cast<uint32_t>(f);
   uint32_t sign = (x >> 16) & 0x8000u;
   uint32_t mag = x & 0x7fffffffu;
   if (mag >= 0x7f800000u) {  // inf or nan
-    bits = static_cast<uint16_t>(sign | 0x7c00u | (mag > 0x7f800000u ? 0x200u : 0u));
-    return;
+    return static_cast<uint16_t>(sign | 0x7c00u | (mag > 0x7f800000u ? 0x200u : 0u));
   }
   if (mag >= 0x477ff000u) {  // rounds to >= 65520: overflow
-    bits = static_cast<uint16_t>(sign | 0x7c00u);
-    return;
+    return static_cast<uint16_t>(sign | 0x7c00u);
   }
   if (mag < 0x38800000u) {  // below the smallest normal half: subnormal or zero
     float a = std::bit_cast<float>(mag);
     // Adding 0.5 aligns the subnormal half's LSB with float's LSB; the FPU rounds to nearest even.
     float r = a + 0.5f;
-    bits = static_cast<uint16_t>(sign | (std::bit_cast<uint32_t>(r) - 0x3f000000u));
-    return;
+    return static_cast<uint16_t>(sign | (std::bit_cast<uint32_t>(r) - 0x3f000000u));
   }
   uint32_t odd = (mag >> 13) & 1u;
   mag += 0xc8000fffu + odd;  // rebias exponent (-112 << 23) and round
   bits = static_cast<uint16_t>(sign | (mag >> 13));
+  return bits;
 }
 
-Half::operator float() const {
+float Half::to_float(uint16_t bits) {
   uint32_t sign = static_cast<uint32_t>(bits & 0x8000u) << 16;
   uint32_t exp = (bits >> 10) & 0x1fu;
   uint32_t man = bits & 0x3ffu;
@@ -41,18 +40,6 @@ Half::operator float() const {
   if (exp == 31) return std::bit_cast<float>(sign | 0x7f800000u | (man << 13));
   return std::bit_cast<float>(sign | ((exp + 112u) << 23) | (man << 13));
 }
-
-BFloat16::BFloat16(float f) {
-  uint32_t x = std::bit_cast<uint32_t>(f);
-  if ((x & 0x7fffffffu) > 0x7f800000u) {  // nan stays a quiet nan
-    bits = static_cast<uint16_t>((x >> 16) | 0x40u);
-    return;
-  }
-  uint32_t rounding = 0x7fffu + ((x >> 16) & 1u);
-  bits = static_cast<uint16_t>((x + rounding) >> 16);
-}
-
-BFloat16::operator float() const { return std::bit_cast<float>(static_cast<uint32_t>(bits) << 16); }
 
 const char* dtype_name(DType t) {
   switch (t) {

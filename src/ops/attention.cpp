@@ -74,6 +74,13 @@ std::pair<Tensor, Tensor> sdpa(const Tensor& q, const Tensor& k, const Tensor& v
                                double dropout_p, bool is_causal, std::optional<double> scale_opt, Generator* gen,
                                bool want_weights) {
   STRATA_CHECK(q.defined() && k.defined() && v.defined(), "[", kOp, "] undefined query, key or value");
+  if (is_low_float(q.dtype()) || is_low_float(k.dtype()) || is_low_float(v.dtype())) {
+    // 16-bit operands: the fused kernel runs in float32 and the results are returned in the query's dtype.
+    const DType low = is_low_float(q.dtype()) ? q.dtype() : is_low_float(k.dtype()) ? k.dtype() : v.dtype();
+    auto up = [](const Tensor& t) { return t.defined() && is_low_float(t.dtype()) ? to_dtype(t, kFloat32) : t; };
+    auto [o, w] = sdpa(up(q), up(k), up(v), up(attn_mask), dropout_p, is_causal, scale_opt, gen, want_weights);
+    return {to_dtype(o, low), w.defined() ? to_dtype(w, low) : w};
+  }
   check_cpu(kOp, q.device());
   STRATA_CHECK(q.dim() >= 2 && k.dim() == q.dim() && v.dim() == q.dim(), "[", kOp,
                "] expected query (..., L, E), key (..., S, E) and value (..., S, Ev) with the same number of dims, "

@@ -6,6 +6,7 @@
 #include <ostream>
 
 #include "ops/helpers.h"
+#include "strata/autograd/autocast.h"
 #include "strata/autograd/grad_mode.h"
 #include "strata/ops/conv.h"
 #include "strata/ops/views.h"
@@ -74,38 +75,45 @@ Tensor conv2d_4d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size
                  " does not match weight shape ", weight.shape(), " (expected (", g.cout, ",))");
     t = promote_types(t, bias.dtype());
   }
-  t = ops::float_compute_dtype(t);
-  const Tensor xc = contiguous_as(x, t), wc = contiguous_as(weight, t);
-  const Tensor bc = has_bias ? contiguous_as(bias, t) : Tensor();
-  Tensor out = Tensor::empty(Shape{g.n, g.cout, g.ho, g.wo}, t, x.device());
-  dispatch_float(t, "conv2d", [&](auto tag) {
+  // t: the result's dtype; ct: the kernels' (float32 for 16-bit t). 16-bit operands are kept (and saved for
+  // backward) in 16 bits and converted to float32 for the im2col + GEMM kernels.
+  t = float_result_dtype(t);
+  const DType ct = compute_dtype(t);
+  const Tensor xs = contiguous_as(x, t), ws = contiguous_as(weight, t);
+  const Tensor xc = contiguous_as(xs, ct), wc = contiguous_as(ws, ct);
+  const Tensor bc = has_bias ? contiguous_as(bias, ct) : Tensor();
+  Tensor out = Tensor::empty(Shape{g.n, g.cout, g.ho, g.wo}, ct, x.device());
+  dispatch_float(ct, "conv2d", [&](auto tag) {
     using T = typename decltype(tag)::type;
     kernels::cpu::conv2d_forward<T>(g, xc.data_ptr<T>(), wc.data_ptr<T>(), has_bias ? bc.data_ptr<T>() : nullptr,
                                     out.data_ptr<T>());
   });
+  out = ops::cast(out, t);
   if (autograd::needs_grad({&x, &weight, &bias})) {
     const bool need_x = autograd::needs_grad({&x}), need_w = autograd::needs_grad({&weight});
-    autograd::SavedTensor sx = need_w ? autograd::SavedTensor(xc, "conv2d") : autograd::SavedTensor();
-    autograd::SavedTensor sw = need_x ? autograd::SavedTensor(wc, "conv2d") : autograd::SavedTensor();
+    autograd::SavedTensor sx = need_w ? autograd::SavedTensor(xs, "conv2d") : autograd::SavedTensor();
+    autograd::SavedTensor sw = need_x ? autograd::SavedTensor(ws, "conv2d") : autograd::SavedTensor();
     const DType x_dtype = x.dtype(), w_dtype = weight.dtype(), b_dtype = has_bias ? bias.dtype() : t;
     TensorList inputs{x, weight};
     if (has_bias) inputs.push_back(bias);
     autograd::record("conv2d", inputs, out, [=](const TensorList& gr, const NeedsGrad& needs) {
       // dx = W^T dY scattered back by col2im; dW = sum_n dY col^T; db = sum of dY over (N, H, W).
-      const Tensor dy = contiguous_as(gr[0], t);
+      const Tensor dy = contiguous_as(gr[0], ct);
       TensorList grads(needs.size());
       const bool want_b = needs.size() > 2 && needs[2];
-      dispatch_float(t, "conv2d", [&](auto tag) {
+      dispatch_float(ct, "conv2d", [&](auto tag) {
         using T = typename decltype(tag)::type;
         if (needs[0]) {
-          Tensor dx = Tensor::empty(Shape{g.n, g.c, g.h, g.w}, t, dy.device());
-          kernels::cpu::conv2d_backward_data<T>(g, dy.data_ptr<T>(), sw.get().data_ptr<T>(), dx.data_ptr<T>());
+          Tensor dx = Tensor::empty(Shape{g.n, g.c, g.h, g.w}, ct, dy.device());
+          const Tensor wk = contiguous_as(sw.get(), ct);
+          kernels::cpu::conv2d_backward_data<T>(g, dy.data_ptr<T>(), wk.data_ptr<T>(), dx.data_ptr<T>());
           grads[0] = ops::cast(dx, x_dtype);
         }
         if (needs[1] || want_b) {
-          Tensor dw = needs[1] ? Tensor::empty(Shape{g.cout, g.cin_g(), g.kh, g.kw}, t, dy.device()) : Tensor();
-          Tensor db = want_b ? Tensor::empty(Shape{g.cout}, t, dy.device()) : Tensor();
-          kernels::cpu::conv2d_backward_weight<T>(g, dy.data_ptr<T>(), needs[1] ? sx.get().data_ptr<T>() : nullptr,
+          Tensor dw = needs[1] ? Tensor::empty(Shape{g.cout, g.cin_g(), g.kh, g.kw}, ct, dy.device()) : Tensor();
+          Tensor db = want_b ? Tensor::empty(Shape{g.cout}, ct, dy.device()) : Tensor();
+          const Tensor xk = needs[1] ? contiguous_as(sx.get(), ct) : Tensor();
+          kernels::cpu::conv2d_backward_weight<T>(g, dy.data_ptr<T>(), needs[1] ? xk.data_ptr<T>() : nullptr,
                                                   needs[1] ? dw.data_ptr<T>() : nullptr,
                                                   want_b ? db.data_ptr<T>() : nullptr);
           if (needs[1]) grads[1] = ops::cast(dw, w_dtype);
@@ -167,42 +175,46 @@ Tensor conv_transpose2d_4d(const Tensor& x, const Tensor& weight, const Tensor& 
                  " does not match weight shape ", weight.shape(), " (expected (", g.c, ",))");
     t = promote_types(t, bias.dtype());
   }
-  t = ops::float_compute_dtype(t);
-  const Tensor xc = contiguous_as(x, t), wc = contiguous_as(weight, t);
-  const Tensor bc = has_bias ? contiguous_as(bias, t) : Tensor();
-  Tensor out = Tensor::empty(Shape{g.n, g.c, g.h, g.w}, t, x.device());
-  dispatch_float(t, "conv_transpose2d", [&](auto tag) {
+  t = float_result_dtype(t);  // stored and saved in t, computed in ct (as conv2d)
+  const DType ct = compute_dtype(t);
+  const Tensor xs = contiguous_as(x, t), ws = contiguous_as(weight, t);
+  const Tensor xc = contiguous_as(xs, ct), wc = contiguous_as(ws, ct);
+  const Tensor bc = has_bias ? contiguous_as(bias, ct) : Tensor();
+  Tensor out = Tensor::empty(Shape{g.n, g.c, g.h, g.w}, ct, x.device());
+  dispatch_float(ct, "conv_transpose2d", [&](auto tag) {
     using T = typename decltype(tag)::type;
     kernels::cpu::conv_transpose2d_forward<T>(g, xc.data_ptr<T>(), wc.data_ptr<T>(),
                                               has_bias ? bc.data_ptr<T>() : nullptr, out.data_ptr<T>());
   });
+  out = ops::cast(out, t);
   if (autograd::needs_grad({&x, &weight, &bias})) {
     const bool need_x = autograd::needs_grad({&x}), need_w = autograd::needs_grad({&weight});
-    autograd::SavedTensor sx = need_w ? autograd::SavedTensor(xc, "conv_transpose2d") : autograd::SavedTensor();
-    autograd::SavedTensor sw = need_x ? autograd::SavedTensor(wc, "conv_transpose2d") : autograd::SavedTensor();
+    autograd::SavedTensor sx = need_w ? autograd::SavedTensor(xs, "conv_transpose2d") : autograd::SavedTensor();
+    autograd::SavedTensor sw = need_x ? autograd::SavedTensor(ws, "conv_transpose2d") : autograd::SavedTensor();
     const DType x_dtype = x.dtype(), w_dtype = weight.dtype(), b_dtype = has_bias ? bias.dtype() : t;
     TensorList inputs{x, weight};
     if (has_bias) inputs.push_back(bias);
     autograd::record("conv_transpose2d", inputs, out, [=](const TensorList& gr, const NeedsGrad& needs) {
       // The adjoint of conv2d's input gradient: dx = conv2d(dy, W); dW = conv2d's weight gradient with x as the
       // output gradient and dy as the input; db = sum of dy over (N, H, W).
-      const Tensor dy = contiguous_as(gr[0], t);
+      const Tensor dy = contiguous_as(gr[0], ct);
       TensorList grads(needs.size());
-      dispatch_float(t, "conv_transpose2d", [&](auto tag) {
+      dispatch_float(ct, "conv_transpose2d", [&](auto tag) {
         using T = typename decltype(tag)::type;
         if (needs[0]) {
-          Tensor dx = Tensor::empty(Shape{g.n, g.cout, g.ho, g.wo}, t, dy.device());
-          kernels::cpu::conv2d_forward<T>(g, dy.data_ptr<T>(), sw.get().data_ptr<T>(), nullptr, dx.data_ptr<T>());
+          Tensor dx = Tensor::empty(Shape{g.n, g.cout, g.ho, g.wo}, ct, dy.device());
+          const Tensor wk = contiguous_as(sw.get(), ct);
+          kernels::cpu::conv2d_forward<T>(g, dy.data_ptr<T>(), wk.data_ptr<T>(), nullptr, dx.data_ptr<T>());
           grads[0] = ops::cast(dx, x_dtype);
         }
         if (needs[1]) {
-          Tensor dw = Tensor::empty(Shape{g.cout, g.cin_g(), g.kh, g.kw}, t, dy.device());
-          kernels::cpu::conv2d_backward_weight<T>(g, sx.get().data_ptr<T>(), dy.data_ptr<T>(), dw.data_ptr<T>(),
-                                                  nullptr);
+          Tensor dw = Tensor::empty(Shape{g.cout, g.cin_g(), g.kh, g.kw}, ct, dy.device());
+          const Tensor xk = contiguous_as(sx.get(), ct);
+          kernels::cpu::conv2d_backward_weight<T>(g, xk.data_ptr<T>(), dy.data_ptr<T>(), dw.data_ptr<T>(), nullptr);
           grads[1] = ops::cast(dw, w_dtype);
         }
         if (needs.size() > 2 && needs[2]) {
-          Tensor db = Tensor::empty(Shape{g.c}, t, dy.device());
+          Tensor db = Tensor::empty(Shape{g.c}, ct, dy.device());
           kernels::cpu::conv_transpose2d_backward_bias<T>(g, dy.data_ptr<T>(), db.data_ptr<T>());
           grads[2] = ops::cast(db, b_dtype);
         }
@@ -215,9 +227,10 @@ Tensor conv_transpose2d_4d(const Tensor& x, const Tensor& weight, const Tensor& 
 
 }  // namespace
 
-Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 stride, Size2 padding,
-                        Size2 output_padding, int64_t groups, Size2 dilation) {
-  STRATA_CHECK(x.defined() && weight.defined(), "[conv_transpose2d] undefined tensor");
+Tensor conv_transpose2d(const Tensor& x_in, const Tensor& weight_in, const Tensor& bias_in, Size2 stride,
+                        Size2 padding, Size2 output_padding, int64_t groups, Size2 dilation) {
+  STRATA_CHECK(x_in.defined() && weight_in.defined(), "[conv_transpose2d] undefined tensor");
+  const Tensor x = autocast::to_low(x_in), weight = autocast::to_low(weight_in), bias = autocast::to_low(bias_in);
   check_cpu("conv_transpose2d", x.device());
   check_cpu("conv_transpose2d", weight.device());
   if (x.dim() == 3) {  // unbatched (C, H, W), as PyTorch
@@ -227,9 +240,11 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bia
   return conv_transpose2d_4d(x, weight, bias, stride, padding, output_padding, groups, dilation);
 }
 
-Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 stride, Size2 padding, Size2 dilation,
-              int64_t groups) {
-  STRATA_CHECK(x.defined() && weight.defined(), "[conv2d] undefined tensor");
+Tensor conv2d(const Tensor& x_in, const Tensor& weight_in, const Tensor& bias_in, Size2 stride, Size2 padding,
+              Size2 dilation, int64_t groups) {
+  STRATA_CHECK(x_in.defined() && weight_in.defined(), "[conv2d] undefined tensor");
+  // Under autocast the float32 operands run as 16-bit (parameters' copies are cached per region).
+  const Tensor x = autocast::to_low(x_in), weight = autocast::to_low(weight_in), bias = autocast::to_low(bias_in);
   check_cpu("conv2d", x.device());
   check_cpu("conv2d", weight.device());
   if (x.dim() == 3) {  // unbatched (C, H, W), as PyTorch

@@ -18,7 +18,32 @@ Strides broadcast_strides(const Tensor& t, const Shape& out) {
   return s;
 }
 
-DType float_compute_dtype(DType t) { return is_compute_float(t) ? t : kFloat32; }
+DType result_type(const Tensor& a, const Tensor& b) {
+  const DType ta = a.dtype(), tb = b.dtype();
+  if (is_low_float(ta) && a.dim() > 0 && b.dim() == 0 && is_floating(tb)) return ta;
+  if (is_low_float(tb) && b.dim() > 0 && a.dim() == 0 && is_floating(ta)) return tb;
+  return promote_types(ta, tb);
+}
+
+Tensor via_float32(const char* op, std::initializer_list<const Tensor*> inputs,
+                   const std::function<Tensor(const TensorList&)>& fn) {
+  DType low = kFloat32;
+  for (const Tensor* t : inputs) {
+    if (t->defined() && is_low_float(t->dtype())) {
+      low = t->dtype();
+      break;
+    }
+  }
+  if (low == kFloat32) return Tensor();
+  TensorList up;
+  up.reserve(inputs.size());
+  for (const Tensor* t : inputs) {
+    up.push_back(t->defined() && is_low_float(t->dtype()) ? to_dtype(*t, kFloat32) : *t);
+  }
+  Tensor out = fn(up);
+  STRATA_CHECK(out.defined(), "[", op, "] produced no result");
+  return is_floating(out.dtype()) ? to_dtype(out, low) : out;
+}
 
 Tensor cast(const Tensor& t, DType dtype) {
   if (t.dtype() == dtype) return t;
@@ -46,7 +71,8 @@ void check_inplace(const char* op, const Tensor& self) {
 
 Tensor scalar_like(const Tensor& a, double v) {
   const bool integral = std::isfinite(v) && v == std::trunc(v);
-  DType t = is_floating(a.dtype()) ? float_compute_dtype(a.dtype()) : (integral ? a.dtype() : kFloat32);
+  // A 16-bit tensor's scalar is kept in float32; result_type keeps the op in the tensor's 16-bit dtype.
+  DType t = is_floating(a.dtype()) ? compute_dtype(a.dtype()) : (integral ? a.dtype() : kFloat32);
   if (t == kBool) t = kInt64;
   return full({}, v, TensorOptions(t));
 }

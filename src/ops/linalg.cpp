@@ -5,6 +5,7 @@
 
 #include "kernels/cpu/gemm.h"
 #include "ops/helpers.h"
+#include "strata/autograd/autocast.h"
 #include "strata/autograd/grad_mode.h"
 #include "strata/ops/creation.h"
 #include "strata/ops/elementwise.h"
@@ -49,8 +50,7 @@ DType matmul_dtype(const char* op, const Tensor& a, const Tensor& b) {
   check_cpu(op, a.device());
   check_cpu(op, b.device());
   const DType t = promote_types(a.dtype(), b.dtype());
-  STRATA_CHECK(t == kFloat32 || t == kFloat64, "[", op, "] needs float32 or float64 tensors, got ", a.dtype(), " and ",
-               b.dtype());
+  STRATA_CHECK(is_floating(t), "[", op, "] needs float tensors, got ", a.dtype(), " and ", b.dtype());
   return t;
 }
 
@@ -63,19 +63,24 @@ Shape concat(const Shape& a, std::initializer_list<int64_t> tail) {
 }
 
 // out[b] = alpha * a[b] @ b[b] + beta * out[b] over the broadcast batch dims. a: (*ba, n, k), b: (*bb, k, m),
-// both of dtype T; out: contiguous (*batch, n, m). Not recorded.
-template <class T>
+// both of dtype In; out: contiguous (*batch, n, m) of the accumulator type T (In itself, or float32 for 16-bit
+// In). Not recorded.
+template <class In, class T>
 void run_gemm(Tensor a, Tensor b, Tensor& out, double alpha, double beta) {
   const MatLayout la = matrix_operand(a), lb = matrix_operand(b);
   const int64_t n = a.size(-2), k = a.size(-1), m = b.size(-1);
-  const T* pa = a.data_ptr<T>();
-  const T* pb = b.data_ptr<T>();
+  const In* pa = a.data_ptr<In>();
+  const In* pb = b.data_ptr<In>();
   T* pc = out.data_ptr<T>();
   const auto al = static_cast<T>(alpha), be = static_cast<T>(beta);
   const size_t nb = out.shape().size() - 2;
   const int64_t batch = leading(out.shape(), 2).numel();
   if (nb == 0 || batch == 1) {
-    kernels::cpu::gemm<T>(la.trans, lb.trans, n, m, k, al, pa, la.ld, pb, lb.ld, be, pc, m);
+    if constexpr (std::is_same_v<In, T>) {
+      kernels::cpu::gemm<T>(la.trans, lb.trans, n, m, k, al, pa, la.ld, pb, lb.ld, be, pc, m);
+    } else {
+      kernels::cpu::gemm_lowp<In>(la.trans, lb.trans, n, m, k, al, pa, la.ld, pb, lb.ld, be, pc, m);
+    }
     return;
   }
   if (batch == 0) return;
@@ -106,15 +111,33 @@ void run_gemm(Tensor a, Tensor b, Tensor& out, double alpha, double beta) {
       idx[d] = 0;
     }
   }
-  kernels::cpu::gemm_batched<T>(la.trans, lb.trans, batch, n, m, k, al, pa, la.ld, oa, pb, lb.ld, ob, be, pc, m, oc);
+  if constexpr (std::is_same_v<In, T>) {
+    kernels::cpu::gemm_batched<T>(la.trans, lb.trans, batch, n, m, k, al, pa, la.ld, oa, pb, lb.ld, ob, be, pc, m, oc);
+  } else {
+    kernels::cpu::gemm_lowp_batched<In>(la.trans, lb.trans, batch, n, m, k, al, pa, la.ld, oa, pb, lb.ld, ob, be, pc,
+                                        m, oc);
+  }
 }
 
+// out = alpha * a @ b + beta * out with a and b converted to out's dtype. A float16/bfloat16 out is computed
+// with 16-bit operands and a float32 accumulator, rounded to 16 bits once at the end.
 void gemm_into(Tensor a, Tensor b, Tensor& out, double alpha, double beta) {
   a = ops::cast(a, out.dtype());
   b = ops::cast(b, out.dtype());
+  if (is_low_float(out.dtype())) {
+    Tensor acc = beta != 0.0 ? ops::cast(out, kFloat32) : Tensor::empty(out.shape(), kFloat32, out.device());
+    if (out.dtype() == kBFloat16) {
+      run_gemm<BFloat16, float>(a, b, acc, alpha, beta);
+    } else {
+      run_gemm<Half, float>(a, b, acc, alpha, beta);
+    }
+    NoGradGuard no_grad;
+    out.copy_(acc);
+    return;
+  }
   dispatch_float(out.dtype(), "matmul", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    run_gemm<T>(a, b, out, alpha, beta);
+    run_gemm<T, T>(a, b, out, alpha, beta);
   });
 }
 
@@ -157,7 +180,8 @@ void check_inner(const char* op, const Tensor& a, const Tensor& b, int64_t ka, i
 
 }  // namespace
 
-Tensor matmul(const Tensor& a, const Tensor& b) {
+Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
+  const Tensor a = autocast::to_low(a_in), b = autocast::to_low(b_in);
   matmul_dtype("matmul", a, b);
   const int64_t da = a.dim(), db = b.dim();
   STRATA_CHECK(da >= 1 && db >= 1, "[matmul] both operands need at least 1 dim, got ", a.shape(), " x ", b.shape());
@@ -179,14 +203,16 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   return matmul_core("matmul", a, b);
 }
 
-Tensor mm(const Tensor& a, const Tensor& b) {
+Tensor mm(const Tensor& a_in, const Tensor& b_in) {
+  const Tensor a = autocast::to_low(a_in), b = autocast::to_low(b_in);
   matmul_dtype("mm", a, b);
   STRATA_CHECK(a.dim() == 2 && b.dim() == 2, "[mm] expected 2-D operands, got ", a.shape(), " x ", b.shape());
   check_inner("mm", a, b, a.size(1), b.size(0));
   return matmul_core("mm", a, b);
 }
 
-Tensor bmm(const Tensor& a, const Tensor& b) {
+Tensor bmm(const Tensor& a_in, const Tensor& b_in) {
+  const Tensor a = autocast::to_low(a_in), b = autocast::to_low(b_in);
   matmul_dtype("bmm", a, b);
   STRATA_CHECK(a.dim() == 3 && b.dim() == 3, "[bmm] expected 3-D operands, got ", a.shape(), " x ", b.shape());
   STRATA_CHECK(a.size(0) == b.size(0), "[bmm] batch sizes differ: ", a.shape(), " x ", b.shape());
@@ -194,12 +220,13 @@ Tensor bmm(const Tensor& a, const Tensor& b) {
   return matmul_core("bmm", a, b);
 }
 
-Tensor addmm(const Tensor& self, const Tensor& a, const Tensor& b, double beta, double alpha) {
-  STRATA_CHECK(self.defined(), "[addmm] undefined tensor");
+Tensor addmm(const Tensor& self_in, const Tensor& a_in, const Tensor& b_in, double beta, double alpha) {
+  STRATA_CHECK(self_in.defined(), "[addmm] undefined tensor");
+  const Tensor self = autocast::to_low(self_in), a = autocast::to_low(a_in), b = autocast::to_low(b_in);
   check_cpu("addmm", self.device());
   DType dt = matmul_dtype("addmm", a, b);
   dt = promote_types(dt, self.dtype());
-  STRATA_CHECK(dt == kFloat32 || dt == kFloat64, "[addmm] needs float32 or float64 tensors, got self ", self.dtype());
+  STRATA_CHECK(is_floating(dt), "[addmm] needs float tensors, got self ", self.dtype());
   STRATA_CHECK(a.dim() == 2 && b.dim() == 2, "[addmm] expected 2-D operands, got ", a.shape(), " x ", b.shape());
   check_inner("addmm", a, b, a.size(1), b.size(0));
   const Shape shape{a.size(0), b.size(1)};
@@ -234,7 +261,9 @@ Tensor addmm(const Tensor& self, const Tensor& a, const Tensor& b, double beta, 
   return out;
 }
 
-Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+Tensor linear(const Tensor& x_in, const Tensor& weight_in, const Tensor& bias_in) {
+  // Under autocast the float32 input, weight and bias run as 16-bit (the weight's copy is cached per region).
+  const Tensor x = autocast::to_low(x_in), weight = autocast::to_low(weight_in), bias = autocast::to_low(bias_in);
   DType dt = matmul_dtype("linear", x, weight);
   STRATA_CHECK(weight.dim() == 2, "[linear] weight must be 2-D (out_features, in_features), got ", weight.shape());
   STRATA_CHECK(x.dim() >= 1, "[linear] input must have at least 1 dim, got ", x.shape());
@@ -247,7 +276,7 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
     STRATA_CHECK(bias.dim() == 1 && bias.size(0) == out_f, "[linear] bias of shape ", bias.shape(),
                  " does not match weight ", weight.shape(), " (expected (", out_f, ",))");
     dt = promote_types(dt, bias.dtype());
-    STRATA_CHECK(dt == kFloat32 || dt == kFloat64, "[linear] needs a float bias, got ", bias.dtype());
+    STRATA_CHECK(is_floating(dt), "[linear] needs a float bias, got ", bias.dtype());
   }
   const Shape lead = leading(x.shape(), 1);
   const int64_t rows = lead.numel();

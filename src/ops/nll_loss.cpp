@@ -2,6 +2,7 @@
 // label smoothing). Mean reduction divides by the sum of the weights of the non-ignored targets.
 #include <cmath>
 
+#include "strata/autograd/autocast.h"
 #include "kernels/cpu/softmax.h"
 #include "ops/reduce_common.h"
 #include "strata/ops/creation.h"
@@ -72,8 +73,14 @@ Tensor grad_for_kernel(const Tensor& g, DType t, Reduction r, int64_t& stride) {
 
 }  // namespace
 
-Tensor nll_loss(const Tensor& log_probs, const Tensor& target, const Tensor& weight, Reduction reduction,
+Tensor nll_loss(const Tensor& log_probs_in, const Tensor& target, const Tensor& weight_in, Reduction reduction,
                 int64_t ignore_index) {
+  // Losses are float32-list ops under autocast.
+  const Tensor log_probs = autocast::to_float32(log_probs_in), weight = autocast::to_float32(weight_in);
+  if (Tensor r = ops::via_float32("nll_loss", {&log_probs, &weight}, [&](const TensorList& u) { return nll_loss(u[0], target, u[1], reduction, ignore_index); }); r.defined()) {
+    return r;
+  }
+
   LossArgs a = check_loss("nll_loss", log_probs, target, weight, ignore_index);
   const int64_t P = a.s.N * a.s.D;
   Tensor per_pos = Tensor::empty({P}, a.input.dtype(), log_probs.device());
@@ -109,8 +116,13 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& target, const Tensor& wei
   return out;
 }
 
-Tensor cross_entropy(const Tensor& logits, const Tensor& target, const Tensor& weight, Reduction reduction,
+Tensor cross_entropy(const Tensor& logits_in, const Tensor& target, const Tensor& weight_in, Reduction reduction,
                      int64_t ignore_index, double label_smoothing) {
+  const Tensor logits = autocast::to_float32(logits_in), weight = autocast::to_float32(weight_in);
+  if (Tensor r = ops::via_float32("cross_entropy", {&logits, &target, &weight}, [&](const TensorList& u) { return cross_entropy(u[0], u[1], u[2], reduction, ignore_index, label_smoothing); }); r.defined()) {
+    return r;
+  }
+
   STRATA_CHECK(label_smoothing >= 0.0 && label_smoothing <= 1.0,
                "[cross_entropy] label_smoothing must be in [0, 1], got ", label_smoothing);
   LossArgs a = check_loss("cross_entropy", logits, target, weight, ignore_index);

@@ -7,6 +7,7 @@
 #include "kernels/cpu/batch_norm.h"
 #include "kernels/cpu/norm.h"
 #include "ops/helpers.h"
+#include "strata/autograd/autocast.h"
 #include "strata/autograd/grad_mode.h"
 #include "strata/ops/creation.h"
 #include "strata/ops/elementwise.h"
@@ -91,9 +92,27 @@ Tensor batch_norm_train(const Tensor& x, const Tensor& running_mean, const Tenso
 
 }  // namespace
 
-Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
-                  const Tensor& bias, bool training, double momentum, double eps) {
-  STRATA_CHECK(x.defined(), "[batch_norm] undefined input");
+Tensor batch_norm(const Tensor& x_in, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight_in,
+                  const Tensor& bias_in, bool training, double momentum, double eps) {
+  STRATA_CHECK(x_in.defined(), "[batch_norm] undefined input");
+  // Norms are float32-list ops under autocast. A 16-bit input outside autocast is normalised in float32 and
+  // returned 16-bit; 16-bit running statistics are updated through float32 copies.
+  const Tensor x = autocast::to_float32(x_in), weight = autocast::to_float32(weight_in),
+               bias = autocast::to_float32(bias_in);
+  if (is_low_float(x.dtype()) || (weight.defined() && is_low_float(weight.dtype()))) {
+    const bool low_stats = running_mean.defined() && is_low_float(running_mean.dtype());
+    const Tensor rm = low_stats ? ops::cast(running_mean, kFloat32) : running_mean;
+    const Tensor rv = low_stats && running_var.defined() ? ops::cast(running_var, kFloat32) : running_var;
+    Tensor r = ops::via_float32("batch_norm", {&x, &weight, &bias}, [&](const TensorList& u) {
+      return batch_norm(u[0], rm, rv, u[1], u[2], training, momentum, eps);
+    });
+    if (low_stats && training) {
+      NoGradGuard no_grad;
+      const_cast<Tensor&>(running_mean).copy_(rm);
+      if (running_var.defined()) const_cast<Tensor&>(running_var).copy_(rv);
+    }
+    return r;
+  }
   STRATA_CHECK(x.dim() >= 2, "[batch_norm] expected an input of shape (N, C) or (N, C, *), got ", x.shape());
   STRATA_CHECK(is_floating(x.dtype()), "[batch_norm] expected a floating-point input, got ", x.dtype());
   const int64_t C = x.size(1);
@@ -129,9 +148,16 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
   return y;
 }
 
-Tensor layer_norm(const Tensor& x, const std::vector<int64_t>& normalized_shape, const Tensor& weight,
-                  const Tensor& bias, double eps) {
-  STRATA_CHECK(x.defined(), "[layer_norm] undefined input");
+Tensor layer_norm(const Tensor& x_in, const std::vector<int64_t>& normalized_shape, const Tensor& weight_in,
+                  const Tensor& bias_in, double eps) {
+  STRATA_CHECK(x_in.defined(), "[layer_norm] undefined input");
+  // A float32-list op under autocast; 16-bit outside autocast: computed in float32, returned 16-bit.
+  const Tensor x = autocast::to_float32(x_in), weight = autocast::to_float32(weight_in),
+               bias = autocast::to_float32(bias_in);
+  if (Tensor r = ops::via_float32("layer_norm", {&x, &weight, &bias}, [&](const TensorList& u) { return layer_norm(u[0], normalized_shape, u[1], u[2], eps); }); r.defined()) {
+    return r;
+  }
+
   STRATA_CHECK(is_floating(x.dtype()), "[layer_norm] expected a floating-point input, got ", x.dtype());
   const auto k = static_cast<int64_t>(normalized_shape.size());
   STRATA_CHECK(k >= 1 && k <= x.dim(), "[layer_norm] normalized_shape ", Shape(normalized_shape),

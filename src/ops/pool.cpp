@@ -110,6 +110,10 @@ std::pair<Tensor, Tensor> max_pool_4d(const Tensor& x, Size2 kernel, Size2 strid
 std::pair<Tensor, Tensor> max_pool2d_with_indices(const Tensor& x, Size2 kernel, Size2 stride, Size2 padding,
                                                   Size2 dilation, bool ceil_mode) {
   check_input("max_pool2d", x);
+  if (is_low_float(x.dtype())) {  // computed on a float32 copy; the indices are all backward keeps
+    auto [out, idx] = max_pool2d_with_indices(to_dtype(x, kFloat32), kernel, stride, padding, dilation, ceil_mode);
+    return {to_dtype(out, x.dtype()), idx};
+  }
   if (x.dim() == 3) {
     auto [out, idx] = max_pool_4d(unsqueeze(x, 0), kernel, stride, padding, dilation, ceil_mode);
     return {squeeze(out, 0), squeeze(idx, 0)};
@@ -123,6 +127,10 @@ Tensor max_pool2d(const Tensor& x, Size2 kernel, Size2 stride, Size2 padding, Si
 
 Tensor avg_pool2d(const Tensor& x, Size2 kernel, Size2 stride, Size2 padding, bool ceil_mode, bool count_include_pad) {
   check_input("avg_pool2d", x);
+  if (Tensor r = ops::via_float32("avg_pool2d", {&x}, [&](const TensorList& u) { return avg_pool2d(u[0], kernel, stride, padding, ceil_mode, count_include_pad); }); r.defined()) {
+    return r;
+  }
+
   return batched(x, [&](const Tensor& x4) {
     Size2 st = stride;
     const PoolGeom g = pool_geom("avg_pool2d", x4, kernel, st, padding, {1, 1}, ceil_mode);
@@ -153,6 +161,10 @@ Tensor avg_pool2d(const Tensor& x, Size2 kernel, Size2 stride, Size2 padding, bo
 
 Tensor adaptive_avg_pool2d(const Tensor& x, Size2 output_size) {
   check_input("adaptive_avg_pool2d", x);
+  if (Tensor r = ops::via_float32("adaptive_avg_pool2d", {&x}, [&](const TensorList& u) { return adaptive_avg_pool2d(u[0], output_size); }); r.defined()) {
+    return r;
+  }
+
   STRATA_CHECK(output_size[0] > 0 && output_size[1] > 0, "[adaptive_avg_pool2d] output size must be positive, got ",
                size2(output_size), " for input shape ", x.shape());
   STRATA_CHECK(x.size(-1) > 0 && x.size(-2) > 0, "[adaptive_avg_pool2d] empty spatial dims in input shape ", x.shape());

@@ -1,5 +1,6 @@
 // Reductions over any set of dims with keepdim: sum, mean, var, std, logsumexp, norm.
 // (max/min/amax/amin/argmax/argmin live in reduction_minmax.cpp.)
+#include "strata/autograd/autocast.h"
 #include "strata/ops/reduction.h"
 
 #include <cmath>
@@ -114,7 +115,13 @@ Tensor var_std(const char* op, const Tensor& x, const Dims& dims, int64_t correc
 
 }  // namespace
 
-Tensor sum(const Tensor& x, const Dims& dims, bool keepdim) {
+Tensor sum(const Tensor& x_in, const Dims& dims, bool keepdim) {
+  // A float32-list op under autocast; a 16-bit input outside autocast is reduced in float32, returned 16-bit.
+  const Tensor x = autocast::to_float32(x_in);
+  if (Tensor r = ops::via_float32("sum", {&x}, [&](const TensorList& u) { return sum(u[0], dims, keepdim); }); r.defined()) {
+    return r;
+  }
+
   ops::check_input(x, "sum");
   DimPlan p = ops::plan_dims(x, dims, keepdim, "sum");
   DType t = (x.dtype() == kBool || x.dtype() == kInt64) ? kInt64 : ops::float_compute_dtype(x.dtype());
@@ -130,7 +137,13 @@ Tensor sum(const Tensor& x, const Dims& dims, bool keepdim) {
   return out;
 }
 
-Tensor mean(const Tensor& x, const Dims& dims, bool keepdim) {
+Tensor mean(const Tensor& x_in, const Dims& dims, bool keepdim) {
+  // A float32-list op under autocast; a 16-bit input outside autocast is reduced in float32, returned 16-bit.
+  const Tensor x = autocast::to_float32(x_in);
+  if (Tensor r = ops::via_float32("mean", {&x}, [&](const TensorList& u) { return mean(u[0], dims, keepdim); }); r.defined()) {
+    return r;
+  }
+
   ops::check_float(x, "mean");
   DimPlan p = ops::plan_dims(x, dims, keepdim, "mean");
   DType t = ops::float_compute_dtype(x.dtype());
@@ -147,17 +160,35 @@ Tensor mean(const Tensor& x, const Dims& dims, bool keepdim) {
   return out;
 }
 
-Tensor var(const Tensor& x, const Dims& dims, int64_t correction, bool keepdim) {
+Tensor var(const Tensor& x_in, const Dims& dims, int64_t correction, bool keepdim) {
+  // A float32-list op under autocast; a 16-bit input outside autocast is reduced in float32, returned 16-bit.
+  const Tensor x = autocast::to_float32(x_in);
+  if (Tensor r = ops::via_float32("var", {&x}, [&](const TensorList& u) { return var(u[0], dims, correction, keepdim); }); r.defined()) {
+    return r;
+  }
+
   return var_std("var", x, dims, correction, keepdim, false);
 }
 
-Tensor std(const Tensor& x, const Dims& dims, int64_t correction, bool keepdim) {
+Tensor std(const Tensor& x_in, const Dims& dims, int64_t correction, bool keepdim) {
+  // A float32-list op under autocast; a 16-bit input outside autocast is reduced in float32, returned 16-bit.
+  const Tensor x = autocast::to_float32(x_in);
+  if (Tensor r = ops::via_float32("std", {&x}, [&](const TensorList& u) { return std(u[0], dims, correction, keepdim); }); r.defined()) {
+    return r;
+  }
+
   return var_std("std", x, dims, correction, keepdim, true);
 }
 
 // out = m + log(sum(exp(x - m))) with m the max (taken as 0 where infinite, so that all -inf gives -inf
 // and any +inf gives +inf).  d out / dx = exp(x - out).
-Tensor logsumexp(const Tensor& x, const Dims& dims, bool keepdim) {
+Tensor logsumexp(const Tensor& x_in, const Dims& dims, bool keepdim) {
+  // A float32-list op under autocast; a 16-bit input outside autocast is reduced in float32, returned 16-bit.
+  const Tensor x = autocast::to_float32(x_in);
+  if (Tensor r = ops::via_float32("logsumexp", {&x}, [&](const TensorList& u) { return logsumexp(u[0], dims, keepdim); }); r.defined()) {
+    return r;
+  }
+
   ops::check_float(x, "logsumexp");
   DimPlan p = ops::plan_dims(x, dims, keepdim, "logsumexp");
   DType t = ops::float_compute_dtype(x.dtype());
@@ -273,7 +304,13 @@ Tensor norm_backward(const Tensor& x, const Tensor& n, const Tensor& g, const Di
 
 }  // namespace
 
-Tensor norm(const Tensor& x, double pv, const Dims& dims, bool keepdim) {
+Tensor norm(const Tensor& x_in, double pv, const Dims& dims, bool keepdim) {
+  // A float32-list op under autocast; a 16-bit input outside autocast is reduced in float32, returned 16-bit.
+  const Tensor x = autocast::to_float32(x_in);
+  if (Tensor r = ops::via_float32("norm", {&x}, [&](const TensorList& u) { return norm(u[0], pv, dims, keepdim); }); r.defined()) {
+    return r;
+  }
+
   ops::check_float(x, "norm");
   STRATA_CHECK(!std::isnan(pv), "[norm] p must not be NaN");
   DimPlan p = ops::plan_dims(x, dims, keepdim, "norm");

@@ -3,6 +3,7 @@
 #include "ops/reduce_common.h"
 #include "strata/ops/creation.h"
 #include "strata/ops/reduction.h"
+#include "strata/ops/views.h"
 
 namespace strata {
 
@@ -52,6 +53,10 @@ Tensor extreme(const char* op, const Tensor& x, const DimPlan& p, bool is_max) {
 
 Tensor extreme_all(const char* op, const Tensor& x, bool is_max) {
   ops::check_input(x, op);
+  if (Tensor r = ops::via_float32("max", {&x}, [&](const TensorList& u) { return extreme_all(op, u[0], is_max); }); r.defined()) {
+    return r;
+  }
+
   STRATA_CHECK(x.numel() > 0, "[", op, "] the tensor of shape ", x.shape(),
                " is empty; reduce along a non-empty dim instead");
   return extreme(op, x, ops::plan_dims(x, {}, false, op), is_max);
@@ -59,6 +64,10 @@ Tensor extreme_all(const char* op, const Tensor& x, bool is_max) {
 
 Tensor extreme_dims(const char* op, const Tensor& x, const Dims& dims, bool keepdim, bool is_max) {
   ops::check_input(x, op);
+  if (Tensor r = ops::via_float32("max", {&x}, [&](const TensorList& u) { return extreme_dims(op, u[0], dims, keepdim, is_max); }); r.defined()) {
+    return r;
+  }
+
   DimPlan p = ops::plan_dims(x, dims, keepdim, op);
   STRATA_CHECK(p.count > 0, "[", op, "] cannot reduce over a dim of size 0 (shape ", x.shape(), ")");
   return extreme(op, x, p, is_max);
@@ -68,6 +77,10 @@ Tensor extreme_dims(const char* op, const Tensor& x, const Dims& dims, bool keep
 std::pair<Tensor, Tensor> along_dim(const char* op, const Tensor& x, int64_t dim, bool keepdim, bool is_max,
                                     bool want_values) {
   ops::check_input(x, op);
+  if (is_low_float(x.dtype())) {  // 16-bit values are exact in float32: the same winners, converted back
+    auto [v, i] = along_dim(op, to_dtype(x, kFloat32), dim, keepdim, is_max, want_values);
+    return {v.defined() ? to_dtype(v, x.dtype()) : v, i};
+  }
   DimPlan p = ops::plan_dim(x, dim, keepdim, op);
   const int64_t d = wrap_dim(dim, x.dim(), op);
   const int64_t n = x.dim() == 0 ? 1 : x.shape()[static_cast<size_t>(d)];
@@ -118,8 +131,9 @@ std::pair<Tensor, Tensor> along_dim(const char* op, const Tensor& x, int64_t dim
   return {vals, idx};
 }
 
-Tensor arg_all(const char* op, const Tensor& x, bool is_max) {
-  ops::check_input(x, op);
+Tensor arg_all(const char* op, const Tensor& x_in, bool is_max) {
+  ops::check_input(x_in, op);
+  const Tensor x = is_low_float(x_in.dtype()) ? ops::cast(x_in, kFloat32) : x_in;
   STRATA_CHECK(x.numel() > 0, "[", op, "] the tensor of shape ", x.shape(), " is empty");
   Tensor flat;
   {

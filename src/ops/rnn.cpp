@@ -13,6 +13,7 @@
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/rnn_cell.h"
 #include "ops/helpers.h"
+#include "strata/ops/views.h"
 #include "strata/autograd/grad_mode.h"
 #include "strata/autograd/node.h"
 #include "strata/core/error.h"
@@ -206,6 +207,15 @@ const T* ptr_or_null(const Tensor& t) {
 RNNLayerResult rnn_layer(RNNMode mode, const Tensor& x, const Tensor& h0, const Tensor& c0, const Tensor& w_ih,
                          const Tensor& w_hh, const Tensor& b_ih, const Tensor& b_hh, bool reverse) {
   const char* op = mode_name(mode);
+  auto low = [](const Tensor& t) { return t.defined() && is_low_float(t.dtype()); };
+  if (low(x) || low(h0) || low(c0) || low(w_ih) || low(w_hh) || low(b_ih) || low(b_hh)) {
+    // 16-bit operands: the fused cells run in float32; the results come back in the first 16-bit dtype.
+    const DType lt = low(x) ? x.dtype() : low(w_ih) ? w_ih.dtype() : low(h0) ? h0.dtype() : w_hh.dtype();
+    auto up = [&](const Tensor& t) { return low(t) ? to_dtype(t, kFloat32) : t; };
+    RNNLayerResult r = rnn_layer(mode, up(x), up(h0), up(c0), up(w_ih), up(w_hh), up(b_ih), up(b_hh), reverse);
+    auto back = [&](const Tensor& t) { return t.defined() ? to_dtype(t, lt) : t; };
+    return {back(r.output), back(r.h_n), back(r.c_n)};
+  }
   STRATA_CHECK(x.defined() && x.dim() == 3, "[", op, "] expected input of shape (T, B, I), got ",
                x.defined() ? x.shape() : Shape{});
   STRATA_CHECK(x.dtype() == kFloat32 || x.dtype() == kFloat64, "[", op, "] expected float32 or float64, got ",

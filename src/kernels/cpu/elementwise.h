@@ -68,6 +68,26 @@ void unary_array(const LoopPlan<2>& plan, T* out, const T* a, VF vf) {
          });
 }
 
+// unary_array for float16/bfloat16 storage S: runs of up to 256 elements are converted to float32, mapped by
+// the float32 array kernel vf(out, in, n), and rounded back to S.
+template <class S, class VF>
+void unary_array_via_float(const LoopPlan<2>& plan, S* out, const S* a, VF vf) {
+  run<2>(plan, {reinterpret_cast<char*>(out), reinterpret_cast<char*>(const_cast<S*>(a))},
+         {int64_t(sizeof(S)), int64_t(sizeof(S))},
+         [&](const std::array<char*, 2>& p, const std::array<int64_t, 2>& s, int64_t n) {
+           S* o = reinterpret_cast<S*>(p[0]);
+           const S* x = reinterpret_cast<const S*>(p[1]);
+           constexpr int64_t kBuf = 256;
+           float buf[kBuf];
+           for (int64_t i0 = 0; i0 < n; i0 += kBuf) {
+             const int64_t m = std::min(kBuf, n - i0);
+             for (int64_t i = 0; i < m; ++i) buf[i] = static_cast<float>(x[(i0 + i) * s[1]]);
+             vf(buf, buf, m);
+             for (int64_t i = 0; i < m; ++i) o[(i0 + i) * s[0]] = S(buf[i]);
+           }
+         });
+}
+
 template <class O, class A, class B, class F>
 void binary(const LoopPlan<3>& plan, O* out, const A* a, const B* b, F f) {
   run<3>(plan,

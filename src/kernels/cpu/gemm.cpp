@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <string>
 #include <new>
 #include <type_traits>
 #include <vector>
@@ -72,6 +73,9 @@ constexpr int64_t kNC = STRATA_GEMM_NC;  // multiple of 16 and 8; packed B panel
 static_assert(kMC % kMR == 0 && kNC % 16 == 0, "MC must be a multiple of MR, NC of NR");
 // Below this many flops the packed kernel stays on one thread (a parallel region costs a few microseconds).
 constexpr double kParallelFlops = 2.0 * 64 * 64 * 64;
+// 16-bit GEMM: convert-then-OpenBLAS (true) or convert-while-packing into the in-tree kernel (false); set from
+// bench/gemm_lowp measurements (docs/precision.md).
+constexpr bool kLowpConvertDefault = true;
 
 int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
@@ -179,41 +183,44 @@ inline void micro_kernel(int64_t kc, const T* __restrict a, const T* __restrict 
 }
 #endif
 
-// Packs op(A)[i0 : i0+rows, p0 : p0+kc] (rows <= MR) as dst[p * MR + i], zero rows below `rows`.
-template <class T>
-void pack_a(const T* A, int64_t lda, bool trans, int64_t i0, int64_t rows, int64_t p0, int64_t kc, T* dst) {
+// Packs op(A)[i0 : i0+rows, p0 : p0+kc] (rows <= MR) as dst[p * MR + i], zero rows below `rows`. A 16-bit
+// source (In = Half/BFloat16) is converted to the accumulator type T while packing.
+template <class T, class In>
+void pack_a(const In* A, int64_t lda, bool trans, int64_t i0, int64_t rows, int64_t p0, int64_t kc, T* dst) {
   if (rows < kMR) std::fill(dst, dst + kc * kMR, T(0));
   if (trans) {  // op(A)(i, p) = A[p * lda + i]: each p reads `rows` contiguous values
     for (int64_t p = 0; p < kc; ++p) {
-      const T* src = A + (p0 + p) * lda + i0;
-      for (int64_t i = 0; i < rows; ++i) dst[p * kMR + i] = src[i];
+      const In* src = A + (p0 + p) * lda + i0;
+      for (int64_t i = 0; i < rows; ++i) dst[p * kMR + i] = static_cast<T>(src[i]);
     }
   } else {  // op(A)(i, p) = A[i * lda + p]: each row is read contiguously
     for (int64_t i = 0; i < rows; ++i) {
-      const T* src = A + (i0 + i) * lda + p0;
-      for (int64_t p = 0; p < kc; ++p) dst[p * kMR + i] = src[p];
+      const In* src = A + (i0 + i) * lda + p0;
+      for (int64_t p = 0; p < kc; ++p) dst[p * kMR + i] = static_cast<T>(src[p]);
     }
   }
 }
 
 // Packs op(B)[p0 : p0+kc, j0 : j0+cols] (cols <= NR) as dst[p * NR + j], zero columns right of `cols`.
-template <class T>
-void pack_b(const T* B, int64_t ldb, bool trans, int64_t p0, int64_t kc, int64_t j0, int64_t cols, T* dst) {
+template <class T, class In>
+void pack_b(const In* B, int64_t ldb, bool trans, int64_t p0, int64_t kc, int64_t j0, int64_t cols, T* dst) {
   constexpr int64_t NR = kNR<T>;
   if (cols < NR) std::fill(dst, dst + kc * NR, T(0));
   if (trans) {  // op(B)(p, j) = B[j * ldb + p]
     for (int64_t j = 0; j < cols; ++j) {
-      const T* src = B + (j0 + j) * ldb + p0;
-      for (int64_t p = 0; p < kc; ++p) dst[p * NR + j] = src[p];
+      const In* src = B + (j0 + j) * ldb + p0;
+      for (int64_t p = 0; p < kc; ++p) dst[p * NR + j] = static_cast<T>(src[p]);
     }
   } else {  // op(B)(p, j) = B[p * ldb + j]
     for (int64_t p = 0; p < kc; ++p) {
-      const T* src = B + (p0 + p) * ldb + j0;
-      if (cols == NR) {
-        std::memcpy(dst + p * NR, src, sizeof(T) * NR);
-      } else {
-        for (int64_t j = 0; j < cols; ++j) dst[p * NR + j] = src[j];
+      const In* src = B + (p0 + p) * ldb + j0;
+      if constexpr (std::is_same_v<T, In>) {
+        if (cols == NR) {
+          std::memcpy(dst + p * NR, src, sizeof(T) * NR);
+          continue;
+        }
       }
+      for (int64_t j = 0; j < cols; ++j) dst[p * NR + j] = static_cast<T>(src[j]);
     }
   }
 }
@@ -286,9 +293,11 @@ void gemm_naive(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T a
   }
 }
 
-template <class T>
-void gemm_packed(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda,
-                 const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
+namespace {
+// The packed kernel over inputs of type In (T, or 16-bit converted while packing) accumulating in T.
+template <class T, class In>
+void gemm_packed_impl(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const In* A, int64_t lda,
+                      const In* B, int64_t ldb, T beta, T* C, int64_t ldc) {
   if (M <= 0 || N <= 0) return;
   if (K <= 0 || alpha == T(0)) {
     scale_c(M, N, beta, C, ldc);
@@ -335,6 +344,94 @@ void gemm_packed(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T 
     }
   }
 }
+}  // namespace
+
+template <class T>
+void gemm_packed(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda,
+                 const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
+  gemm_packed_impl<T, T>(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+template <class In>
+void gemm_lowp_packed(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const In* A,
+                      int64_t lda, const In* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  gemm_packed_impl<float, In>(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+template <class In>
+void gemm_lowp_convert(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const In* A,
+                       int64_t lda, const In* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  if (M <= 0 || N <= 0) return;
+  // op(A) and op(B) as stored (rows x ld), converted to float32 in one pass each, then the float32 GEMM.
+  const int64_t a_rows = trans_a ? K : M, a_cols = trans_a ? M : K;
+  const int64_t b_rows = trans_b ? N : K, b_cols = trans_b ? K : N;
+  static thread_local Scratch scratch_a, scratch_b;
+  float* fa = scratch_a.get<float>(std::max<int64_t>(a_rows * a_cols, 1));
+  float* fb = scratch_b.get<float>(std::max<int64_t>(b_rows * b_cols, 1));
+  const bool par = !omp_in_parallel() && (a_rows * a_cols + b_rows * b_cols) >= (int64_t{1} << 16);
+#pragma omp parallel for schedule(static) if (par)
+  for (int64_t r = 0; r < a_rows; ++r) {
+    for (int64_t c = 0; c < a_cols; ++c) fa[r * a_cols + c] = static_cast<float>(A[r * lda + c]);
+  }
+#pragma omp parallel for schedule(static) if (par)
+  for (int64_t r = 0; r < b_rows; ++r) {
+    for (int64_t c = 0; c < b_cols; ++c) fb[r * b_cols + c] = static_cast<float>(B[r * ldb + c]);
+  }
+  gemm<float>(trans_a, trans_b, M, N, K, alpha, fa, std::max<int64_t>(a_cols, 1), fb, std::max<int64_t>(b_cols, 1),
+              beta, C, ldc);
+}
+
+namespace {
+// STRATA_LOWP_GEMM=convert|packed overrides the measured choice (benchmarks compare the two).
+bool lowp_use_convert() {
+  static const bool v = [] {
+    const char* e = std::getenv("STRATA_LOWP_GEMM");
+    if (e != nullptr && std::string(e) == "packed") return false;
+    if (e != nullptr && std::string(e) == "convert") return true;
+    return kLowpConvertDefault;
+  }();
+  return v;
+}
+}  // namespace
+
+template <class In>
+void gemm_lowp(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const In* A, int64_t lda,
+               const In* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  if (lowp_use_convert()) {
+    gemm_lowp_convert(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  } else {
+    gemm_lowp_packed(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  }
+}
+
+template <class In>
+void gemm_lowp_batched(bool trans_a, bool trans_b, int64_t batch, int64_t M, int64_t N, int64_t K, float alpha,
+                       const In* A, int64_t lda, const int64_t* a_off, const In* B, int64_t ldb, const int64_t* b_off,
+                       float beta, float* C, int64_t ldc, const int64_t* c_off) {
+  if (batch <= 0 || M <= 0 || N <= 0) return;
+  const int64_t nt = omp_get_max_threads();
+  const double flops = 2.0 * static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K);
+  const bool over_batch = nt > 1 && !omp_in_parallel() && batch >= nt && (batch % nt == 0 || batch >= 4 * nt) &&
+                          flops * static_cast<double>(batch) >= kParallelFlops;
+#pragma omp parallel for schedule(static) if (over_batch)
+  for (int64_t b = 0; b < batch; ++b) {
+    gemm_lowp(trans_a, trans_b, M, N, K, alpha, A + a_off[b], lda, B + b_off[b], ldb, beta, C + c_off[b], ldc);
+  }
+}
+
+#define STRATA_GEMM_LOWP_INSTANTIATE(In)                                                                               \
+  template void gemm_lowp<In>(bool, bool, int64_t, int64_t, int64_t, float, const In*, int64_t, const In*, int64_t,   \
+                              float, float*, int64_t);                                                                 \
+  template void gemm_lowp_packed<In>(bool, bool, int64_t, int64_t, int64_t, float, const In*, int64_t, const In*,     \
+                                     int64_t, float, float*, int64_t);                                                 \
+  template void gemm_lowp_convert<In>(bool, bool, int64_t, int64_t, int64_t, float, const In*, int64_t, const In*,    \
+                                      int64_t, float, float*, int64_t);                                                \
+  template void gemm_lowp_batched<In>(bool, bool, int64_t, int64_t, int64_t, int64_t, float, const In*, int64_t,      \
+                                      const int64_t*, const In*, int64_t, const int64_t*, float, float*, int64_t,     \
+                                      const int64_t*);
+STRATA_GEMM_LOWP_INSTANTIATE(BFloat16)
+STRATA_GEMM_LOWP_INSTANTIATE(Half)
+#undef STRATA_GEMM_LOWP_INSTANTIATE
 
 #ifdef STRATA_HAVE_OPENBLAS
 namespace {

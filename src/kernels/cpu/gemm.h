@@ -8,6 +8,8 @@
 // Called inside an OpenMP parallel region, every variant runs single-threaded in the calling thread.
 #include <cstdint>
 
+#include "strata/core/dtype.h"
+
 namespace strata::kernels::cpu {
 
 template <class T>
@@ -47,5 +49,24 @@ template <class T>
 void gemm_strided_batched(bool trans_a, bool trans_b, int64_t batch, int64_t M, int64_t N, int64_t K, T alpha,
                           const T* A, int64_t lda, int64_t stride_a, const T* B, int64_t ldb, int64_t stride_b, T beta,
                           T* C, int64_t ldc, int64_t stride_c);
+
+// Mixed precision: A and B in float16/bfloat16 (In = Half or BFloat16), accumulation and C in float32.
+// gemm_lowp_packed converts while packing into the in-tree float32 kernel; gemm_lowp_convert converts both
+// operands to float32 in one pass each and calls gemm<float> (OpenBLAS). gemm_lowp picks the one measured
+// faster here (docs/precision.md); STRATA_LOWP_GEMM=packed|convert overrides it.
+template <class In>
+void gemm_lowp(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const In* A, int64_t lda,
+               const In* B, int64_t ldb, float beta, float* C, int64_t ldc);
+template <class In>
+void gemm_lowp_packed(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const In* A,
+                      int64_t lda, const In* B, int64_t ldb, float beta, float* C, int64_t ldc);
+template <class In>
+void gemm_lowp_convert(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const In* A,
+                       int64_t lda, const In* B, int64_t ldb, float beta, float* C, int64_t ldc);
+// gemm_batched for 16-bit inputs.
+template <class In>
+void gemm_lowp_batched(bool trans_a, bool trans_b, int64_t batch, int64_t M, int64_t N, int64_t K, float alpha,
+                       const In* A, int64_t lda, const int64_t* a_off, const In* B, int64_t ldb, const int64_t* b_off,
+                       float beta, float* C, int64_t ldc, const int64_t* c_off);
 
 }  // namespace strata::kernels::cpu
