@@ -569,6 +569,7 @@ std::vector<Finding> diagnose(const TrainingRecord& r, const DoctorContext& ctx,
   }
   rule_loss_task_mismatch(r, ctx, t, out);
   rule_mode_collapse(r, t, out);
+  rule_loss_scale(r, t, out);
   return out;
 }
 
@@ -635,6 +636,8 @@ std::string healthy_summary(const TrainingRecord& r) {
     const double v = epoch_value(r.epochs.back(), "val_loss"), l = epoch_value(r.epochs.back(), "loss");
     if (std::isfinite(v) && std::isfinite(l)) os << "; last epoch loss " << num(l) << ", val_loss " << num(v);
   }
+  const std::string scaling = loss_scaling_summary(r);
+  if (!scaling.empty()) os << "; " << scaling;
   return os.str();
 }
 

@@ -10,4 +10,9 @@ namespace strata::diag {
 // much less diverse than the data (mode_collapse_rule.cpp).
 void rule_mode_collapse(const TrainingRecord& record, const DoctorThresholds& thresholds, std::vector<Finding>& out);
 
+// fp16_overflow (error): the loss scale collapsed below thresholds.min_loss_scale, or many steps in a row were
+// skipped; skipped_steps (warning): more than thresholds.skipped_fraction of the steps after the initial
+// calibration were skipped (loss_scale_rule.cpp).
+void rule_loss_scale(const TrainingRecord& record, const DoctorThresholds& thresholds, std::vector<Finding>& out);
+
 }  // namespace strata::diag

@@ -216,6 +216,9 @@ struct Monitor::Impl {
   bool sampling = false;
   int64_t sample_index = -1;
   double pending_total_grad = kNaN;
+  // A non-finite gradient seen in on_after_backward, recorded in on_before_step: a step that loss scaling
+  // skips for inf gradients (fp16 overflow, handled) never reaches on_before_step and is not an event.
+  std::string pending_non_finite;
 };
 
 Monitor::Monitor(MonitorOptions options) : options_(options), impl_(std::make_unique<Impl>()) {
@@ -408,8 +411,10 @@ void Monitor::on_batch_begin(train::TrainState& state) {
 
 void Monitor::on_after_backward(train::TrainState& state) {
   Impl& im = *impl_;
+  im.pending_non_finite.clear();
   if (!im.sampling) return;
-  const double unscale = state.loss_scale != 0 ? 1.0 / state.loss_scale : 1.0;
+  // The gradients carry the loss scale until a GradScaler has unscaled them (state.grad_scale is then 1).
+  const double unscale = state.grad_scale != 0 ? 1.0 / state.grad_scale : 1.0;
   double total = 0;
   for (size_t i = 0; i < im.layers.size(); ++i) {
     LayerRecord& r = record_.layers[i];
@@ -425,15 +430,16 @@ void Monitor::on_after_backward(train::TrainState& state) {
     const double n = std::sqrt(sq) * unscale;
     r.grad_norm.back() = n;
     total += n * n;
-    if (!std::isfinite(n) && !record_.non_finite) {
-      record_.non_finite = NonFiniteEvent{state.global_step + 1, "gradient of " + r.name, "", "", "", ""};
-    }
+    if (!std::isfinite(n) && im.pending_non_finite.empty()) im.pending_non_finite = "gradient of " + r.name;
   }
   im.pending_total_grad = std::sqrt(total);
 }
 
-void Monitor::on_before_step(train::TrainState& /*state*/) {
+void Monitor::on_before_step(train::TrainState& state) {
   Impl& im = *impl_;
+  if (!im.pending_non_finite.empty() && !record_.non_finite)
+    record_.non_finite = NonFiniteEvent{state.global_step + 1, im.pending_non_finite, "", "", "", ""};
+  im.pending_non_finite.clear();
   if (!im.sampling) return;
   NoGradGuard no_grad;
   for (auto& l : im.layers) {
@@ -454,6 +460,8 @@ void Monitor::on_batch_end(train::TrainState& state, const train::Logs& batch_lo
   record_.steps.push_back(step);
   record_.loss.push_back(loss);
   record_.lr.push_back(get("lr"));
+  record_.loss_scale.push_back(state.loss_scale);
+  record_.skipped.push_back(state.skipped_steps);
   record_.steps_run = step;
   if (!std::isfinite(loss) && !record_.non_finite) {
     NonFiniteEvent e{step, "loss", "", "", "", ""};
@@ -541,12 +549,23 @@ bool any_finite(const std::vector<double>& v) {
 
 }  // namespace
 
+bool uses_loss_scaling(const TrainingRecord& r) {
+  for (double s : r.loss_scale)
+    if (s != 1.0) return true;
+  return !r.skipped.empty() && r.skipped.back() > 0;
+}
+
 io::Json to_json(const TrainingRecord& r) {
   io::Json j = io::Json::object();
   io::Json steps = io::Json::object();
   steps.set("step", ints(r.steps));
   steps.set("loss", nums(r.loss));
   steps.set("lr", nums(r.lr));
+  // Loss scaling only: a run without it keeps the report as it was.
+  if (uses_loss_scaling(r)) {
+    steps.set("loss_scale", nums(r.loss_scale));
+    steps.set("skipped", ints(r.skipped));
+  }
   j.set("steps", steps);
   io::Json epochs = io::Json::array();
   for (size_t e = 0; e < r.epochs.size(); ++e) {

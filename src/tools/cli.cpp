@@ -21,6 +21,7 @@
 #include "strata/tools/model_builder.h"
 #include "strata/tools/run.h"
 #include "strata/train/fit.h"
+#include "strata/train/precision.h"
 
 namespace strata::tools {
 
@@ -54,6 +55,8 @@ Options (each overrides the config's key of the same name):
   --name NAME         run name (the output folder's name)
   --output-dir DIR    parent folder of the run folder
   --seed N            random seed
+  --precision P       fp32, bf16 or fp16 (mixed precision; fp16 scales the loss, docs/precision.md)
+  --no-loss-scaling   fp16 without loss scaling (small gradients flush to zero)
   --diagnose          the training doctor with anomaly mode on (names the op and layer of a nan/inf)
   --quiet             no progress bar
   --help              this text
@@ -191,8 +194,8 @@ data::DatasetPtr pick_split(const Datasets& d, const Args& a, const std::string&
 }
 
 int train_cmd(const std::vector<std::string>& args, std::ostream& out) {
-  Args a = parse_args(args, 1, {"--epochs", "--name", "--output-dir", "--seed"}, {"--quiet", "--diagnose", "--help"},
-                      "train");
+  Args a = parse_args(args, 1, {"--epochs", "--name", "--output-dir", "--seed", "--precision"},
+                      {"--quiet", "--diagnose", "--no-loss-scaling", "--help"}, "train");
   if (a.options.count("--help")) {
     out << kTrainHelp;
     return 0;
@@ -206,6 +209,9 @@ int train_cmd(const std::vector<std::string>& args, std::ostream& out) {
   if (a.options.count("--seed")) j.set("seed", parse_int(a.options["--seed"], "--seed"));
   if (a.options.count("--name")) j.set("name", a.options["--name"]);
   if (a.options.count("--output-dir")) j.set("output_dir", a.options["--output-dir"]);
+  if (a.options.count("--precision"))
+    j.set("precision", train::precision_name(train::parse_precision(a.options["--precision"], "--precision")));
+  if (a.options.count("--no-loss-scaling")) j.set("loss_scaling", false);
   j.annotate(path);
   RunConfig cfg = parse_run_config(j, path);
   RunOptions ro;

@@ -40,10 +40,10 @@ Evaluation evaluate_model(nn::Module& model, const RunConfig& config, const Data
   // Class weights ("balanced") come from the training labels, as in training.
   auto loss = build_loss(config.loss, data.classification ? dataset_targets(*data.train) : Tensor(), data.num_classes);
   data::DataLoader loader(dataset, config.eval_batch_size, /*shuffle=*/false);
-  e.logs = train::evaluate(model, *loss, loader, config.metrics);
+  e.logs = train::evaluate(model, *loss, loader, config.metrics, config.precision);
   if (data.classification) {
     data::DataLoader pl(dataset, config.eval_batch_size, /*shuffle=*/false);
-    Tensor out = train::predict(model, pl);
+    Tensor out = train::predict(model, pl, config.precision);
     e.confusion = train::confusion_matrix(out, targets, data.num_classes);
     e.report = train::precision_recall_f1(e.confusion);
   }

@@ -157,6 +157,8 @@ RunConfig parse_run_config(const Json& json_in, const std::string& source) {
                 "accumulation_steps",
                 "clip_grad_norm",
                 "clip_grad_value",
+                "precision",
+                "loss_scaling",
                 "metrics",
                 "early_stopping",
                 "doctor",
@@ -210,6 +212,11 @@ RunConfig parse_run_config(const Json& json_in, const std::string& source) {
     c.clip_grad_norm = number(j, "clip_grad_norm", 1.0, 0.0, 1e30, true);
   if (j.contains("clip_grad_value") && !j.at("clip_grad_value").is_null())
     c.clip_grad_value = number(j, "clip_grad_value", 1.0, 0.0, 1e30, true);
+  c.precision = train::parse_precision(choice(j, "precision", "fp32", {"fp32", "bf16", "fp16"}));
+  if (const Json* ls = j.find("loss_scaling")) {
+    STRATA_CHECK(ls->is_bool(), ls->where(), ": expected true or false, got ", ls->type_name());
+    c.loss_scaling = ls->as_bool();
+  }
   if (const Json* m = j.find("metrics")) {
     STRATA_CHECK(m->is_array(), m->where(), ": expected a list of metric names, got ", m->type_name());
     for (const Json& x : m->elements()) c.metrics.push_back(x.as_string());

@@ -39,6 +39,8 @@ RunLoop start_run(const RunConfig& config, const RunOptions& options, const Data
   fo.accumulation_steps = config.accumulation_steps;
   fo.clip_grad_norm = config.clip_grad_norm;
   fo.clip_grad_value = config.clip_grad_value;
+  fo.precision = config.precision;
+  fo.loss_scaling = config.loss_scaling;
   fo.metrics = config.metrics;
   if (out) {
     train::ProgressBarOptions po;
@@ -104,6 +106,10 @@ void end_run(const RunConfig& config, const RunOptions& options, const RunLoop& 
   r.record = loop.doctor->monitor().record();
   r.findings = loop.doctor->findings();
   if (out && r.findings.empty()) *out << "Doctor: " << diag::healthy_summary(r.record) << "\n";
+  if (out && !r.findings.empty()) {
+    const std::string scaling = diag::loss_scaling_summary(r.record);
+    if (!scaling.empty()) *out << "Doctor: " << scaling << "\n";
+  }
   if (options.write_files) {
     io::Metadata m{{"format", "pt"}, {"run", config.name}, {"epochs", std::to_string(r.history.epochs.size())}};
     for (const auto& [k, v] : meta) m[k] = v;
@@ -118,6 +124,9 @@ io::Json base_results(const RunConfig& config, const RunResult& r) {
   io::Json secs = io::Json::array();
   for (double s : r.epoch_seconds) secs.push_back(s);
   results.set("epoch_seconds", secs);
+  results.set("precision", train::precision_name(config.precision));
+  results.set("loss_scale", r.history.loss_scale);
+  results.set("skipped_steps", r.history.skipped_steps);
   return results;
 }
 

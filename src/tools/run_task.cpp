@@ -70,7 +70,7 @@ Evaluation evaluate_task_model(const RunConfig& config, const nn::ModulePtr& mod
   TaskParts parts = make_task(config, model);
   data::DataLoader loader(dataset, config.eval_batch_size, false);
   Evaluation e;
-  e.logs = train::evaluate_task(*parts.task, loader);
+  e.logs = train::evaluate_task(*parts.task, loader, config.precision);
   e.examples = dataset->size();
   return e;
 }

@@ -4,7 +4,9 @@
 #include "strata/train/fit.h"
 
 #include <algorithm>
+#include <optional>
 
+#include "strata/autograd/autocast.h"
 #include "strata/autograd/grad_mode.h"
 #include "strata/core/error.h"
 #include "strata/ops/elementwise.h"
@@ -47,11 +49,13 @@ double binary_threshold_for(const nn::Loss& loss) {
 }
 
 Logs evaluate_impl(nn::Module& model, const nn::Loss& loss, data::DataLoader& loader,
-                   const std::vector<std::string>& metrics, double threshold, const char* who) {
+                   const std::vector<std::string>& metrics, double threshold, const char* who, Precision precision) {
   MetricAccumulator acc(metrics, threshold);
   {
     ModeGuard mode(model, false);
     NoGradGuard no_grad;
+    std::optional<AutocastGuard> autocast;  // BF16 / FP16; FP32 leaves the caller's autocast state as it is
+    if (precision != Precision::FP32) autocast.emplace(autocast_dtype(precision));
     for (const data::Batch& b : loader) {
       STRATA_CHECK(b.target.defined(), "[", who, "] the loader's batches have no target");
       Tensor out = model(b.input);
@@ -66,16 +70,18 @@ Logs evaluate_impl(nn::Module& model, const nn::Loss& loss, data::DataLoader& lo
 }  // namespace
 
 Logs evaluate(nn::Module& model, const nn::Loss& loss, data::DataLoader& loader,
-              const std::vector<std::string>& metrics) {
-  return evaluate_impl(model, loss, loader, metrics, binary_threshold_for(loss), "evaluate");
+              const std::vector<std::string>& metrics, Precision precision) {
+  return evaluate_impl(model, loss, loader, metrics, binary_threshold_for(loss), "evaluate", precision);
 }
 
-Tensor predict(nn::Module& model, data::DataLoader& loader) {
+Tensor predict(nn::Module& model, data::DataLoader& loader, Precision precision) {
   TensorList outputs;
   outputs.reserve(static_cast<size_t>(std::max<int64_t>(0, loader.size())));
   {
     ModeGuard mode(model, false);
     NoGradGuard no_grad;
+    std::optional<AutocastGuard> autocast;  // BF16 / FP16; FP32 leaves the caller's autocast state as it is
+    if (precision != Precision::FP32) autocast.emplace(autocast_dtype(precision));
     for (const data::Batch& b : loader) outputs.push_back(model(b.input));
   }
   STRATA_CHECK(!outputs.empty(), "[predict] the loader has no batches");
@@ -94,9 +100,7 @@ History fit(nn::Module& model, const nn::Loss& loss, optim::Optimizer& optimizer
   MetricAccumulator acc(options.metrics, threshold);  // also validates the metric names up front
   const auto& callbacks = options.callbacks;
   const int64_t n_acc = options.accumulation_steps;
-  Stepper stepper(
-      st,
-      {.clip_grad_norm = options.clip_grad_norm, .clip_grad_value = options.clip_grad_value, .callbacks = callbacks});
+  Stepper stepper(st, detail::step_options(options));
 
   for (const CallbackPtr& cb : callbacks) cb->on_train_begin(st);
   Logs batch_logs;
@@ -154,7 +158,8 @@ History fit(nn::Module& model, const nn::Loss& loss, optim::Optimizer& optimizer
     Logs epoch_logs = acc.results();
     epoch_logs["lr"] = lr;
     if (val_loader != nullptr) {
-      const Logs val = evaluate_impl(model, loss, *val_loader, options.metrics, threshold, "fit: validation");
+      const Logs val =
+          evaluate_impl(model, loss, *val_loader, options.metrics, threshold, "fit: validation", options.precision);
       for (const auto& [key, value] : val) epoch_logs["val_" + key] = value;
     }
     for (const CallbackPtr& cb : callbacks) cb->on_epoch_end(st, epoch_logs);

@@ -2,7 +2,9 @@
 // TrainState and logs as under fit(), so progress bars, loggers, early stopping, checkpoints and the doctor
 // work for every task.
 #include <algorithm>
+#include <optional>
 
+#include "strata/autograd/autocast.h"
 #include "strata/autograd/grad_mode.h"
 #include "strata/core/error.h"
 #include "strata/train/task.h"
@@ -41,12 +43,14 @@ class Means {
 
 }  // namespace
 
-Logs evaluate_task(Task& task, data::DataLoader& loader) {
+Logs evaluate_task(Task& task, data::DataLoader& loader, Precision precision) {
   Means means;
   Logs values;
   {
     ModeGuard mode(task.module(), false);
     NoGradGuard no_grad;
+    std::optional<AutocastGuard> autocast;
+    if (precision != Precision::FP32) autocast.emplace(autocast_dtype(precision));
     for (const data::Batch& b : loader) {
       values.clear();
       task.eval_batch(b, values);
@@ -67,10 +71,7 @@ History fit_task(Task& task, data::DataLoader& train_loader, const FitOptions& o
   TrainState st = detail::start_state(who, options, model, optimizer, train_loader, val_loader, history);
   const int64_t batches = st.batches_per_epoch;
   const auto& callbacks = options.callbacks;
-  task.begin(
-      st,
-      {.clip_grad_norm = options.clip_grad_norm, .clip_grad_value = options.clip_grad_value, .callbacks = callbacks},
-      options.accumulation_steps);
+  task.begin(st, detail::step_options(options), options.accumulation_steps);
 
   for (const CallbackPtr& cb : callbacks) cb->on_train_begin(st);
   Means means;
@@ -104,7 +105,8 @@ History fit_task(Task& task, data::DataLoader& train_loader, const FitOptions& o
     Logs epoch_logs = means.results();
     epoch_logs["lr"] = lr;
     if (val_loader != nullptr) {
-      for (const auto& [key, value] : evaluate_task(task, *val_loader)) epoch_logs["val_" + key] = value;
+      for (const auto& [key, value] : evaluate_task(task, *val_loader, options.precision))
+        epoch_logs["val_" + key] = value;
     }
     for (const CallbackPtr& cb : callbacks) cb->on_epoch_end(st, epoch_logs);
     history.epochs.push_back(std::move(epoch_logs));

@@ -6,6 +6,7 @@
 #include "strata/data/dataloader.h"
 #include "strata/nn/module.h"
 #include "strata/train/fit.h"
+#include "strata/train/step.h"
 
 namespace strata::train::detail {
 
@@ -57,12 +58,31 @@ inline TrainState start_state(const std::string& who, const FitOptions& options,
   return st;
 }
 
+// The step options of a loop: clipping, callbacks, precision and loss scaling. FP16 gets its GradScaler here, once
+// per loop, so that every Stepper over the loop's TrainState (a GAN's two) shares it.
+inline StepOptions step_options(const FitOptions& options) {
+  StepOptions s{.clip_grad_norm = options.clip_grad_norm,
+                .clip_grad_value = options.clip_grad_value,
+                .callbacks = options.callbacks,
+                .precision = options.precision,
+                .grad_scaler = options.grad_scaler,
+                .loss_scaling = options.loss_scaling};
+  bool scaler_in_callbacks = false;
+  for (const CallbackPtr& cb : options.callbacks)
+    scaler_in_callbacks = scaler_in_callbacks || dynamic_cast<const GradScaler*>(cb.get()) != nullptr;
+  if (s.precision == Precision::FP16 && s.loss_scaling && s.grad_scaler == nullptr && !scaler_in_callbacks)
+    s.grad_scaler = std::make_shared<GradScaler>();
+  return s;
+}
+
 // The end of a loop: the model back in training mode, the stop recorded in the history, on_train_end.
 inline void end_state(TrainState& st, const FitOptions& options, History& history) {
   st.model->train();
   history.stopped_early = st.stop_training;
   history.stop_reason = st.stop_reason;
   history.global_step = st.global_step;
+  history.loss_scale = st.loss_scale;
+  history.skipped_steps = st.skipped_steps;
   for (const CallbackPtr& cb : options.callbacks) cb->on_train_end(st);
 }
 

@@ -1,6 +1,9 @@
 // train::Stepper: the one training step (loss closure, backward, callbacks, clipping, optimizer update).
 #include "strata/train/step.h"
 
+#include <optional>
+
+#include "strata/autograd/autocast.h"
 #include "strata/core/error.h"
 #include "strata/ops/elementwise.h"
 #include "strata/optim/clip_grad.h"
@@ -32,6 +35,16 @@ void Stepper::init() {
   STRATA_CHECK(!options_.clip_grad_value || *options_.clip_grad_value > 0,
                "[train::step] clip_grad_value must be > 0, got ", options_.clip_grad_value.value_or(0));
   for (const CallbackPtr& cb : options_.callbacks) STRATA_CHECK(cb != nullptr, "[train::step] a callback is null");
+  bool scaler_in_callbacks = false;
+  for (const CallbackPtr& cb : options_.callbacks) {
+    STRATA_CHECK(cb != options_.grad_scaler || cb == nullptr,
+                 "[train::step] the grad_scaler is also in the callbacks (it would unscale twice)");
+    scaler_in_callbacks = scaler_in_callbacks || dynamic_cast<const GradScaler*>(cb.get()) != nullptr;
+  }
+  if (options_.precision == Precision::FP16 && options_.loss_scaling && options_.grad_scaler == nullptr &&
+      !scaler_in_callbacks)
+    options_.grad_scaler = std::make_shared<GradScaler>();
+  if (options_.grad_scaler) state_->loss_scale = options_.grad_scaler->scale();
   if (options_.clip_grad_norm || options_.clip_grad_value) {
     if (optimizer_ != nullptr) {
       for (const auto& g : optimizer_->param_groups())
@@ -55,14 +68,22 @@ double Stepper::accumulate(const LossFn& loss_fn, int64_t group_size) {
   if (in_group_ == 0) {
     (optimizer_ != nullptr ? optimizer_ : st.optimizer)->zero_grad();
     group_size_ = group_size;
+    // The scale is fixed for the group: another Stepper's update between micro-batches must not mix scales.
+    if (options_.grad_scaler) st.loss_scale = options_.grad_scaler->scale();
+    group_scale_ = st.loss_scale;
   }
-  Tensor l = loss_fn();
+  Tensor l;
+  {
+    std::optional<AutocastGuard> autocast;
+    if (options_.precision != Precision::FP32) autocast.emplace(autocast_dtype(options_.precision));
+    l = loss_fn();
+  }
   STRATA_CHECK(l.defined(), "[train::step] the loss function returned an undefined tensor");
   STRATA_CHECK(l.numel() == 1, "[train::step] the loss must be a scalar, got shape ", l.shape(),
                " (use a mean or sum reduction)");
   last_loss_ = l.item();
   st.loss_value = last_loss_;
-  const double scale = st.loss_scale / static_cast<double>(group_size_);
+  const double scale = group_scale_ / static_cast<double>(group_size_);
   (scale != 1.0 ? l * scale : l).backward();
   ++in_group_;
   return last_loss_;
@@ -77,6 +98,8 @@ StepResult Stepper::step() {
   r.loss = last_loss_;
   st.skip_step = false;
   st.grad_norm.reset();
+  st.grad_scale = group_scale_;
+  if (options_.grad_scaler) options_.grad_scaler->on_after_backward(st);
   for (const CallbackPtr& cb : options_.callbacks) cb->on_after_backward(st);
   if (!st.skip_step) {
     if (options_.clip_grad_norm) st.grad_norm = optim::clip_grad_norm_(params_, *options_.clip_grad_norm);
@@ -87,6 +110,8 @@ StepResult Stepper::step() {
   if (!st.skip_step) {
     st.optimizer->step();
     r.stepped = true;
+  } else {
+    ++st.skipped_steps;
   }
   ++st.global_step;
   in_group_ = 0;

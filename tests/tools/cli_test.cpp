@@ -2,6 +2,7 @@
 // predict / summary runs on generated CSV data and a few hundred Fashion-MNIST images.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -219,4 +220,43 @@ TEST_F(CliTest, TinyFashionMnistRun) {
   ASSERT_EQ(from_file.rc, 0) << from_file.err;
   EXPECT_EQ(std::count(from_file.out.begin(), from_file.out.end(), '\n'), 21);
   EXPECT_EQ(from_file.out, from_split.out);
+}
+
+TEST_F(CliTest, PrecisionKeyAndFlagReachResults) {
+  write("train.csv", blobs(96, 1, false));
+  write("test.csv", blobs(30, 2, false));
+  write("cfg.json", R"({"name": "mp", "output_dir": ")" + dir_.string() + R"(", "seed": 3,
+    "model": {"architecture": "mlp", "hidden": [8], "num_classes": 3},
+    "data": {"dataset": "csv", "train": ")" +
+                        path("train.csv") + R"(", "test": ")" + path("test.csv") + R"(", "label_column": "y"},
+    "optimizer": {"type": "sgd", "lr": 0.1}, "epochs": 1, "batch_size": 16, "precision": "fp16"})");
+  Result r = run({"train", path("cfg.json"), "--quiet"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  io::Json res = io::load_json_file(path("mp/results.json"));
+  EXPECT_EQ(res.at("precision").as_string(), "fp16");
+  // 6 steps at PyTorch's initial scale 2^16, halved once per skipped step (no growth before 2000 steps).
+  const int64_t skipped = res.at("skipped_steps").as_int();
+  EXPECT_EQ(res.at("loss_scale").as_double(), 65536.0 * std::pow(0.5, static_cast<double>(skipped)));
+
+  // --precision overrides the key and is recorded in the run's config.json; bf16 has no loss scaling.
+  r = run({"train", path("cfg.json"), "--quiet", "--precision", "bf16", "--name", "mp_bf16"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  res = io::load_json_file(path("mp_bf16/results.json"));
+  EXPECT_EQ(res.at("precision").as_string(), "bf16");
+  EXPECT_EQ(res.at("loss_scale").as_double(), 1.0);
+  EXPECT_EQ(res.at("skipped_steps").as_int(), 0);
+  EXPECT_EQ(io::load_json_file(path("mp_bf16/config.json")).at("precision").as_string(), "bf16");
+
+  // fp16 without loss scaling: scale 1.
+  r = run({"train", path("cfg.json"), "--quiet", "--no-loss-scaling", "--name", "mp_noscale"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  res = io::load_json_file(path("mp_noscale/results.json"));
+  EXPECT_EQ(res.at("precision").as_string(), "fp16");
+  EXPECT_EQ(res.at("loss_scale").as_double(), 1.0);
+  EXPECT_FALSE(io::load_json_file(path("mp_noscale/config.json")).at("loss_scaling").as_bool());
+
+  r = run({"train", path("cfg.json"), "--quiet", "--precision", "fp8"});
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_HAS(r.err, "--precision");
+  EXPECT_HAS(r.err, "\"fp16\"");
 }

@@ -44,6 +44,22 @@ TEST(RunConfig, Defaults) {
   EXPECT_EQ(c.metrics, std::vector<std::string>{"accuracy"});
   EXPECT_FALSE(c.early_stopping.enabled);
   EXPECT_EQ(c.data.task, "classification");
+  EXPECT_EQ(c.precision, train::Precision::FP32);
+  EXPECT_TRUE(c.loss_scaling);
+}
+
+TEST(RunConfig, PrecisionAndLossScaling) {
+  tools::RunConfig c =
+      tools::parse_run_config(config_with(R"("precision": "fp16", "loss_scaling": false)"), "cfg.json");
+  EXPECT_EQ(c.precision, train::Precision::FP16);
+  EXPECT_FALSE(c.loss_scaling);
+  EXPECT_EQ(tools::parse_run_config(config_with(R"("precision": "bf16")"), "cfg.json").precision,
+            train::Precision::BF16);
+  const std::string e = parse_error(R"("precision": "half")");
+  EXPECT_HAS(e, "precision");
+  EXPECT_HAS(e, "half");
+  EXPECT_HAS(e, "fp32, bf16, fp16");
+  EXPECT_HAS(parse_error(R"("loss_scaling": "off")"), "loss_scaling");
 }
 
 TEST(RunConfig, FullConfig) {

@@ -9,7 +9,8 @@
 //   doctor->findings();                           // also written to DoctorOptions::output_path
 //
 // Ids: vanishing_gradients, exploding_gradients, dead_relu, saturated_activations, symmetric_init,
-// non_finite, lr_too_high, lr_too_low, overfitting, loss_task_mismatch, mode_collapse.
+// non_finite, lr_too_high, lr_too_low, overfitting, loss_task_mismatch, mode_collapse, fp16_overflow,
+// skipped_steps.
 #include <cstdint>
 #include <functional>
 #include <iostream>
@@ -60,17 +61,20 @@ struct DoctorThresholds {
   double exploding_growth = 1e2;     // or grown this many times over its first measurement
   double dead_fraction = 0.6;        // ReLU units silent over the whole window
   int64_t dead_min_units = 8;
-  double saturated_fraction = 0.5;  // sigmoid/tanh outputs within 0.01 of their limits
-  double symmetric_fraction = 0.5;  // rows identical to another row
-  double diverge_factor = 1.5;      // a window's mean loss above the initial loss by this factor
-  double update_ratio_high = 1.0;   // one step moved a layer's weights by more than their own norm
-  double plateau_decrease = 0.02;   // relative loss decrease over the run below this ...
-  double update_ratio_low = 1e-5;   // ... with every layer's median update ratio below this
-  double overfit_val_rise = 0.1;    // val loss above its minimum by this fraction ...
-  int64_t overfit_min_epochs = 3;   // ... after at least this many epochs, with training loss still falling
-  double prob_rows = 0.99;          // fraction of output rows that are probability vectors
-  double mode_coverage = 0.5;       // mode_collapse: at most this fraction of the modes (or classes) covered ...
-  double diversity_ratio = 0.35;    // ... or samples less diverse than this fraction of the real data's
+  double saturated_fraction = 0.5;       // sigmoid/tanh outputs within 0.01 of their limits
+  double symmetric_fraction = 0.5;       // rows identical to another row
+  double diverge_factor = 1.5;           // a window's mean loss above the initial loss by this factor
+  double update_ratio_high = 1.0;        // one step moved a layer's weights by more than their own norm
+  double plateau_decrease = 0.02;        // relative loss decrease over the run below this ...
+  double update_ratio_low = 1e-5;        // ... with every layer's median update ratio below this
+  double overfit_val_rise = 0.1;         // val loss above its minimum by this fraction ...
+  int64_t overfit_min_epochs = 3;        // ... after at least this many epochs, with training loss still falling
+  double prob_rows = 0.99;               // fraction of output rows that are probability vectors
+  double mode_coverage = 0.5;            // mode_collapse: at most this fraction of the modes (or classes) covered ...
+  double diversity_ratio = 0.35;         // ... or samples less diverse than this fraction of the real data's
+  double min_loss_scale = 1.0;           // fp16_overflow: the loss scale fell below this ...
+  int64_t max_consecutive_skipped = 20;  // ... or this many optimizer steps in a row were skipped
+  double skipped_fraction = 0.05;        // skipped_steps: steps skipped after the first calibration, above this share
 };
 
 // The shape of the training loss over the run, from the means of its tenths: "diverging" (a tenth above 1.5x
@@ -89,6 +93,10 @@ std::vector<Finding> diagnose(const TrainingRecord& record, const DoctorContext&
 io::Json to_json(const std::vector<Finding>& findings);
 // Printable findings ("[error] non_finite at step 37 (layers 2): ...\n  cause: ...\n  remedy: ...").
 std::string format_findings(const std::vector<Finding>& findings);
+// Loss scaling in one line ("loss scaling: scale 32768 (2^15) at the end, from 65536; 3 of 400 steps skipped
+// for inf/NaN gradients, at most 2 in a row"); "" for runs without loss scaling.
+std::string loss_scaling_summary(const TrainingRecord& record);
+
 // "no problems found" with the numbers that support it (loss decrease, gradient ratios, dead and saturated
 // fractions, update ratios, validation gap).
 std::string healthy_summary(const TrainingRecord& record);

@@ -85,6 +85,10 @@ struct TrainingRecord {
   // Every optimizer step.
   std::vector<int64_t> steps;
   std::vector<double> loss, lr;
+  // Loss scaling (train::GradScaler): the scale after each step, and the steps skipped so far (cumulative; a
+  // skip is an update left out for inf/NaN gradients). All 1 and 0 without loss scaling.
+  std::vector<double> loss_scale;
+  std::vector<int64_t> skipped;
   // Sampled steps.
   std::vector<int64_t> sample_steps;
   std::vector<double> total_grad_norm;
@@ -138,7 +142,11 @@ class Monitor : public train::Callback {
   std::unique_ptr<Impl> impl_;
 };
 
-// The record as the report's "steps" / "layers" / "epochs" sections (docs/report.md).
+// Whether the run scaled its loss (a scale other than 1, or a skipped step).
+bool uses_loss_scaling(const TrainingRecord& record);
+
+// The record as the report's "steps" / "layers" / "epochs" sections (docs/report.md); "steps" holds
+// "loss_scale" and "skipped" only for runs with loss scaling.
 io::Json to_json(const TrainingRecord& record);
 
 }  // namespace strata::diag

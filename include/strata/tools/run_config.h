@@ -16,6 +16,7 @@
 #include "strata/optim/optimizer.h"
 #include "strata/tools/task_config.h"
 #include "strata/train/fit.h"
+#include "strata/train/precision.h"
 
 namespace strata::tools {
 
@@ -76,6 +77,10 @@ struct RunConfig {
   int64_t accumulation_steps = 1;
   std::optional<double> clip_grad_norm;
   std::optional<double> clip_grad_value;
+  // "precision": "fp32" (default), "bf16" or "fp16" (mixed precision, docs/precision.md); "loss_scaling": false
+  // trains fp16 without a GradScaler.
+  train::Precision precision = train::Precision::FP32;
+  bool loss_scaling = true;
   std::vector<std::string> metrics;  // default: accuracy for classification, mae for regression
   EarlyStoppingConfig early_stopping;
   DoctorConfig doctor;

@@ -31,10 +31,12 @@
 #include "strata/nn/module.h"
 #include "strata/optim/optimizer.h"
 #include "strata/train/metrics.h"  // Logs
+#include "strata/train/precision.h"
 
 namespace strata::train {
 
 struct History;
+class GradScaler;
 
 // What the loop is doing, passed to every callback. Callbacks may set stop_training (the loop stops after
 // the current batch: the epoch is closed as usual, with validation and on_epoch_end) and stop_reason.
@@ -56,7 +58,11 @@ struct TrainState {
   double loss_value = 0;            // the last micro-batch's loss
   std::optional<double> grad_norm;  // total norm before clipping, when clip_grad_norm is set
   double loss_scale = 1.0;
+  // The factor the gradients carry now: the loss_scale of the group's backward when step() begins, 1 once a
+  // callback (GradScaler) unscaled them. Monitors divide gradient measurements by it.
+  double grad_scale = 1.0;
   bool skip_step = false;
+  int64_t skipped_steps = 0;  // optimizer steps a callback left out (skip_step), since the start of training
 
   nn::Module* model = nullptr;
   const nn::Loss* loss = nullptr;
@@ -99,6 +105,12 @@ struct FitOptions {
   // "accuracy" (alias "acc"), "topK" (e.g. "top5": top-k accuracy), "mae", "mse"; empty for none.
   std::vector<std::string> metrics = {"accuracy"};
   std::vector<CallbackPtr> callbacks = {};  // called in this order
+  // Mixed precision (precision.h): BF16 / FP16 run every forward and loss (training, validation) under
+  // AutocastGuard. FP16 scales the loss with `grad_scaler`, or with a GradScaler of PyTorch's defaults when that
+  // is null and loss_scaling is true. loss_scaling = false trains FP16 unscaled (small gradients flush to zero).
+  Precision precision = Precision::FP32;
+  bool loss_scaling = true;
+  std::shared_ptr<GradScaler> grad_scaler = nullptr;  // any precision; its counters stay readable after fit()
 };
 
 struct History {
@@ -106,7 +118,9 @@ struct History {
   int64_t initial_epoch = 0;  // epochs[i] is epoch initial_epoch + i (0-based)
   bool stopped_early = false;
   std::string stop_reason;
-  int64_t global_step = 0;  // optimizer steps at the end of training
+  int64_t global_step = 0;    // optimizer steps at the end of training
+  double loss_scale = 1.0;    // the loss scale at the end (1 without loss scaling)
+  int64_t skipped_steps = 0;  // optimizer steps left out (GradScaler on inf/NaN gradients)
 
   // The values of `key` over the epochs (an error naming the key if an epoch lacks it).
   std::vector<double> values(const std::string& key) const;
@@ -119,11 +133,12 @@ History fit(nn::Module& model, const nn::Loss& loss, optim::Optimizer& optimizer
 
 // The mean loss (weighted by batch size) and metrics over `loader`, in eval mode under NoGradGuard. The
 // model's training mode is restored afterwards. Keys: "loss" and the metric names.
+// With precision BF16 / FP16 the forward and loss run under AutocastGuard.
 Logs evaluate(nn::Module& model, const nn::Loss& loss, data::DataLoader& loader,
-              const std::vector<std::string>& metrics = {"accuracy"});
+              const std::vector<std::string>& metrics = {"accuracy"}, Precision precision = Precision::FP32);
 
 // The model's outputs over `loader`, concatenated along dim 0 (N, ...), in eval mode under NoGradGuard
 // (targets are ignored and may be undefined). The training mode is restored afterwards.
-Tensor predict(nn::Module& model, data::DataLoader& loader);
+Tensor predict(nn::Module& model, data::DataLoader& loader, Precision precision = Precision::FP32);
 
 }  // namespace strata::train

@@ -12,9 +12,10 @@
 //
 // Gradient accumulation: accumulate() a group of N micro-batches with group_size N (each backward sees
 // loss / N), then step() once. One step, in order:
-//   accumulate():  zero_grad (first micro-batch of a group), loss = loss_fn(),
-//                  backward(loss * state.loss_scale / group_size)
-//   step():        on_after_backward (the group's gradients are complete), clip_grad_norm / clip_grad_value,
+//   accumulate():  zero_grad (first micro-batch of a group; the group's loss scale is read here), loss =
+//                  loss_fn() (under AutocastGuard for BF16 / FP16), backward(loss * loss_scale / group_size)
+//   step():        grad_scaler's on_after_backward (unscale, inf check, scale update), the callbacks'
+//                  on_after_backward (the group's gradients are complete), clip_grad_norm / clip_grad_value,
 //                  on_before_step, optimizer.step() unless a callback set state.skip_step, ++global_step.
 // Callbacks see a TrainState whose model, optimizer, global_step, loss_value and grad_norm are current.
 #include <functional>
@@ -25,6 +26,8 @@
 #include "strata/nn/module.h"
 #include "strata/optim/optimizer.h"
 #include "strata/train/fit.h"
+#include "strata/train/grad_scaler.h"
+#include "strata/train/precision.h"
 
 namespace strata::train {
 
@@ -35,6 +38,11 @@ struct StepOptions {
   std::optional<double> clip_grad_norm = std::nullopt;   // max total 2-norm of the gradients
   std::optional<double> clip_grad_value = std::nullopt;  // clamp every gradient to [-v, v] (after the norm clip)
   std::vector<CallbackPtr> callbacks = {};               // their on_after_backward / on_before_step run here
+  Precision precision = Precision::FP32;                 // BF16 / FP16: loss_fn runs under AutocastGuard
+  // Loss scaling, run before the callbacks; sets state.loss_scale. Steppers sharing a TrainState share one.
+  // FP16 without one creates a GradScaler of PyTorch's defaults unless loss_scaling is false.
+  std::shared_ptr<GradScaler> grad_scaler = nullptr;
+  bool loss_scaling = true;
 };
 
 struct StepResult {
@@ -69,6 +77,7 @@ class Stepper {
 
   TrainState& state() { return *state_; }
   const StepOptions& options() const { return options_; }
+  GradScaler* grad_scaler() const { return options_.grad_scaler.get(); }  // nullptr without loss scaling
   // Adds a callback whose step hooks run from now on.
   void add_callback(CallbackPtr cb);
 
@@ -82,6 +91,7 @@ class Stepper {
   TensorList params_;  // trainable parameters (for clipping)
   int64_t in_group_ = 0;
   int64_t group_size_ = 1;
+  double group_scale_ = 1.0;  // the loss scale of the group in progress
   double last_loss_ = 0;
 };
 

@@ -50,7 +50,7 @@ History fit_task(Task& task, data::DataLoader& train_loader, const FitOptions& o
                  data::DataLoader* val_loader = nullptr);
 
 // The batch-size-weighted means of eval_batch's values over `loader` (eval mode, no gradients; the training
-// mode is restored afterwards).
-Logs evaluate_task(Task& task, data::DataLoader& loader);
+// mode is restored afterwards), under AutocastGuard for BF16 / FP16.
+Logs evaluate_task(Task& task, data::DataLoader& loader, Precision precision = Precision::FP32);
 
 }  // namespace strata::train
