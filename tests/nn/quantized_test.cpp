@@ -8,12 +8,16 @@
 #include "strata/nn/quantized.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
+#include <filesystem>
 
 #include "strata/autograd/grad_mode.h"
+#include "strata/io/quantized.h"
 #include "strata/nn/activation.h"
 #include "strata/nn/containers.h"
+#include "strata/nn/transfer.h"
 #include "strata/ops/creation.h"
 #include "strata/ops/elementwise.h"
 #include "test_util.h"
@@ -216,6 +220,53 @@ TEST(Quantized, InferenceOnly) {
   NoGradGuard ng;
   EXPECT_HAS(error_of([&] { q(nan); }), "nan or inf");
   EXPECT_HAS(error_of([&] { q(randn({2, 5})); }), "expected input (..., 4)");
+}
+
+// A model with every kind of quantized layer, saved and rebuilt from a fresh float model of the same shape.
+TEST(Quantized, SaveLoadRoundTripIsIdentical) {
+  manual_seed(8);
+  auto build = [] {
+    return std::make_shared<Sequential>(std::initializer_list<ModulePtr>{
+        std::make_shared<Conv2d>(1, 3, 3, 1, 1), std::make_shared<ReLU>(), std::make_shared<Flatten>(),
+        std::make_shared<Linear>(3 * 5 * 5, 6), std::make_shared<ReLU>(), std::make_shared<Linear>(6, 2)});
+  };
+  auto model = build();
+  quantize_static(*model, {randn({4, 1, 5, 5})});
+  // One layer dynamic, one left float (its weights go to the file as F32).
+  replace_module(*model, "5", std::make_shared<QuantizedLinear>(*std::make_shared<Linear>(6, 2), QuantMode::Dynamic));
+  const std::string dir = ::testing::TempDir() + "quant_" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  const std::string path = dir + "/model.int8.safetensors";
+  io::save_quantized(path, *model, {{"note", "test"}});
+  EXPECT_TRUE(io::is_quantized_file(path));
+
+  auto fresh = build();  // other random weights: everything must come from the file
+  io::load_quantized(path, *fresh);
+  EXPECT_EQ(fresh->child("0")->type_name(), "QuantizedConv2d");
+  EXPECT_EQ(std::dynamic_pointer_cast<QuantizedModule>(fresh->child("5"))->mode(), QuantMode::Dynamic);
+  NoGradGuard ng;
+  Tensor x = randn({3, 1, 5, 5});
+  EXPECT_TRUE(equal((*fresh)(x), (*model)(x)));
+
+  // The int8 weights are I8 entries of the file.
+  io::SafetensorsFile f = io::load_safetensors(path, /*read_raw=*/true);
+  ASSERT_EQ(f.raw.size(), 3u);
+  EXPECT_EQ(f.raw[0].first, "0.weight");
+  EXPECT_EQ(f.raw[0].second.dtype, "I8");
+  EXPECT_EQ(f.raw[0].second.bytes.size(), 3u * 9u);
+  EXPECT_EQ(f.metadata.at("note"), "test");
+  // Without read_raw, I8 stays unsupported as before.
+  EXPECT_HAS(error_of([&] { io::load_safetensors(path); }), "dtype I8 is not supported");
+
+  // A float model of another shape, and a plain weights file, are errors naming what was wrong.
+  auto other = std::make_shared<Sequential>(std::initializer_list<ModulePtr>{std::make_shared<Linear>(2, 2)});
+  EXPECT_HAS(error_of([&] { io::load_quantized(path, *other); }), "has no layer");
+  const std::string plain = dir + "/model.safetensors";
+  io::save_safetensors(plain, build()->state_dict());
+  EXPECT_FALSE(io::is_quantized_file(plain));
+  EXPECT_HAS(error_of([&] { io::load_quantized(plain, *build()); }), "not a quantized model");
+  EXPECT_HAS(error_of([&] { io::save_quantized(plain, *build()); }), "no quantized layers");
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
