@@ -26,7 +26,8 @@ constexpr uint64_t kMaxHeaderBytes = 100ull << 20;
 
 struct Entry {
   std::string name;
-  DType dtype;
+  DType dtype = kFloat32;
+  std::string raw_dtype;  // set for a raw entry (dtype then unused)
   std::vector<int64_t> shape;
   uint64_t begin = 0, end = 0;
   size_t order = 0;  // position in the header
@@ -74,7 +75,15 @@ std::string tensor_ctx(const std::string& path, const std::string& name) {
   return path + ": tensor " + json_quote(name);
 }
 
-Entry parse_entry(const std::string& path, const std::string& name, const Json& v, uint64_t data_size) {
+// The item size of a raw dtype, 0 for any other name.
+size_t raw_itemsize(const std::string& dtype) {
+  if (dtype == "I8" || dtype == "U8") return 1;
+  if (dtype == "I16" || dtype == "U16") return 2;
+  if (dtype == "I32" || dtype == "U32") return 4;
+  return 0;
+}
+
+Entry parse_entry(const std::string& path, const std::string& name, const Json& v, uint64_t data_size, bool read_raw) {
   const std::string ctx = tensor_ctx(path, name);
   STRATA_CHECK(v.is_object(), ctx, ": expected an object with dtype, shape and data_offsets, got ", v.type_name());
   for (const auto& k : v.keys()) {
@@ -87,7 +96,13 @@ Entry parse_entry(const std::string& path, const std::string& name, const Json& 
   e.name = name;
   const Json& dt = v.at("dtype");
   STRATA_CHECK(dt.is_string(), ctx, ": dtype must be a string, got ", dt.type_name());
-  e.dtype = dtype_from_safetensors(dt.as_string(), ctx);
+  size_t item = read_raw ? raw_itemsize(dt.as_string()) : 0;
+  if (item != 0) {
+    e.raw_dtype = dt.as_string();
+  } else {
+    e.dtype = dtype_from_safetensors(dt.as_string(), ctx);
+    item = itemsize(e.dtype);
+  }
 
   const Json& shape = v.at("shape");
   STRATA_CHECK(shape.is_array(), ctx, ": shape must be an array, got ", shape.type_name());
@@ -104,8 +119,8 @@ Entry parse_entry(const std::string& path, const std::string& name, const Json& 
     e.shape.push_back(n);
   }
   uint64_t nbytes = 0;
-  STRATA_CHECK(!__builtin_mul_overflow(numel, static_cast<uint64_t>(itemsize(e.dtype)), &nbytes), ctx, ": shape ",
-               shape.dump(), " is too large");
+  STRATA_CHECK(!__builtin_mul_overflow(numel, static_cast<uint64_t>(item), &nbytes), ctx, ": shape ", shape.dump(),
+               " is too large");
 
   const Json& off = v.at("data_offsets");
   STRATA_CHECK(off.is_array() && off.size() == 2 && off.at(size_t{0}).is_int() && off.at(size_t{1}).is_int(), ctx,
@@ -117,9 +132,8 @@ Entry parse_entry(const std::string& path, const std::string& name, const Json& 
   e.end = static_cast<uint64_t>(en);
   STRATA_CHECK(e.end <= data_size, ctx, ": data_offsets ", off.dump(), " run past the data section (", data_size,
                " bytes)");
-  STRATA_CHECK(e.end - e.begin == nbytes, ctx, ": shape ", shape.dump(), " x ", itemsize(e.dtype), " bytes (",
-               dt.as_string(), ") = ", nbytes, " bytes, but data_offsets ", off.dump(), " hold ", e.end - e.begin,
-               " bytes");
+  STRATA_CHECK(e.end - e.begin == nbytes, ctx, ": shape ", shape.dump(), " x ", item, " bytes (", dt.as_string(),
+               ") = ", nbytes, " bytes, but data_offsets ", off.dump(), " hold ", e.end - e.begin, " bytes");
   return e;
 }
 
@@ -153,6 +167,11 @@ DType dtype_from_safetensors(const std::string& name, const std::string& context
 }
 
 void save_safetensors(const std::string& path, const nn::StateDict& tensors, const Metadata& metadata) {
+  save_safetensors(path, tensors, metadata, {});
+}
+
+void save_safetensors(const std::string& path, const nn::StateDict& tensors, const Metadata& metadata,
+                      const RawTensors& raw) {
   Json header = Json::object();
   if (!metadata.empty()) {
     Json meta = Json::object();
@@ -176,6 +195,26 @@ void save_safetensors(const std::string& path, const nn::StateDict& tensors, con
     offset += nbytes;
     data.push_back(std::move(c));
   }
+  for (const auto& [name, r] : raw) {
+    STRATA_CHECK(name != "__metadata__" && !tensors.contains(name) && !header.contains(name), tensor_ctx(path, name),
+                 ": duplicate or reserved name");
+    const size_t item = raw_itemsize(r.dtype);
+    STRATA_CHECK(item != 0, tensor_ctx(path, name), ": raw dtype must be I8, U8, I16, U16, I32 or U32, got \"", r.dtype,
+                 "\"");
+    uint64_t numel = 1;
+    Json shape = Json::array();
+    for (int64_t d : r.shape) {
+      STRATA_CHECK(d >= 0, tensor_ctx(path, name), ": negative dim");
+      numel *= static_cast<uint64_t>(d);
+      shape.push_back(d);
+    }
+    STRATA_CHECK(numel * item == r.bytes.size(), tensor_ctx(path, name), ": ", r.bytes.size(), " bytes for ", numel,
+                 " elements of ", r.dtype);
+    header.set(name, Json::object({{"dtype", r.dtype},
+                                   {"shape", std::move(shape)},
+                                   {"data_offsets", Json::array({offset, offset + r.bytes.size()})}}));
+    offset += r.bytes.size();
+  }
   std::string text = header.dump();
   // Pad with spaces so the data section starts 8-byte aligned, as the reference writer does.
   text.append((8 - text.size() % 8) % 8, ' ');
@@ -189,10 +228,15 @@ void save_safetensors(const std::string& path, const nn::StateDict& tensors, con
   for (const Tensor& c : data) {
     if (c.numel() > 0) out.write(c.raw_data(), static_cast<size_t>(c.numel()) * c.itemsize());
   }
+  for (const auto& [name, r] : raw) {
+    if (!r.bytes.empty()) out.write(r.bytes.data(), r.bytes.size());
+  }
   out.commit();
 }
 
-SafetensorsFile load_safetensors(const std::string& path) {
+SafetensorsFile load_safetensors(const std::string& path) { return load_safetensors(path, false); }
+
+SafetensorsFile load_safetensors(const std::string& path, bool read_raw) {
   FileReader in(path);
   const uint64_t size = in.size();
   STRATA_CHECK(size >= 8, path, ": file too short for a safetensors header length (", size, " bytes, need 8)");
@@ -225,7 +269,7 @@ SafetensorsFile load_safetensors(const std::string& path) {
       }
       continue;
     }
-    Entry e = parse_entry(path, key, v, data_size);
+    Entry e = parse_entry(path, key, v, data_size, read_raw);
     e.order = entries.size();
     entries.push_back(std::move(e));
   }
@@ -255,6 +299,12 @@ SafetensorsFile load_safetensors(const std::string& path) {
                data_size - pos, " trailing bytes belong to no tensor)");
 
   for (const Entry* e : sorted) {
+    if (!e->raw_dtype.empty()) {
+      RawTensor r{e->raw_dtype, e->shape, std::vector<uint8_t>(static_cast<size_t>(e->end - e->begin))};
+      if (!r.bytes.empty()) in.read(data_start + e->begin, r.bytes.data(), r.bytes.size());
+      result.raw.emplace_back(e->name, std::move(r));
+      continue;
+    }
     // (Shape(std::vector) memcpys from data(), which is null for a 0-d shape: build that case directly.)
     const Shape shape = e->shape.empty() ? Shape() : Shape(e->shape.data(), e->shape.size());
     Tensor t = Tensor::empty(shape, e->dtype);

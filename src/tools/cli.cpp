@@ -39,6 +39,7 @@ Commands:
   doctor <config.json>              a short run with every monitor on: findings, causes, remedies (--fix)
   sample <run dir>                  generated samples / reconstructions of an autoencoder, VAE or GAN run (PNG)
   embed <run dir>                   an autoencoder's or VAE's bottleneck features for a data split (CSV)
+  quantize <run dir>                int8 post-training quantization: model.int8.safetensors, accuracy and size
 
 Run `strata <command> --help` for the command's options; docs/cli.md describes the config format.
 )";
@@ -68,7 +69,9 @@ Evaluates trained weights: loss, the config's metrics and, for classification, p
 recall, F1 and support. Given a run folder, reads its config.json and model.safetensors.
 
 Options:
-  --weights FILE      safetensors weights (default: <run dir>/model.safetensors)
+  --weights FILE      safetensors weights (default: <run dir>/model.safetensors); a quantized file
+                      (strata quantize) is recognised by its metadata
+  --int8              the run's int8 model, <run dir>/model.int8.safetensors
   --split NAME        test (default), val or train
   --help              this text
 )";
@@ -79,7 +82,8 @@ Writes one CSV row per example: index, prediction (the class, or the value for r
 --probabilities, the softmax probability of each class.
 
 Options:
-  --weights FILE      safetensors weights (default: <run dir>/model.safetensors)
+  --weights FILE      safetensors weights (default: <run dir>/model.safetensors), float or int8
+  --int8              the run's int8 model, <run dir>/model.int8.safetensors (strata quantize)
   --split NAME        test (default), val or train: the config's data
   --input FILE        predict on this file instead: a CSV of feature columns (csv data, no label column,
                       standardised as in training) or an IDX images file (fashion_mnist)
@@ -172,6 +176,10 @@ Resolved resolve(const std::string& target, const Args& a) {
     r.config = load_run_config(target);
     r.weights = r.config.run_dir() + "/model.safetensors";
   }
+  if (a.options.count("--int8")) {
+    STRATA_CHECK(!a.options.count("--weights"), "--int8 and --weights are exclusive");
+    r.weights = std::filesystem::path(r.weights).parent_path().string() + "/model.int8.safetensors";
+  }
   if (auto it = a.options.find("--weights"); it != a.options.end()) r.weights = it->second;
   return r;
 }
@@ -223,7 +231,7 @@ int train_cmd(const std::vector<std::string>& args, std::ostream& out) {
 }
 
 int eval_cmd(const std::vector<std::string>& args, std::ostream& out) {
-  Args a = parse_args(args, 1, {"--weights", "--split"}, {"--help"}, "eval");
+  Args a = parse_args(args, 1, {"--weights", "--split"}, {"--help", "--int8"}, "eval");
   if (a.options.count("--help")) {
     out << kEvalHelp;
     return 0;
@@ -247,7 +255,7 @@ int eval_cmd(const std::vector<std::string>& args, std::ostream& out) {
 
 int predict_cmd(const std::vector<std::string>& args, std::ostream& out) {
   Args a = parse_args(args, 1, {"--weights", "--split", "--input", "--output", "--limit"},
-                      {"--probabilities", "--help"}, "predict");
+                      {"--probabilities", "--help", "--int8"}, "predict");
   if (a.options.count("--help")) {
     out << kPredictHelp;
     return 0;
@@ -388,6 +396,7 @@ int cli_main(const std::vector<std::string>& args, std::ostream& out, std::ostre
     if (cmd == "doctor") return doctor_cmd(args, out);
     if (cmd == "sample") return sample_cmd(args, out);
     if (cmd == "embed") return embed_cmd(args, out);
+    if (cmd == "quantize") return quantize_cmd(args, out);
     err << "strata: unknown command \"" << cmd << "\"\n\n" << kMainHelp;
     return 2;
   } catch (const std::exception& e) {

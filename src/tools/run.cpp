@@ -13,6 +13,7 @@
 #include "strata/diag/report.h"
 #include "strata/io/atomic_file.h"
 #include "strata/io/checkpoint.h"
+#include "strata/io/quantized.h"
 #include "strata/io/safetensors.h"
 #include "strata/tools/model_builder.h"
 #include "strata/train/callbacks.h"
@@ -28,7 +29,11 @@ using namespace detail;  // NOLINT(google-build-using-namespace): the run helper
 std::shared_ptr<nn::Sequential> load_model(const RunConfig& config, const Datasets& data, const std::string& weights) {
   manual_seed(config.seed);
   auto model = build_model(config.model, data.example_shape);
-  load_run_weights(config, *model, weights);
+  if (io::is_quantized_file(weights)) {
+    io::load_quantized(weights, *model);  // the int8 model of `strata quantize`, rebuilt on the float one
+  } else {
+    load_run_weights(config, *model, weights);
+  }
   return model;
 }
 

@@ -44,6 +44,14 @@ class Conv2d : public Module {
   Tensor forward(const Tensor& x) override;
   void reset_parameters(Generator* gen = nullptr);
 
+  int64_t in_channels() const { return in_; }
+  int64_t out_channels() const { return out_; }
+  int64_t groups() const { return groups_; }
+  Size2 kernel_size() const { return kernel_; }
+  Size2 stride() const { return stride_; }
+  Size2 dilation() const { return dilation_; }
+  const Conv2dPadding& padding() const { return padding_; }
+
   Tensor weight;
   Tensor bias;  // undefined without bias
 

@@ -20,6 +20,8 @@ int doctor_cmd(const std::vector<std::string>& args, std::ostream& out);
 int sample_cmd(const std::vector<std::string>& args, std::ostream& out);
 // `strata embed runs/<name>`: an autoencoder's / VAE's bottleneck features as CSV (generative_cmd.cpp).
 int embed_cmd(const std::vector<std::string>& args, std::ostream& out);
+// `strata quantize runs/<name> [--mode dynamic|static]`: int8 model.int8.safetensors (quantize_cmd.cpp).
+int quantize_cmd(const std::vector<std::string>& args, std::ostream& out);
 
 // Parsed command-line arguments (args[0] is the command).
 struct Args {
