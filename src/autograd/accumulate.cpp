@@ -18,9 +18,11 @@ Tensor add_grads(const Tensor& a, const Tensor& b) {
   Tensor out = Tensor::empty(a.shape(), a.dtype(), a.device());
   Strides so = out.strides(), sa = strides_of(a), sb = strides_of(b);
   auto plan = kernels::cpu::make_plan<3>(a.shape(), {&so, &sa, &sb});
-  dispatch_float(a.dtype(), "backward", [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    kernels::cpu::binary(plan, out.data_ptr<T>(), a.data_ptr<T>(), b.data_ptr<T>(), [](T x, T y) { return x + y; });
+  dispatch_float_io(a.dtype(), "backward", [&](auto stag, auto ctag) {
+    using S = typename decltype(stag)::type;
+    using C = typename decltype(ctag)::type;
+    kernels::cpu::binary(plan, out.data_ptr<S>(), a.data_ptr<S>(), b.data_ptr<S>(),
+                         [](S x, S y) { return S(static_cast<C>(x) + static_cast<C>(y)); });
   });
   return out;
 }
@@ -32,9 +34,11 @@ void add_into(Tensor& dst, const Tensor& src) {
   check_cpu("backward", dst.device());
   Strides sd = dst.strides(), ss = src.strides();
   auto plan = kernels::cpu::make_plan<3>(dst.shape(), {&sd, &sd, &ss});
-  dispatch_float(dst.dtype(), "backward", [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    kernels::cpu::binary(plan, dst.data_ptr<T>(), dst.data_ptr<T>(), src.data_ptr<T>(), [](T x, T y) { return x + y; });
+  dispatch_float_io(dst.dtype(), "backward", [&](auto stag, auto ctag) {
+    using S = typename decltype(stag)::type;
+    using C = typename decltype(ctag)::type;
+    kernels::cpu::binary(plan, dst.data_ptr<S>(), dst.data_ptr<S>(), src.data_ptr<S>(),
+                         [](S x, S y) { return S(static_cast<C>(x) + static_cast<C>(y)); });
   });
   dst.bump_version();
 }

@@ -135,9 +135,9 @@ TensorList seed_grads(const TensorList& roots, const TensorList& grad_roots, con
                    "] grad can be implicitly created only for scalar outputs; got an output of shape ", r.shape(),
                    ". Pass a gradient of that shape.");
       g = detail::zeros(r.shape(), r.dtype(), r.device());
-      dispatch_float(r.dtype(), op, [&](auto tag) {
-        using T = typename decltype(tag)::type;
-        *g.data_ptr<T>() = T(1);
+      dispatch_float_io(r.dtype(), op, [&](auto stag, auto) {
+        using S = typename decltype(stag)::type;
+        *g.data_ptr<S>() = S(1.0f);
       });
     } else {
       STRATA_CHECK(g.shape() == r.shape(), "[", op, "] gradient of shape ", g.shape(), " for an output of shape ",

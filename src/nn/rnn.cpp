@@ -25,7 +25,7 @@ void check_sizes(const char* layer, int64_t input_size, int64_t hidden_size, DTy
   STRATA_CHECK(input_size > 0 && hidden_size > 0, "[", layer,
                "] input_size and hidden_size must be positive, got input_size=", input_size,
                ", hidden_size=", hidden_size);
-  STRATA_CHECK(dtype == kFloat32 || dtype == kFloat64, "[", layer, "] dtype must be float32 or float64, got ", dtype);
+  STRATA_CHECK(is_floating(dtype), "[", layer, "] dtype must be a float type, got ", dtype);
 }
 
 void init_uniform(Module& m, int64_t hidden_size, Generator* gen) {

@@ -227,8 +227,8 @@ Tensor conv_transpose2d_4d(const Tensor& x, const Tensor& weight, const Tensor& 
 
 }  // namespace
 
-Tensor conv_transpose2d(const Tensor& x_in, const Tensor& weight_in, const Tensor& bias_in, Size2 stride,
-                        Size2 padding, Size2 output_padding, int64_t groups, Size2 dilation) {
+Tensor conv_transpose2d(const Tensor& x_in, const Tensor& weight_in, const Tensor& bias_in, Size2 stride, Size2 padding,
+                        Size2 output_padding, int64_t groups, Size2 dilation) {
   STRATA_CHECK(x_in.defined() && weight_in.defined(), "[conv_transpose2d] undefined tensor");
   const Tensor x = autocast::to_low(x_in), weight = autocast::to_low(weight_in), bias = autocast::to_low(bias_in);
   check_cpu("conv_transpose2d", x.device());

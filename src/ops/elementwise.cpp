@@ -290,11 +290,13 @@ void check_clamp_args(const char* op, const Tensor& x, std::optional<double> lo,
 void clamp_into(const char* op, const Tensor& out, const Tensor& in, std::optional<double> min,
                 std::optional<double> max) {
   auto plan = ops::unary_plan(out, in);
-  dispatch_numeric(out.dtype(), op, [&](auto tag) {
-    using T = typename decltype(tag)::type;
+  dispatch_numeric_io(out.dtype(), op, [&](auto stag, auto ctag) {
+    using S = typename decltype(stag)::type;
+    using T = typename decltype(ctag)::type;  // float16/bfloat16 clamp in float32, round once
     const auto bounds = clamp_bounds<T>(min, max);
-    kernels::cpu::unary(plan, out.data_ptr<T>(), in.data_ptr<T>(),
-                        [lo = bounds.first, hi = bounds.second](T v) { return clamp_value(v, lo, hi); });
+    kernels::cpu::unary(plan, out.data_ptr<S>(), in.data_ptr<S>(), [lo = bounds.first, hi = bounds.second](S v) {
+      return kernels::cpu::convert<S>(clamp_value(ops::load_as<T>(v), lo, hi));
+    });
   });
 }
 

@@ -44,7 +44,7 @@ Tensor index_select_data(const Tensor& x, int64_t d, const Tensor& index, const 
   Shape sel_shape = x.shape();
   sel_shape[static_cast<size_t>(d)] = index.numel();
   Strides out_strides = contiguous_strides(sel_shape);
-  ops::dispatch_compute(x.dtype(), "index_select", [&](auto tag) {
+  dispatch_all(x.dtype(), [&](auto tag) {  // data movement: every dtype, 16-bit included
     using T = typename decltype(tag)::type;
     kc::index_select(out.data_ptr<T>(), out_strides, x.data_ptr<T>(), x.shape(), x.strides(), d,
                      index.data_ptr<int64_t>(), stride_1d(index), index.numel());
@@ -54,6 +54,12 @@ Tensor index_select_data(const Tensor& x, int64_t d, const Tensor& index, const 
 
 // out[..., index[j], ...] += src[..., j, ...] in place; out is a fresh tensor of src's dtype.
 void index_add_into(Tensor& out, int64_t d, const Tensor& index, const Tensor& src) {
+  if (is_low_float(out.dtype())) {  // 16-bit: summed in float32, rounded once
+    Tensor acc = ops::cast(out, kFloat32);
+    index_add_into(acc, d, index, src);
+    out = ops::cast(acc, out.dtype());
+    return;
+  }
   Tensor s = ops::cast(src, out.dtype());
   ops::dispatch_compute(out.dtype(), "index_add", [&](auto tag) {
     using T = typename decltype(tag)::type;
@@ -68,6 +74,12 @@ void index_add_into(Tensor& out, int64_t d, const Tensor& index, const Tensor& s
 
 // out[i with i[d] -> index[i]] += src[i] over index's shape, in place.
 void scatter_add_into(Tensor& out, int64_t d, const Tensor& index, const Tensor& src) {
+  if (is_low_float(out.dtype())) {  // 16-bit: summed in float32, rounded once
+    Tensor acc = ops::cast(out, kFloat32);
+    scatter_add_into(acc, d, index, src);
+    out = ops::cast(acc, out.dtype());
+    return;
+  }
   Tensor s = ops::cast(src, out.dtype());
   ops::dispatch_compute(out.dtype(), "scatter_add", [&](auto tag) {
     using T = typename decltype(tag)::type;
@@ -152,7 +164,7 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
   }
   check_index_range("gather", index, x, d);
   Tensor out = Tensor::empty(index.shape(), x.dtype(), x.device());
-  ops::dispatch_compute(x.dtype(), "gather", [&](auto tag) {
+  dispatch_all(x.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     kc::gather(out.data_ptr<T>(), out.strides(), x.data_ptr<T>(), x.strides(), index.shape(), index.data_ptr<int64_t>(),
                index.strides(), d);
@@ -257,7 +269,7 @@ Tensor masked_fill(const Tensor& x, const Tensor& mask, double value) {
   Shape shape = broadcast_shapes(x.shape(), mask.shape(), "masked_fill");
   Tensor out = Tensor::empty(shape, x.dtype(), x.device());
   auto plan = ops::binary_plan(out, x, mask);
-  ops::dispatch_compute(x.dtype(), "masked_fill", [&](auto tag) {
+  dispatch_all(x.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T v = kc::convert<T>(value);
     kc::binary(plan, out.data_ptr<T>(), x.data_ptr<T>(), mask.data_ptr<bool>(), [v](T a, bool m) { return m ? v : a; });
@@ -311,7 +323,7 @@ Tensor& Tensor::masked_fill_(const Tensor& mask, double value) {
                " does not broadcast to the tensor's shape ", this->shape());
   Strides ss = strides(), sm = ops::broadcast_strides(mask, shape);
   auto plan = kc::make_plan<3>(shape, {&ss, &ss, &sm});
-  ops::dispatch_compute(dtype(), "masked_fill_", [&](auto tag) {
+  dispatch_all(dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T v = kc::convert<T>(value);
     kc::binary(plan, data_ptr<T>(), data_ptr<T>(), mask.data_ptr<bool>(), [v](T a, bool m) { return m ? v : a; });

@@ -114,8 +114,8 @@ void run_gemm(Tensor a, Tensor b, Tensor& out, double alpha, double beta) {
   if constexpr (std::is_same_v<In, T>) {
     kernels::cpu::gemm_batched<T>(la.trans, lb.trans, batch, n, m, k, al, pa, la.ld, oa, pb, lb.ld, ob, be, pc, m, oc);
   } else {
-    kernels::cpu::gemm_lowp_batched<In>(la.trans, lb.trans, batch, n, m, k, al, pa, la.ld, oa, pb, lb.ld, ob, be, pc,
-                                        m, oc);
+    kernels::cpu::gemm_lowp_batched<In>(la.trans, lb.trans, batch, n, m, k, al, pa, la.ld, oa, pb, lb.ld, ob, be, pc, m,
+                                        oc);
   }
 }
 

@@ -2,9 +2,9 @@
 // label smoothing). Mean reduction divides by the sum of the weights of the non-ignored targets.
 #include <cmath>
 
-#include "strata/autograd/autocast.h"
 #include "kernels/cpu/softmax.h"
 #include "ops/reduce_common.h"
+#include "strata/autograd/autocast.h"
 #include "strata/ops/creation.h"
 #include "strata/ops/softmax.h"
 
@@ -77,7 +77,10 @@ Tensor nll_loss(const Tensor& log_probs_in, const Tensor& target, const Tensor& 
                 int64_t ignore_index) {
   // Losses are float32-list ops under autocast.
   const Tensor log_probs = autocast::to_float32(log_probs_in), weight = autocast::to_float32(weight_in);
-  if (Tensor r = ops::via_float32("nll_loss", {&log_probs, &weight}, [&](const TensorList& u) { return nll_loss(u[0], target, u[1], reduction, ignore_index); }); r.defined()) {
+  if (Tensor r =
+          ops::via_float32("nll_loss", {&log_probs, &weight},
+                           [&](const TensorList& u) { return nll_loss(u[0], target, u[1], reduction, ignore_index); });
+      r.defined()) {
     return r;
   }
 
@@ -119,7 +122,11 @@ Tensor nll_loss(const Tensor& log_probs_in, const Tensor& target, const Tensor& 
 Tensor cross_entropy(const Tensor& logits_in, const Tensor& target, const Tensor& weight_in, Reduction reduction,
                      int64_t ignore_index, double label_smoothing) {
   const Tensor logits = autocast::to_float32(logits_in), weight = autocast::to_float32(weight_in);
-  if (Tensor r = ops::via_float32("cross_entropy", {&logits, &target, &weight}, [&](const TensorList& u) { return cross_entropy(u[0], u[1], u[2], reduction, ignore_index, label_smoothing); }); r.defined()) {
+  if (Tensor r = ops::via_float32("cross_entropy", {&logits, &target, &weight},
+                                  [&](const TensorList& u) {
+                                    return cross_entropy(u[0], u[1], u[2], reduction, ignore_index, label_smoothing);
+                                  });
+      r.defined()) {
     return r;
   }
 

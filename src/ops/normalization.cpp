@@ -154,7 +154,10 @@ Tensor layer_norm(const Tensor& x_in, const std::vector<int64_t>& normalized_sha
   // A float32-list op under autocast; 16-bit outside autocast: computed in float32, returned 16-bit.
   const Tensor x = autocast::to_float32(x_in), weight = autocast::to_float32(weight_in),
                bias = autocast::to_float32(bias_in);
-  if (Tensor r = ops::via_float32("layer_norm", {&x, &weight, &bias}, [&](const TensorList& u) { return layer_norm(u[0], normalized_shape, u[1], u[2], eps); }); r.defined()) {
+  if (Tensor r =
+          ops::via_float32("layer_norm", {&x, &weight, &bias},
+                           [&](const TensorList& u) { return layer_norm(u[0], normalized_shape, u[1], u[2], eps); });
+      r.defined()) {
     return r;
   }
 

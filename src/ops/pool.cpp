@@ -127,7 +127,10 @@ Tensor max_pool2d(const Tensor& x, Size2 kernel, Size2 stride, Size2 padding, Si
 
 Tensor avg_pool2d(const Tensor& x, Size2 kernel, Size2 stride, Size2 padding, bool ceil_mode, bool count_include_pad) {
   check_input("avg_pool2d", x);
-  if (Tensor r = ops::via_float32("avg_pool2d", {&x}, [&](const TensorList& u) { return avg_pool2d(u[0], kernel, stride, padding, ceil_mode, count_include_pad); }); r.defined()) {
+  if (Tensor r = ops::via_float32(
+          "avg_pool2d", {&x},
+          [&](const TensorList& u) { return avg_pool2d(u[0], kernel, stride, padding, ceil_mode, count_include_pad); });
+      r.defined()) {
     return r;
   }
 
@@ -161,7 +164,9 @@ Tensor avg_pool2d(const Tensor& x, Size2 kernel, Size2 stride, Size2 padding, bo
 
 Tensor adaptive_avg_pool2d(const Tensor& x, Size2 output_size) {
   check_input("adaptive_avg_pool2d", x);
-  if (Tensor r = ops::via_float32("adaptive_avg_pool2d", {&x}, [&](const TensorList& u) { return adaptive_avg_pool2d(u[0], output_size); }); r.defined()) {
+  if (Tensor r = ops::via_float32("adaptive_avg_pool2d", {&x},
+                                  [&](const TensorList& u) { return adaptive_avg_pool2d(u[0], output_size); });
+      r.defined()) {
     return r;
   }
 

@@ -1,6 +1,5 @@
 // Reductions over any set of dims with keepdim: sum, mean, var, std, logsumexp, norm.
 // (max/min/amax/amin/argmax/argmin live in reduction_minmax.cpp.)
-#include "strata/autograd/autocast.h"
 #include "strata/ops/reduction.h"
 
 #include <cmath>
@@ -8,6 +7,7 @@
 
 #include "kernels/cpu/softmax.h"
 #include "ops/reduce_common.h"
+#include "strata/autograd/autocast.h"
 #include "strata/ops/creation.h"
 
 namespace strata {
@@ -118,7 +118,8 @@ Tensor var_std(const char* op, const Tensor& x, const Dims& dims, int64_t correc
 Tensor sum(const Tensor& x_in, const Dims& dims, bool keepdim) {
   // A float32-list op under autocast; a 16-bit input outside autocast is reduced in float32, returned 16-bit.
   const Tensor x = autocast::to_float32(x_in);
-  if (Tensor r = ops::via_float32("sum", {&x}, [&](const TensorList& u) { return sum(u[0], dims, keepdim); }); r.defined()) {
+  if (Tensor r = ops::via_float32("sum", {&x}, [&](const TensorList& u) { return sum(u[0], dims, keepdim); });
+      r.defined()) {
     return r;
   }
 
@@ -140,7 +141,8 @@ Tensor sum(const Tensor& x_in, const Dims& dims, bool keepdim) {
 Tensor mean(const Tensor& x_in, const Dims& dims, bool keepdim) {
   // A float32-list op under autocast; a 16-bit input outside autocast is reduced in float32, returned 16-bit.
   const Tensor x = autocast::to_float32(x_in);
-  if (Tensor r = ops::via_float32("mean", {&x}, [&](const TensorList& u) { return mean(u[0], dims, keepdim); }); r.defined()) {
+  if (Tensor r = ops::via_float32("mean", {&x}, [&](const TensorList& u) { return mean(u[0], dims, keepdim); });
+      r.defined()) {
     return r;
   }
 
@@ -163,7 +165,9 @@ Tensor mean(const Tensor& x_in, const Dims& dims, bool keepdim) {
 Tensor var(const Tensor& x_in, const Dims& dims, int64_t correction, bool keepdim) {
   // A float32-list op under autocast; a 16-bit input outside autocast is reduced in float32, returned 16-bit.
   const Tensor x = autocast::to_float32(x_in);
-  if (Tensor r = ops::via_float32("var", {&x}, [&](const TensorList& u) { return var(u[0], dims, correction, keepdim); }); r.defined()) {
+  if (Tensor r =
+          ops::via_float32("var", {&x}, [&](const TensorList& u) { return var(u[0], dims, correction, keepdim); });
+      r.defined()) {
     return r;
   }
 
@@ -173,7 +177,9 @@ Tensor var(const Tensor& x_in, const Dims& dims, int64_t correction, bool keepdi
 Tensor std(const Tensor& x_in, const Dims& dims, int64_t correction, bool keepdim) {
   // A float32-list op under autocast; a 16-bit input outside autocast is reduced in float32, returned 16-bit.
   const Tensor x = autocast::to_float32(x_in);
-  if (Tensor r = ops::via_float32("std", {&x}, [&](const TensorList& u) { return std(u[0], dims, correction, keepdim); }); r.defined()) {
+  if (Tensor r =
+          ops::via_float32("std", {&x}, [&](const TensorList& u) { return std(u[0], dims, correction, keepdim); });
+      r.defined()) {
     return r;
   }
 
@@ -185,7 +191,9 @@ Tensor std(const Tensor& x_in, const Dims& dims, int64_t correction, bool keepdi
 Tensor logsumexp(const Tensor& x_in, const Dims& dims, bool keepdim) {
   // A float32-list op under autocast; a 16-bit input outside autocast is reduced in float32, returned 16-bit.
   const Tensor x = autocast::to_float32(x_in);
-  if (Tensor r = ops::via_float32("logsumexp", {&x}, [&](const TensorList& u) { return logsumexp(u[0], dims, keepdim); }); r.defined()) {
+  if (Tensor r =
+          ops::via_float32("logsumexp", {&x}, [&](const TensorList& u) { return logsumexp(u[0], dims, keepdim); });
+      r.defined()) {
     return r;
   }
 
@@ -307,7 +315,8 @@ Tensor norm_backward(const Tensor& x, const Tensor& n, const Tensor& g, const Di
 Tensor norm(const Tensor& x_in, double pv, const Dims& dims, bool keepdim) {
   // A float32-list op under autocast; a 16-bit input outside autocast is reduced in float32, returned 16-bit.
   const Tensor x = autocast::to_float32(x_in);
-  if (Tensor r = ops::via_float32("norm", {&x}, [&](const TensorList& u) { return norm(u[0], pv, dims, keepdim); }); r.defined()) {
+  if (Tensor r = ops::via_float32("norm", {&x}, [&](const TensorList& u) { return norm(u[0], pv, dims, keepdim); });
+      r.defined()) {
     return r;
   }
 

@@ -53,7 +53,8 @@ Tensor extreme(const char* op, const Tensor& x, const DimPlan& p, bool is_max) {
 
 Tensor extreme_all(const char* op, const Tensor& x, bool is_max) {
   ops::check_input(x, op);
-  if (Tensor r = ops::via_float32("max", {&x}, [&](const TensorList& u) { return extreme_all(op, u[0], is_max); }); r.defined()) {
+  if (Tensor r = ops::via_float32("max", {&x}, [&](const TensorList& u) { return extreme_all(op, u[0], is_max); });
+      r.defined()) {
     return r;
   }
 
@@ -64,7 +65,9 @@ Tensor extreme_all(const char* op, const Tensor& x, bool is_max) {
 
 Tensor extreme_dims(const char* op, const Tensor& x, const Dims& dims, bool keepdim, bool is_max) {
   ops::check_input(x, op);
-  if (Tensor r = ops::via_float32("max", {&x}, [&](const TensorList& u) { return extreme_dims(op, u[0], dims, keepdim, is_max); }); r.defined()) {
+  if (Tensor r = ops::via_float32("max", {&x},
+                                  [&](const TensorList& u) { return extreme_dims(op, u[0], dims, keepdim, is_max); });
+      r.defined()) {
     return r;
   }
 

@@ -13,10 +13,10 @@
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/rnn_cell.h"
 #include "ops/helpers.h"
-#include "strata/ops/views.h"
 #include "strata/autograd/grad_mode.h"
 #include "strata/autograd/node.h"
 #include "strata/core/error.h"
+#include "strata/ops/views.h"
 
 namespace strata {
 

@@ -1,10 +1,10 @@
 // softmax / log_softmax along any dim, stable (the max is subtracted first), with their backward rules:
 //   softmax: dx = y * (g - sum(g * y))        log_softmax: dx = g - exp(y) * sum(g)
-#include "strata/autograd/autocast.h"
 #include "strata/ops/softmax.h"
 
 #include "kernels/cpu/softmax.h"
 #include "ops/reduce_common.h"
+#include "strata/autograd/autocast.h"
 
 namespace strata {
 
@@ -29,7 +29,9 @@ Block block_of(const Shape& shape, int64_t d) {
 Tensor softmax_impl(const char* op, const Tensor& x_in, int64_t dim, bool log) {
   // Float32-list op under autocast; a 16-bit input outside autocast is computed in float32 and returned 16-bit.
   const Tensor x = autocast::to_float32(x_in);
-  if (Tensor r = ops::via_float32("softmax", {&x}, [&](const TensorList& u) { return softmax_impl(op, u[0], dim, log); }); r.defined()) {
+  if (Tensor r =
+          ops::via_float32("softmax", {&x}, [&](const TensorList& u) { return softmax_impl(op, u[0], dim, log); });
+      r.defined()) {
     return r;
   }
   ops::check_float(x, op);

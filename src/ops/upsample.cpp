@@ -30,7 +30,10 @@ Tensor upsample(const char* op, Mode mode, const Tensor& x_in, std::optional<Siz
   check_cpu(op, x_in.device());
   STRATA_CHECK(x_in.dim() == 3 || x_in.dim() == 4, "[", op,
                "] expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape ", x_in.shape());
-  if (Tensor r = ops::via_float32("upsample", {&x_in}, [&](const TensorList& u) { return upsample(op, mode, u[0], size, scales, align_corners); }); r.defined()) {
+  if (Tensor r =
+          ops::via_float32("upsample", {&x_in},
+                           [&](const TensorList& u) { return upsample(op, mode, u[0], size, scales, align_corners); });
+      r.defined()) {
     return r;
   }
 

@@ -241,3 +241,21 @@ TEST(Half, TensorConversions) {
   EXPECT_EQ(b.to_vector<float>()[3], 70144.0f);  // nearest bfloat16 to 70000
   EXPECT_EQ(h.to(kBFloat16).to(kFloat64).to_vector<double>()[1], -2.5);
 }
+
+// The inline float16 conversions (F16C when compiled for it) agree with the portable ones on every value.
+TEST(DTypeHalf, InlineConversionsMatchThePortableOnes) {
+  for (uint32_t h = 0; h < 65536; ++h) {
+    strata::Half v;
+    v.bits = static_cast<uint16_t>(h);
+    const float a = static_cast<float>(v), b = strata::Half::to_float(v.bits);
+    if (std::isnan(a)) {
+      ASSERT_TRUE(std::isnan(b)) << h;
+    } else {
+      ASSERT_EQ(a, b) << h;
+    }
+  }
+  for (float f : {0.0f, -0.0f, 1e-8f, 5.96e-8f, 2.98e-8f, 6.1e-5f, 0.1f, 1.0f, 65504.0f, 65519.0f, 65520.0f, 1e6f,
+                  -3.14159f, std::numeric_limits<float>::infinity()}) {
+    EXPECT_EQ(strata::Half(f).bits, strata::Half::from_float(f)) << f;
+  }
+}

@@ -9,8 +9,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
-#include <string>
 #include <new>
+#include <string>
 #include <type_traits>
 #include <vector>
 
@@ -419,15 +419,15 @@ void gemm_lowp_batched(bool trans_a, bool trans_b, int64_t batch, int64_t M, int
   }
 }
 
-#define STRATA_GEMM_LOWP_INSTANTIATE(In)                                                                               \
-  template void gemm_lowp<In>(bool, bool, int64_t, int64_t, int64_t, float, const In*, int64_t, const In*, int64_t,   \
-                              float, float*, int64_t);                                                                 \
-  template void gemm_lowp_packed<In>(bool, bool, int64_t, int64_t, int64_t, float, const In*, int64_t, const In*,     \
-                                     int64_t, float, float*, int64_t);                                                 \
-  template void gemm_lowp_convert<In>(bool, bool, int64_t, int64_t, int64_t, float, const In*, int64_t, const In*,    \
-                                      int64_t, float, float*, int64_t);                                                \
-  template void gemm_lowp_batched<In>(bool, bool, int64_t, int64_t, int64_t, int64_t, float, const In*, int64_t,      \
-                                      const int64_t*, const In*, int64_t, const int64_t*, float, float*, int64_t,     \
+#define STRATA_GEMM_LOWP_INSTANTIATE(In)                                                                            \
+  template void gemm_lowp<In>(bool, bool, int64_t, int64_t, int64_t, float, const In*, int64_t, const In*, int64_t, \
+                              float, float*, int64_t);                                                              \
+  template void gemm_lowp_packed<In>(bool, bool, int64_t, int64_t, int64_t, float, const In*, int64_t, const In*,   \
+                                     int64_t, float, float*, int64_t);                                              \
+  template void gemm_lowp_convert<In>(bool, bool, int64_t, int64_t, int64_t, float, const In*, int64_t, const In*,  \
+                                      int64_t, float, float*, int64_t);                                             \
+  template void gemm_lowp_batched<In>(bool, bool, int64_t, int64_t, int64_t, int64_t, float, const In*, int64_t,    \
+                                      const int64_t*, const In*, int64_t, const int64_t*, float, float*, int64_t,   \
                                       const int64_t*);
 STRATA_GEMM_LOWP_INSTANTIATE(BFloat16)
 STRATA_GEMM_LOWP_INSTANTIATE(Half)

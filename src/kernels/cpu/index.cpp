@@ -5,6 +5,7 @@
 #include <array>
 
 #include "kernels/cpu/loops.h"
+#include "strata/core/dtype.h"
 
 namespace strata::kernels::cpu {
 
@@ -281,6 +282,8 @@ void scatter_add_reference(T* out, const Strides& out_strides, const Shape& inde
 
 STRATA_INDEX_SELECT(float)
 STRATA_INDEX_SELECT(double)
+STRATA_INDEX_SELECT(strata::Half)
+STRATA_INDEX_SELECT(strata::BFloat16)
 STRATA_INDEX_SELECT(int64_t)
 STRATA_INDEX_SELECT(bool)
 STRATA_INDEX_ADD(float)
