@@ -33,6 +33,7 @@ Commands:
   eval <config.json|run dir>        loss, accuracy and per-class precision/recall/F1 on the test set
   predict <config.json|run dir>     write the model's predictions (CSV) to a file or stdout
   summary <config.json>             each layer's output shape and parameters, FLOPs and memory
+  tradeoff <config.json>            the model at several widths/depths: accuracy against compute, Pareto front
   lr-find <config.json>             learning-rate range test: loss over an exponential LR sweep, a suggestion
   landscape <run dir>               loss along the line init -> final weights and on a random 2-D slice
   doctor <config.json>              a short run with every monitor on: findings, causes, remedies (--fix)
@@ -391,6 +392,7 @@ int cli_main(const std::vector<std::string>& args, std::ostream& out, std::ostre
     if (cmd == "doctor") return doctor_cmd(args, out);
     if (cmd == "sample") return sample_cmd(args, out);
     if (cmd == "embed") return embed_cmd(args, out);
+    if (cmd == "tradeoff") return tradeoff_cmd(args, out);
     err << "strata: unknown command \"" << cmd << "\"\n\n" << kMainHelp;
     return 2;
   } catch (const std::exception& e) {

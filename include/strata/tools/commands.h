@@ -21,6 +21,9 @@ int sample_cmd(const std::vector<std::string>& args, std::ostream& out);
 // `strata embed runs/<name>`: an autoencoder's / VAE's bottleneck features as CSV (generative_cmd.cpp).
 int embed_cmd(const std::vector<std::string>& args, std::ostream& out);
 
+// `strata tradeoff cfg.json --widths 32,64 | --depths 1,2 [...]`: compute against accuracy (tradeoff_cmd.cpp).
+int tradeoff_cmd(const std::vector<std::string>& args, std::ostream& out);
+
 // Parsed command-line arguments (args[0] is the command).
 struct Args {
   std::vector<std::string> positional;
