@@ -286,8 +286,8 @@ std::string ModelSummary::to_string() const {
   os << "Activation memory for inference (peak of live outputs, nothing kept): "
      << format_bytes(inference_activation_bytes) << "\n";
   if (latency) {
-    os << "Latency (median, eval mode): forward " << format_ms(forward_ms) << " ms, backward " << format_ms(backward_ms)
-       << " ms (per layer: hook to hook, children included)\n";
+    os << "Latency (fastest of the repeats, eval mode): forward " << format_ms(forward_ms) << " ms, backward "
+       << format_ms(backward_ms) << " ms (per layer: hook to hook, children included)\n";
   }
   return os.str();
 }

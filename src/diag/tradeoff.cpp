@@ -56,8 +56,7 @@ double inference_latency_ms(nn::Module& model, const Tensor& x, int repeats) {
     throw;
   }
   model.train(was_training);
-  std::sort(ms.begin(), ms.end());
-  return ms.size() % 2 ? ms[ms.size() / 2] : 0.5 * (ms[ms.size() / 2 - 1] + ms[ms.size() / 2]);
+  return *std::min_element(ms.begin(), ms.end());  // interference on a shared CPU only adds time
 }
 
 AccumulationMemory accumulation_memory(nn::Module& model, const nn::Loss& loss, const Tensor& x, const Tensor& y,

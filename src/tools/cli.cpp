@@ -96,7 +96,7 @@ and FLOPs for one forward pass, with totals, the parameters' memory and the acti
 Options:
   --input-shape D,..  one example's shape without the batch dim (default: the data's, e.g. 1,28,28)
   --batch N           batch size of the forward pass (default 1)
-  --latency           also measure each layer's forward and backward time (median of --repeats passes)
+  --latency           also measure each layer's forward and backward time (fastest of --repeats passes)
   --repeats N         timed passes for --latency (default 5, after one warm-up)
   --help              this text
 )";

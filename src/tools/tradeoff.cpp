@@ -2,7 +2,6 @@
 // Pareto fronts; scale_model_spec's rules are in strata/tools/tradeoff.h.
 #include "strata/tools/tradeoff.h"
 
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -235,11 +234,10 @@ TradeoffResult run_tradeoff(const RunConfig& config, const TradeoffOptions& opti
     ro.out = nullptr;
     ro.write_files = false;
     ro.max_seconds = options.budget_seconds;
-    const auto t0 = std::chrono::steady_clock::now();
     RunResult run = run_training(c, ro);  // seeds with config.seed: every size starts from the same RNG state
     TradeoffRow row;
     row.value = value;
-    row.train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    for (double sec : run.epoch_seconds) row.train_seconds += sec;  // the epochs themselves, not loading data
     nn::Module& m = *run.model;
     const Evaluation e = evaluate_model(m, c, data, split);
     row.metric = data.classification ? e.report.accuracy : e.logs.at("loss");

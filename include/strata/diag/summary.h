@@ -42,7 +42,8 @@
 //     Sequential returning its last child's), and the model's output to the end. For a chain of layers it is
 //     the largest sum of neighbouring outputs; it is never more than activation_bytes.
 // Latency (options.latency; a separate timed pass after the traced one, eval mode, `latency_repeats` timed
-// repeats after one warm-up, the median of each):
+// repeats after one warm-up, the fastest of each: on a shared CPU, interference
+// only ever adds time, and a median still catches it when most repeats are hit):
 //   - forward_ms: from a module's forward pre-hook to its forward hook, so it includes its children.
 //   - backward_ms: the input of each module is replaced (pre-hook) by a view of it with a gradient hook, and the
 //     module's output gets an output-gradient hook; backward_ms is the time from its output's gradient arriving
@@ -84,8 +85,8 @@ struct LayerSummary {
   int64_t trainable_params = 0;  // those with requires_grad
   int64_t flops = 0;             // forward FLOPs of this module, descendants included, all calls
   int64_t activation_bytes = 0;  // bytes of its output tensor, summed over its calls
-  double forward_ms = -1;        // with options.latency: median forward time, all calls (-1: not measured)
-  double backward_ms = -1;       // with options.latency: median backward time, all calls (-1: not measured)
+  double forward_ms = -1;        // with options.latency: fastest forward time of a pass, all calls (-1: not measured)
+  double backward_ms = -1;       // with options.latency: fastest backward time of a pass, all calls (-1: not measured)
 };
 
 struct ModelSummary {
@@ -107,8 +108,8 @@ struct ModelSummary {
   // Inference: the peak of module outputs alive at once when nothing is kept for backward (see above).
   int64_t inference_activation_bytes = 0;
   bool latency = false;     // forward_ms / backward_ms measured
-  double forward_ms = -1;   // the whole model's forward (median), with latency
-  double backward_ms = -1;  // the whole backward() of output.sum() (median), with latency
+  double forward_ms = -1;   // the whole model's forward (fastest pass), with latency
+  double backward_ms = -1;  // the whole backward() of output.sum() (fastest pass)
 
   // A printable table, one row per layer, then the totals.
   std::string to_string() const;
@@ -122,7 +123,7 @@ ModelSummary summarize(nn::Module& model, const Shape& input_shape, DType dtype 
 struct SummaryOptions {
   DType dtype = kFloat32;   // of the (zero) input
   bool latency = false;     // also time every module's forward and backward (a few more passes)
-  int latency_repeats = 5;  // timed repeats (after one warm-up); the median is reported
+  int latency_repeats = 5;  // timed repeats (after one warm-up); the fastest is reported
 };
 ModelSummary summarize(nn::Module& model, const Shape& input_shape, const SummaryOptions& options);
 

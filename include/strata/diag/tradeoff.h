@@ -31,7 +31,7 @@ std::vector<bool> pareto_front(const std::vector<double>& quality, const std::ve
 // threads allocating meanwhile.
 int64_t peak_allocated_during(const std::function<void()>& fn);
 
-// The median wall time of model(x) in milliseconds over `repeats` calls (after one warm-up), in eval mode
+// The fastest wall time of model(x) in milliseconds over `repeats` calls (after one warm-up), in eval mode
 // under NoGradGuard; the model's training flag is restored.
 double inference_latency_ms(nn::Module& model, const Tensor& x, int repeats = 10);
 

@@ -52,9 +52,9 @@ struct TradeoffVariantResult {
 };
 
 struct TradeoffRow {
-  int64_t value = 0;  // the width or depth
-  double metric = 0;  // test accuracy (classification) or loss (regression)
-  double train_seconds = 0;
+  int64_t value = 0;         // the width or depth
+  double metric = 0;         // test accuracy (classification) or loss (regression)
+  double train_seconds = 0;  // the training epochs' wall time (train::fit's epochs, validation included)
   int64_t params = 0;
   int64_t flops = 0;  // forward FLOPs per example (diag::summarize)
   double latency_b1_ms = 0, latency_b64_ms = 0;
