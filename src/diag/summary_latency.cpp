@@ -79,11 +79,10 @@ void time_layers(nn::Module& model, const Shape& input_shape, const SummaryOptio
   for (int rep = 0; rep <= options.latency_repeats; ++rep) {
     for (Clocks& c : clocks) c = Clocks{};
     Tensor y = model(x);
-    STRATA_CHECK(y.requires_grad(), "[summary] latency: the output of ", s.model_type,
-                 " needs no gradient, so there is no backward to time");
-    const Tensor loss = y.sum();
+    // An output that needs no gradient (every parameter frozen, integer input) has no backward to time.
+    const bool backward = y.requires_grad();
     const Clock::time_point b0 = Clock::now();
-    loss.backward();
+    if (backward) y.sum().backward();
     const Clock::time_point b1 = Clock::now();
     // A module whose input needs no gradient ends its backward with backward() itself.
     for (Clocks& c : clocks) {
@@ -93,7 +92,7 @@ void time_layers(nn::Module& model, const Shape& input_shape, const SummaryOptio
       }
     }
     if (rep == 0) continue;  // warm-up: caches, the allocator's free lists
-    total_bwd.push_back(ms_between(b0, b1));
+    if (backward) total_bwd.push_back(ms_between(b0, b1));
     for (size_t i = 0; i < modules.size(); ++i) {
       if (clocks[i].fwd_seen) fwd[i].push_back(clocks[i].fwd_ms);
       if (clocks[i].bwd_seen) bwd[i].push_back(clocks[i].bwd_ms);
@@ -102,7 +101,7 @@ void time_layers(nn::Module& model, const Shape& input_shape, const SummaryOptio
   model.zero_grad();
   s.latency = true;
   s.forward_ms = fwd[0].empty() ? -1 : fastest(fwd[0]);
-  s.backward_ms = fastest(total_bwd);
+  s.backward_ms = total_bwd.empty() ? -1 : fastest(total_bwd);
   for (size_t i = 1; i < modules.size() && i - 1 < s.layers.size(); ++i) {
     s.layers[i - 1].forward_ms = fwd[i].empty() ? -1 : fastest(fwd[i]);
     s.layers[i - 1].backward_ms = bwd[i].empty() ? -1 : fastest(bwd[i]);

@@ -53,6 +53,12 @@ std::vector<int64_t> int_list(const std::string& s, const std::string& what) {
   return out;
 }
 
+// The variants beside the built-in "float32" that `strata tradeoff` evaluates for the front's models. int8
+// (nn/quantized, `strata quantize`) and bf16 (the float16/bfloat16 dtype policy) register here with
+// diag::register_tradeoff_variant once those land; each make() returns a converted copy and leaves the trained model as
+// it is.
+void register_model_variants() {}
+
 }  // namespace
 
 int tradeoff_cmd(const std::vector<std::string>& args, std::ostream& out) {
@@ -85,6 +91,7 @@ int tradeoff_cmd(const std::vector<std::string>& args, std::ostream& out) {
     o.latency_repeats = static_cast<int>(int_list(a.options["--repeats"], "--repeats")[0]);
   if (a.options.count("--output")) o.output_dir = a.options["--output"];
   o.out = &out;
+  register_model_variants();
   const RunConfig config = load_run_config(a.positional[0]);
   const TradeoffResult r = run_tradeoff(config, o);
   out << "\n" << r.table;

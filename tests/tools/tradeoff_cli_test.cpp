@@ -144,3 +144,30 @@ TEST(TradeoffScale, WidthAndDepthRules) {
   EXPECT_EQ(s.at(3).at("out_features").as_int(), 16);
   EXPECT_EQ(s.at(4).at("out_features").as_int(), 10);
 }
+
+TEST_F(TradeoffCliTest, BudgetSecondsStopsTraining) {
+  // 1000 epochs asked for, a budget of a millisecond: training stops after the first batch, closing its epoch.
+  tools::RunConfig c = tools::load_run_config(path("cfg.json"));
+  c.epochs = 1000;
+  tools::RunOptions ro;
+  ro.out = nullptr;
+  ro.write_files = false;
+  ro.max_seconds = 0.001;
+  tools::RunResult r = tools::run_training(c, ro);
+  EXPECT_EQ(r.history.epochs.size(), 1u);
+  EXPECT_HAS(r.history.stop_reason, "reached the budget of 0.001 s");
+}
+
+TEST_F(TradeoffCliTest, SummaryLatencyAndInferenceMemory) {
+  auto r = strata::testing::run_cli({"summary", path("cfg.json"), "--batch", "4", "--latency", "--repeats", "1"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_HAS(r.out, "Fwd ms");
+  EXPECT_HAS(r.out, "Bwd ms");
+  // Linear(4, 16), ReLU, Linear(16, 8), ReLU, Linear(8, 3) at batch 4: the largest neighbouring pair is the
+  // first Linear's and ReLU's outputs, 2 * 4 * 16 floats = 512 B; training keeps all five (4 * 51 floats).
+  EXPECT_HAS(r.out, "Activation memory for inference (peak of live outputs, nothing kept): 512 B");
+  EXPECT_HAS(r.out, "(what training keeps for backward, roughly): 816 B");
+  auto bad = strata::testing::run_cli({"summary", path("cfg.json"), "--latency", "--repeats", "0"});
+  EXPECT_EQ(bad.rc, 1);
+  EXPECT_HAS(bad.err, "--repeats must be at least 1, got 0");
+}

@@ -7,9 +7,10 @@
 // Variants: a trained model can be evaluated in other forms beside itself (int8, bfloat16). A variant is a
 // function from the trained float32 model to the model to evaluate; the command measures every variant of the
 // front's models the same way (metric, latency, parameter and buffer bytes). "float32" (the model itself) is
-// built in; register_tradeoff_variant adds others, e.g. in the tool's startup code:
-//   diag::register_tradeoff_variant({"int8", "dynamic int8 Linear weights",
-//       [](const nn::ModulePtr& m, const Tensor& calib) { return quantize_dynamic(m, calib); }});
+// built in; others register before the sweep runs (register_model_variants in src/tools/tradeoff_cmd.cpp is the
+// place for the CLI's), e.g. with a quantizer `to_int8` of the int8 branch:
+//   diag::register_tradeoff_variant({"int8", "int8 Linear weights",
+//       [](const nn::ModulePtr& m, const Tensor& calibration) { return to_int8(m, calibration); }});
 #include <cstdint>
 #include <functional>
 #include <string>
