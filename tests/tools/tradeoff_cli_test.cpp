@@ -146,16 +146,18 @@ TEST(TradeoffScale, WidthAndDepthRules) {
 }
 
 TEST_F(TradeoffCliTest, BudgetSecondsStopsTraining) {
-  // 1000 epochs asked for, a budget of a millisecond: training stops after the first batch, closing its epoch.
+  // 1000 epochs asked for, a budget of a nanosecond (less than any batch takes): training stops after the first
+  // batch, closing its epoch.
   tools::RunConfig c = tools::load_run_config(path("cfg.json"));
   c.epochs = 1000;
   tools::RunOptions ro;
   ro.out = nullptr;
   ro.write_files = false;
-  ro.max_seconds = 0.001;
+  ro.max_seconds = 1e-9;
   tools::RunResult r = tools::run_training(c, ro);
   EXPECT_EQ(r.history.epochs.size(), 1u);
-  EXPECT_HAS(r.history.stop_reason, "reached the budget of 0.001 s");
+  EXPECT_EQ(r.history.global_step, 1);
+  EXPECT_HAS(r.history.stop_reason, "reached the budget of 1e-09 s");
 }
 
 TEST_F(TradeoffCliTest, SummaryLatencyAndInferenceMemory) {
