@@ -179,6 +179,16 @@ std::string render_table(const TradeoffResult& r, ScaleAxis axis) {
   os << "memory: allocator peaks above the model; train mem = one step at batch " << r.batch_size << ", accum mem = "
      << "the same batch as " << r.accumulation_steps << " micro-batches of " << r.batch_size / r.accumulation_steps
      << "\n";
+  os << "gradient accumulation, " << r.accumulation_steps << " x " << r.batch_size / r.accumulation_steps
+     << " instead of " << r.batch_size << " at once (peak of one step):\n";
+  for (const TradeoffRow& t : r.rows) {
+    const double change = t.train_memory_bytes > 0
+                              ? 100.0 * static_cast<double>(t.accumulated_memory_bytes - t.train_memory_bytes) /
+                                    static_cast<double>(t.train_memory_bytes)
+                              : 0.0;
+    os << "  " << axis_name(axis) << " " << t.value << ": " << mib(t.train_memory_bytes) << " -> "
+       << mib(t.accumulated_memory_bytes) << " (" << (change > 0 ? "+" : "") << num(change, "%.0f") << "%)\n";
+  }
   bool any = false;
   for (const TradeoffRow& t : r.rows) {
     for (const TradeoffVariantResult& v : t.variants) {

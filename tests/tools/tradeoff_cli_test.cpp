@@ -63,6 +63,7 @@ TEST_F(TradeoffCliTest, TwoWidthsWriteTableJsonAndReport) {
   ASSERT_EQ(r.rc, 0) << r.err << r.out;
   EXPECT_HAS(r.out, "accuracy (test)");
   EXPECT_HAS(r.out, "accum mem (4x)");
+  EXPECT_HAS(r.out, "gradient accumulation, 4 x 4 instead of 16 at once");
   EXPECT_HAS(r.out, "variants of the front's models");
   EXPECT_HAS(r.out, "float32: accuracy");
   io::Json j = io::load_json_file(path("out/results.json"));
