@@ -44,6 +44,11 @@ int64_t mha_self_attention(const nn::MultiheadAttention& a, const Tensor& x) {
   return 2 * N * L * E * 3 * E + attention_core(N, a.num_heads(), L, L, E);
 }
 
+// A TransformerEncoderLayer's work outside its child modules: self-attention, the activation, two residual adds.
+int64_t encoder_layer_own(const nn::TransformerEncoderLayer& m, const Tensor& x, const Tensor& y) {
+  return mha_self_attention(*m.self_attn, x) + numel(x) / x.size(-1) * m.linear1->out_features() + 2 * numel(y);
+}
+
 int64_t per_unit(RNNMode mode) {
   switch (mode) {
     case RNNMode::LSTM: return kLSTMFlopsPerUnit;
@@ -95,11 +100,12 @@ std::vector<Entry> builtin_counters() {
   }));
   // Bilinear: 4 taps, 3 multiply-adds per output; nearest copies.
   e.push_back(entry<nn::Upsample>([](const nn::Upsample& m, const Tensor&, const Tensor& y) {
-    return m.options().mode == "bilinear" ? 7 * numel(y) : int64_t{0};
+    return m.options().mode == "bilinear" ? kBilinearFlopsPerOutput * numel(y) : int64_t{0};
   }));
   // The std over the batch (about 4 flops per input element), one mean, and the copy into the output.
-  e.push_back(entry<nn::MinibatchStdDev>(
-      [](const nn::MinibatchStdDev&, const Tensor& x, const Tensor&) { return 4 * numel(x); }));
+  e.push_back(entry<nn::MinibatchStdDev>([](const nn::MinibatchStdDev&, const Tensor& x, const Tensor&) {
+    return kMinibatchStdFlopsPerElement * numel(x);
+  }));
   e.push_back(entry<nn::BatchNormBase>([](const nn::BatchNormBase& m, const Tensor&, const Tensor& y) {
     return (kBatchNormFlopsPerElement - (m.weight.defined() ? 0 : 2)) * numel(y);
   }));
@@ -163,10 +169,16 @@ std::vector<Entry> builtin_counters() {
   e.push_back(entry<nn::GPTBlock>(
       [](const nn::GPTBlock&, const Tensor&, const Tensor& y) { return 2 * numel(y); }));  // two residual adds
   // Its self-attention is called through forward(q, k, v, ...), so counted here; the activation is functional.
-  e.push_back(
-      entry<nn::TransformerEncoderLayer>([](const nn::TransformerEncoderLayer& m, const Tensor& x, const Tensor& y) {
-        return mha_self_attention(*m.self_attn, x) + numel(x) / x.size(-1) * m.linear1->out_features() + 2 * numel(y);
-      }));
+  e.push_back(entry<nn::TransformerEncoderLayer>([](const nn::TransformerEncoderLayer& m, const Tensor& x,
+                                                    const Tensor& y) { return encoder_layer_own(m, x, y); }));
+  // Its layers run through forward(src, mask), past their hooks: their own work is counted here (their Linear
+  // and LayerNorm children still run through operator() and count themselves). Every layer keeps the shape.
+  e.push_back(entry<nn::TransformerEncoder>([](const nn::TransformerEncoder& m, const Tensor& x, const Tensor&) {
+    int64_t f = 0;
+    for (const nn::ModulePtr& l : *m.layers)
+      f += encoder_layer_own(static_cast<const nn::TransformerEncoderLayer&>(*l), x, x);
+    return f;
+  }));
   return e;
 }
 

@@ -438,6 +438,50 @@ std::string summary_section(const Json& data) {
                  "<pre>" + escape(text_of(*s)) + "</pre>");
 }
 
+// Scatter plots of the metric against each cost; the Pareto front's models joined by a line in cost order.
+std::string tradeoff_section(const Json& data) {
+  const Json* t = data.find("tradeoff");
+  if (!t) return "";
+  const std::string metric = text_or(*t, "metric");
+  const Json& models = t->at("models");
+  const std::string axis = text_or(*t, "axis");
+  struct Cost {
+    const char* key;
+    const char* label;
+    bool log;
+  };
+  const Cost costs[] = {{"params", "parameters", true},
+                        {"flops", "forward FLOPs per example", true},
+                        {"latency_b1_ms", "batch-1 latency (ms)", false},
+                        {"train_memory_bytes", "training step peak memory (bytes)", false}};
+  std::string plots;
+  for (const Cost& c : costs) {
+    svg::Series all{"models", {}, {}}, front{"Pareto front", {}, {}};
+    all.markers_only = true;
+    std::vector<std::pair<double, double>> fp;
+    for (const Json& m : models.elements()) {
+      const Json* x = m.find(c.key);
+      const Json* y = m.find("metric");
+      if (!x || !y || !x->is_number() || !y->is_number()) continue;
+      all.x.push_back(x->as_double());
+      all.y.push_back(y->as_double());
+      const Json* f = m.find("front");
+      if (f && f->find(c.key) && f->at(c.key).as_bool()) fp.emplace_back(x->as_double(), y->as_double());
+    }
+    std::sort(fp.begin(), fp.end());
+    for (const auto& [x, y] : fp) {
+      front.x.push_back(x);
+      front.y.push_back(y);
+    }
+    svg::PlotOptions o = plot_opts(metric + " vs " + c.label, c.label, metric);
+    o.log_x = c.log;
+    plots += svg::line_plot({all, front}, o);
+  }
+  return section("tradeoff", "Compute against " + metric,
+                 "One point per model " + axis + "; the line joins the models no other beats on both axes.",
+                 grid(plots));
+}
+
 std::string confusion_section(const Json& data) {
   const Json* c = data.find("confusion");
   if (!c) return "";
@@ -608,6 +652,7 @@ std::string render_report(const io::Json& data) {
       {"images", "Samples", images_section(data)},
       {"sample_checks", "Coverage", sample_checks_section(data)},
       {"confusion", "Confusion", confusion_section(data)},
+      {"tradeoff", "Tradeoff", tradeoff_section(data)},
       {"summary", "Summary", summary_section(data)},
   };
 

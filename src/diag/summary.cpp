@@ -10,6 +10,7 @@
 #include <unordered_set>
 
 #include "diag/flops.h"
+#include "diag/summary_latency.h"
 #include "strata/autograd/grad_mode.h"
 #include "strata/core/error.h"
 #include "strata/ops/creation.h"
@@ -44,6 +45,8 @@ struct Trace {
   std::unordered_set<const void*> storages;
   int64_t activation_bytes = 0;
   std::vector<std::string> uncounted;
+  // Per call, in the order the calls end: the storages of its input and output (for inference liveness).
+  std::vector<std::pair<const void*, const void*>> events;
 
   void record(size_t i, const nn::Module& m, const Tensor& in, const Tensor& out) {
     LayerSummary& l = layers[i];
@@ -51,6 +54,7 @@ struct Trace {
     if (l.calls++ == 0 && out.defined()) l.output_shape = out.shape();
     l.traced = true;
     if (!out.defined()) return;
+    events.emplace_back(in.defined() ? in.storage().get() : nullptr, out.storage().get());
     l.activation_bytes += bytes_of(out);
     if (storages.insert(out.storage().get()).second) activation_bytes += bytes_of(out);
     outputs.push_back(out);
@@ -70,12 +74,49 @@ struct HookGuard {
   }
 };
 
+// The peak bytes of outputs alive at once when nothing is kept: a storage lives from the call that first outputs
+// it to the last call that reads or returns it; the last call's output (the model's) lives to the end.
+int64_t inference_peak(const Trace& t, const void* input_storage) {
+  struct Life {
+    size_t born = 0, last = 0;
+    int64_t bytes = 0;
+  };
+  std::unordered_map<const void*, Life> life;
+  for (size_t e = 0; e < t.events.size(); ++e) {
+    const auto& [in, out] = t.events[e];
+    if (out != input_storage) {
+      auto [it, fresh] = life.try_emplace(out);
+      if (fresh) it->second.born = e;
+      it->second.last = e;
+    }
+    if (auto it = life.find(in); it != life.end()) it->second.last = e;
+  }
+  for (const Tensor& o : t.outputs) {
+    auto it = life.find(o.storage().get());
+    if (it != life.end() && it->second.bytes == 0) it->second.bytes = bytes_of(o);
+  }
+  int64_t peak = 0;
+  for (size_t e = 0; e < t.events.size(); ++e) {
+    int64_t live = 0;
+    for (const auto& [_, l] : life) live += (l.born <= e && e <= l.last) ? l.bytes : 0;
+    peak = std::max(peak, live);
+  }
+  return peak;
+}
+
 std::string pad_right(const std::string& s, size_t w) { return s.size() >= w ? s : s + std::string(w - s.size(), ' '); }
 std::string pad_left(const std::string& s, size_t w) { return s.size() >= w ? s : std::string(w - s.size(), ' ') + s; }
 
 }  // namespace
 
 ModelSummary summarize(nn::Module& model, const Shape& input_shape, DType dtype) {
+  return summarize(model, input_shape, SummaryOptions{.dtype = dtype});
+}
+
+ModelSummary summarize(nn::Module& model, const Shape& input_shape, const SummaryOptions& options) {
+  const DType dtype = options.dtype;
+  STRATA_CHECK(options.latency_repeats >= 1, "[summary] latency_repeats must be at least 1, got ",
+               options.latency_repeats);
   ModelSummary s;
   s.model_type = model.type_name();
   s.input_shape = input_shape;
@@ -115,6 +156,7 @@ ModelSummary summarize(nn::Module& model, const Shape& input_shape, DType dtype)
     Tensor x = zeros(input_shape, TensorOptions().with_dtype(dtype));
     trace.storages.insert(x.storage().get());  // views of the input are not activations
     s.output_shape = model(x).shape();
+    s.inference_activation_bytes = inference_peak(trace, x.storage().get());
   } catch (const Error& e) {
     model.train(was_training);
     STRATA_FAIL("[summary] forward of ", s.model_type, " on an input of shape ", input_shape, " failed: ", e.what());
@@ -133,6 +175,11 @@ ModelSummary summarize(nn::Module& model, const Shape& input_shape, DType dtype)
   s.activation_bytes = trace.activation_bytes;
   s.uncounted_types = std::move(trace.uncounted);
   s.layers.assign(std::make_move_iterator(trace.layers.begin() + 1), std::make_move_iterator(trace.layers.end()));
+  if (options.latency) {
+    std::vector<nn::Module*> modules;
+    for (const Trace::Row& r : trace.rows) modules.push_back(r.module);
+    detail::time_layers(model, input_shape, options, modules, s);
+  }
   return s;
 }
 
@@ -180,31 +227,46 @@ std::string format_flops(int64_t flops) {
   return buf;
 }
 
+std::string format_ms(double ms) {
+  if (ms < 0) return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, ms < 10 ? "%.3f" : "%.1f", ms);
+  return buf;
+}
+
 std::string ModelSummary::to_string() const {
-  std::vector<std::string> c0{"Layer (type)"}, c1{"Output shape"}, c2{"Param #"}, c3{"Trainable"}, c4{"FLOPs"},
-      c5{"Output bytes"};
-  for (const LayerSummary& l : layers) {
-    c0.push_back(std::string(2 * static_cast<size_t>(l.depth), ' ') + l.name + " (" + l.type + ")");
-    c1.push_back(l.traced ? l.output_shape.str() + (l.calls > 1 ? " x" + std::to_string(l.calls) : "") : "-");
-    c2.push_back(format_count(l.params));
-    c3.push_back(format_count(l.trainable_params));
-    c4.push_back(l.flops ? format_count(l.flops) : "-");
-    c5.push_back(l.traced ? format_bytes(l.activation_bytes) : "-");
+  std::vector<std::vector<std::string>> cols = {{"Layer (type)"}, {"Output shape"}, {"Param #"},
+                                                {"Trainable"},    {"FLOPs"},        {"Output bytes"}};
+  if (latency) {
+    cols.push_back({"Fwd ms"});
+    cols.push_back({"Bwd ms"});
   }
-  auto width = [](const std::vector<std::string>& c) {
-    size_t w = 0;
-    for (const auto& s : c) w = std::max(w, s.size());
-    return w;
-  };
-  const size_t w0 = width(c0) + 2, w1 = width(c1) + 2, w2 = width(c2), w3 = width(c3) + 2, w4 = width(c4) + 2,
-               w5 = width(c5) + 2;
-  const size_t total = w0 + w1 + w2 + w3 + w4 + w5;
+  for (const LayerSummary& l : layers) {
+    cols[0].push_back(std::string(2 * static_cast<size_t>(l.depth), ' ') + l.name + " (" + l.type + ")");
+    cols[1].push_back(l.traced ? l.output_shape.str() + (l.calls > 1 ? " x" + std::to_string(l.calls) : "") : "-");
+    cols[2].push_back(format_count(l.params));
+    cols[3].push_back(format_count(l.trainable_params));
+    cols[4].push_back(l.flops ? format_count(l.flops) : "-");
+    cols[5].push_back(l.traced ? format_bytes(l.activation_bytes) : "-");
+    if (latency) {
+      cols[6].push_back(format_ms(l.forward_ms));
+      cols[7].push_back(format_ms(l.backward_ms));
+    }
+  }
+  std::vector<size_t> w;
+  size_t total = 0;
+  for (size_t c = 0; c < cols.size(); ++c) {
+    size_t m = 0;
+    for (const auto& x : cols[c]) m = std::max(m, x.size());
+    w.push_back(m + (c == 2 ? 0 : 2));
+    total += w.back();
+  }
   std::ostringstream os;
   os << model_type << " on input " << input_shape.str() << "\n";
   os << std::string(total, '=') << "\n";
-  for (size_t i = 0; i < c0.size(); ++i) {
-    os << pad_right(c0[i], w0) << pad_right(c1[i], w1) << pad_left(c2[i], w2) << pad_left(c3[i], w3)
-       << pad_left(c4[i], w4) << pad_left(c5[i], w5) << "\n";
+  for (size_t i = 0; i < cols[0].size(); ++i) {
+    for (size_t c = 0; c < cols.size(); ++c) os << (c < 2 ? pad_right(cols[c][i], w[c]) : pad_left(cols[c][i], w[c]));
+    os << "\n";
     if (i == 0) os << std::string(total, '-') << "\n";
   }
   os << std::string(total, '=') << "\n";
@@ -221,6 +283,12 @@ std::string ModelSummary::to_string() const {
   os << "Parameter memory: " << format_bytes(param_bytes) << "; buffers: " << format_bytes(buffer_bytes) << "\n";
   os << "Activation memory for one forward pass (what training keeps for backward, roughly): "
      << format_bytes(activation_bytes) << "\n";
+  os << "Activation memory for inference (peak of live outputs, nothing kept): "
+     << format_bytes(inference_activation_bytes) << "\n";
+  if (latency) {
+    os << "Latency (fastest of the repeats, eval mode): forward " << format_ms(forward_ms) << " ms, backward "
+       << format_ms(backward_ms) << " ms (per layer: hook to hook, children included)\n";
+  }
   return os.str();
 }
 

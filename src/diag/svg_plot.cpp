@@ -361,6 +361,18 @@ std::string line_plot(const std::vector<Series>& series, const PlotOptions& opt)
     if (valid == 0) continue;
     std::string lines, dots;
     size_t series_drawn = 0;
+    if (s.markers_only) {
+      for (size_t j = 0; j < n; ++j) {
+        if (!(vx.valid(s.x[j]) && vy.valid(s.y[j]))) continue;
+        dots += R"(<circle class="d" cx=")" + fmt(f.px(ax, s.x[j])) + "\" cy=\"" + fmt(f.py(ay, s.y[j])) +
+                R"(" r="4" fill=")" + color + "\"/>";
+        ++series_drawn;
+      }
+      drawn += series_drawn;
+      if (!s.name.empty()) body += "<g><title>" + escape(s.name) + "</title></g>";
+      body += dots;
+      continue;
+    }
     std::vector<std::pair<double, double>> vertices;
     size_t i = 0;
     while (i < n) {

@@ -21,6 +21,7 @@ struct Series {
   std::vector<double> y;
   std::string color{};  // CSS colour; empty: the categorical palette, by position
   bool dashed = false;
+  bool markers_only = false;  // a scatter: one marker per point, no line
 };
 
 // A labelled dashed guide line at a data value (the suggested LR, a rule-of-thumb level).

@@ -34,6 +34,7 @@ Commands:
   eval <config.json|run dir>        loss, accuracy and per-class precision/recall/F1 on the test set
   predict <config.json|run dir>     write the model's predictions (CSV) to a file or stdout
   summary <config.json>             each layer's output shape and parameters, FLOPs and memory
+  tradeoff <config.json>            the model at several widths/depths: accuracy against compute, Pareto front
   lr-find <config.json>             learning-rate range test: loss over an exponential LR sweep, a suggestion
   landscape <run dir>               loss along the line init -> final weights and on a random 2-D slice
   doctor <config.json>              a short run with every monitor on: findings, causes, remedies (--fix)
@@ -96,11 +97,14 @@ Options:
 const char* kSummaryHelp = R"(usage: strata summary <config.json> [options]
 
 Builds the config's model and prints each layer's output shape, parameter count (trainable and total)
-and FLOPs for one forward pass, with totals and the parameters' memory.
+and FLOPs for one forward pass, with totals, the parameters' memory and the activation memory for training
+(every output kept) and for inference (peak of live outputs). docs/tradeoff.md explains each number.
 
 Options:
   --input-shape D,..  one example's shape without the batch dim (default: the data's, e.g. 1,28,28)
   --batch N           batch size of the forward pass (default 1)
+  --latency           also measure each layer's forward and backward time (fastest of --repeats passes)
+  --repeats N         timed passes for --latency (default 5, after one warm-up)
   --help              this text
 )";
 
@@ -348,7 +352,7 @@ int predict_cmd(const std::vector<std::string>& args, std::ostream& out) {
 }
 
 int summary_cmd(const std::vector<std::string>& args, std::ostream& out) {
-  Args a = parse_args(args, 1, {"--input-shape", "--batch"}, {"--help"}, "summary");
+  Args a = parse_args(args, 1, {"--input-shape", "--batch", "--repeats"}, {"--help", "--latency"}, "summary");
   if (a.options.count("--help")) {
     out << kSummaryHelp;
     return 0;
@@ -374,7 +378,13 @@ int summary_cmd(const std::vector<std::string>& args, std::ostream& out) {
                                                    : build_task_model(r.config.task, r.config.model, shape);
   std::vector<int64_t> full{a.options.count("--batch") ? parse_int(a.options["--batch"], "--batch") : 1};
   full.insert(full.end(), shape.begin(), shape.end());
-  out << diag::summarize(*model, Shape(full)).to_string();
+  diag::SummaryOptions so;
+  so.latency = a.options.count("--latency") != 0;
+  if (a.options.count("--repeats")) {
+    so.latency_repeats = static_cast<int>(parse_int(a.options["--repeats"], "--repeats"));
+    STRATA_CHECK(so.latency_repeats >= 1, "strata summary: --repeats must be at least 1, got ", so.latency_repeats);
+  }
+  out << diag::summarize(*model, Shape(full), so).to_string();
   return 0;
 }
 
@@ -397,6 +407,7 @@ int cli_main(const std::vector<std::string>& args, std::ostream& out, std::ostre
     if (cmd == "sample") return sample_cmd(args, out);
     if (cmd == "embed") return embed_cmd(args, out);
     if (cmd == "quantize") return quantize_cmd(args, out);
+    if (cmd == "tradeoff") return tradeoff_cmd(args, out);
     err << "strata: unknown command \"" << cmd << "\"\n\n" << kMainHelp;
     return 2;
   } catch (const std::exception& e) {

@@ -96,6 +96,27 @@ class StopAfterSteps : public train::Callback {
   int64_t steps_;
 };
 
+// Stops training after the batch during which `seconds` of wall time since the start of training passed (a fixed
+// compute budget, `strata tradeoff --budget-seconds`).
+class StopAfterSeconds : public train::Callback {
+ public:
+  explicit StopAfterSeconds(double seconds) : seconds_(seconds) {}
+  void on_train_begin(train::TrainState& /*s*/) override { start_ = std::chrono::steady_clock::now(); }
+  void on_batch_end(train::TrainState& s, const train::Logs& /*logs*/) override {
+    const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    if (t >= seconds_ && !s.stop_training) {
+      s.stop_training = true;
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "reached the budget of %g s", seconds_);
+      s.stop_reason = buf;
+    }
+  }
+
+ private:
+  double seconds_;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+};
+
 inline std::string fmt(double v, const char* f = "%.4f") {
   char buf[64];
   std::snprintf(buf, sizeof buf, f, v);

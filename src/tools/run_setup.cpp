@@ -64,6 +64,7 @@ RunLoop start_run(const RunConfig& config, const RunOptions& options, const Data
     fo.callbacks.push_back(std::make_shared<train::EarlyStopping>(eo));
   }
   if (options.max_steps > 0) fo.callbacks.push_back(std::make_shared<StopAfterSteps>(options.max_steps));
+  if (options.max_seconds > 0) fo.callbacks.push_back(std::make_shared<StopAfterSeconds>(options.max_seconds));
   if (options.write_files) r.run_dir = config.run_dir();
 
   // The training doctor watches every run; --diagnose adds anomaly mode.

@@ -208,3 +208,102 @@ TEST(Summary, Formatting) {
   EXPECT_EQ(diag::format_flops(1666080), "1.67 MFLOPs");
   EXPECT_EQ(diag::format_flops(12), "12 FLOPs");
 }
+
+// ---- layer types counted since the tradeoff work, each against a hand count ----
+
+TEST(Summary, GenerativeAndShapeLayerFlops) {
+  manual_seed(4);
+  // ConvTranspose2d(2 -> 3, k3, stride 2) on (1, 2, 4, 4): every input element scatters 3 * 9 MACs.
+  auto ct = std::make_shared<nn::ConvTranspose2d>(2, 3, 3, 2);
+  EXPECT_EQ(diag::summarize(*ct, {1, 2, 4, 4}).flops, 2 * 3 * 9 * 32);
+  // Bilinear x2 on (1, 2, 3, 3): 72 outputs, 7 each; nearest copies.
+  nn::UpsampleOptions uo;
+  uo.scale_factor = std::array<double, 2>{2, 2};
+  uo.mode = "bilinear";
+  auto bi = std::make_shared<nn::Upsample>(uo);
+  EXPECT_EQ(diag::summarize(*bi, {1, 2, 3, 3}).flops, 7 * 72);
+  uo.mode = "nearest";
+  auto ne = std::make_shared<nn::Upsample>(uo);
+  diag::ModelSummary sn = diag::summarize(*ne, {1, 2, 3, 3});
+  EXPECT_EQ(sn.flops, 0);
+  EXPECT_TRUE(sn.uncounted_types.empty());
+  // MinibatchStdDev on (4, 3): 4 per input element.
+  auto mb = std::make_shared<nn::MinibatchStdDev>();
+  EXPECT_EQ(diag::summarize(*mb, {4, 3}).flops, 4 * 12);
+  // Unflatten and Embedding do no arithmetic, but are counted (not listed as uncounted).
+  auto m = std::make_shared<nn::Sequential>(std::initializer_list<nn::ModulePtr>{
+      std::make_shared<nn::Linear>(6, 12), std::make_shared<nn::Unflatten>(1, std::vector<int64_t>{3, 4})});
+  diag::ModelSummary su = diag::summarize(*m, {2, 6});
+  EXPECT_EQ(su.flops, 2 * 6 * 24);
+  EXPECT_TRUE(su.uncounted_types.empty());
+  auto emb = std::make_shared<nn::Embedding>(10, 4);
+  diag::ModelSummary se = diag::summarize(*emb, {2, 5}, kInt64);
+  EXPECT_EQ(se.flops, 0);
+  EXPECT_EQ(se.output_shape, Shape({2, 5, 4}));
+  EXPECT_TRUE(se.uncounted_types.empty());
+}
+
+TEST(Summary, SequenceWrapperAndEncoderFlops) {
+  manual_seed(5);
+  // GRUSequence(4 -> 6) on (N=2, T=5, 4): as a GRU, 10 (step, row) pairs.
+  auto g = std::make_shared<nn::GRUSequence>(4, 6);
+  diag::ModelSummary sg = diag::summarize(*g, {2, 5, 4});
+  EXPECT_EQ(sg.output_shape, Shape({2, 6}));
+  EXPECT_EQ(sg.flops, 10 * (2 * 18 * 10 + diag::kGRUFlopsPerUnit * 6));
+  auto l = std::make_shared<nn::LSTMSequence>(4, 6, nn::RNNOptions{}, /*return_sequences=*/true);
+  EXPECT_EQ(diag::summarize(*l, {2, 5, 4}).flops, 10 * (2 * 24 * 10 + diag::kLSTMFlopsPerUnit * 6));
+  // A 2-layer TransformerEncoder (d 8, 2 heads, ff 16) on (N=2, L=5, 8): its layers run past their hooks, so the
+  // encoder's own row holds, per layer: q/k/v projection 2*N*L*8*24 = 3840, q k^T and a v 2*(2*N*L*L*8) = 1600,
+  // softmax 3*N*H*L*L = 300, the ReLU 10 tokens * 16 = 160, two residual adds 2 * 80 = 160.
+  auto enc = std::make_shared<nn::TransformerEncoder>(
+      nn::TransformerLayerOptions{.d_model = 8, .nhead = 2, .dim_feedforward = 16, .dropout = 0.0, .batch_first = true},
+      2);
+  diag::ModelSummary st = diag::summarize(*enc, {2, 5, 8});
+  ASSERT_EQ(st.layers[0].name, "layers");
+  EXPECT_EQ(st.flops - st.layers[0].flops, 2 * (3840 + 1600 + 300 + 160 + 160));
+  EXPECT_TRUE(st.uncounted_types.empty());
+}
+
+// Linear(4, 8) -> ReLU -> Linear(8, 3) on a batch of 2: outputs a (2, 8), b (2, 8), c (2, 3). Training keeps all
+// three (38 floats); inference holds at most two neighbours at once: max(a + b, b + c) = 32 floats.
+TEST(Summary, TrainingAndInferenceActivationMemory) {
+  manual_seed(6);
+  auto m = std::make_shared<nn::Sequential>(std::initializer_list<nn::ModulePtr>{
+      std::make_shared<nn::Linear>(4, 8), std::make_shared<nn::ReLU>(), std::make_shared<nn::Linear>(8, 3)});
+  diag::ModelSummary s = diag::summarize(*m, {2, 4});
+  EXPECT_EQ(s.activation_bytes, 38 * 4);
+  EXPECT_EQ(s.inference_activation_bytes, 32 * 4);
+  EXPECT_NE(s.to_string().find("Activation memory for inference"), std::string::npos);
+  // One layer: nothing to free early, the two agree.
+  auto one = std::make_shared<nn::Linear>(4, 8);
+  diag::ModelSummary s1 = diag::summarize(*one, {2, 4});
+  EXPECT_EQ(s1.inference_activation_bytes, s1.activation_bytes);
+  EXPECT_EQ(s1.activation_bytes, 16 * 4);
+  // LeNet: the inference peak is the largest pair of neighbouring outputs, conv1's and its ReLU's.
+  diag::ModelSummary sl = diag::summarize(*lenet(), {1, 1, 28, 28});
+  EXPECT_EQ(sl.inference_activation_bytes, 2 * 4704 * 4);
+  EXPECT_LT(sl.inference_activation_bytes, sl.activation_bytes);
+}
+
+TEST(Summary, LatencyIsMeasuredPerLayerAndLeavesNoTrace) {
+  manual_seed(7);
+  auto m = lenet();
+  diag::ModelSummary s =
+      diag::summarize(*m, {1, 1, 28, 28}, diag::SummaryOptions{.latency = true, .latency_repeats = 1});
+  EXPECT_TRUE(s.latency);
+  EXPECT_GE(s.forward_ms, 0);
+  EXPECT_GE(s.backward_ms, 0);
+  for (const auto& l : s.layers) {
+    EXPECT_GE(l.forward_ms, 0) << l.name;
+    EXPECT_GE(l.backward_ms, 0) << l.name;  // every output needs a gradient (the input is made to need one)
+  }
+  EXPECT_NE(s.to_string().find("Bwd ms"), std::string::npos);
+  for (const auto& [name, mod] : m->named_modules()) EXPECT_FALSE(mod->has_hooks()) << name;
+  for (const Tensor& p : m->parameters()) EXPECT_FALSE(p.grad().defined());
+  EXPECT_TRUE(m->is_training());
+  // Without --latency nothing is timed and the columns stay out.
+  diag::ModelSummary f = diag::summarize(*m, {1, 1, 28, 28});
+  EXPECT_FALSE(f.latency);
+  EXPECT_EQ(f.layers[0].forward_ms, -1);
+  EXPECT_EQ(f.to_string().find("Fwd ms"), std::string::npos);
+}

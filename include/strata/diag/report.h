@@ -24,6 +24,8 @@
 //   "lr_find": {"lr": [..], "loss": [..], "smoothed": [..], "suggested_lr": x}
 //   "landscape": {"line": {"alpha": [..], "loss": [..]}, "surface": {"a": [nx], "b": [ny], "loss": [ny][nx]},
 //                 "note": text}
+//   "tradeoff": {"metric", "axis", "models": [{"metric", "params", "flops", "latency_b1_ms", "train_memory_bytes",
+//                "front": {"params": bool, ...}}]}   (strata tradeoff's results.json: a scatter per cost, front joined)
 // A value of the wrong type (a string where a list belongs) is a strata::Error naming the key.
 #include <string>
 

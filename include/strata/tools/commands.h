@@ -23,6 +23,9 @@ int embed_cmd(const std::vector<std::string>& args, std::ostream& out);
 // `strata quantize runs/<name> [--mode dynamic|static]`: int8 model.int8.safetensors (quantize_cmd.cpp).
 int quantize_cmd(const std::vector<std::string>& args, std::ostream& out);
 
+// `strata tradeoff cfg.json --widths 32,64 | --depths 1,2 [...]`: compute against accuracy (tradeoff_cmd.cpp).
+int tradeoff_cmd(const std::vector<std::string>& args, std::ostream& out);
+
 // Parsed command-line arguments (args[0] is the command).
 struct Args {
   std::vector<std::string> positional;

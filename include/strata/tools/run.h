@@ -30,6 +30,7 @@ struct RunOptions {
   bool write_files = true;               // false: train and evaluate only (no run folder)
   bool diagnose = false;                 // the doctor with anomaly mode on (`strata train --diagnose`)
   int64_t max_steps = 0;                 // stop after this many optimizer steps (0: the config's epochs)
+  double max_seconds = 0;                // stop after the batch that passes this much training time (0: none)
   std::optional<int64_t> doctor_period;  // overrides the config's doctor.period
 };
 

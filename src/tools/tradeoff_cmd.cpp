@@ -1,0 +1,102 @@
+// `strata tradeoff`: argument parsing and printing around tools::run_tradeoff (strata/tools/tradeoff.h).
+#include <iostream>
+#include <sstream>
+
+#include "strata/core/error.h"
+#include "strata/tools/commands.h"
+#include "strata/tools/run_config.h"
+#include "strata/tools/tradeoff.h"
+
+namespace strata::tools {
+
+namespace {
+
+const char* kTradeoffHelp = R"(usage: strata tradeoff <config.json> (--widths W,.. | --depths D,..) [options]
+
+Builds the config's model at each width (or depth), trains each with the config's seed for the same budget,
+and measures: the metric (test accuracy, or loss for regression), parameters, forward FLOPs per example,
+batch-1 and batch-64 inference latency, the allocator's peak memory of one training step (at the batch size,
+and with the batch split into micro-batches by gradient accumulation) and of a batch-64 forward. Prints a table
+with the Pareto front marked (models no other beats on both the metric and a cost), evaluates each registered
+variant (float32 today) of the front's models, and writes results.json and report.html (scatter plots).
+Width and depth rules per model kind: docs/tradeoff.md.
+
+Options:
+  --widths W,..         the widths to compare (mlp: first hidden size; lenet5: first conv's channels; ...)
+  --depths D,..         the depths to compare (mlp: number of hidden layers)
+  --epochs N            epochs per model (default: the config's)
+  --budget-seconds S    stop each model's training after S seconds of wall time
+  --accumulation K      micro-batches of the accumulation memory comparison (default: the config's
+                        accumulation_steps, or 4)
+  --variants A,..       variants to evaluate for the front's models (default: all registered)
+  --repeats N           timed passes per latency figure (default 10)
+  --output DIR          where results.json and report.html go (default <output_dir>/<name>_tradeoff)
+  --help                this text
+)";
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) out.push_back(item);
+  return out;
+}
+
+std::vector<int64_t> int_list(const std::string& s, const std::string& what) {
+  std::vector<int64_t> out;
+  for (const std::string& item : split_list(s)) {
+    const int64_t v = parse_int(item, what);
+    STRATA_CHECK(v >= 1, "strata tradeoff: ", what, " must be at least 1, got ", v);
+    out.push_back(v);
+  }
+  STRATA_CHECK(!out.empty(), "strata tradeoff: ", what, " is empty; expected a list like 32,64,128");
+  return out;
+}
+
+// The variants beside the built-in "float32" that `strata tradeoff` evaluates for the front's models. int8
+// (nn/quantized, `strata quantize`) and bf16 (the float16/bfloat16 dtype policy) register here with
+// diag::register_tradeoff_variant once those land; each make() returns a converted copy and leaves the trained model as
+// it is.
+void register_model_variants() {}
+
+}  // namespace
+
+int tradeoff_cmd(const std::vector<std::string>& args, std::ostream& out) {
+  Args a = parse_args(
+      args, 1,
+      {"--widths", "--depths", "--epochs", "--budget-seconds", "--accumulation", "--variants", "--repeats", "--output"},
+      {"--help"}, "tradeoff");
+  if (a.options.count("--help")) {
+    out << kTradeoffHelp;
+    return 0;
+  }
+  STRATA_CHECK(a.positional.size() == 1, "strata tradeoff: expected one config file (see --help)");
+  const bool widths = a.options.count("--widths") != 0, depths = a.options.count("--depths") != 0;
+  STRATA_CHECK(widths != depths, "strata tradeoff: give exactly one of --widths and --depths");
+  TradeoffOptions o;
+  o.axis = widths ? ScaleAxis::Width : ScaleAxis::Depth;
+  o.values = int_list(a.options[widths ? "--widths" : "--depths"], widths ? "--widths" : "--depths");
+  if (a.options.count("--epochs")) {
+    o.epochs = parse_int(a.options["--epochs"], "--epochs");
+    STRATA_CHECK(*o.epochs >= 1, "strata tradeoff: --epochs must be at least 1, got ", *o.epochs);
+  }
+  if (a.options.count("--budget-seconds")) {
+    o.budget_seconds = parse_double(a.options["--budget-seconds"], "--budget-seconds");
+    STRATA_CHECK(o.budget_seconds > 0, "strata tradeoff: --budget-seconds must be positive, got ", o.budget_seconds);
+  }
+  if (a.options.count("--accumulation"))
+    o.accumulation_steps = int_list(a.options["--accumulation"], "--accumulation")[0];
+  if (a.options.count("--variants")) o.variants = split_list(a.options["--variants"]);
+  if (a.options.count("--repeats"))
+    o.latency_repeats = static_cast<int>(int_list(a.options["--repeats"], "--repeats")[0]);
+  if (a.options.count("--output")) o.output_dir = a.options["--output"];
+  o.out = &out;
+  register_model_variants();
+  const RunConfig config = load_run_config(a.positional[0]);
+  const TradeoffResult r = run_tradeoff(config, o);
+  out << "\n" << r.table;
+  out << "Wrote " << r.output_dir << "/results.json and " << r.output_dir << "/report.html\n";
+  return 0;
+}
+
+}  // namespace strata::tools
