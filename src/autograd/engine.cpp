@@ -19,8 +19,17 @@ Edge root_edge(const Tensor& t) {
   return Edge{grad_accumulator(t), 0};
 }
 
+// Ready nodes run in decreasing sequence number (the reverse of recording order), except that a leaf's
+// AccumulateGrad runs first, as soon as its gradient is complete (PyTorch gives it the largest sequence number):
+// the gradient buffer then becomes .grad, or is added to it and freed, at once instead of living until the end
+// of backward. That is what lets gradient accumulation lower the peak memory of a step.
 struct CompareSeq {
-  bool operator()(const Node* a, const Node* b) const { return a->sequence_nr() < b->sequence_nr(); }
+  bool operator()(const Node* a, const Node* b) const {
+    const bool acc_a = dynamic_cast<const AccumulateGrad*>(a) != nullptr;
+    const bool acc_b = dynamic_cast<const AccumulateGrad*>(b) != nullptr;
+    if (acc_a != acc_b) return acc_b;
+    return a->sequence_nr() < b->sequence_nr();
+  }
 };
 
 // Runs the graph from the root edges. When `captures` is non-null, gradients arriving at the captured

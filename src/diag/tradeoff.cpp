@@ -94,7 +94,7 @@ struct VariantRegistry {
   std::mutex mu;
   std::vector<TradeoffVariant> variants{
       {"float32", "the trained model as it is",
-       [](const nn::ModulePtr& trained, const Tensor& /*calibration*/) { return trained; }}};
+       [](const nn::ModulePtr& trained, const Tensor& /*calibration*/, const ModelCopy& /*copy*/) { return trained; }}};
 };
 
 VariantRegistry& variant_registry() {

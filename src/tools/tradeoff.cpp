@@ -15,6 +15,7 @@
 #include "strata/diag/summary.h"
 #include "strata/diag/tradeoff.h"
 #include "strata/io/atomic_file.h"
+#include "strata/nn/quantized.h"
 #include "strata/ops/creation.h"
 #include "strata/tools/model_builder.h"
 #include "strata/tools/run.h"
@@ -120,10 +121,18 @@ Json scale_model_spec(const Json& model, ScaleAxis axis, int64_t value) {
 
 namespace {
 
-int64_t weight_bytes(const nn::Module& m) {
-  int64_t b = 0;
-  for (const Tensor& t : m.parameters()) b += t.defined() ? t.numel() * static_cast<int64_t>(t.itemsize()) : 0;
-  for (const Tensor& t : m.buffers()) b += t.defined() ? t.numel() * static_cast<int64_t>(t.itemsize()) : 0;
+// Parameters and buffers in bytes; a quantized layer counts what it stores (int8 weights, scales, biases).
+int64_t weight_bytes(nn::Module& m) {
+  auto bytes = [](const std::vector<Tensor>& ts) {
+    int64_t b = 0;
+    for (const Tensor& t : ts) b += t.defined() ? t.numel() * static_cast<int64_t>(t.itemsize()) : 0;
+    return b;
+  };
+  int64_t b = bytes(m.parameters(false)) + bytes(m.buffers(false));
+  for (const auto& [name, sub] : m.named_children()) {
+    const auto* q = dynamic_cast<const nn::QuantizedModule*>(sub.get());
+    b += q != nullptr ? q->stored_bytes() : weight_bytes(*sub);
+  }
   return b;
 }
 
@@ -235,6 +244,7 @@ TradeoffResult run_tradeoff(const RunConfig& config, const TradeoffOptions& opti
   auto loss = build_loss(config.loss, data.classification ? dataset_targets(*data.train) : Tensor(), data.num_classes);
 
   std::vector<nn::ModulePtr> models;
+  std::vector<io::Json> specs;
   for (int64_t value : options.values) {
     RunConfig c = config;
     c.model = scale_model_spec(config.model, options.axis, value);
@@ -265,6 +275,7 @@ TradeoffResult run_tradeoff(const RunConfig& config, const TradeoffOptions& opti
     if (options.out) *options.out << " " << r.metric << " " << num(row.metric, "%.4f") << "\n";
     r.rows.push_back(row);
     models.push_back(run.model);
+    specs.push_back(c.model);
   }
 
   std::vector<double> quality;
@@ -285,7 +296,13 @@ TradeoffResult run_tradeoff(const RunConfig& config, const TradeoffOptions& opti
     t.front_latency = fl[i];
     if (!(fp[i] || ff[i] || fl[i])) continue;
     for (const diag::TradeoffVariant& v : variants) {
-      nn::ModulePtr vm = v.make(models[i], calibration);
+      const diag::ModelCopy copy = [&] {
+        nn::ModulePtr m = build_model(specs[i], data.example_shape);
+        m->load_state_dict(models[i]->state_dict());
+        m->eval();
+        return m;
+      };
+      nn::ModulePtr vm = v.make(models[i], calibration, copy);
       STRATA_CHECK(vm != nullptr, "[tradeoff] variant \"", v.name, "\" returned no model");
       TradeoffVariantResult vr;
       vr.name = v.name;

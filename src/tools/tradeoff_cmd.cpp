@@ -2,7 +2,11 @@
 #include <iostream>
 #include <sstream>
 
+#include "strata/autograd/autocast.h"
 #include "strata/core/error.h"
+#include "strata/diag/tradeoff.h"
+#include "strata/nn/conv.h"
+#include "strata/nn/quantized.h"
 #include "strata/tools/commands.h"
 #include "strata/tools/run_config.h"
 #include "strata/tools/tradeoff.h"
@@ -18,7 +22,7 @@ and measures: the metric (test accuracy, or loss for regression), parameters, fo
 batch-1 and batch-64 inference latency, the allocator's peak memory of one training step (at the batch size,
 and with the batch split into micro-batches by gradient accumulation) and of a batch-64 forward. Prints a table
 with the Pareto front marked (models no other beats on both the metric and a cost), evaluates each registered
-variant (float32 today) of the front's models, and writes results.json and report.html (scatter plots).
+variant (float32, int8, bf16) of the front's models, and writes results.json and report.html (scatter plots).
 Width and depth rules per model kind: docs/tradeoff.md.
 
 Options:
@@ -53,11 +57,50 @@ std::vector<int64_t> int_list(const std::string& s, const std::string& what) {
   return out;
 }
 
-// The variants beside the built-in "float32" that `strata tradeoff` evaluates for the front's models. int8
-// (nn/quantized, `strata quantize`) and bf16 (the float16/bfloat16 dtype policy) register here with
-// diag::register_tradeoff_variant once those land; each make() returns a converted copy and leaves the trained model as
-// it is.
-void register_model_variants() {}
+// Runs a trained model under AutocastGuard(bfloat16): matrix products and convolutions in bfloat16 with float32
+// accumulation, the weights kept in float32 (their bfloat16 copies are made per call). Output in float32.
+class AutocastBF16 : public nn::Module {
+ public:
+  explicit AutocastBF16(nn::ModulePtr inner) : inner_(std::move(inner)) { register_module("inner", inner_); }
+  std::string type_name() const override { return "AutocastBF16"; }
+  Tensor forward(const Tensor& x) override {
+    AutocastGuard autocast(kBFloat16);
+    Tensor y = (*inner_)(x);
+    return is_floating(y.dtype()) ? y.to(kFloat32) : y;
+  }
+
+ private:
+  nn::ModulePtr inner_;
+};
+
+// The variants beside the built-in "float32" that `strata tradeoff` evaluates for the front's models: int8 (as
+// `strata quantize`: static with calibration when the model has a Conv2d, dynamic otherwise) and bf16 (autocast).
+void register_model_variants() {
+  diag::register_tradeoff_variant(
+      {"int8", "post-training int8 (static with calibration for CNNs, dynamic otherwise; strata quantize)",
+       [](const nn::ModulePtr& trained, const Tensor& calibration, const diag::ModelCopy& copy) {
+         nn::ModulePtr m = copy();
+         bool has_conv = false;
+         for (const auto& [p, sub] : trained->named_modules()) {
+           has_conv = has_conv || dynamic_cast<const nn::Conv2d*>(sub.get()) != nullptr;
+         }
+         if (has_conv) {
+           std::vector<Tensor> batches;
+           for (int64_t i = 0; i < calibration.size(0); i += 64) {
+             batches.push_back(calibration.slice(0, i, std::min<int64_t>(i + 64, calibration.size(0))));
+           }
+           nn::quantize_static(*m, batches);
+         } else {
+           nn::quantize_dynamic(*m);
+         }
+         return m;
+       }});
+  diag::register_tradeoff_variant({"bf16", "bfloat16 autocast inference (float32 weights, bfloat16 GEMM operands)",
+                                   [](const nn::ModulePtr& trained, const Tensor&, const diag::ModelCopy&) {
+                                     return std::static_pointer_cast<nn::Module>(
+                                         std::make_shared<AutocastBF16>(trained));
+                                   }});
+}
 
 }  // namespace
 

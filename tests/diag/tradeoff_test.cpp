@@ -59,9 +59,9 @@ TEST(Tradeoff, VariantRegistry) {
   ASSERT_FALSE(vs.empty());
   EXPECT_EQ(vs[0].name, "float32");
   auto lin = std::make_shared<nn::Linear>(2, 2);
-  EXPECT_EQ(vs[0].make(lin, Tensor()), lin);  // the baseline is the model itself
+  EXPECT_EQ(vs[0].make(lin, Tensor(), nullptr), lin);  // the baseline is the model itself
   diag::register_tradeoff_variant(
-      {"halved_test", "test only", [](const nn::ModulePtr& m, const Tensor&) { return m; }});
+      {"halved_test", "test only", [](const nn::ModulePtr& m, const Tensor&, const diag::ModelCopy&) { return m; }});
   EXPECT_EQ(diag::find_tradeoff_variant("halved_test").description, "test only");
   EXPECT_HAS(strata::testing::error_of([] { diag::find_tradeoff_variant("int3"); }), "unknown variant \"int3\"");
   EXPECT_HAS(strata::testing::error_of([] { diag::register_tradeoff_variant({"", "", nullptr}); }), "needs a name");

@@ -245,7 +245,7 @@ TEST(Matmul, Errors) {
   EXPECT_THAT(error_of([] {
                 matmul(zeros({2, 2}, kInt64), zeros({2, 2}, kInt64));
               }),
-              HasSubstr("[matmul] needs float32 or float64 tensors, got int64"));
+              HasSubstr("[matmul] needs float tensors, got int64 and int64"));
   EXPECT_THAT(error_of([] {
                 mm(zeros({2, 3, 4}), zeros({4, 2}));
               }),

@@ -86,7 +86,13 @@ TEST_F(TradeoffCliTest, TwoWidthsWriteTableJsonAndReport) {
     EXPECT_GT(m.at("train_memory_bytes").as_int(), 0);
     const bool on_front = m.at("front").at("params").as_bool() || m.at("front").at("flops").as_bool() ||
                           m.at("front").at("latency_b1_ms").as_bool();
-    EXPECT_EQ(m.at("variants").size(), on_front ? 1u : 0u);
+    // float32, int8 and bf16 for the front's models.
+    ASSERT_EQ(m.at("variants").size(), on_front ? 3u : 0u);
+    if (!on_front) continue;
+    EXPECT_EQ(m.at("variants").at(1).at("name").as_string(), "int8");
+    EXPECT_EQ(m.at("variants").at(2).at("name").as_string(), "bf16");
+    // int8 weights take a quarter of float32's (plus scales and float32 biases).
+    EXPECT_LT(m.at("variants").at(1).at("weight_bytes").as_int(), m.at("variants").at(0).at("weight_bytes").as_int());
   }
   std::ifstream html(path("out/report.html"));
   std::stringstream ss;

@@ -47,13 +47,15 @@ struct AccumulationMemory {
 AccumulationMemory accumulation_memory(nn::Module& model, const nn::Loss& loss, const Tensor& x, const Tensor& y,
                                        int64_t micro_batches);
 
-// A form in which a trained model is evaluated beside itself. make(trained, calibration) returns the model to
-// evaluate (it may return `trained` itself; it must not change it). calibration: up to 256 training inputs, for
-// variants that calibrate ranges.
+// A form in which a trained model is evaluated beside itself. make(trained, calibration, copy) returns the model
+// to evaluate (it may return `trained` itself or wrap it; it must not change it). calibration: up to 256 training
+// inputs, for variants that calibrate ranges. copy(): a fresh model of the same architecture holding the trained
+// weights, for variants that convert a model in place (int8).
+using ModelCopy = std::function<nn::ModulePtr()>;
 struct TradeoffVariant {
   std::string name;  // "float32", "int8", "bf16"
   std::string description;
-  std::function<nn::ModulePtr(const nn::ModulePtr& trained, const Tensor& calibration)> make;
+  std::function<nn::ModulePtr(const nn::ModulePtr& trained, const Tensor& calibration, const ModelCopy& copy)> make;
 };
 // Adds a variant, or replaces the one of the same name. An empty name or no make() is an error.
 void register_tradeoff_variant(TradeoffVariant variant);
