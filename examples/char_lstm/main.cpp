@@ -82,9 +82,10 @@ std::string sample(CharRNN& model, const data::CharVocab& vocab, const std::stri
 namespace {
 
 int run(int argc, char** argv) {
-  examples::Args args(argc, argv,
-                      {"cell", "text", "epochs", "steps", "batch", "seq", "embed", "hidden", "layers", "dropout", "lr",
-                       "clip", "temperature", "top-k", "sample-len", "val-windows", "seed", "prompt", "precision", "no-loss-scaling"});
+  examples::Args args(argc, argv, {"cell",        "text",  "epochs",      "steps",     "batch",
+                                   "seq",         "embed", "hidden",      "layers",    "dropout",
+                                   "lr",          "clip",  "temperature", "top-k",     "sample-len",
+                                   "val-windows", "seed",  "prompt",      "precision", "no-loss-scaling"});
   if (args.help()) {
     std::cout << "usage: char_lstm [--cell lstm|gru] [--text FILE] [--epochs 6] [--steps 150 (per epoch)]\n"
                  "  [--batch 32] [--seq 64] [--embed 64] [--hidden 256] [--layers 2] [--dropout 0] [--lr 0.002]\n"

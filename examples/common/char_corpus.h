@@ -182,8 +182,7 @@ inline double train_language_model(strata::nn::Module& model, strata::optim::Opt
     std::printf("precision %s: loss scale %g at the end, %lld skipped steps\n",
                 strata::train::precision_name(s.precision), scaler->scale(),
                 static_cast<long long>(scaler->skipped_steps()));
-  else
-    std::printf("precision %s, no loss scaling\n", strata::train::precision_name(s.precision));
+  else std::printf("precision %s, no loss scaling\n", strata::train::precision_name(s.precision));
   return best;
 }
 

@@ -78,9 +78,10 @@ std::string sample(GPT& model, const data::CharVocab& vocab, const std::string& 
 namespace {
 
 int run(int argc, char** argv) {
-  examples::Args args(argc, argv,
-                      {"text", "epochs", "steps", "batch", "context", "d-model", "heads", "layers", "dropout", "lr",
-                       "clip", "temperature", "top-k", "sample-len", "val-windows", "seed", "prompt", "precision", "no-loss-scaling"});
+  examples::Args args(
+      argc, argv,
+      {"text", "epochs", "steps", "batch", "context", "d-model", "heads", "layers", "dropout", "lr", "clip",
+       "temperature", "top-k", "sample-len", "val-windows", "seed", "prompt", "precision", "no-loss-scaling"});
   if (args.help()) {
     std::cout << "usage: gpt [--text FILE] [--epochs 6] [--steps 100 (per epoch)] [--batch 16] [--context 128]\n"
                  "  [--d-model 128] [--heads 4] [--layers 4] [--dropout 0] [--lr 0.001] [--clip 1.0]\n"

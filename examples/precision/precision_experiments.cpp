@@ -82,10 +82,11 @@ int run_flush(const examples::Args& args) {
   data::FashionMNIST train_set("", true), test_set("", false);
   const data::Batch train_all = first_rows(train_set, n_train), test = first_rows(test_set, 0);
   auto train_ds = std::make_shared<data::TensorDataset>(train_all.input, train_all.target);
-  std::printf("flush: MLP 784-256-256-256-10, %lld training images, %lld test, %lld epochs, batch %lld, SGD "
-              "momentum 0.9 lr %g x 2^%d, loss = cross-entropy x 2^%d\n",
-              static_cast<long long>(train_ds->size()), static_cast<long long>(test.input.size(0)),
-              static_cast<long long>(epochs), static_cast<long long>(batch), lr, -loss_log2, loss_log2);
+  std::printf(
+      "flush: MLP 784-256-256-256-10, %lld training images, %lld test, %lld epochs, batch %lld, SGD "
+      "momentum 0.9 lr %g x 2^%d, loss = cross-entropy x 2^%d\n",
+      static_cast<long long>(train_ds->size()), static_cast<long long>(test.input.size(0)),
+      static_cast<long long>(epochs), static_cast<long long>(batch), lr, -loss_log2, loss_log2);
 
   struct Run {
     const char* name;
@@ -129,8 +130,9 @@ int run_flush(const examples::Args& args) {
                 static_cast<long long>(sc ? sc->skipped_steps() : 0));
     std::fflush(stdout);
   }
-  std::printf("\n| layer | float32 grads flushed by fp16 (scale 1) | subnormal (scale 1) | flushed at scale 2^16 | "
-              "zero grads fp32 run | zero grads fp16 unscaled | zero grads fp16 + GradScaler |\n");
+  std::printf(
+      "\n| layer | float32 grads flushed by fp16 (scale 1) | subnormal (scale 1) | flushed at scale 2^16 | "
+      "zero grads fp32 run | zero grads fp16 unscaled | zero grads fp16 + GradScaler |\n");
   std::printf("|---|---|---|---|---|---|---|\n");
   auto pct = [](int64_t a, int64_t b) { return b > 0 ? 100.0 * static_cast<double>(a) / static_cast<double>(b) : 0.0; };
   for (const std::string& name : layer_names) {
@@ -180,10 +182,11 @@ int run_memory(const examples::Args& args) {
   }
   const int64_t step_peak = diag::peak_allocated_during([&] { stepper(loss_fn); });
   for (int64_t s = 2; s < steps; ++s) stepper(loss_fn);
-  std::printf("memory %s %s batch %lld: saved_for_backward %lld bytes, step_peak %lld bytes, VmHWM %lld KiB after %lld "
-              "steps\n",
-              which.c_str(), train::precision_name(p), static_cast<long long>(batch), static_cast<long long>(saved),
-              static_cast<long long>(step_peak), static_cast<long long>(vm_hwm_kib()), static_cast<long long>(steps));
+  std::printf(
+      "memory %s %s batch %lld: saved_for_backward %lld bytes, step_peak %lld bytes, VmHWM %lld KiB after %lld "
+      "steps\n",
+      which.c_str(), train::precision_name(p), static_cast<long long>(batch), static_cast<long long>(saved),
+      static_cast<long long>(step_peak), static_cast<long long>(vm_hwm_kib()), static_cast<long long>(steps));
   return 0;
 }
 

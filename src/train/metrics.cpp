@@ -17,14 +17,17 @@ struct Counts {
   double total = 0;
 };
 
-bool is_float(DType t) { return t == kFloat32 || t == kFloat64; }
+// bfloat16 / float16 outputs (mixed precision's logits) are read as float32.
+bool is_half(DType t) { return t == kBFloat16 || t == kFloat16; }
+bool is_float(DType t) { return t == kFloat32 || t == kFloat64 || is_half(t); }
+Tensor as_float(const Tensor& t) { return is_half(t.dtype()) ? t.to(kFloat32) : t; }
 
 // Calls fn(const T* data) with the contiguous data of a float32/float64 tensor.
 template <class Fn>
 auto with_float_data(const Tensor& t, const char* metric, const char* what, Fn&& fn) {
-  STRATA_CHECK(is_float(t.dtype()), "[", metric, "] ", what, " must be float32 or float64, got ", t.dtype(),
+  STRATA_CHECK(is_float(t.dtype()), "[", metric, "] ", what, " must be a floating dtype, got ", t.dtype(),
                " with shape ", t.shape());
-  Tensor c = t.contiguous();
+  Tensor c = as_float(t).contiguous();
   if (c.dtype() == kFloat32) return fn(c.data_ptr<float>());
   return fn(c.data_ptr<double>());
 }
@@ -32,7 +35,7 @@ auto with_float_data(const Tensor& t, const char* metric, const char* what, Fn&&
 // Reads a tensor of any compute dtype as doubles, element i of the contiguous layout.
 template <class Fn>
 void for_each_value(const Tensor& t, const char* metric, const char* what, Fn&& fn) {
-  Tensor c = t.contiguous();
+  Tensor c = as_float(t).contiguous();
   const int64_t n = c.numel();
   switch (c.dtype()) {
     case kFloat32: {
@@ -138,7 +141,7 @@ Counts accuracy_counts(const Tensor& output, const Tensor& target, double thresh
   }
   if (same_elements(output, target)) {
     // Binary: positive when output > threshold; targets are 0/1 (anything > 0.5 counts as 1).
-    STRATA_CHECK(is_float(output.dtype()), "[accuracy] binary output must be float32 or float64, got ", output.dtype(),
+    STRATA_CHECK(is_float(output.dtype()), "[accuracy] binary output must be a floating dtype, got ", output.dtype(),
                  " with shape ", output.shape());
     std::vector<char> truth(static_cast<size_t>(target.numel()));
     for_each_value(target, "accuracy", "target",

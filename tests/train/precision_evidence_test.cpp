@@ -16,6 +16,7 @@
 #include "strata/ops/reduction.h"
 #include "strata/ops/softmax.h"
 #include "strata/optim/sgd.h"
+#include "strata/train/metrics.h"
 #include "strata/train/step.h"
 
 namespace strata::train {
@@ -110,6 +111,16 @@ TEST(PrecisionEvidence, Fp16WithoutScalingFlushesTinyGradientsAndTheScalerKeepsT
   // The fp16 run without scaling has those zeros; the scaled run has no more zeros than float32 (dead ReLUs).
   EXPECT_GT(unscaled.zeros, fp32.zeros + fp32.numel / 4) << unscaled.zeros << " of " << unscaled.numel;
   EXPECT_LE(scaled.zeros, fp32.zeros + fp32.numel / 100) << scaled.zeros << " of " << scaled.numel;
+}
+
+// Under autocast the logits are bfloat16 / float16; the metrics of fit() and `strata train` read them as float32.
+TEST(PrecisionEvidence, MetricsReadSixteenBitOutputs) {
+  const Tensor logits = from_vector<float>({2.0f, 1.0f, 0.0f, 3.0f, 1.0f, 5.0f}, {3, 2});
+  const Tensor target = from_vector<int64_t>({0, 1, 0}, {3});
+  for (DType dt : {kBFloat16, kFloat16}) {
+    EXPECT_DOUBLE_EQ(accuracy(logits.to(dt), target), 2.0 / 3.0) << dt;
+    EXPECT_DOUBLE_EQ(top_k_accuracy(logits.to(dt), target, 1), 2.0 / 3.0) << dt;
+  }
 }
 
 }  // namespace
