@@ -11,7 +11,7 @@
 //
 //   build/examples/precision_experiments flush [--train 10000] [--epochs 2] [--loss-log2 -14] [--threads N]
 //   build/examples/precision_experiments memory --model mlp|lenet --precision fp32|bf16|fp16 [--batch 128]
-//                                               [--steps 5] [--threads N]
+//                                               [--steps 5] [--breakdown] [--threads N]
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -180,6 +180,25 @@ int run_memory(const examples::Args& args) {
     }
     saved = cpu_allocator::stats().allocated_bytes - before;
   }
+  // The same forward module by module: what each keeps alive (its output, and the graph's saved tensors).
+  if (args.str("breakdown", "0") != "0") {
+    std::vector<Tensor> keep;
+    const bool mixed = p != train::Precision::FP32;
+    AutocastGuard autocast(mixed ? train::autocast_dtype(p) : kBFloat16, mixed);
+    Tensor h = x;
+    for (size_t i = 0; i < model->size(); ++i) {
+      const int64_t before = cpu_allocator::stats().allocated_bytes;
+      h = (*(*model)[i])(h);
+      keep.push_back(h);
+      std::printf("  %zu %-10s output %-9s %s: +%lld bytes\n", i, (*model)[i]->type_name().c_str(),
+                  dtype_name(h.dtype()), h.shape().str().c_str(),
+                  static_cast<long long>(cpu_allocator::stats().allocated_bytes - before));
+    }
+    const int64_t before = cpu_allocator::stats().allocated_bytes;
+    keep.push_back(cross_entropy(h, y));
+    std::printf("  cross_entropy: +%lld bytes\n",
+                static_cast<long long>(cpu_allocator::stats().allocated_bytes - before));
+  }
   const int64_t step_peak = diag::peak_allocated_during([&] { stepper(loss_fn); });
   for (int64_t s = 2; s < steps; ++s) stepper(loss_fn);
   std::printf(
@@ -199,7 +218,7 @@ int run(int argc, char** argv) {
   }
   const std::string mode = argv[1];
   examples::Args args(argc - 1, argv + 1,
-                      {"train", "epochs", "loss-log2", "threads", "model", "precision", "batch", "steps"});
+                      {"train", "epochs", "loss-log2", "threads", "model", "precision", "batch", "steps", "breakdown"});
   if (const int64_t t = args.integer("threads", 0); t > 0) set_num_threads(static_cast<int>(t));
   return mode == "flush" ? run_flush(args) : run_memory(args);
 }
