@@ -10,8 +10,9 @@ for model in mlp lenet resnet_small; do
     start=$(date +%s)
     build/tools/strata/strata train "examples/precision/$model.json" --precision "$p" --name "${model}_$p" --output-dir "$out" \
       > "$out/${model}_$p.log" 2>&1
-    echo "$model $p $(( $(date +%s) - start )) s: $(grep -o '"test_[a-z]*": [0-9.e-]*' "$out/${model}_$p/results.json" | tr '\n' ' ')" \
-      "$(grep -o '"loss_scale": [0-9.e+-]*\|"skipped_steps": [0-9]*' "$out/${model}_$p/results.json" | tr '\n' ' ')"
+    results=$(tr -d ' \n' < "$out/${model}_$p/results.json")
+    echo "$model $p $(( $(date +%s) - start )) s: $(grep -o '"test":{"accuracy":[0-9.]*,"loss":[0-9.e-]*' <<< "$results")" \
+      "$(grep -o '"loss_scale":[0-9.e+-]*\|"skipped_steps":[0-9]*' <<< "$results" | tr '\n' ' ')"
   done
 done
 # Language models: 2 epochs of 40 steps, batch 16 x 64 characters; the best validation loss (nats/char).
