@@ -82,14 +82,15 @@ std::string sample(CharRNN& model, const data::CharVocab& vocab, const std::stri
 namespace {
 
 int run(int argc, char** argv) {
-  examples::Args args(argc, argv,
-                      {"cell", "text", "epochs", "steps", "batch", "seq", "embed", "hidden", "layers", "dropout", "lr",
-                       "clip", "temperature", "top-k", "sample-len", "val-windows", "seed", "prompt"});
+  examples::Args args(argc, argv, {"cell",        "text",  "epochs",      "steps",     "batch",
+                                   "seq",         "embed", "hidden",      "layers",    "dropout",
+                                   "lr",          "clip",  "temperature", "top-k",     "sample-len",
+                                   "val-windows", "seed",  "prompt",      "precision", "no-loss-scaling"});
   if (args.help()) {
     std::cout << "usage: char_lstm [--cell lstm|gru] [--text FILE] [--epochs 6] [--steps 150 (per epoch)]\n"
                  "  [--batch 32] [--seq 64] [--embed 64] [--hidden 256] [--layers 2] [--dropout 0] [--lr 0.002]\n"
                  "  [--clip 1.0] [--temperature 0.8] [--top-k 10] [--sample-len 200] [--val-windows 128]\n"
-                 "  [--seed 1] [--prompt TEXT]\n";
+                 "  [--seed 1] [--prompt TEXT] [--precision fp32|bf16|fp16] [--no-loss-scaling]\n";
     return 2;
   }
   const std::string cell = args.str("cell", "lstm");
@@ -123,6 +124,8 @@ int run(int argc, char** argv) {
   training.seq = T;
   training.val_windows = val_windows;
   training.clip = clip;
+  training.precision = train::parse_precision(args.str("precision", "fp32"), "--precision");
+  training.loss_scaling = args.str("no-loss-scaling", "0") == "0";
   std::ostringstream header;
   header << "temperature " << temperature << ", top-k " << top_k;
   training.sample_header = header.str();

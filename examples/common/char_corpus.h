@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "strata/autograd/autocast.h"
 #include "strata/strata.h"
 
 namespace examples {
@@ -127,6 +128,10 @@ struct CharCorpus {
 struct LMTraining {
   int64_t epochs = 6, steps = 100, batch = 32, seq = 64, val_windows = 128;
   double clip = 1.0;
+  // Mixed precision (docs/precision.md): training and validation forwards run under AutocastGuard; FP16 scales
+  // the loss with a GradScaler unless loss_scaling is false.
+  strata::train::Precision precision = strata::train::Precision::FP32;
+  bool loss_scaling = true;
   std::string sample_header;  // printed above each sample, e.g. "temperature 0.8, top-k 10"
 };
 
@@ -140,13 +145,16 @@ inline double train_language_model(strata::nn::Module& model, strata::optim::Opt
   const int64_t V = corpus.vocab.size(), B = s.batch, T = s.seq;
   auto val_loss = [&] {
     model.eval();
+    const bool mixed = s.precision != strata::train::Precision::FP32;
+    strata::AutocastGuard autocast(mixed ? strata::train::autocast_dtype(s.precision) : strata::kBFloat16, mixed);
     const double v = corpus.validation_loss(s.val_windows, [&](const Tensor& x) { return model(x); });
     model.train();
     return v;
   };
   double best = val_loss();
   std::printf("epoch 0  val loss %.4f (uniform would be %.4f)\n", best, std::log(static_cast<double>(V)));
-  strata::train::Stepper stepper(model, opt, {.clip_grad_norm = s.clip});
+  strata::train::Stepper stepper(model, opt,
+                                 {.clip_grad_norm = s.clip, .precision = s.precision, .loss_scaling = s.loss_scaling});
   const auto t0 = std::chrono::steady_clock::now();
   for (int64_t epoch = 1; epoch <= s.epochs; ++epoch) {
     double train_sum = 0, norm_sum = 0;
@@ -170,6 +178,11 @@ inline double train_language_model(strata::nn::Module& model, strata::optim::Opt
     std::cout.flush();
   }
   std::printf("best val loss %.4f nats/char (%.3f bits/char)\n", best, best / std::log(2.0));
+  if (const strata::train::GradScaler* scaler = stepper.grad_scaler())
+    std::printf("precision %s: loss scale %g at the end, %lld skipped steps\n",
+                strata::train::precision_name(s.precision), scaler->scale(),
+                static_cast<long long>(scaler->skipped_steps()));
+  else std::printf("precision %s, no loss scaling\n", strata::train::precision_name(s.precision));
   return best;
 }
 

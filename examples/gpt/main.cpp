@@ -78,14 +78,15 @@ std::string sample(GPT& model, const data::CharVocab& vocab, const std::string& 
 namespace {
 
 int run(int argc, char** argv) {
-  examples::Args args(argc, argv,
-                      {"text", "epochs", "steps", "batch", "context", "d-model", "heads", "layers", "dropout", "lr",
-                       "clip", "temperature", "top-k", "sample-len", "val-windows", "seed", "prompt"});
+  examples::Args args(
+      argc, argv,
+      {"text", "epochs", "steps", "batch", "context", "d-model", "heads", "layers", "dropout", "lr", "clip",
+       "temperature", "top-k", "sample-len", "val-windows", "seed", "prompt", "precision", "no-loss-scaling"});
   if (args.help()) {
     std::cout << "usage: gpt [--text FILE] [--epochs 6] [--steps 100 (per epoch)] [--batch 16] [--context 128]\n"
                  "  [--d-model 128] [--heads 4] [--layers 4] [--dropout 0] [--lr 0.001] [--clip 1.0]\n"
                  "  [--temperature 0.8] [--top-k 10] [--sample-len 200] [--val-windows 128] [--seed 1]\n"
-                 "  [--prompt TEXT]\n";
+                 "  [--prompt TEXT] [--precision fp32|bf16|fp16] [--no-loss-scaling]\n";
     return 2;
   }
   const int64_t epochs = args.integer("epochs", 6), steps = args.integer("steps", 100), B = args.integer("batch", 16),
@@ -118,6 +119,8 @@ int run(int argc, char** argv) {
   training.seq = T;
   training.val_windows = val_windows;
   training.clip = clip;
+  training.precision = train::parse_precision(args.str("precision", "fp32"), "--precision");
+  training.loss_scaling = args.str("no-loss-scaling", "0") == "0";
   std::ostringstream header;
   header << "temperature " << temperature << ", top-k " << top_k;
   training.sample_header = header.str();

@@ -280,41 +280,63 @@ Tensor QuantizedConv2d::forward(const Tensor& x) {
   const float* xp = xc.data_ptr<float>();
   const ActQParams p = mode_ == QuantMode::Static ? act_ : dynamic_qparams(xp, xc.numel(), type_name());
 
-  // Quantize once, then im2col in the kernel's int16 form (q - zero_point; padding is exactly 0).
-  std::vector<uint8_t> q(static_cast<size_t>(xc.numel()));
+  // Quantize once, then im2col in the kernel's int16 form (q - zero_point; padding is exactly 0). The buffers are
+  // per thread and reused (no zero fill: every element is written), and each kernel row's valid column range is
+  // computed once instead of testing every element.
+  thread_local std::vector<uint8_t> q;
+  thread_local std::vector<int16_t> cols;
+  thread_local std::vector<float> out;
+  q.resize(static_cast<size_t>(xc.numel()));
   kc::quantize_u8(xp, xc.numel(), {p.scale, p.zero_point}, q.data());
   const kc::QPackedWeights& w = *packed_;
   const int64_t rows = N * OH * OW, kh = kernel_[0], kw = kernel_[1];
-  std::vector<int16_t> cols(static_cast<size_t>(rows * w.k_pad));
-#pragma omp parallel for schedule(static) if (rows * w.k_pad > (1 << 16) && !omp_in_parallel())
+  cols.resize(static_cast<size_t>(rows * w.k_pad));
+  const uint8_t* qp = q.data();
+  int16_t* colp = cols.data();
+  const int16_t zp = static_cast<int16_t>(p.zero_point);
+  const int64_t sh = stride_[0], sw = stride_[1], dh = dilation_[0], dw = dilation_[1];
+  const int64_t ph = pad_begin_[0], pw = pad_begin_[1], cin = in_;
+#pragma omp parallel for schedule(static) if (rows * w.k_pad > (1 << 15) && !omp_in_parallel())
   for (int64_t r = 0; r < rows; ++r) {
     const int64_t n = r / (OH * OW), oh = (r / OW) % OH, ow = r % OW;
-    int16_t* dst = cols.data() + r * w.k_pad;
+    int16_t* dst = colp + r * w.k_pad;
+    // Columns j in [j0, j1) land inside the image for this output column.
+    const int64_t iw0 = ow * sw - pw;
+    int64_t j0 = 0, j1 = kw;
+    while (j0 < kw && iw0 + j0 * dw < 0) ++j0;
+    while (j1 > j0 && iw0 + (j1 - 1) * dw >= W) --j1;
     int64_t k = 0;
-    for (int64_t c = 0; c < in_; ++c) {
-      const uint8_t* plane = q.data() + (n * in_ + c) * H * W;
-      for (int64_t i = 0; i < kh; ++i) {
-        const int64_t ih = oh * stride_[0] - pad_begin_[0] + i * dilation_[0];
-        for (int64_t j = 0; j < kw; ++j, ++k) {
-          const int64_t iw = ow * stride_[1] - pad_begin_[1] + j * dilation_[1];
-          dst[k] = (ih >= 0 && ih < H && iw >= 0 && iw < W) ? static_cast<int16_t>(plane[ih * W + iw] - p.zero_point)
-                                                            : int16_t{0};
+    for (int64_t c = 0; c < cin; ++c) {
+      const uint8_t* plane = qp + (n * cin + c) * H * W;
+      for (int64_t i = 0; i < kh; ++i, k += kw) {
+        const int64_t ih = oh * sh - ph + i * dh;
+        int16_t* d = dst + k;
+        if (ih < 0 || ih >= H) {
+          std::fill(d, d + kw, int16_t{0});
+          continue;
         }
+        const uint8_t* row = plane + ih * W;
+        for (int64_t j = 0; j < j0; ++j) d[j] = 0;
+        for (int64_t j = j0; j < j1; ++j) d[j] = static_cast<int16_t>(row[iw0 + j * dw] - zp);
+        for (int64_t j = j1; j < kw; ++j) d[j] = 0;
       }
     }
     std::fill(dst + k, dst + w.k_pad, int16_t{0});
   }
-  std::vector<float> out(static_cast<size_t>(rows * out_));
+  out.resize(static_cast<size_t>(rows * out_));
   kc::qgemm_f32(rows, cols.data(), w, p.scale, weight_.scale.data(), bias_.empty() ? nullptr : bias_.data(), out.data(),
                 out_);
   // (N*OH*OW, out) -> (N, out, OH, OW)
   Tensor y = Tensor::empty(Shape{N, out_, OH, OW}, kFloat32);
   float* yp = y.data_ptr<float>();
-  const int64_t plane = OH * OW;
+  const float* op = out.data();
+  const int64_t plane = OH * OW, cout = out_;
+#pragma omp parallel for collapse(2) schedule(static) if (rows * cout > (1 << 15) && !omp_in_parallel())
   for (int64_t n = 0; n < N; ++n) {
-    for (int64_t s = 0; s < plane; ++s) {
-      const float* src = out.data() + (n * plane + s) * out_;
-      for (int64_t o = 0; o < out_; ++o) yp[(n * out_ + o) * plane + s] = src[o];
+    for (int64_t o = 0; o < cout; ++o) {
+      const float* src = op + n * plane * cout + o;
+      float* d = yp + (n * cout + o) * plane;
+      for (int64_t s2 = 0; s2 < plane; ++s2) d[s2] = src[s2 * cout];
     }
   }
   return y;
