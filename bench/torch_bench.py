@@ -237,7 +237,7 @@ class CharRNN(torch.nn.Module):
         return self.head(self.rnn(self.emb(x))[0])
 
 
-def char_rnn(ctx, cell):
+def char_rnn(ctx, cell, bf16=False):
     T, B, V = 64, 32, 96
     model = CharRNN(cell)
     opt = torch.optim.Adam(model.parameters(), lr=2e-3)
@@ -248,7 +248,8 @@ def char_rnn(ctx, cell):
         starts = torch.randint(0, corpus.numel() - T - 1, (B,), generator=gen)
         idx = starts[None, :] + torch.arange(T)[:, None]  # (T, B)
         x, y = corpus[idx], corpus[idx + 1]
-        loss = torch.nn.functional.cross_entropy(model(x).reshape(T * B, V), y.reshape(T * B))
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            loss = torch.nn.functional.cross_entropy(model(x).reshape(T * B, V), y.reshape(T * B))
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -263,6 +264,12 @@ def char_rnn(ctx, cell):
 @workload("char_lstm.train", "char LSTM: Embedding(96,64) -> 2x LSTM 256 -> Linear(256,96), T64 B32, Adam: one step")
 def char_lstm_train(ctx):
     char_rnn(ctx, torch.nn.LSTM)
+
+
+@workload("char_lstm.train_bf16",
+          "char LSTM: Embedding(96,64) -> 2x LSTM 256 -> Linear(256,96), T64 B32, Adam: one step, bf16 autocast")
+def char_lstm_train_bf16(ctx):
+    char_rnn(ctx, torch.nn.LSTM, bf16=True)
 
 
 @workload("char_gru.train", "char GRU: Embedding(96,64) -> 2x GRU 256 -> Linear(256,96), T64 B32, Adam: one step")
@@ -328,8 +335,7 @@ def sdpa_causal(ctx):
     ctx.throughput("tokens/s", 16 * 128, loop)
 
 
-@workload("gpt.train_t128_b16", "GPT d128 h4 L4 (fused qkv, GELU MLP 512), T 128, batch 16, Adam 3e-4: one training step")
-def gpt_train(ctx):
+def gpt_train(ctx, bf16=False):
     V, T, B = 96, 128, 16
     model = _TinyGPT(V, T, 128, 4, 4)
     opt = torch.optim.Adam(model.parameters(), lr=3e-4)
@@ -338,12 +344,24 @@ def gpt_train(ctx):
 
     def loop(steps):
         for _ in range(steps):
-            loss = torch.nn.functional.cross_entropy(model(x).view(B * T, V), y)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                loss = torch.nn.functional.cross_entropy(model(x).view(B * T, V), y)
             opt.zero_grad()
             loss.backward()
             opt.step()
     ctx.throughput("tokens/s", B * T, loop)
     ctx.peak_rss()
+
+
+@workload("gpt.train_t128_b16", "GPT d128 h4 L4 (fused qkv, GELU MLP 512), T 128, batch 16, Adam 3e-4: one training step")
+def gpt_train_fp32(ctx):
+    gpt_train(ctx)
+
+
+@workload("gpt.train_t128_b16_bf16",
+          "GPT d128 h4 L4 (fused qkv, GELU MLP 512), T 128, batch 16, Adam 3e-4: one training step, under bf16 autocast")
+def gpt_train_bf16(ctx):
+    gpt_train(ctx, bf16=True)
 
 
 # ---- training on Fashion-MNIST (twins of bench/workloads_train.cpp; models as in pytorch-baselines.md) ----
@@ -363,7 +381,9 @@ def load_fashion_mnist():
     return x, torch.from_numpy(labels.astype(np.int64))
 
 
-def train_throughput(ctx, model, opt, batch):
+def train_throughput(ctx, model, opt, batch, bf16=False):
+    """bf16: forward and loss under torch.autocast("cpu", dtype=torch.bfloat16), as the Strata twins' Stepper does.
+    PyTorch 1.13's CPU autocast has no float16, so the *.train_fp16 workloads are Strata-only."""
     x_all, y_all = load_fashion_mnist()
     perm = torch.randperm(x_all.shape[0], generator=torch.Generator().manual_seed(0))
     loss_fn = torch.nn.CrossEntropyLoss()
@@ -378,7 +398,8 @@ def train_throughput(ctx, model, opt, batch):
             pos[0] += batch
             x, y = x_all[idx], y_all[idx]
             opt.zero_grad(set_to_none=True)
-            loss = loss_fn(model(x), y)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                loss = loss_fn(model(x), y)
             loss.backward()
             opt.step()
     ctx.throughput("samples/s", batch, loop)
@@ -386,21 +407,21 @@ def train_throughput(ctx, model, opt, batch):
 
 
 @workload("mlp.train", "MLP 784-512-256-10 ReLU, Adam lr 1e-3, batch 128, Fashion-MNIST in memory: one training step")
-def mlp_train(ctx):
+def mlp_train(ctx, bf16=False):
     nn = torch.nn
     model = nn.Sequential(nn.Flatten(), nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(),
                           nn.Linear(256, 10))
-    train_throughput(ctx, model, torch.optim.Adam(model.parameters(), lr=1e-3), 128)
+    train_throughput(ctx, model, torch.optim.Adam(model.parameters(), lr=1e-3), 128, bf16)
 
 
 @workload("lenet.train", "LeNet-5 (conv5x5 1-6 pad 2, pool, conv5x5 6-16, pool, fc 120-84-10), SGD lr 0.01 momentum 0.9, "
           "batch 64, Fashion-MNIST in memory: one training step")
-def lenet_train(ctx):
+def lenet_train(ctx, bf16=False):
     nn = torch.nn
     model = nn.Sequential(nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6, 16, 5), nn.ReLU(),
                           nn.MaxPool2d(2), nn.Flatten(), nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(),
                           nn.Linear(84, 10))
-    train_throughput(ctx, model, torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9), 64)
+    train_throughput(ctx, model, torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9), 64, bf16)
 
 
 class BasicBlock(torch.nn.Module):
@@ -426,12 +447,18 @@ class BasicBlock(torch.nn.Module):
 
 @workload("resnet.train", "small ResNet (conv3x3 1-32 + BN + ReLU, 2 BasicBlocks of 32, BasicBlock 32-64 stride 2, global "
           "average pool, fc 10), Adam lr 1e-3, batch 128, Fashion-MNIST in memory: one training step")
-def resnet_train(ctx):
+def resnet_train(ctx, bf16=False):
     nn = torch.nn
     model = nn.Sequential(nn.Conv2d(1, 32, 3, padding=1, bias=False), nn.BatchNorm2d(32), nn.ReLU(inplace=True),
                           BasicBlock(32, 32), BasicBlock(32, 32), BasicBlock(32, 64, 2), nn.AdaptiveAvgPool2d(1),
                           nn.Flatten(), nn.Linear(64, 10))
-    train_throughput(ctx, model, torch.optim.Adam(model.parameters(), lr=1e-3), 128)
+    train_throughput(ctx, model, torch.optim.Adam(model.parameters(), lr=1e-3), 128, bf16)
+
+
+# The bf16 twins: the same step under torch.autocast("cpu", dtype=torch.bfloat16).
+for _name, _fn in (("mlp", mlp_train), ("lenet", lenet_train), ("resnet", resnet_train)):
+    workload(f"{_name}.train_bf16", WORKLOADS[f"{_name}.train"][0] + ", under bf16 autocast")(
+        lambda ctx, _fn=_fn: _fn(ctx, bf16=True))
 
 
 # ---- generative models on Fashion-MNIST (twins of bench/workloads_generative.cpp) ----

@@ -2,6 +2,8 @@
 // docs/benchmarks.md). The whole training set is preloaded as float32; a step gathers its batch by
 // index from a fixed permutation, then one train::Stepper step (zero_grad, forward, cross-entropy, backward,
 // optimizer step). The *.train_doctor twins attach the training doctor (overhead in docs/benchmarks.md).
+// The *.train_bf16 / *.train_fp16 twins run the same step with train::StepOptions::precision (forward and loss
+// under AutocastGuard; fp16 with the Stepper's default GradScaler); PyTorch's bf16 twins use torch.autocast.
 // Metrics: samples/s and the process's peak RSS (MiB).
 #include <memory>
 #include <vector>
@@ -48,7 +50,7 @@ class Batches {
 // With `doctor`, a diag::Doctor (default options, silent) is the one callback: the *.train_doctor workloads
 // measure its overhead against the same loop without it.
 void train_throughput(strata::bench::Context& ctx, nn::Module& model, optim::Optimizer& opt, int64_t batch,
-                      bool doctor = false) {
+                      bool doctor = false, strata::train::Precision precision = strata::train::Precision::FP32) {
   namespace train = strata::train;
   Batches data(batch);
   model.train();
@@ -63,7 +65,7 @@ void train_throughput(strata::bench::Context& ctx, nn::Module& model, optim::Opt
   st.optimizer = &opt;
   st.epochs = 1 << 20;
   st.batches_per_epoch = 60000 / batch;
-  train::Stepper stepper(st, {.callbacks = callbacks});
+  train::Stepper stepper(st, {.callbacks = callbacks, .precision = precision});
   for (const auto& cb : callbacks) cb->on_train_begin(st);
   train::Logs logs;
   ctx.throughput("samples/s", static_cast<double>(batch), [&](int64_t steps) {
@@ -93,16 +95,18 @@ nn::ModulePtr make(A&&... args) {
   return std::make_shared<M>(std::forward<A>(args)...);
 }
 
-void mlp(strata::bench::Context& ctx, bool doctor) {
+void mlp(strata::bench::Context& ctx, bool doctor,
+         strata::train::Precision precision = strata::train::Precision::FP32) {
   nn::Sequential model{make<nn::Flatten>(),        make<nn::Linear>(784, 512), make<nn::ReLU>(),
                        make<nn::Linear>(512, 256), make<nn::ReLU>(),           make<nn::Linear>(256, 10)};
   optim::AdamOptions o;
   o.lr = 1e-3;
   optim::Adam opt(model.parameters(), o);
-  train_throughput(ctx, model, opt, 128, doctor);
+  train_throughput(ctx, model, opt, 128, doctor, precision);
 }
 
-void lenet(strata::bench::Context& ctx, bool doctor) {
+void lenet(strata::bench::Context& ctx, bool doctor,
+           strata::train::Precision precision = strata::train::Precision::FP32) {
   nn::Sequential model{make<nn::Conv2d>(1, 6, 5, 1, 2),
                        make<nn::ReLU>(),
                        make<nn::MaxPool2d>(2),
@@ -119,10 +123,11 @@ void lenet(strata::bench::Context& ctx, bool doctor) {
   o.lr = 0.01;
   o.momentum = 0.9;
   optim::SGD opt(model.parameters(), o);
-  train_throughput(ctx, model, opt, 64, doctor);
+  train_throughput(ctx, model, opt, 64, doctor, precision);
 }
 
-void resnet(strata::bench::Context& ctx, bool doctor) {
+void resnet(strata::bench::Context& ctx, bool doctor,
+            strata::train::Precision precision = strata::train::Precision::FP32) {
   nn::Sequential model{make<nn::Conv2d>(1, 32, 3, 1, 1, 1, 1, /*has_bias=*/false),
                        make<nn::BatchNorm2d>(32),
                        make<nn::ReLU>(),
@@ -135,7 +140,7 @@ void resnet(strata::bench::Context& ctx, bool doctor) {
   optim::AdamOptions o;
   o.lr = 1e-3;
   optim::Adam opt(model.parameters(), o);
-  train_throughput(ctx, model, opt, 128, doctor);
+  train_throughput(ctx, model, opt, 128, doctor, precision);
 }
 
 #define MLP_DESC "MLP 784-512-256-10 ReLU, Adam lr 1e-3, batch 128, Fashion-MNIST in memory: one training step"
@@ -145,6 +150,8 @@ void resnet(strata::bench::Context& ctx, bool doctor) {
 #define RESNET_DESC                                                                                 \
   "small ResNet (conv3x3 1-32 + BN + ReLU, 2 BasicBlocks of 32, BasicBlock 32-64 stride 2, global " \
   "average pool, fc 10), Adam lr 1e-3, batch 128, Fashion-MNIST in memory: one training step"
+#define BF16_DESC ", under bf16 autocast (StepOptions::precision = BF16)"
+#define FP16_DESC ", under fp16 autocast with loss scaling (StepOptions::precision = FP16)"
 #define DOCTOR_DESC ", with a diag::Doctor attached (default options: samples every 10 steps)"
 
 STRATA_BENCHMARK(mlp_train, "mlp.train", MLP_DESC) { mlp(ctx, false); }
@@ -153,5 +160,24 @@ STRATA_BENCHMARK(lenet_train, "lenet.train", LENET_DESC) { lenet(ctx, false); }
 STRATA_BENCHMARK(lenet_train_doctor, "lenet.train_doctor", LENET_DESC DOCTOR_DESC) { lenet(ctx, true); }
 STRATA_BENCHMARK(resnet_train, "resnet.train", RESNET_DESC) { resnet(ctx, false); }
 STRATA_BENCHMARK(resnet_train_doctor, "resnet.train_doctor", RESNET_DESC DOCTOR_DESC) { resnet(ctx, true); }
+
+STRATA_BENCHMARK(mlp_train_bf16, "mlp.train_bf16", MLP_DESC BF16_DESC) {
+  mlp(ctx, false, strata::train::Precision::BF16);
+}
+STRATA_BENCHMARK(mlp_train_fp16, "mlp.train_fp16", MLP_DESC FP16_DESC) {
+  mlp(ctx, false, strata::train::Precision::FP16);
+}
+STRATA_BENCHMARK(lenet_train_bf16, "lenet.train_bf16", LENET_DESC BF16_DESC) {
+  lenet(ctx, false, strata::train::Precision::BF16);
+}
+STRATA_BENCHMARK(lenet_train_fp16, "lenet.train_fp16", LENET_DESC FP16_DESC) {
+  lenet(ctx, false, strata::train::Precision::FP16);
+}
+STRATA_BENCHMARK(resnet_train_bf16, "resnet.train_bf16", RESNET_DESC BF16_DESC) {
+  resnet(ctx, false, strata::train::Precision::BF16);
+}
+STRATA_BENCHMARK(resnet_train_fp16, "resnet.train_fp16", RESNET_DESC FP16_DESC) {
+  resnet(ctx, false, strata::train::Precision::FP16);
+}
 
 }  // namespace
