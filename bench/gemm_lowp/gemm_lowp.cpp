@@ -1,7 +1,8 @@
 // gemm_lowp: the two 16-bit GEMMs of kernels/cpu/gemm.h against the float32 GEMM on the shapes the training
 // workloads run (docs/precision.md, "Speed"). Per case and thread count: gemm<float> (OpenBLAS sgemm),
 // gemm_lowp_packed and gemm_lowp_convert for bfloat16 and float16, the variants interleaved in rounds so that
-// they see the same machine state; the median microseconds per call of all rounds.
+// they see the same machine state; the best (minimum) microseconds per call of 9 rounds, the steadier estimate
+// on a machine that other processes share.
 // usage: strata_gemm_lowp_bench [threads...] (default: 1 2)
 #include <algorithm>
 #include <chrono>
@@ -58,10 +59,10 @@ double now_us() {
   return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-// Median microseconds per call over `rounds` rounds, the variants interleaved within each round.
+// Best microseconds per call over `rounds` rounds, the variants interleaved within each round.
 std::vector<double> measure(const std::vector<std::function<void()>>& fns, double flops) {
   const int reps = std::clamp(static_cast<int>(2e8 / std::max(flops, 1.0)), 3, 2000);  // ~10-50 ms a batch
-  const int rounds = 7;
+  const int rounds = 9;
   std::vector<std::vector<double>> t(fns.size());
   for (const auto& f : fns) f();  // warm-up: scratch buffers, OpenBLAS threads
   for (int r = 0; r < rounds; ++r) {
@@ -72,10 +73,7 @@ std::vector<double> measure(const std::vector<std::function<void()>>& fns, doubl
     }
   }
   std::vector<double> med;
-  for (auto& x : t) {
-    std::nth_element(x.begin(), x.begin() + rounds / 2, x.end());
-    med.push_back(x[rounds / 2]);
-  }
+  for (auto& x : t) med.push_back(*std::min_element(x.begin(), x.end()));
   return med;
 }
 
@@ -93,7 +91,7 @@ int main(int argc, char** argv) {
   std::vector<int> threads;
   for (int i = 1; i < argc; ++i) threads.push_back(std::atoi(argv[i]));
   if (threads.empty()) threads = {1, 2};
-  std::printf("# backend %s; microseconds per call (median of 7 interleaved rounds); ratio = time / float32\n",
+  std::printf("# backend %s; microseconds per call (best of 9 interleaved rounds); ratio = time / float32\n",
               kc::gemm_backend_name());
   std::printf("%-31s %3s %9s | %9s %9s %5s %5s | %9s %9s %5s %5s | %s\n", "case", "thr", "f32 us", "bf16 pk", "bf16 cv",
               "pk/f", "cv/f", "fp16 pk", "fp16 cv", "pk/f", "cv/f", "faster (bf16, fp16)");
