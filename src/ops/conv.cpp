@@ -64,8 +64,10 @@ ConvGeom conv_geom(const Tensor& x, const Tensor& w, Size2 stride, Size2 padding
   return g;
 }
 
+// x_src / w_src: the float32 tensors autocast converted to x / weight (undefined otherwise). A leaf among them (a
+// parameter, an input batch) is saved instead of its 16-bit copy and rounded again in backward (as linear).
 Tensor conv2d_4d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 stride, Size2 padding, Size2 dilation,
-                 int64_t groups) {
+                 int64_t groups, const Tensor& x_src = Tensor(), const Tensor& w_src = Tensor()) {
   const ConvGeom g = conv_geom(x, weight, stride, padding, dilation, groups);
   const bool has_bias = bias.defined();
   DType t = promote_types(x.dtype(), weight.dtype());
@@ -91,8 +93,12 @@ Tensor conv2d_4d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size
   out = ops::cast(out, t);
   if (autograd::needs_grad({&x, &weight, &bias})) {
     const bool need_x = autograd::needs_grad({&x}), need_w = autograd::needs_grad({&weight});
-    autograd::SavedTensor sx = need_w ? autograd::SavedTensor(xs, "conv2d") : autograd::SavedTensor();
-    autograd::SavedTensor sw = need_x ? autograd::SavedTensor(ws, "conv2d") : autograd::SavedTensor();
+    auto saved = [](const Tensor& src, const Tensor& used) {
+      const bool leaf = src.defined() && !src.is_same(used) && src.is_leaf() && src.shape() == used.shape();
+      return autograd::SavedTensor(leaf ? src : used, "conv2d");
+    };
+    autograd::SavedTensor sx = need_w ? saved(x_src, xs) : autograd::SavedTensor();
+    autograd::SavedTensor sw = need_x ? saved(w_src, ws) : autograd::SavedTensor();
     const DType x_dtype = x.dtype(), w_dtype = weight.dtype(), b_dtype = has_bias ? bias.dtype() : t;
     TensorList inputs{x, weight};
     if (has_bias) inputs.push_back(bias);
@@ -105,14 +111,14 @@ Tensor conv2d_4d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size
         using T = typename decltype(tag)::type;
         if (needs[0]) {
           Tensor dx = Tensor::empty(Shape{g.n, g.c, g.h, g.w}, ct, dy.device());
-          const Tensor wk = contiguous_as(sw.get(), ct);
+          const Tensor wk = contiguous_as(contiguous_as(sw.get(), t), ct);
           kernels::cpu::conv2d_backward_data<T>(g, dy.data_ptr<T>(), wk.data_ptr<T>(), dx.data_ptr<T>());
           grads[0] = ops::cast(dx, x_dtype);
         }
         if (needs[1] || want_b) {
           Tensor dw = needs[1] ? Tensor::empty(Shape{g.cout, g.cin_g(), g.kh, g.kw}, ct, dy.device()) : Tensor();
           Tensor db = want_b ? Tensor::empty(Shape{g.cout}, ct, dy.device()) : Tensor();
-          const Tensor xk = needs[1] ? contiguous_as(sx.get(), ct) : Tensor();
+          const Tensor xk = needs[1] ? contiguous_as(contiguous_as(sx.get(), t), ct) : Tensor();
           kernels::cpu::conv2d_backward_weight<T>(g, dy.data_ptr<T>(), needs[1] ? xk.data_ptr<T>() : nullptr,
                                                   needs[1] ? dw.data_ptr<T>() : nullptr,
                                                   want_b ? db.data_ptr<T>() : nullptr);
@@ -250,7 +256,8 @@ Tensor conv2d(const Tensor& x_in, const Tensor& weight_in, const Tensor& bias_in
   if (x.dim() == 3) {  // unbatched (C, H, W), as PyTorch
     return squeeze(conv2d_4d(unsqueeze(x, 0), weight, bias, stride, padding, dilation, groups), 0);
   }
-  return conv2d_4d(x, weight, bias, stride, padding, dilation, groups);
+  return conv2d_4d(x, weight, bias, stride, padding, dilation, groups, x.is_same(x_in) ? Tensor() : x_in,
+                   weight.is_same(weight_in) ? Tensor() : weight_in);
 }
 
 }  // namespace strata

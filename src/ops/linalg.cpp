@@ -292,8 +292,14 @@ Tensor linear(const Tensor& x_in, const Tensor& weight_in, const Tensor& bias_in
   }
   if (autograd::needs_grad({&x, &weight, &bias})) {
     const bool need_x = autograd::needs_grad({&x}), need_w = autograd::needs_grad({&weight});
-    autograd::SavedTensor sx = need_w ? autograd::SavedTensor(x, "linear") : autograd::SavedTensor();
-    autograd::SavedTensor sw = need_x ? autograd::SavedTensor(weight, "linear") : autograd::SavedTensor();
+    // Under autocast, an operand that is a leaf (a float32 parameter, an input batch) is saved as that float32
+    // tensor, which is alive anyway, and rounded to 16 bits again in backward: the same values, without keeping
+    // a 16-bit copy of every weight alive until backward. Activations are saved in their 16-bit form.
+    auto saved = [](const Tensor& src, const Tensor& used) {
+      return autograd::SavedTensor(!src.is_same(used) && src.is_leaf() ? src : used, "linear");
+    };
+    autograd::SavedTensor sx = need_w ? saved(x_in, x) : autograd::SavedTensor();
+    autograd::SavedTensor sw = need_x ? saved(weight_in, weight) : autograd::SavedTensor();
     Shape x_shape = x.shape();
     const DType x_dtype = x.dtype(), w_dtype = weight.dtype(), b_dtype = has_bias ? bias.dtype() : dt;
     TensorList inputs{x, weight};
@@ -302,8 +308,10 @@ Tensor linear(const Tensor& x_in, const Tensor& weight_in, const Tensor& bias_in
       // g2 = g as (rows, out): grad_x = g2 @ W, grad_W = g2^T @ x2, grad_b = sum of g2's rows.
       Tensor g2 = reshape(g[0], Shape{rows, out_f});
       TensorList grads(needs.size());
-      if (needs[0]) grads[0] = to_dtype(reshape(mm(g2, sw.get()), x_shape), x_dtype);
-      if (needs[1]) grads[1] = to_dtype(mm(transpose(g2, 0, 1), reshape(sx.get(), Shape{rows, in})), w_dtype);
+      if (needs[0]) grads[0] = to_dtype(reshape(mm(g2, ops::cast(sw.get(), w_dtype)), x_shape), x_dtype);
+      if (needs[1]) {
+        grads[1] = to_dtype(mm(transpose(g2, 0, 1), reshape(ops::cast(sx.get(), x_dtype), Shape{rows, in})), w_dtype);
+      }
       if (needs.size() > 2 && needs[2]) grads[2] = to_dtype(sum(g2, {0}), b_dtype);
       return grads;
     });
