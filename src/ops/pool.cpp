@@ -76,28 +76,37 @@ Tensor batched(const Tensor& x, F f) {
   return f(x);
 }
 
+// Backward keeps the input, not the int64 indices: in the usual conv -> ReLU -> pool order the input is the ReLU's
+// output, which the ReLU saves anyway, so the pool adds nothing, where indices cost 8 bytes per output. Backward
+// finds each window's argmax again (the forward's rule: first maximum wins, NaN wins). A float16/bfloat16 input is pooled as
+// float32 (exact: every 16-bit value is a float32 value) and kept in its 16-bit form.
 std::pair<Tensor, Tensor> max_pool_4d(const Tensor& x, Size2 kernel, Size2 stride, Size2 padding, Size2 dilation,
                                       bool ceil_mode) {
   const PoolGeom g = pool_geom("max_pool2d", x, kernel, stride, padding, dilation, ceil_mode);
-  const DType t = ops::float_compute_dtype(x.dtype());
-  const Tensor xc = contiguous_as(x, t);
+  const DType st = float_result_dtype(x.dtype()), ct = compute_dtype(st);
+  const Tensor xc = contiguous_as(x, ct);
   const Shape out_shape{x.size(0), x.size(1), g.ho, g.wo};
-  Tensor out = Tensor::empty(out_shape, t, x.device());
+  Tensor out = Tensor::empty(out_shape, ct, x.device());
   Tensor idx = Tensor::empty(out_shape, kInt64, x.device());
-  dispatch_float(t, "max_pool2d", [&](auto tag) {
+  dispatch_float(ct, "max_pool2d", [&](auto tag) {
     using T = typename decltype(tag)::type;
     kernels::cpu::max_pool2d_forward<T>(g, xc.data_ptr<T>(), out.data_ptr<T>(), idx.data_ptr<int64_t>());
   });
+  out = ops::cast(out, st);
   if (autograd::needs_grad({&x})) {
     const Shape x_shape = x.shape();
     const DType x_dtype = x.dtype();
+    autograd::SavedTensor sx(x, "max_pool2d");
     autograd::record("max_pool2d", {x}, out, [=](const TensorList& gr, const NeedsGrad&) {
       // Each output's gradient goes to the input element that was its maximum.
-      const Tensor dy = contiguous_as(gr[0], t);
-      Tensor dx = Tensor::empty(x_shape, t, dy.device());
-      dispatch_float(t, "max_pool2d", [&](auto tag) {
-        using T = typename decltype(tag)::type;
-        kernels::cpu::max_pool2d_backward<T>(g, dy.data_ptr<T>(), idx.data_ptr<int64_t>(), dx.data_ptr<T>());
+      // Read in their own (16-bit) dtype: no float32 copies of the input or the gradient.
+      const Tensor xr = contiguous_as(sx.get(), st);
+      const Tensor dy = contiguous_as(gr[0], st);
+      Tensor dx = Tensor::empty(x_shape, ct, dy.device());
+      dispatch_float_io(st, "max_pool2d", [&](auto stag, auto ctag) {
+        using S = typename decltype(stag)::type;
+        using T = typename decltype(ctag)::type;
+        kernels::cpu::max_pool2d_backward_recompute<S, T>(g, xr.data_ptr<S>(), dy.data_ptr<S>(), dx.data_ptr<T>());
       });
       return TensorList{ops::cast(dx, x_dtype)};
     });
@@ -110,10 +119,6 @@ std::pair<Tensor, Tensor> max_pool_4d(const Tensor& x, Size2 kernel, Size2 strid
 std::pair<Tensor, Tensor> max_pool2d_with_indices(const Tensor& x, Size2 kernel, Size2 stride, Size2 padding,
                                                   Size2 dilation, bool ceil_mode) {
   check_input("max_pool2d", x);
-  if (is_low_float(x.dtype())) {  // computed on a float32 copy; the indices are all backward keeps
-    auto [out, idx] = max_pool2d_with_indices(to_dtype(x, kFloat32), kernel, stride, padding, dilation, ceil_mode);
-    return {to_dtype(out, x.dtype()), idx};
-  }
   if (x.dim() == 3) {
     auto [out, idx] = max_pool_4d(unsqueeze(x, 0), kernel, stride, padding, dilation, ceil_mode);
     return {squeeze(out, 0), squeeze(idx, 0)};

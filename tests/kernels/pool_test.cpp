@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "kernels/cpu/loops.h"
+#include "strata/core/dtype.h"
 
 namespace kc = strata::kernels::cpu;
 
@@ -164,3 +165,36 @@ TEST(PoolKernel, AdaptiveMatchesReference) {
 }
 
 }  // namespace
+
+// Max pooling's backward from the input (what the op keeps) equals the backward from the forward's indices:
+// overlapping, dilated and padded windows, ties (values drawn from a few levels) and a NaN, in float and as
+// bfloat16 storage read as float.
+TEST(PoolKernels, MaxBackwardFromInputMatchesIndices) {
+  for (const Case& c : {Case{"overlap", 3, 9, 8, 3, 3, 2, 2, 1, 1, 1, 1, false},
+                        Case{"dilated", 2, 11, 10, 2, 3, 1, 2, 1, 0, 2, 2, true},
+                        Case{"2x2", 4, 8, 8, 2, 2, 2, 2, 0, 0, 1, 1, false}}) {
+    kc::PoolGeom g{c.planes, c.h, c.w, out_size(c.h, c.kh, c.ph, c.sh, c.dh, c.ceil_mode),
+                   out_size(c.w, c.kw, c.pw, c.sw, c.dw, c.ceil_mode), c.kh, c.kw, c.sh, c.sw, c.ph, c.pw, c.dh, c.dw};
+    const int64_t n_in = g.planes * g.h * g.w, n_out = g.planes * g.ho * g.wo;
+    std::mt19937 rng(7);
+    std::vector<float> x(n_in), dy(n_out), y(n_out), dx_idx(n_in), dx_rec(n_in);
+    for (float& v : x) v = static_cast<float>(static_cast<int>(rng() % 5)) - 2.0f;  // many ties
+    for (float& v : dy) v = static_cast<float>(rng() % 100) / 10.0f;
+    x[5] = std::numeric_limits<float>::quiet_NaN();
+    std::vector<int64_t> idx(n_out);
+    kc::max_pool2d_forward<float>(g, x.data(), y.data(), idx.data());
+    kc::max_pool2d_backward<float>(g, dy.data(), idx.data(), dx_idx.data());
+    kc::max_pool2d_backward_recompute<float, float>(g, x.data(), dy.data(), dx_rec.data());
+    for (int64_t i = 0; i < n_in; ++i) ASSERT_EQ(dx_rec[i], dx_idx[i]) << c.name << " element " << i;
+    // The same values stored as bfloat16 (exact: small integers and tenths rounded once, on both sides).
+    std::vector<strata::BFloat16> xb(n_in), dyb(n_out);
+    for (int64_t i = 0; i < n_in; ++i) xb[i] = strata::BFloat16(x[i]);
+    for (int64_t i = 0; i < n_out; ++i) {
+      dyb[i] = strata::BFloat16(dy[i]);
+      dy[i] = static_cast<float>(dyb[i]);
+    }
+    kc::max_pool2d_backward<float>(g, dy.data(), idx.data(), dx_idx.data());
+    kc::max_pool2d_backward_recompute<strata::BFloat16, float>(g, xb.data(), dyb.data(), dx_rec.data());
+    for (int64_t i = 0; i < n_in; ++i) ASSERT_EQ(dx_rec[i], dx_idx[i]) << c.name << " bf16 element " << i;
+  }
+}

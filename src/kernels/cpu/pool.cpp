@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "kernels/cpu/loops.h"
+#include "strata/core/dtype.h"
 
 namespace strata::kernels::cpu {
 
@@ -137,6 +138,40 @@ void max_pool2d_backward(const PoolGeom& g, const T* dy, const int64_t* idx, T* 
     const int64_t* ip = idx + p * ohw;
     for (int64_t o = 0; o < ohw; ++o) {
       if (ip[o] >= 0) dxp[ip[o]] += dyp[o];
+    }
+  });
+}
+
+template <class S, class T>
+void max_pool2d_backward_recompute(const PoolGeom& g, const S* x, const S* dy, T* dx) {
+  const int64_t hw = g.h * g.w, ohw = g.ho * g.wo;
+  for_each_plane(g, hw + ohw * g.kh * g.kw, [&](int64_t p) {
+    const S* xp = x + p * hw;
+    const S* dyp = dy + p * ohw;
+    T* dxp = dx + p * hw;
+    std::fill(dxp, dxp + hw, T(0));
+    for (int64_t oh = 0; oh < g.ho; ++oh) {
+      int64_t h0 = oh * g.sh - g.ph;
+      const int64_t h1 = std::min(h0 + (g.kh - 1) * g.dh + 1, g.h);
+      while (h0 < 0) h0 += g.dh;
+      for (int64_t ow = 0; ow < g.wo; ++ow) {
+        int64_t w0 = ow * g.sw - g.pw;
+        const int64_t w1 = std::min(w0 + (g.kw - 1) * g.dw + 1, g.w);
+        while (w0 < 0) w0 += g.dw;
+        // The forward's general loop, so the same element wins (first maximum; a NaN wins).
+        int64_t best_i = h0 < h1 && w0 < w1 ? h0 * g.w + w0 : -1;
+        T best = -std::numeric_limits<T>::infinity();
+        for (int64_t ih = h0; ih < h1; ih += g.dh) {
+          for (int64_t iw = w0; iw < w1; iw += g.dw) {
+            const T v = static_cast<T>(xp[ih * g.w + iw]);
+            if (v > best || std::isnan(v)) {
+              best = v;
+              best_i = ih * g.w + iw;
+            }
+          }
+        }
+        if (best_i >= 0) dxp[best_i] += static_cast<T>(dyp[oh * g.wo + ow]);
+      }
     }
   });
 }
@@ -347,5 +382,10 @@ void adaptive_avg_pool2d_backward_reference(const PoolGeom& g, const T* dy, T* d
 STRATA_POOL_INSTANTIATE(float)
 STRATA_POOL_INSTANTIATE(double)
 #undef STRATA_POOL_INSTANTIATE
+template void max_pool2d_backward_recompute<float, float>(const PoolGeom&, const float*, const float*, float*);
+template void max_pool2d_backward_recompute<double, double>(const PoolGeom&, const double*, const double*, double*);
+template void max_pool2d_backward_recompute<BFloat16, float>(const PoolGeom&, const BFloat16*, const BFloat16*,
+                                                               float*);
+template void max_pool2d_backward_recompute<Half, float>(const PoolGeom&, const Half*, const Half*, float*);
 
 }  // namespace strata::kernels::cpu

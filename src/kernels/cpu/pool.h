@@ -20,6 +20,10 @@ template <class T>
 void max_pool2d_forward(const PoolGeom& g, const T* x, T* y, int64_t* idx);
 template <class T>
 void max_pool2d_backward(const PoolGeom& g, const T* dy, const int64_t* idx, T* dx);
+// The same gradient from the input instead of stored indices: each window's argmax is found again in x (storage
+// S: float, double, or float16/bfloat16 read as float) and dy (also S) is added there; dx (T) is overwritten.
+template <class S, class T>
+void max_pool2d_backward_recompute(const PoolGeom& g, const S* x, const S* dy, T* dx);
 
 template <class T>
 void avg_pool2d_forward(const PoolGeom& g, bool count_include_pad, const T* x, T* y);
