@@ -178,19 +178,35 @@ void QuantizedModule::check_inference(const Tensor& x) const {
 
 // ---- QuantizedLinear ----
 
-QuantizedLinear::QuantizedLinear(const Linear& linear, QuantMode mode, ActQParams act)
+QuantizedWeightLayer::QuantizedWeightLayer(QuantMode mode, const Tensor& weight, const Tensor& bias, ActQParams act)
     : QuantizedModule(mode),
-      in_(linear.in_features()),
-      out_(linear.out_features()),
-      weight_(Int8Weight::quantize(linear.weight)),
-      bias_(float_vector(linear.bias)),
-      act_(act) {
-  pack();
+      weight_(Int8Weight::quantize(weight)),
+      bias_(float_vector(bias)),
+      act_(act),
+      packed_(pack_weight(weight_)) {}
+
+QuantizedWeightLayer::~QuantizedWeightLayer() = default;
+
+QuantizedEntries QuantizedWeightLayer::entries() const {
+  QuantizedEntries e;
+  e.int8.emplace_back("weight", weight_);
+  e.floats.insert("weight_scale", float_tensor(weight_.scale));
+  if (!bias_.empty()) e.floats.insert("bias", float_tensor(bias_));
+  if (mode_ == QuantMode::Static) export_act(act_, e.floats);
+  return e;
 }
 
-QuantizedLinear::~QuantizedLinear() = default;
+void QuantizedWeightLayer::load_entries(const QuantizedEntries& e, const std::string& context) {
+  load_weight(e, "weight", weight_, context);
+  load_bias(e, "bias", bias_, context);
+  if (mode_ == QuantMode::Static) act_ = load_act(e, context);
+  packed_ = pack_weight(weight_);
+}
 
-void QuantizedLinear::pack() { packed_ = pack_weight(weight_); }
+QuantizedLinear::QuantizedLinear(const Linear& linear, QuantMode mode, ActQParams act)
+    : QuantizedWeightLayer(mode, linear.weight, linear.bias, act),
+      in_(linear.in_features()),
+      out_(linear.out_features()) {}
 
 std::string QuantizedLinear::extra_repr() const {
   std::ostringstream os;
@@ -214,34 +230,15 @@ Tensor QuantizedLinear::forward(const Tensor& x) {
   return y;
 }
 
-QuantizedEntries QuantizedLinear::entries() const {
-  QuantizedEntries e;
-  e.int8.emplace_back("weight", weight_);
-  e.floats.insert("weight_scale", float_tensor(weight_.scale));
-  if (!bias_.empty()) e.floats.insert("bias", float_tensor(bias_));
-  if (mode_ == QuantMode::Static) export_act(act_, e.floats);
-  return e;
-}
-
-void QuantizedLinear::load_entries(const QuantizedEntries& e, const std::string& context) {
-  load_weight(e, "weight", weight_, context);
-  load_bias(e, "bias", bias_, context);
-  if (mode_ == QuantMode::Static) act_ = load_act(e, context);
-  pack();
-}
-
 // ---- QuantizedConv2d ----
 
 QuantizedConv2d::QuantizedConv2d(const Conv2d& conv, QuantMode mode, ActQParams act)
-    : QuantizedModule(mode),
+    : QuantizedWeightLayer(mode, conv.weight, conv.bias, act),
       in_(conv.in_channels()),
       out_(conv.out_channels()),
       kernel_(conv.kernel_size()),
       stride_(conv.stride()),
-      dilation_(conv.dilation()),
-      weight_(Int8Weight::quantize(conv.weight)),
-      bias_(float_vector(conv.bias)),
-      act_(act) {
+      dilation_(conv.dilation()) {
   STRATA_CHECK(conv.groups() == 1, "[QuantizedConv2d] only groups=1 is quantized, got groups=", conv.groups());
   const Conv2dPadding& p = conv.padding();
   for (size_t i = 0; i < 2; ++i) {
@@ -253,12 +250,7 @@ QuantizedConv2d::QuantizedConv2d(const Conv2d& conv, QuantMode mode, ActQParams 
       pad_begin_[i] = pad_end_[i] = p.size[i];
     }
   }
-  pack();
 }
-
-QuantizedConv2d::~QuantizedConv2d() = default;
-
-void QuantizedConv2d::pack() { packed_ = pack_weight(weight_); }
 
 std::string QuantizedConv2d::extra_repr() const {
   std::ostringstream os;
@@ -340,22 +332,6 @@ Tensor QuantizedConv2d::forward(const Tensor& x) {
     }
   }
   return y;
-}
-
-QuantizedEntries QuantizedConv2d::entries() const {
-  QuantizedEntries e;
-  e.int8.emplace_back("weight", weight_);
-  e.floats.insert("weight_scale", float_tensor(weight_.scale));
-  if (!bias_.empty()) e.floats.insert("bias", float_tensor(bias_));
-  if (mode_ == QuantMode::Static) export_act(act_, e.floats);
-  return e;
-}
-
-void QuantizedConv2d::load_entries(const QuantizedEntries& e, const std::string& context) {
-  load_weight(e, "weight", weight_, context);
-  load_bias(e, "bias", bias_, context);
-  if (mode_ == QuantMode::Static) act_ = load_act(e, context);
-  pack();
 }
 
 }  // namespace strata::nn

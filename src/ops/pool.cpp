@@ -78,8 +78,8 @@ Tensor batched(const Tensor& x, F f) {
 
 // Backward keeps the input, not the int64 indices: in the usual conv -> ReLU -> pool order the input is the ReLU's
 // output, which the ReLU saves anyway, so the pool adds nothing, where indices cost 8 bytes per output. Backward
-// finds each window's argmax again (the forward's rule: first maximum wins, NaN wins). A float16/bfloat16 input is pooled as
-// float32 (exact: every 16-bit value is a float32 value) and kept in its 16-bit form.
+// finds each window's argmax again (the forward's rule: first maximum wins, NaN wins). A float16/bfloat16 input is
+// pooled as float32 (exact: every 16-bit value is a float32 value) and kept in its 16-bit form.
 std::pair<Tensor, Tensor> max_pool_4d(const Tensor& x, Size2 kernel, Size2 stride, Size2 padding, Size2 dilation,
                                       bool ceil_mode) {
   const PoolGeom g = pool_geom("max_pool2d", x, kernel, stride, padding, dilation, ceil_mode);

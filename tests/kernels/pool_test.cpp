@@ -173,8 +173,19 @@ TEST(PoolKernels, MaxBackwardFromInputMatchesIndices) {
   for (const Case& c : {Case{"overlap", 3, 9, 8, 3, 3, 2, 2, 1, 1, 1, 1, false},
                         Case{"dilated", 2, 11, 10, 2, 3, 1, 2, 1, 0, 2, 2, true},
                         Case{"2x2", 4, 8, 8, 2, 2, 2, 2, 0, 0, 1, 1, false}}) {
-    kc::PoolGeom g{c.planes, c.h, c.w, out_size(c.h, c.kh, c.ph, c.sh, c.dh, c.ceil_mode),
-                   out_size(c.w, c.kw, c.pw, c.sw, c.dw, c.ceil_mode), c.kh, c.kw, c.sh, c.sw, c.ph, c.pw, c.dh, c.dw};
+    kc::PoolGeom g{c.planes,
+                   c.h,
+                   c.w,
+                   out_size(c.h, c.kh, c.ph, c.sh, c.dh, c.ceil_mode),
+                   out_size(c.w, c.kw, c.pw, c.sw, c.dw, c.ceil_mode),
+                   c.kh,
+                   c.kw,
+                   c.sh,
+                   c.sw,
+                   c.ph,
+                   c.pw,
+                   c.dh,
+                   c.dw};
     const int64_t n_in = g.planes * g.h * g.w, n_out = g.planes * g.ho * g.wo;
     std::mt19937 rng(7);
     std::vector<float> x(n_in), dy(n_out), y(n_out), dx_idx(n_in), dx_rec(n_in);

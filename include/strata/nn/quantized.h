@@ -72,54 +72,51 @@ class QuantizedModule : public Module {
   QuantMode mode_;
 };
 
-// y = x W^T + b with int8 W. x: (..., in) float32 -> (..., out) float32.
-class QuantizedLinear : public QuantizedModule {
+// The common part of QuantizedLinear and QuantizedConv2d: an int8 weight with per-output-channel scales, a float
+// bias, the input's activation parameters (static mode) and the weight packed for the int8 GEMM.
+class QuantizedWeightLayer : public QuantizedModule {
  public:
-  // Quantizes `linear`'s weight; static mode uses `act` for the input (ignored for dynamic).
-  QuantizedLinear(const Linear& linear, QuantMode mode, ActQParams act = {});
-  ~QuantizedLinear() override;
-  std::string type_name() const override { return "QuantizedLinear"; }
-  std::string float_type() const override { return "Linear"; }
-  std::string extra_repr() const override;
-  Tensor forward(const Tensor& x) override;
+  ~QuantizedWeightLayer() override;
   QuantizedEntries entries() const override;
   void load_entries(const QuantizedEntries& e, const std::string& context) override;
 
   const Int8Weight& weight() const { return weight_; }
   const ActQParams& input_qparams() const { return act_; }
 
- private:
-  void pack();
-  int64_t in_, out_;
+ protected:
+  // Quantizes `weight`; static mode uses `act` for the input (ignored for dynamic).
+  QuantizedWeightLayer(QuantMode mode, const Tensor& weight, const Tensor& bias, ActQParams act);
   Int8Weight weight_;
   std::vector<float> bias_;  // empty without bias
   ActQParams act_;
   std::shared_ptr<kernels::cpu::QPackedWeights> packed_;
 };
 
+// y = x W^T + b with int8 W. x: (..., in) float32 -> (..., out) float32.
+class QuantizedLinear : public QuantizedWeightLayer {
+ public:
+  QuantizedLinear(const Linear& linear, QuantMode mode, ActQParams act = {});
+  std::string type_name() const override { return "QuantizedLinear"; }
+  std::string float_type() const override { return "Linear"; }
+  std::string extra_repr() const override;
+  Tensor forward(const Tensor& x) override;
+
+ private:
+  int64_t in_, out_;
+};
+
 // Conv2d (groups 1) as im2col + int8 GEMM. x: (N, C, H, W) float32 -> (N, out, H_out, W_out) float32.
-class QuantizedConv2d : public QuantizedModule {
+class QuantizedConv2d : public QuantizedWeightLayer {
  public:
   QuantizedConv2d(const Conv2d& conv, QuantMode mode, ActQParams act = {});  // error for groups != 1
-  ~QuantizedConv2d() override;
   std::string type_name() const override { return "QuantizedConv2d"; }
   std::string float_type() const override { return "Conv2d"; }
   std::string extra_repr() const override;
   Tensor forward(const Tensor& x) override;
-  QuantizedEntries entries() const override;
-  void load_entries(const QuantizedEntries& e, const std::string& context) override;
-
-  const Int8Weight& weight() const { return weight_; }
-  const ActQParams& input_qparams() const { return act_; }
 
  private:
-  void pack();
   int64_t in_, out_;
   Size2 kernel_, stride_, dilation_, pad_begin_, pad_end_;  // pad_end differs for "same" with an even kernel
-  Int8Weight weight_;
-  std::vector<float> bias_;
-  ActQParams act_;
-  std::shared_ptr<kernels::cpu::QPackedWeights> packed_;
 };
 
 // Dynamic quantized LSTM / GRU: int8 weights per output channel; the layer input quantized once per batch and

@@ -88,6 +88,31 @@ void max_pool2d_2x2s2_plane(const int64_t ho, const int64_t wo, const int64_t w,
 }
 }  // namespace
 
+// The general rule's scan of window (oh, ow) of plane xp (storage S read as T): the flat index of its maximum
+// (the first maximum wins, a NaN wins) and its value in best. A window with no position inside the image
+// (possible with dilation) gives index -1 and -inf.
+template <class T, class S>
+inline int64_t window_argmax(const PoolGeom& g, const S* xp, int64_t oh, int64_t ow, T& best) {
+  int64_t h0 = oh * g.sh - g.ph;
+  const int64_t h1 = std::min(h0 + (g.kh - 1) * g.dh + 1, g.h);
+  while (h0 < 0) h0 += g.dh;
+  int64_t w0 = ow * g.sw - g.pw;
+  const int64_t w1 = std::min(w0 + (g.kw - 1) * g.dw + 1, g.w);
+  while (w0 < 0) w0 += g.dw;
+  int64_t best_i = h0 < h1 && w0 < w1 ? h0 * g.w + w0 : -1;
+  best = -std::numeric_limits<T>::infinity();
+  for (int64_t ih = h0; ih < h1; ih += g.dh) {
+    for (int64_t iw = w0; iw < w1; iw += g.dw) {
+      const T v = static_cast<T>(xp[ih * g.w + iw]);
+      if (v > best || std::isnan(v)) {
+        best = v;
+        best_i = ih * g.w + iw;
+      }
+    }
+  }
+  return best_i;
+}
+
 template <class T>
 void max_pool2d_forward(const PoolGeom& g, const T* x, T* y, int64_t* idx) {
   const int64_t hw = g.h * g.w, ohw = g.ho * g.wo;
@@ -102,27 +127,10 @@ void max_pool2d_forward(const PoolGeom& g, const T* x, T* y, int64_t* idx) {
       return;
     }
     for (int64_t oh = 0; oh < g.ho; ++oh) {
-      int64_t h0 = oh * g.sh - g.ph;
-      const int64_t h1 = std::min(h0 + (g.kh - 1) * g.dh + 1, g.h);
-      while (h0 < 0) h0 += g.dh;
       for (int64_t ow = 0; ow < g.wo; ++ow) {
-        int64_t w0 = ow * g.sw - g.pw;
-        const int64_t w1 = std::min(w0 + (g.kw - 1) * g.dw + 1, g.w);
-        while (w0 < 0) w0 += g.dw;
-        // A window with no position inside the image (possible with dilation) gives -inf and index -1.
-        int64_t best_i = h0 < h1 && w0 < w1 ? h0 * g.w + w0 : -1;
-        T best = -std::numeric_limits<T>::infinity();
-        for (int64_t ih = h0; ih < h1; ih += g.dh) {
-          for (int64_t iw = w0; iw < w1; iw += g.dw) {
-            const T v = xp[ih * g.w + iw];
-            if (v > best || std::isnan(v)) {
-              best = v;
-              best_i = ih * g.w + iw;
-            }
-          }
-        }
+        T best;
+        ip[oh * g.wo + ow] = window_argmax(g, xp, oh, ow, best);
         yp[oh * g.wo + ow] = best;
-        ip[oh * g.wo + ow] = best_i;
       }
     }
   });
@@ -151,25 +159,9 @@ void max_pool2d_backward_recompute(const PoolGeom& g, const S* x, const S* dy, T
     T* dxp = dx + p * hw;
     std::fill(dxp, dxp + hw, T(0));
     for (int64_t oh = 0; oh < g.ho; ++oh) {
-      int64_t h0 = oh * g.sh - g.ph;
-      const int64_t h1 = std::min(h0 + (g.kh - 1) * g.dh + 1, g.h);
-      while (h0 < 0) h0 += g.dh;
       for (int64_t ow = 0; ow < g.wo; ++ow) {
-        int64_t w0 = ow * g.sw - g.pw;
-        const int64_t w1 = std::min(w0 + (g.kw - 1) * g.dw + 1, g.w);
-        while (w0 < 0) w0 += g.dw;
-        // The forward's general loop, so the same element wins (first maximum; a NaN wins).
-        int64_t best_i = h0 < h1 && w0 < w1 ? h0 * g.w + w0 : -1;
-        T best = -std::numeric_limits<T>::infinity();
-        for (int64_t ih = h0; ih < h1; ih += g.dh) {
-          for (int64_t iw = w0; iw < w1; iw += g.dw) {
-            const T v = static_cast<T>(xp[ih * g.w + iw]);
-            if (v > best || std::isnan(v)) {
-              best = v;
-              best_i = ih * g.w + iw;
-            }
-          }
-        }
+        T best;  // the forward's general rule, so the same element wins
+        const int64_t best_i = window_argmax(g, xp, oh, ow, best);
         if (best_i >= 0) dxp[best_i] += static_cast<T>(dyp[oh * g.wo + ow]);
       }
     }
@@ -384,8 +376,7 @@ STRATA_POOL_INSTANTIATE(double)
 #undef STRATA_POOL_INSTANTIATE
 template void max_pool2d_backward_recompute<float, float>(const PoolGeom&, const float*, const float*, float*);
 template void max_pool2d_backward_recompute<double, double>(const PoolGeom&, const double*, const double*, double*);
-template void max_pool2d_backward_recompute<BFloat16, float>(const PoolGeom&, const BFloat16*, const BFloat16*,
-                                                               float*);
+template void max_pool2d_backward_recompute<BFloat16, float>(const PoolGeom&, const BFloat16*, const BFloat16*, float*);
 template void max_pool2d_backward_recompute<Half, float>(const PoolGeom&, const Half*, const Half*, float*);
 
 }  // namespace strata::kernels::cpu
