@@ -4,6 +4,7 @@
 #include "kernels/cpu/pool.h"
 
 #include <ostream>
+#include <type_traits>
 
 #include "ops/helpers.h"
 #include "strata/autograd/grad_mode.h"
@@ -102,11 +103,19 @@ std::pair<Tensor, Tensor> max_pool_4d(const Tensor& x, Size2 kernel, Size2 strid
       // Read in their own (16-bit) dtype: no float32 copies of the input or the gradient.
       const Tensor xr = contiguous_as(sx.get(), st);
       const Tensor dy = contiguous_as(gr[0], st);
-      Tensor dx = Tensor::empty(x_shape, ct, dy.device());
+      // Disjoint windows (2x2 stride 2) write a 16-bit gradient directly; overlapping ones sum in float32.
+      const bool direct = st != ct && kernels::cpu::max_pool2d_windows_disjoint(g);
+      Tensor dx = Tensor::empty(x_shape, direct ? st : ct, dy.device());
       dispatch_float_io(st, "max_pool2d", [&](auto stag, auto ctag) {
         using S = typename decltype(stag)::type;
         using T = typename decltype(ctag)::type;
-        kernels::cpu::max_pool2d_backward_recompute<S, T>(g, xr.data_ptr<S>(), dy.data_ptr<S>(), dx.data_ptr<T>());
+        if (direct) {
+          if constexpr (!std::is_same_v<S, T>) {
+            kernels::cpu::max_pool2d_backward_recompute<S, S>(g, xr.data_ptr<S>(), dy.data_ptr<S>(), dx.data_ptr<S>());
+          }
+        } else {
+          kernels::cpu::max_pool2d_backward_recompute<S, T>(g, xr.data_ptr<S>(), dy.data_ptr<S>(), dx.data_ptr<T>());
+        }
       });
       return TensorList{ops::cast(dx, x_dtype)};
     });

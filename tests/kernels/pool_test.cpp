@@ -207,5 +207,10 @@ TEST(PoolKernels, MaxBackwardFromInputMatchesIndices) {
     kc::max_pool2d_backward<float>(g, dy.data(), idx.data(), dx_idx.data());
     kc::max_pool2d_backward_recompute<strata::BFloat16, float>(g, xb.data(), dyb.data(), dx_rec.data());
     for (int64_t i = 0; i < n_in; ++i) ASSERT_EQ(dx_rec[i], dx_idx[i]) << c.name << " bf16 element " << i;
+    if (kc::max_pool2d_windows_disjoint(g)) {  // a 16-bit dx written directly: each element gets one gradient
+      std::vector<strata::BFloat16> dxb(n_in);
+      kc::max_pool2d_backward_recompute<strata::BFloat16, strata::BFloat16>(g, xb.data(), dyb.data(), dxb.data());
+      for (int64_t i = 0; i < n_in; ++i) ASSERT_EQ(static_cast<float>(dxb[i]), dx_idx[i]) << c.name << " " << i;
+    }
   }
 }

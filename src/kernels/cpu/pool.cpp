@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <type_traits>
 
 #include "kernels/cpu/loops.h"
 #include "strata/core/dtype.h"
@@ -152,17 +153,24 @@ void max_pool2d_backward(const PoolGeom& g, const T* dy, const int64_t* idx, T* 
 
 template <class S, class T>
 void max_pool2d_backward_recompute(const PoolGeom& g, const S* x, const S* dy, T* dx) {
+  // C: what values are compared and summed in (float for 16-bit storage).
+  using C = std::conditional_t<std::is_same_v<S, Half> || std::is_same_v<S, BFloat16>, float, S>;
   const int64_t hw = g.h * g.w, ohw = g.ho * g.wo;
   for_each_plane(g, hw + ohw * g.kh * g.kw, [&](int64_t p) {
     const S* xp = x + p * hw;
     const S* dyp = dy + p * ohw;
     T* dxp = dx + p * hw;
-    std::fill(dxp, dxp + hw, T(0));
+    std::fill(dxp, dxp + hw, T{});
     for (int64_t oh = 0; oh < g.ho; ++oh) {
       for (int64_t ow = 0; ow < g.wo; ++ow) {
-        T best;  // the forward's general rule, so the same element wins
+        C best;  // the forward's general rule, so the same element wins
         const int64_t best_i = window_argmax(g, xp, oh, ow, best);
-        if (best_i >= 0) dxp[best_i] += static_cast<T>(dyp[oh * g.wo + ow]);
+        if (best_i < 0) continue;
+        if constexpr (std::is_same_v<T, C>) {
+          dxp[best_i] += static_cast<C>(dyp[oh * g.wo + ow]);
+        } else {
+          dxp[best_i] = dyp[oh * g.wo + ow];  // 16-bit dx: windows do not overlap (max_pool2d_windows_disjoint)
+        }
       }
     }
   });
@@ -378,5 +386,8 @@ template void max_pool2d_backward_recompute<float, float>(const PoolGeom&, const
 template void max_pool2d_backward_recompute<double, double>(const PoolGeom&, const double*, const double*, double*);
 template void max_pool2d_backward_recompute<BFloat16, float>(const PoolGeom&, const BFloat16*, const BFloat16*, float*);
 template void max_pool2d_backward_recompute<Half, float>(const PoolGeom&, const Half*, const Half*, float*);
+template void max_pool2d_backward_recompute<BFloat16, BFloat16>(const PoolGeom&, const BFloat16*, const BFloat16*,
+                                                                BFloat16*);
+template void max_pool2d_backward_recompute<Half, Half>(const PoolGeom&, const Half*, const Half*, Half*);
 
 }  // namespace strata::kernels::cpu

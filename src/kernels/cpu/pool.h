@@ -22,8 +22,14 @@ template <class T>
 void max_pool2d_backward(const PoolGeom& g, const T* dy, const int64_t* idx, T* dx);
 // The same gradient from the input instead of stored indices: each window's argmax is found again in x (storage
 // S: float, double, or float16/bfloat16 read as float) and dy (also S) is added there; dx (T) is overwritten.
+// T may also be S itself (16-bit dx, no float32 buffer) when max_pool2d_windows_disjoint(g): every input element
+// then receives at most one gradient.
 template <class S, class T>
 void max_pool2d_backward_recompute(const PoolGeom& g, const S* x, const S* dy, T* dx);
+// True when no two windows share an input element (stride >= dilated kernel extent in both dims).
+inline bool max_pool2d_windows_disjoint(const PoolGeom& g) {
+  return g.sh >= (g.kh - 1) * g.dh + 1 && g.sw >= (g.kw - 1) * g.dw + 1;
+}
 
 template <class T>
 void avg_pool2d_forward(const PoolGeom& g, bool count_include_pad, const T* x, T* y);
