@@ -11,7 +11,7 @@
 //
 //   build/examples/precision_experiments flush [--train 10000] [--epochs 2] [--loss-log2 -14] [--threads N]
 //   build/examples/precision_experiments memory --model mlp|lenet --precision fp32|bf16|fp16 [--batch 128]
-//                                               [--steps 5] [--breakdown] [--threads N]
+//                                               [--steps 5] [--breakdown] [--cache-mib N] [--threads N]
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -158,6 +158,11 @@ int run_memory(const examples::Args& args) {
   const train::Precision p = train::parse_precision(args.str("precision", "fp32"), "--precision");
   const int64_t batch = args.integer("batch", 128), steps = args.integer("steps", 5);
   STRATA_CHECK(which == "mlp" || which == "lenet", "--model must be mlp or lenet, got '", which, "'");
+  // --cache-mib N: the caching allocator keeps at most N MiB of freed blocks (default 1024). With 0 every freed
+  // block goes back to the system, so VmHWM follows what the step needs rather than the cache's size mix.
+  const int64_t cache_mib = args.integer("cache-mib", 1024);
+  STRATA_CHECK(cache_mib >= 0, "--cache-mib must be >= 0, got ", cache_mib);
+  cpu_allocator::set_cache_limit(static_cast<size_t>(cache_mib) << 20);
   manual_seed(0);
   std::shared_ptr<nn::Sequential> model = which == "mlp" ? make_mlp({512, 256}) : make_lenet();
   optim::Adam opt(model->parameters(), {.lr = 1e-3});
@@ -217,8 +222,9 @@ int run(int argc, char** argv) {
     return 2;
   }
   const std::string mode = argv[1];
-  examples::Args args(argc - 1, argv + 1,
-                      {"train", "epochs", "loss-log2", "threads", "model", "precision", "batch", "steps", "breakdown"});
+  examples::Args args(
+      argc - 1, argv + 1,
+      {"train", "epochs", "loss-log2", "threads", "model", "precision", "batch", "steps", "breakdown", "cache-mib"});
   if (const int64_t t = args.integer("threads", 0); t > 0) set_num_threads(static_cast<int>(t));
   return mode == "flush" ? run_flush(args) : run_memory(args);
 }

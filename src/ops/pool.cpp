@@ -80,20 +80,34 @@ Tensor batched(const Tensor& x, F f) {
 // Backward keeps the input, not the int64 indices: in the usual conv -> ReLU -> pool order the input is the ReLU's
 // output, which the ReLU saves anyway, so the pool adds nothing, where indices cost 8 bytes per output. Backward
 // finds each window's argmax again (the forward's rule: first maximum wins, NaN wins). A float16/bfloat16 input is
-// pooled as float32 (exact: every 16-bit value is a float32 value) and kept in its 16-bit form.
+// read in place as float (exact) and kept in its 16-bit form.
 std::pair<Tensor, Tensor> max_pool_4d(const Tensor& x, Size2 kernel, Size2 stride, Size2 padding, Size2 dilation,
-                                      bool ceil_mode) {
+                                      bool ceil_mode, bool want_indices) {
   const PoolGeom g = pool_geom("max_pool2d", x, kernel, stride, padding, dilation, ceil_mode);
   const DType st = float_result_dtype(x.dtype()), ct = compute_dtype(st);
-  const Tensor xc = contiguous_as(x, ct);
   const Shape out_shape{x.size(0), x.size(1), g.ho, g.wo};
-  Tensor out = Tensor::empty(out_shape, ct, x.device());
-  Tensor idx = Tensor::empty(out_shape, kInt64, x.device());
-  dispatch_float(ct, "max_pool2d", [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    kernels::cpu::max_pool2d_forward<T>(g, xc.data_ptr<T>(), out.data_ptr<T>(), idx.data_ptr<int64_t>());
-  });
-  out = ops::cast(out, st);
+  Tensor out, idx;
+  if (st != ct) {
+    // 16-bit: read in place (no float32 copy of the input) and indices only when asked for.
+    const Tensor xs = contiguous_as(x, st);
+    out = Tensor::empty(out_shape, st, x.device());
+    if (want_indices) idx = Tensor::empty(out_shape, kInt64, x.device());
+    dispatch_float_io(st, "max_pool2d", [&](auto stag, auto) {
+      using S = typename decltype(stag)::type;
+      if constexpr (std::is_same_v<S, Half> || std::is_same_v<S, BFloat16>) {
+        kernels::cpu::max_pool2d_forward_lowp<S>(g, xs.data_ptr<S>(), out.data_ptr<S>(),
+                                                 want_indices ? idx.data_ptr<int64_t>() : nullptr);
+      }
+    });
+  } else {
+    const Tensor xc = contiguous_as(x, ct);
+    out = Tensor::empty(out_shape, ct, x.device());
+    idx = Tensor::empty(out_shape, kInt64, x.device());
+    dispatch_float(ct, "max_pool2d", [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      kernels::cpu::max_pool2d_forward<T>(g, xc.data_ptr<T>(), out.data_ptr<T>(), idx.data_ptr<int64_t>());
+    });
+  }
   if (autograd::needs_grad({&x})) {
     const Shape x_shape = x.shape();
     const DType x_dtype = x.dtype();
@@ -123,20 +137,25 @@ std::pair<Tensor, Tensor> max_pool_4d(const Tensor& x, Size2 kernel, Size2 strid
   return {out, idx};
 }
 
+std::pair<Tensor, Tensor> max_pool2d_impl(const Tensor& x, Size2 kernel, Size2 stride, Size2 padding, Size2 dilation,
+                                          bool ceil_mode, bool want_indices) {
+  check_input("max_pool2d", x);
+  if (x.dim() == 3) {
+    auto [out, idx] = max_pool_4d(unsqueeze(x, 0), kernel, stride, padding, dilation, ceil_mode, want_indices);
+    return {squeeze(out, 0), idx.defined() ? squeeze(idx, 0) : idx};
+  }
+  return max_pool_4d(x, kernel, stride, padding, dilation, ceil_mode, want_indices);
+}
+
 }  // namespace
 
 std::pair<Tensor, Tensor> max_pool2d_with_indices(const Tensor& x, Size2 kernel, Size2 stride, Size2 padding,
                                                   Size2 dilation, bool ceil_mode) {
-  check_input("max_pool2d", x);
-  if (x.dim() == 3) {
-    auto [out, idx] = max_pool_4d(unsqueeze(x, 0), kernel, stride, padding, dilation, ceil_mode);
-    return {squeeze(out, 0), squeeze(idx, 0)};
-  }
-  return max_pool_4d(x, kernel, stride, padding, dilation, ceil_mode);
+  return max_pool2d_impl(x, kernel, stride, padding, dilation, ceil_mode, true);
 }
 
 Tensor max_pool2d(const Tensor& x, Size2 kernel, Size2 stride, Size2 padding, Size2 dilation, bool ceil_mode) {
-  return max_pool2d_with_indices(x, kernel, stride, padding, dilation, ceil_mode).first;
+  return max_pool2d_impl(x, kernel, stride, padding, dilation, ceil_mode, false).first;
 }
 
 Tensor avg_pool2d(const Tensor& x, Size2 kernel, Size2 stride, Size2 padding, bool ceil_mode, bool count_include_pad) {

@@ -151,6 +151,24 @@ void max_pool2d_backward(const PoolGeom& g, const T* dy, const int64_t* idx, T* 
   });
 }
 
+template <class S>
+void max_pool2d_forward_lowp(const PoolGeom& g, const S* x, S* y, int64_t* idx) {
+  const int64_t hw = g.h * g.w, ohw = g.ho * g.wo;
+  for_each_plane(g, ohw * g.kh * g.kw, [&](int64_t p) {
+    const S* xp = x + p * hw;
+    S* yp = y + p * ohw;
+    int64_t* ip = idx != nullptr ? idx + p * ohw : nullptr;
+    for (int64_t oh = 0; oh < g.ho; ++oh) {
+      for (int64_t ow = 0; ow < g.wo; ++ow) {
+        float best;
+        const int64_t bi = window_argmax(g, xp, oh, ow, best);
+        yp[oh * g.wo + ow] = S(best);  // exact: best is one of the 16-bit inputs (or -inf)
+        if (ip != nullptr) ip[oh * g.wo + ow] = bi;
+      }
+    }
+  });
+}
+
 template <class S, class T>
 void max_pool2d_backward_recompute(const PoolGeom& g, const S* x, const S* dy, T* dx) {
   // C: what values are compared and summed in (float for 16-bit storage).
@@ -389,5 +407,7 @@ template void max_pool2d_backward_recompute<Half, float>(const PoolGeom&, const 
 template void max_pool2d_backward_recompute<BFloat16, BFloat16>(const PoolGeom&, const BFloat16*, const BFloat16*,
                                                                 BFloat16*);
 template void max_pool2d_backward_recompute<Half, Half>(const PoolGeom&, const Half*, const Half*, Half*);
+template void max_pool2d_forward_lowp<BFloat16>(const PoolGeom&, const BFloat16*, BFloat16*, int64_t*);
+template void max_pool2d_forward_lowp<Half>(const PoolGeom&, const Half*, Half*, int64_t*);
 
 }  // namespace strata::kernels::cpu

@@ -20,6 +20,10 @@ template <class T>
 void max_pool2d_forward(const PoolGeom& g, const T* x, T* y, int64_t* idx);
 template <class T>
 void max_pool2d_backward(const PoolGeom& g, const T* dy, const int64_t* idx, T* dx);
+// max_pool2d_forward for float16/bfloat16 storage S, read as float with the general rule; y in S. idx may be
+// null (no indices wanted).
+template <class S>
+void max_pool2d_forward_lowp(const PoolGeom& g, const S* x, S* y, int64_t* idx);
 // The same gradient from the input instead of stored indices: each window's argmax is found again in x (storage
 // S: float, double, or float16/bfloat16 read as float) and dy (also S) is added there; dx (T) is overwritten.
 // T may also be S itself (16-bit dx, no float32 buffer) when max_pool2d_windows_disjoint(g): every input element
