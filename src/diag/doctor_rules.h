@@ -1,10 +1,19 @@
 #pragma once
 // Doctor rules kept in files of their own (doctor.cpp holds the others and calls these from diagnose()).
+#include <cstdio>
+#include <string>
 #include <vector>
 
 #include "strata/diag/doctor.h"
 
 namespace strata::diag {
+
+// v printed with a printf format ("%.2f", "%.3g"), for the rules' evidence text.
+inline std::string format_number(double v, const char* format) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, format, v);
+  return buf;
+}
 
 // mode_collapse: the last sample check of a generative run covers too few modes or classes, or its samples are
 // much less diverse than the data (mode_collapse_rule.cpp).

@@ -10,18 +10,12 @@ namespace strata::diag {
 
 namespace {
 
-std::string fmt(double v, const char* f = "%.3g") {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, f, v);
-  return buf;
-}
-
 // "32768 (2^15)" for powers of two, else the number.
 std::string scale_text(double s) {
-  if (!(s > 0) || !std::isfinite(s)) return fmt(s);
+  if (!(s > 0) || !std::isfinite(s)) return format_number(s, "%.3g");
   int e = 0;
   const double m = std::frexp(s, &e);
-  return m == 0.5 ? fmt(s, "%.6g") + " (2^" + std::to_string(e - 1) + ")" : fmt(s, "%.6g");
+  return m == 0.5 ? format_number(s, "%.6g") + " (2^" + std::to_string(e - 1) + ")" : format_number(s, "%.6g");
 }
 
 struct Skips {
@@ -111,8 +105,8 @@ void rule_loss_scale(const TrainingRecord& r, const DoctorThresholds& t, std::ve
     f.step = s.first;
     f.evidence = std::to_string(s.total) + " of " + std::to_string(steps) + " optimizer steps were skipped for " +
                  "inf/NaN gradients (" + std::to_string(later) + " after the first calibration of the scale, " +
-                 fmt(100.0 * static_cast<double>(later) / static_cast<double>(steps), "%.0f") + "%); loss scale " +
-                 scale_text(last) + " at the end";
+                 format_number(100.0 * static_cast<double>(later) / static_cast<double>(steps), "%.0f") +
+                 "%); loss scale " + scale_text(last) + " at the end";
     f.cause =
         "the scaled gradients overflow float16 again and again: the scale grows every growth_interval clean steps "
         "and overflows back, or occasional gradient spikes overflow; every skipped step is a batch lost";

@@ -9,12 +9,6 @@ namespace strata::diag {
 
 namespace {
 
-std::string fmt(double v, const char* f = "%.2f") {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, f, v);
-  return buf;
-}
-
 io::Json num(double v) { return std::isfinite(v) ? io::Json(v) : io::Json(); }
 
 }  // namespace
@@ -35,12 +29,13 @@ void rule_mode_collapse(const TrainingRecord& r, const DoctorThresholds& t, std:
   std::ostringstream ev;
   ev << "after epoch " << c.epoch << ", " << c.samples << " generated samples";
   if (c.modes > 0) {
-    ev << " cover " << c.modes_covered << " of " << c.modes << " modes (" << fmt(100 * c.high_quality, "%.0f")
+    ev << " cover " << c.modes_covered << " of " << c.modes << " modes (" << format_number(100 * c.high_quality, "%.0f")
        << "% within 3 std of a mode)";
   }
   if (c.classes > 0) ev << " fall in " << c.classes_covered << " of " << c.classes << " classes";
   if (std::isfinite(c.diversity_ratio))
-    ev << "; their spread is " << fmt(c.diversity_ratio) << "x the real data's (mean pairwise distance)";
+    ev << "; their spread is " << format_number(c.diversity_ratio, "%.2f")
+       << "x the real data's (mean pairwise distance)";
   // How the coverage evolved: collapse often sets in after a good start, or hops from mode to mode.
   if (r.sample_checks.size() >= 2) {
     ev << "; per epoch:";

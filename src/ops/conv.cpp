@@ -32,6 +32,25 @@ Tensor contiguous_as(const Tensor& x, DType t) {
   return contiguous(ops::cast(x, t));
 }
 
+// A convolution's operands. t: the result's dtype (the promoted one; 16-bit stays 16-bit); ct: the kernels'
+// (float32 for 16-bit t). xs, ws: x and weight kept (and saved for backward) in t; xc, wc, bc: contiguous in ct
+// for the im2col + GEMM kernels (the same tensors when t == ct).
+struct ConvOperands {
+  DType t, ct;
+  Tensor xs, ws, xc, wc, bc;
+};
+ConvOperands conv_operands(const Tensor& x, const Tensor& weight, const Tensor& bias, DType promoted) {
+  ConvOperands o;
+  o.t = float_result_dtype(promoted);
+  o.ct = compute_dtype(o.t);
+  o.xs = contiguous_as(x, o.t);
+  o.ws = contiguous_as(weight, o.t);
+  o.xc = contiguous_as(o.xs, o.ct);
+  o.wc = contiguous_as(o.ws, o.ct);
+  if (bias.defined()) o.bc = contiguous_as(bias, o.ct);
+  return o;
+}
+
 ConvGeom conv_geom(const Tensor& x, const Tensor& w, Size2 stride, Size2 padding, Size2 dilation, int64_t groups) {
   STRATA_CHECK(x.dim() == 4, "[conv2d] expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape ", x.shape());
   STRATA_CHECK(w.dim() == 4, "[conv2d] expected a 4-D weight (C_out, C_in / groups, kH, kW), got shape ", w.shape());
@@ -77,13 +96,10 @@ Tensor conv2d_4d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size
                  " does not match weight shape ", weight.shape(), " (expected (", g.cout, ",))");
     t = promote_types(t, bias.dtype());
   }
-  // t: the result's dtype; ct: the kernels' (float32 for 16-bit t). 16-bit operands are kept (and saved for
-  // backward) in 16 bits and converted to float32 for the im2col + GEMM kernels.
-  t = float_result_dtype(t);
-  const DType ct = compute_dtype(t);
-  const Tensor xs = contiguous_as(x, t), ws = contiguous_as(weight, t);
-  const Tensor xc = contiguous_as(xs, ct), wc = contiguous_as(ws, ct);
-  const Tensor bc = has_bias ? contiguous_as(bias, ct) : Tensor();
+  const ConvOperands op = conv_operands(x, weight, bias, t);
+  const DType ct = op.ct;
+  t = op.t;
+  const Tensor &xs = op.xs, &ws = op.ws, &xc = op.xc, &wc = op.wc, &bc = op.bc;
   Tensor out = Tensor::empty(Shape{g.n, g.cout, g.ho, g.wo}, ct, x.device());
   dispatch_float(ct, "conv2d", [&](auto tag) {
     using T = typename decltype(tag)::type;
@@ -181,11 +197,10 @@ Tensor conv_transpose2d_4d(const Tensor& x, const Tensor& weight, const Tensor& 
                  " does not match weight shape ", weight.shape(), " (expected (", g.c, ",))");
     t = promote_types(t, bias.dtype());
   }
-  t = float_result_dtype(t);  // stored and saved in t, computed in ct (as conv2d)
-  const DType ct = compute_dtype(t);
-  const Tensor xs = contiguous_as(x, t), ws = contiguous_as(weight, t);
-  const Tensor xc = contiguous_as(xs, ct), wc = contiguous_as(ws, ct);
-  const Tensor bc = has_bias ? contiguous_as(bias, ct) : Tensor();
+  const ConvOperands op = conv_operands(x, weight, bias, t);
+  const DType ct = op.ct;
+  t = op.t;
+  const Tensor &xs = op.xs, &ws = op.ws, &xc = op.xc, &wc = op.wc, &bc = op.bc;
   Tensor out = Tensor::empty(Shape{g.n, g.c, g.h, g.w}, ct, x.device());
   dispatch_float(ct, "conv_transpose2d", [&](auto tag) {
     using T = typename decltype(tag)::type;

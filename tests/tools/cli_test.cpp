@@ -21,45 +21,12 @@ namespace {
 using Result = strata::testing::CliResult;
 Result run(const std::vector<std::string>& args) { return strata::testing::run_cli(args); }
 
-class CliTest : public ::testing::Test {
+class CliTest : public strata::testing::TempDirTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("strata_cli_test_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-  void write(const std::string& name, const std::string& text) const { std::ofstream(path(name)) << text; }
-
-  // Three Gaussian-ish blobs in 4-D (a deterministic LCG), label last; the classes are well separated.
+  CliTest() : TempDirTest("strata_cli_test") {}
   std::string blobs(int n, uint32_t seed, bool regression) const {
-    std::ostringstream os;
-    os << "a,b,c,d,y\n";
-    uint32_t s = seed;
-    auto u = [&]() {
-      s = s * 1664525u + 1013904223u;
-      return static_cast<double>(s >> 8) / 16777216.0 - 0.5;
-    };
-    for (int i = 0; i < n; ++i) {
-      const int k = i % 3;
-      double x[4];
-      for (double& v : x) v = u();
-      x[k] += 3.0;
-      for (double v : x) os << v << ",";
-      if (regression) {
-        os << 2.0 * x[0] - x[1] + 0.5 * x[2] + 0.1 * u() << "\n";
-      } else {
-        os << k << "\n";
-      }
-    }
-    return os.str();
+    return strata::testing::blobs_csv(n, seed, 3.0, regression);
   }
-
-  fs::path dir_;
 };
 
 }  // namespace
@@ -196,13 +163,8 @@ TEST_F(CliTest, RegressionWithMse) {
 }
 
 TEST_F(CliTest, TinyFashionMnistRun) {
-  if (!fs::exists(data::FashionMNIST::file_path(data::FashionMNIST::default_root(), true, true))) {
-    GTEST_SKIP() << "Fashion-MNIST not installed (scripts/install-deps.sh installs dataset-fashion-mnist)";
-  }
-  write("cfg.json", R"({"name": "tiny", "output_dir": ")" + dir_.string() + R"(",
-    "model": {"architecture": "lenet5"},
-    "data": {"dataset": "fashion_mnist", "limit_train": 400, "limit_test": 200},
-    "optimizer": {"type": "adam", "lr": 0.003}, "epochs": 2, "batch_size": 50})");
+  STRATA_SKIP_WITHOUT_FASHION_MNIST();
+  write("cfg.json", strata::testing::tiny_lenet_config(dir_.string(), 400, 2));
   Result r = run({"train", path("cfg.json"), "--name", "tiny2"});
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_HAS(r.out, "Test accuracy:");

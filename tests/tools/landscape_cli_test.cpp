@@ -19,30 +19,12 @@ namespace {
 using Result = strata::testing::CliResult;
 Result run(const std::vector<std::string>& args) { return strata::testing::run_cli(args); }
 
-class LandscapeCliTest : public ::testing::Test {
+class LandscapeCliTest : public strata::testing::TempDirTest {
  protected:
+  LandscapeCliTest() : TempDirTest("strata_landscape_cli_test") {}
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("strata_landscape_cli_test_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    // Three separated classes in 4-D (a deterministic LCG), label last.
-    std::ostringstream os;
-    os << "a,b,c,d,y\n";
-    uint32_t s = 1;
-    auto u = [&]() {
-      s = s * 1664525u + 1013904223u;
-      return static_cast<double>(s >> 8) / 16777216.0 - 0.5;
-    };
-    for (int i = 0; i < 240; ++i) {
-      double x[4];
-      for (double& v : x) v = u();
-      x[i % 3] += 2.0;
-      for (double v : x) os << v << ",";
-      os << i % 3 << "\n";
-    }
-    std::ofstream(path("train.csv")) << os.str();
+    TempDirTest::SetUp();
+    write("train.csv", strata::testing::blobs_csv(240, 1, 2.0));
     std::ofstream(path("cfg.json")) << R"({"name": "blobs", "output_dir": ")" << dir_.string() << R"(", "seed": 3,
       "model": {"architecture": "mlp", "hidden": [16], "num_classes": 3},
       "data": {"dataset": "csv", "train": ")"
@@ -50,11 +32,6 @@ class LandscapeCliTest : public ::testing::Test {
       "loss": "cross_entropy", "optimizer": {"type": "sgd", "lr": 0.1, "momentum": 0.9},
       "epochs": 3, "batch_size": 16, "clip_grad_norm": 5.0})";
   }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-
-  fs::path dir_;
 };
 
 }  // namespace

@@ -18,36 +18,10 @@ namespace {
 
 using strata::testing::run_cli;
 
-class QuantizeCli : public ::testing::Test {
+class QuantizeCli : public strata::testing::TempDirTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("strata_quantize_test_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-  void write(const std::string& name, const std::string& text) const { std::ofstream(path(name)) << text; }
-
-  // Three separated blobs in 4-D, label last (a deterministic LCG).
-  static std::string blobs(int n, uint32_t s) {
-    std::ostringstream os;
-    os << "a,b,c,d,y\n";
-    auto u = [&]() {
-      s = s * 1664525u + 1013904223u;
-      return static_cast<double>(s >> 8) / 16777216.0 - 0.5;
-    };
-    for (int i = 0; i < n; ++i) {
-      double x[4];
-      for (double& v : x) v = u();
-      x[i % 3] += 3.0;
-      for (double v : x) os << v << ",";
-      os << i % 3 << "\n";
-    }
-    return os.str();
-  }
-  fs::path dir_;
+  QuantizeCli() : TempDirTest("strata_quantize_test") {}
+  static std::string blobs(int n, uint32_t seed) { return strata::testing::blobs_csv(n, seed); }
 };
 
 // "Test accuracy: float32 F%, int8 Q% ..." -> (F, Q).
@@ -116,13 +90,8 @@ TEST_F(QuantizeCli, DynamicMlpOnCsv) {
 }
 
 TEST_F(QuantizeCli, StaticLenetOnFashionMnist) {
-  if (!fs::exists(data::FashionMNIST::file_path(data::FashionMNIST::default_root(), true, true))) {
-    GTEST_SKIP() << "Fashion-MNIST not installed (scripts/install-deps.sh installs dataset-fashion-mnist)";
-  }
-  write("cfg.json", R"({"name": "tiny", "output_dir": ")" + dir_.string() + R"(",
-    "model": {"architecture": "lenet5"},
-    "data": {"dataset": "fashion_mnist", "limit_train": 300, "limit_test": 200},
-    "optimizer": {"type": "adam", "lr": 0.003}, "epochs": 1, "batch_size": 50})");
+  STRATA_SKIP_WITHOUT_FASHION_MNIST();
+  write("cfg.json", strata::testing::tiny_lenet_config(dir_.string(), 300, 1));
   auto r = run_cli({"train", path("cfg.json"), "--quiet"});
   ASSERT_EQ(r.rc, 0) << r.err;
   r = run_cli({"quantize", path("tiny"), "--calibration", "100"});

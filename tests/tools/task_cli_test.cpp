@@ -20,25 +20,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-class TaskCliTest : public ::testing::Test {
+class TaskCliTest : public strata::testing::TempDirTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("strata_task_cli_test_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-  std::string write(const std::string& name, const std::string& text) const {
-    std::ofstream(path(name)) << text;
-    return path(name);
-  }
+  TaskCliTest() : TempDirTest("strata_task_cli_test") {}
   strata::testing::CliResult train(const std::string& config) {
     return strata::testing::run_cli({"train", write("config.json", config), "--output-dir", path("runs"), "--quiet"});
   }
-
-  fs::path dir_;
 };
 
 const char* kAutoencoder = R"({

@@ -16,32 +16,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
-class TradeoffCliTest : public ::testing::Test {
+class TradeoffCliTest : public strata::testing::TempDirTest {
  protected:
+  TradeoffCliTest() : TempDirTest("strata_tradeoff_cli_test") {}
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("strata_tradeoff_cli_test_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    // Three separated classes in 4-D (a deterministic LCG), label last.
-    uint32_t s = 1;
-    auto u = [&]() {
-      s = s * 1664525u + 1013904223u;
-      return static_cast<double>(s >> 8) / 16777216.0 - 0.5;
-    };
-    for (const char* name : {"train", "test"}) {
-      std::ostringstream os;
-      os << "a,b,c,d,y\n";
-      for (int i = 0; i < 96; ++i) {
-        double x[4];
-        for (double& v : x) v = u();
-        x[i % 3] += 2.0;
-        for (double v : x) os << v << ",";
-        os << i % 3 << "\n";
-      }
-      std::ofstream(path(std::string(name) + ".csv")) << os.str();
-    }
+    TempDirTest::SetUp();
+    write("train.csv", strata::testing::blobs_csv(96, 1, 2.0));
+    write("test.csv", strata::testing::blobs_csv(96, 2, 2.0));
     std::ofstream(path("cfg.json")) << R"({"name": "blobs", "output_dir": ")" << dir_.string() << R"(", "seed": 3,
       "model": {"architecture": "mlp", "hidden": [16, 8], "num_classes": 3},
       "data": {"dataset": "csv", "train": ")"
@@ -50,9 +31,6 @@ class TradeoffCliTest : public ::testing::Test {
       "loss": "cross_entropy", "optimizer": {"type": "sgd", "lr": 0.1, "momentum": 0.9},
       "epochs": 3, "batch_size": 16})";
   }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-  fs::path dir_;
 };
 
 }  // namespace
