@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 
+#include "diag/report_parts.h"
 #include "diag/svg_plot.h"
 #include "strata/core/error.h"
 #include "strata/io/atomic_file.h"
@@ -15,66 +16,11 @@ namespace {
 
 using io::Json;
 using svg::escape;
+using namespace report_parts;
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr const char* kTrainColor = "#1f77b4";
 constexpr const char* kValColor = "#ff7f0e";
-
-// A list of numbers; null (how non-finite values are stored) becomes NaN.
-std::vector<double> numbers(const Json& v) {
-  STRATA_CHECK(v.is_array(), "[report] ", v.where(), ": expected a list of numbers, got ", v.type_name());
-  std::vector<double> out;
-  out.reserve(v.size());
-  for (const Json& e : v.elements()) {
-    if (e.is_number()) {
-      out.push_back(e.as_double());
-    } else {
-      STRATA_CHECK(e.is_null(), "[report] ", e.where(), ": expected a number or null, got ", e.type_name());
-      out.push_back(kNaN);
-    }
-  }
-  return out;
-}
-
-std::vector<double> numbers_or_empty(const Json* v) { return v ? numbers(*v) : std::vector<double>{}; }
-
-std::string text_of(const Json& v) {
-  if (v.is_string()) return v.as_string();
-  if (v.is_number()) return svg::format_number(v.as_double());
-  if (v.is_null()) return "";
-  return v.dump();
-}
-
-std::string text_or(const Json& obj, const std::string& key) {
-  const Json* v = obj.find(key);
-  return v ? text_of(*v) : "";
-}
-
-std::vector<double> iota_like(size_t n) {
-  std::vector<double> x(n);
-  for (size_t i = 0; i < n; ++i) x[i] = static_cast<double>(i);
-  return x;
-}
-
-std::string section(const std::string& id, const std::string& title, const std::string& explain,
-                    const std::string& content) {
-  return "<section id=\"" + id + "\"><h2>" + escape(title) + "</h2><p class=\"explain\">" + escape(explain) + "</p>" +
-         content + "</section>\n";
-}
-
-svg::PlotOptions plot_opts(const std::string& title, const std::string& x_label, const std::string& y_label,
-                           bool log_y = false) {
-  svg::PlotOptions o;
-  o.title = title;
-  o.x_label = x_label;
-  o.y_label = y_label;
-  o.log_y = log_y;
-  o.width = 560;
-  o.height = 300;
-  return o;
-}
-
-std::string grid(const std::string& plots) { return "<div class=\"grid\">" + plots + "</div>"; }
 
 // ---- per-epoch and per-step curves ----
 
@@ -609,6 +555,11 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px;margin:6px 0 
 dt{color:#666}dd{margin:0}
 pre{background:#f7f7f9;border:1px solid #e6e6ea;border-radius:6px;padding:10px;overflow-x:auto;font-size:12.5px}
 .note{color:#555;font-size:13.5px}
+table.lab{border-collapse:collapse;font-size:13.5px;margin:4px 0 12px}
+table.lab caption{text-align:left;font-weight:600;padding-bottom:4px}
+table.lab th,table.lab td{border-bottom:1px solid #e6e6ea;padding:3px 12px 3px 0;text-align:right}
+table.lab th:first-child,table.lab td:first-child{text-align:left}
+h3{font-size:16px;margin:14px 0 4px}
 </style>
 )";
 
@@ -638,6 +589,7 @@ std::string render_report(const io::Json& data) {
     std::string html;
   };
   std::vector<Part> parts = {
+      {"concept", "Lab", lab_sections(data)},
       {"findings", "Findings", findings_section(data)},
       {"loss", "Loss", loss_section(data)},
       {"metrics", "Metrics", metrics_section(data)},
@@ -656,11 +608,12 @@ std::string render_report(const io::Json& data) {
       {"summary", "Summary", summary_section(data)},
   };
 
+  const std::string kind = data.find("lab") ? "Strata lab" : "Training report";
   std::string html =
       "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<meta name=\"viewport\" "
       "content=\"width=device-width, initial-scale=1\">\n<title>" +
-      escape(title.empty() ? "Training report" : "Training report: " + title) + "</title>\n" + kStyle +
-      "</head>\n<body><main>\n<header><h1>" + escape(title.empty() ? "Training report" : title) + "</h1>";
+      escape(title.empty() ? kind : kind + ": " + title) + "</title>\n" + kStyle +
+      "</head>\n<body><main>\n<header><h1>" + escape(title.empty() ? kind : title) + "</h1>";
   std::string subtitle = text_or(data, "subtitle");
   if (!subtitle.empty()) html += "<p class=\"sub\">" + escape(subtitle) + "</p>";
   if (const Json* f = data.find("findings"); f && f->is_array()) {

@@ -41,6 +41,7 @@ Commands:
   sample <run dir>                  generated samples / reconstructions of an autoencoder, VAE or GAN run (PNG)
   embed <run dir>                   an autoencoder's or VAE's bottleneck features for a data split (CSV)
   quantize <run dir>                int8 post-training quantization: model.int8.safetensors, accuracy and size
+  lab <number | name>               a concept of the notes at work in under a minute (lab --list lists them)
 
 Run `strata <command> --help` for the command's options; docs/cli.md describes the config format.
 )";
@@ -408,6 +409,7 @@ int cli_main(const std::vector<std::string>& args, std::ostream& out, std::ostre
     if (cmd == "embed") return embed_cmd(args, out);
     if (cmd == "quantize") return quantize_cmd(args, out);
     if (cmd == "tradeoff") return tradeoff_cmd(args, out);
+    if (cmd == "lab") return lab_cmd(args, out);
     err << "strata: unknown command \"" << cmd << "\"\n\n" << kMainHelp;
     return 2;
   } catch (const std::exception& e) {

@@ -26,6 +26,10 @@ int quantize_cmd(const std::vector<std::string>& args, std::ostream& out);
 // `strata tradeoff cfg.json --widths 32,64 | --depths 1,2 [...]`: compute against accuracy (tradeoff_cmd.cpp).
 int tradeoff_cmd(const std::vector<std::string>& args, std::ostream& out);
 
+// `strata lab --list | <number | name> [--quick]`: a concept of the notes at work (lab_cmd.cpp, labs/lab.h).
+// Returns 0 when every claim of the lab held, 3 when one failed.
+int lab_cmd(const std::vector<std::string>& args, std::ostream& out);
+
 // Parsed command-line arguments (args[0] is the command).
 struct Args {
   std::vector<std::string> positional;
