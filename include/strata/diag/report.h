@@ -26,6 +26,14 @@
 //                 "note": text}
 //   "tradeoff": {"metric", "axis", "models": [{"metric", "params", "flops", "latency_b1_ms", "train_memory_bytes",
 //                "front": {"params": bool, ...}}]}   (strata tradeoff's results.json: a scatter per cost, front joined)
+//   "lab": {"concept", "look_at": text, "claims": [{"text", "holds": bool, "measured"}], "seconds",
+//           "blocks": [{"type": "heading"|"text", "text"} | {"type": "value", "name", "text"} |
+//                      {"type": "table", "title", "columns": [..], "rows": [[..], ..]} |
+//                      {"type": "line", "title", "x_label", "y_label", "log_x", "log_y",
+//                       "series": [{"name", "x", "y", "dashed", "markers_only"}]} |
+//                      {"type": "bar", ..., "labels": [..], "values": [..]} |
+//                      {"type": "heatmap", ..., "z": [[..], ..], "values": bool, "col_labels", "row_labels"}]}
+//           (a concept lab's page, labs/lab.h: the idea, the claims and the experiment's blocks in order)
 // A value of the wrong type (a string where a list belongs) is a strata::Error naming the key.
 #include <string>
 
