@@ -34,6 +34,13 @@ Manifold manifold(int64_t n, int64_t intrinsic, int64_t ambient, uint64_t seed, 
   Generator map_gen(seed);
   std::vector<double> w(static_cast<size_t>(ambient * intrinsic)), b(static_cast<size_t>(ambient));
   for (double& v : w) v = map_gen.normal_double();
+  // Every output's frequency vector has length 1.5: a random direction, but the same curvature for every seed.
+  for (int64_t j = 0; j < ambient; ++j) {
+    double norm = 0;
+    for (int64_t k = 0; k < intrinsic; ++k)
+      norm += w[static_cast<size_t>(j * intrinsic + k)] * w[static_cast<size_t>(j * intrinsic + k)];
+    for (int64_t k = 0; k < intrinsic; ++k) w[static_cast<size_t>(j * intrinsic + k)] *= 1.5 / std::sqrt(norm);
+  }
   for (double& v : b) v = 2 * std::numbers::pi * map_gen.uniform_double();
   Generator gen(seed * 1000003 + stream + 1);
   std::vector<float> x, z;
@@ -145,8 +152,8 @@ RingGan train_ring_gan(const RingGanOptions& o, uint64_t seed) {
   optim::Adam d_opt(gan->discriminator().parameters(), {.lr = o.lr, .beta1 = 0.5});
   train::GANTask task(gan, g_opt, d_opt, {.label_smoothing = o.remedy ? 0.1 : 0.0});
 
-  auto ring = std::make_shared<data::RingOfGaussians>(
-      o.data_size, seed, data::RingOfGaussians::kModes, data::RingOfGaussians::kRadius, o.ring_std);
+  auto ring = std::make_shared<data::RingOfGaussians>(o.data_size, seed, data::RingOfGaussians::kModes,
+                                                      data::RingOfGaussians::kRadius, o.ring_std);
   const Tensor centers = ring->centers();
   const double std = ring->noise_std();
   const int64_t m = std::min<int64_t>(300, o.samples);

@@ -16,7 +16,7 @@
 namespace strata::labs::generative {
 
 // n points x = sin(W z + b) in `ambient` dims, z ~ U(-1, 1)^intrinsic: an `intrinsic`-dimensional curved
-// surface. The map (W ~ N(0, 1), b ~ U(0, 2 pi)) depends only on `seed`; the points also on `stream`, so
+// surface. The map (rows of W: random directions of length 1.5; b ~ U(0, 2 pi)) depends only on `seed`; the points also on `stream`, so
 // training and test sets (different streams) lie on the same surface.
 struct Manifold {
   Tensor x;  // (n, ambient) float32
