@@ -66,14 +66,13 @@ double mse(const Tensor& a, const Tensor& b) {
   return s / static_cast<double>(va.size());
 }
 
-double mean_nearest_distance(const Tensor& points, const Tensor& reference) {
+std::vector<double> nearest_distances(const Tensor& points, const Tensor& reference) {
   STRATA_CHECK(points.dim() == 2 && reference.dim() == 2 && points.size(1) == reference.size(1),
-               "[labs::mean_nearest_distance] need (N, D) and (M, D), got ", points.shape(), " and ",
-               reference.shape());
+               "[labs::nearest_distances] need (N, D) and (M, D), got ", points.shape(), " and ", reference.shape());
   const size_t d = static_cast<size_t>(points.size(1));
   std::vector<double> p = flat(points), r = flat(reference);
   const size_t n = p.size() / d, m = r.size() / d;
-  double total = 0;
+  std::vector<double> out(n);
   for (size_t i = 0; i < n; ++i) {
     double best = 1e300;
     for (size_t j = 0; j < m; ++j) {
@@ -81,9 +80,16 @@ double mean_nearest_distance(const Tensor& points, const Tensor& reference) {
       for (size_t k = 0; k < d && s < best; ++k) s += (p[i * d + k] - r[j * d + k]) * (p[i * d + k] - r[j * d + k]);
       best = std::min(best, s);
     }
-    total += std::sqrt(best);
+    out[i] = std::sqrt(best);
   }
-  return total / static_cast<double>(n);
+  return out;
+}
+
+double mean_nearest_distance(const Tensor& points, const Tensor& reference) {
+  std::vector<double> d = nearest_distances(points, reference);
+  double total = 0;
+  for (double v : d) total += v;
+  return total / static_cast<double>(d.size());
 }
 
 train::History fit_task_on(train::Task& task, const Tensor& x, int64_t batch_size, int64_t epochs, uint64_t seed) {

@@ -16,8 +16,8 @@
 namespace strata::labs::generative {
 
 // n points x = sin(W z + b) in `ambient` dims, z ~ U(-1, 1)^intrinsic: an `intrinsic`-dimensional curved
-// surface. The map (rows of W: random directions of length 1.5; b ~ U(0, 2 pi)) depends only on `seed`; the points also on `stream`, so
-// training and test sets (different streams) lie on the same surface.
+// surface. The map (rows of W: random directions of length 1.5; b ~ U(0, 2 pi)) depends only on `seed`; the points also
+// on `stream`, so training and test sets (different streams) lie on the same surface.
 struct Manifold {
   Tensor x;  // (n, ambient) float32
   Tensor z;  // (n, intrinsic) float32, the coordinates that made x
@@ -28,6 +28,8 @@ Manifold manifold(int64_t n, int64_t intrinsic, int64_t ambient, uint64_t seed, 
 double mse(const Tensor& a, const Tensor& b);
 // Mean over the rows of `points` of the Euclidean distance to the nearest row of `reference` (both (N, D)).
 double mean_nearest_distance(const Tensor& points, const Tensor& reference);
+// Each row's distance to the nearest row of `reference`.
+std::vector<double> nearest_distances(const Tensor& points, const Tensor& reference);
 
 // train::fit_task over x (the input is the target): shuffled batches (seeded), `epochs` epochs, no output.
 train::History fit_task_on(train::Task& task, const Tensor& x, int64_t batch_size, int64_t epochs, uint64_t seed);
@@ -41,7 +43,7 @@ Tensor run_eval(nn::Module& module, const Tensor& x);
 // A small GAN on the 8-Gaussian ring (data::RingOfGaussians: radius 2, std 0.02), after examples/gan
 // ring_plain.json and ring_remedy.json but smaller, so that it trains in seconds.
 struct RingGanOptions {
-  bool remedy = false;  // MinibatchStdDev before the discriminator's last layer + label smoothing 0.1
+  bool remedy = false;     // MinibatchStdDev before the discriminator's last layer + label smoothing 0.1
   double ring_std = 0.02;  // the benchmark's std of each mode
   int64_t noise_dim = 16;
   int64_t hidden = 64;
