@@ -126,12 +126,13 @@ void run(LabRun& lab) {
   std::vector<std::vector<std::string>> rows;
   for (size_t i = 0; i < by_layer.size(); ++i) {
     rows.push_back({by_layer[i].name, std::to_string(by_layer[i].nonzero), pct(by_layer[i].flushed_fraction, 2),
-                    pct(by_layer[i].subnormal_fraction, 1), pct(scaled[i].flushed_fraction, 2)});
+                    pct(by_layer[i].subnormal_fraction, 1), pct(scaled[i].flushed_fraction, 2),
+                    pct(scaled[i].subnormal_fraction, 1)});
   }
-  lab.table(
-      "gradient entries of the trained model that float16 cannot hold",
-      {"layer", "nonzero entries", "flushed to 0 (< 2^-24)", "subnormal (< 2^-14)", "flushed after scaling by 2^16"},
-      rows);
+  lab.table("gradient entries of the trained model against float16's limits",
+            {"layer", "nonzero entries", "flushed to 0 (< 2^-24)", "subnormal (< 2^-14)", "scaled by 2^16: flushed",
+             "scaled: subnormal"},
+            rows);
   diag::FlushCount t0 = diag::fp16_flush_total(by_layer), t1 = diag::fp16_flush_total(scaled);
   lab.claim(
       "without loss scaling over 10% of the gradient entries fall below float16's normal range (2^-14: "
