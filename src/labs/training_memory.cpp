@@ -144,7 +144,8 @@ Lab lab_training_memory() {
           "step keeps every layer's activations alive until backward has consumed them, and stores a gradient for "
           "every weight. A prediction can drop each activation as soon as the next layer has read it. Training "
           "memory therefore grows with depth and with batch size; prediction memory hardly grows with depth.",
-          "the train / predict column (always well above 2x), and the two plots: the training line climbs straight "
+          "the train / predict column (above 2x everywhere, most at small batches and great depth), and the two plots: "
+          "the training line climbs straight "
           "with depth and with batch size; the prediction line stays low and nearly flat with depth.",
           training_memory_lab::run};
 }
