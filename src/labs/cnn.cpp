@@ -45,7 +45,7 @@ void run(LabRun& lab) {
               images::image_rows(test_right.x, 1));
 
   manual_seed(lab.seed());
-  nn::ModulePtr cnn = images::small_cnn(classes);
+  nn::ModulePtr cnn = images::small_cnn(classes, 8, 16);
   manual_seed(lab.seed());
   nn::ModulePtr mlp = kit::mlp({kSize * kSize, 64, classes}, "relu");
   auto flat_mlp =

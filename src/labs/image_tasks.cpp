@@ -9,6 +9,7 @@
 #include "strata/nn/linear.h"
 #include "strata/ops/creation.h"
 #include "strata/ops/reduction.h"
+#include "strata/optim/adam.h"
 
 namespace strata::labs::images {
 
@@ -24,8 +25,16 @@ const char* const kArt[kPatterns][kPatternSize] = {
     {"#####", "..#..", "..#..", "..#..", "..#.."},  // T
     {"#####", "....#", "....#", "....#", "....#"},  // corner (mirrored, upside-down L)
     {"#...#", "#...#", "#...#", "#...#", "#####"},  // U
+    {"#####", "#....", "#....", "#....", "#####"},  // C
+    {"#...#", "#...#", "#####", "#...#", "#...#"},  // H
+    {"#####", "#...#", "#...#", "#...#", "#...#"},  // upside-down U
+    {"..#..", "..#..", "..#..", "..#..", "#####"},  // upside-down T
 };
-const char* const kNames[kPatterns] = {"vertical bar", "horizontal bar", "cross", "square", "L", "T", "corner", "U"};
+const char* const kNames[kPatterns] = {
+    "vertical bar",  "horizontal bar", "cross", "square", "L", "T", "corner", "U", "C", "H",
+    "upside-down U", "upside-down T"};
+
+const double kTransferNoise = 0.3;
 
 }  // namespace
 
@@ -93,6 +102,43 @@ nn::ModulePtr small_cnn(int64_t classes, int64_t c1, int64_t c2) {
       std::make_shared<nn::Conv2d>(c1, c2, 3, 1, 1), std::make_shared<nn::ReLU>(), std::make_shared<GlobalMaxPool>()});
   auto head = std::make_shared<nn::Linear>(c2, classes);
   return std::make_shared<nn::Sequential>(std::initializer_list<nn::ModulePtr>{features, head});
+}
+
+TransferTask transfer_task(int64_t source_n, int64_t target_per_class, uint64_t seed) {
+  ShapeSetOptions src{.n = source_n, .size = 16, .patterns = kSourcePatterns, .noise = kTransferNoise};
+  ShapeSetOptions tgt{.n = 4 * target_per_class, .size = 16, .patterns = kTargetPatterns, .noise = kTransferNoise};
+  TransferTask t;
+  t.source = shapes(src, seed);
+  t.target_train = shapes(tgt, seed + 100);
+  tgt.n = 800;
+  t.target_test = shapes(tgt, seed + 200);
+  return t;
+}
+
+nn::ModulePtr pretrained_cnn(const kit::XY& source, int64_t epochs, uint64_t seed) {
+  manual_seed(seed);
+  nn::ModulePtr model = small_cnn(static_cast<int64_t>(kSourcePatterns.size()));
+  optim::Adam opt(model->parameters(), {.lr = 0.01});
+  train::FitOptions fo;
+  fo.epochs = epochs;
+  nn::CrossEntropyLoss loss;
+  kit::fit(*model, loss, opt, source, 32, fo, nullptr, seed);
+  return model;
+}
+
+Series train_on_target(nn::Module& model, optim::Optimizer& optimizer, const TransferTask& task, int64_t steps,
+                       const std::string& name, uint64_t seed) {
+  const int64_t chunk = 10;
+  train::FitOptions fo;
+  fo.epochs = chunk;
+  nn::CrossEntropyLoss loss;
+  Series curve{name, {0}, {kit::accuracy(model, task.target_test)}};
+  for (int64_t done = chunk; done <= steps; done += chunk) {
+    kit::fit(model, loss, optimizer, task.target_train, task.target_train.size(), fo, nullptr, seed);
+    curve.x.push_back(static_cast<double>(done));
+    curve.y.push_back(kit::accuracy(model, task.target_test));
+  }
+  return curve;
 }
 
 }  // namespace strata::labs::images
