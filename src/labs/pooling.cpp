@@ -69,28 +69,28 @@ void run(LabRun& lab) {
   kit::XY d = images::shapes(o, lab.seed());
   Tensor x = d.x, xs = shift_right(d.x);
   struct Pool {
-    std::string name;
+    std::string name, short_name;
     std::function<Tensor(const Tensor&)> f;
   };
   std::vector<Pool> pools = {
-      {"raw pixels (no pooling)", [](const Tensor& t) { return t; }},
-      {"average pool 2x2",
+      {"raw pixels (no pooling)", "raw", [](const Tensor& t) { return t; }},
+      {"average pool 2x2", "avg 2x2",
        [](const Tensor& t) {
          return avg_pool2d(t, {2, 2});
        }},
-      {"max pool 2x2",
+      {"max pool 2x2", "max 2x2",
        [](const Tensor& t) {
          return max_pool2d(t, {2, 2});
        }},
-      {"average pool 4x4",
+      {"average pool 4x4", "avg 4x4",
        [](const Tensor& t) {
          return avg_pool2d(t, {4, 4});
        }},
-      {"max pool 4x4",
+      {"max pool 4x4", "max 4x4",
        [](const Tensor& t) {
          return max_pool2d(t, {4, 4});
        }},
-      {"global max pool",
+      {"global max pool", "global max",
        [](const Tensor& t) {
          return amax(t, {2, 3});
        }},
@@ -100,7 +100,7 @@ void run(LabRun& lab) {
   rows.clear();
   for (const Pool& p : pools) {
     change.push_back(relative_change(p.f(x), p.f(xs)));
-    labels.push_back(p.name);
+    labels.push_back(p.short_name);
     Tensor out = p.f(x);
     std::string shape = out.dim() == 4 ? std::to_string(out.size(2)) + "x" + std::to_string(out.size(3)) : "1x1";
     rows.push_back({p.name, shape, fmt(change.back())});
@@ -111,8 +111,8 @@ void run(LabRun& lab) {
   lab.bar_plot({"Relative change of the features after a one-pixel shift", "", "relative change"}, labels, change);
   lab.heatmap({"an image", "", ""}, images::image_rows(x, 2));
   lab.heatmap({"the same image shifted one pixel right", "", ""}, images::image_rows(xs, 2));
-  lab.heatmap({"max pool 4x4 of the image", "", ""}, images::image_rows(max_pool2d(x, {4, 4}), 2));
-  lab.heatmap({"max pool 4x4 of the shifted image", "", ""}, images::image_rows(max_pool2d(xs, {4, 4}), 2));
+  lab.heatmap({"max 4x4: image", "", ""}, images::image_rows(max_pool2d(x, {4, 4}), 2));
+  lab.heatmap({"max 4x4: shifted", "", ""}, images::image_rows(max_pool2d(xs, {4, 4}), 2));
   lab.note(
       "A one-pixel shift moves every vertical stroke entirely off its old pixels, so the raw pixel vector "
       "changes by about as much as its own length. A pooled cell only asks whether (max) or how much (average) of the "
