@@ -40,7 +40,7 @@ void run(LabRun& lab) {
     test_mse.push_back(seq::mse(*model, seq::delay_task(500, T, delay, test_gen)));
     baseline.push_back(static_cast<double>(T - delay) / static_cast<double>(T) / 3);
     rows.push_back({std::to_string(delay), fmt(test_mse.back()), fmt(baseline.back()),
-                    kit::pct(test_mse.back() / baseline.back()), fmt(r.seconds, 2) + " s"});
+                    kit::pct(test_mse.back() / baseline.back(), 2), fmt(r.seconds, 2) + " s"});
     std::vector<double> smooth;
     double ema = r.loss[0];
     for (double l : r.loss) smooth.push_back(ema = 0.95 * ema + 0.05 * l);
@@ -71,7 +71,7 @@ void run(LabRun& lab) {
 
   const double ratio = g.front() / g.back();
   lab.claim("the RNN learns the delay-3 task (test MSE under 5% of its baseline)", test_mse[0] < 0.05 * baseline[0],
-            "MSE " + fmt(test_mse[0]) + " = " + kit::pct(test_mse[0] / baseline[0]) + " of the baseline");
+            "MSE " + fmt(test_mse[0]) + " = " + kit::pct(test_mse[0] / baseline[0], 2) + " of the baseline");
   lab.claim("the same RNN learns nothing at delay 30 (test MSE above 80% of its baseline)",
             test_mse[2] > 0.8 * baseline[2],
             "MSE " + fmt(test_mse[2]) + " = " + kit::pct(test_mse[2] / baseline[2]) + " of the baseline");
