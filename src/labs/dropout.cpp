@@ -48,7 +48,8 @@ struct Result {
   std::vector<double> train_curve, val_curve;
 };
 
-Result train_run(double p, const kit::XY& train_set, const kit::XY& val_set, int64_t epochs, uint64_t seed) {
+Result train_run(double p, const kit::XY& train_set, const kit::XY& val_set, int64_t epochs, int64_t batch,
+                 uint64_t seed) {
   manual_seed(seed);
   nn::ModulePtr model = build(p);
   nn::CrossEntropyLoss loss;
@@ -56,7 +57,7 @@ Result train_run(double p, const kit::XY& train_set, const kit::XY& val_set, int
   Result r;
   // Trained in chunks of kChunk epochs, measuring both accuracies (eval mode) after each chunk.
   for (int64_t done = 0; done < epochs; done += kChunk) {
-    kit::fit(*model, loss, opt, train_set, 16, {.epochs = kChunk}, nullptr, seed + static_cast<uint64_t>(done));
+    kit::fit(*model, loss, opt, train_set, batch, {.epochs = kChunk}, nullptr, seed + static_cast<uint64_t>(done));
     r.train_curve.push_back(kit::accuracy(*model, train_set));
     r.val_curve.push_back(kit::accuracy(*model, val_set));
   }
@@ -72,10 +73,12 @@ void run(LabRun& lab) {
   kit::XY train_set = noisy_circles(120, 0.2, lab.seed());
   kit::XY val_set = noisy_circles(lab.pick<int64_t>(1000, 500), 0.2, lab.seed() + 7);
   const int64_t epochs = lab.pick<int64_t>(300, 150);
-  Result plain = train_run(0.0, train_set, val_set, epochs, lab.seed());
-  Result drop = train_run(0.5, train_set, val_set, epochs, lab.seed());
+  const int64_t batch = lab.pick<int64_t>(16, 40);
+  Result plain = train_run(0.0, train_set, val_set, epochs, batch, lab.seed());
+  Result drop = train_run(0.5, train_set, val_set, epochs, batch, lab.seed());
   double gap_plain = plain.train_acc - plain.val_acc, gap_drop = drop.train_acc - drop.val_acc;
-  lab.table("Adam, " + std::to_string(epochs) + " epochs; accuracy measured in eval mode",
+  lab.table("Adam lr 0.003, batch " + std::to_string(batch) + ", " + std::to_string(epochs) +
+                " epochs; accuracy measured in eval mode",
             {"model", "train accuracy", "validation accuracy", "gap", "train loss", "validation loss"},
             {{"no dropout", kit::pct(plain.train_acc), kit::pct(plain.val_acc), kit::pct(gap_plain),
               kit::fmt(plain.train_loss), kit::fmt(plain.val_loss)},

@@ -63,8 +63,8 @@ void run(LabRun& lab) {
   lab.line_plot({"Daily values and their exponentially weighted averages", "day", "temperature"},
                 {{"measured", days_x, x, false, true},
                  {"true level", days_x, level, true},
-                 {"beta 0.9 (about 10 days)", days_x, e90.corrected},
-                 {"beta 0.98 (about 50 days)", days_x, e98.corrected}});
+                 {"beta 0.9", days_x, e90.corrected},
+                 {"beta 0.98", days_x, e98.corrected}});
   double err_raw = mean_abs_error(x, level, 60, days), err90 = mean_abs_error(e90.corrected, level, 60, days);
   double err98 = mean_abs_error(e98.corrected, level, 60, days);
   double rough90 = roughness(e90.corrected, 60), rough98 = roughness(e98.corrected, 60);
