@@ -12,7 +12,6 @@ namespace attention_lab {
 void run(LabRun& lab) {
   using kit::fmt;
   using kit::pct;
-  seq::OneThread one_thread;
   const int64_t min_len = lab.pick<int64_t>(12, 8), max_len = lab.pick<int64_t>(16, 10);
   const int64_t steps = lab.pick<int64_t>(600, 250), batch = lab.pick<int64_t>(64, 32), hidden = 64;
   const double lr = 5e-3;

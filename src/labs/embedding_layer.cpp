@@ -75,7 +75,6 @@ std::pair<double, double> cosine_within_across(const Tensor& w, const std::vecto
 
 void run(LabRun& lab) {
   using kit::fmt;
-  seq::OneThread one_thread;
 
   lab.heading("A lookup is one-hot times a matrix");
   const int64_t V = lab.pick<int64_t>(20000, 5000), d = 64, N = 512;

@@ -13,7 +13,6 @@ namespace gru_lab {
 
 void run(LabRun& lab) {
   using kit::fmt;
-  seq::OneThread one_thread;
   const int64_t T = 50;
   const int64_t hidden = lab.pick<int64_t>(64, 32), batch = lab.pick<int64_t>(64, 32);
   const int64_t max_steps = lab.pick<int64_t>(1500, 1200);

@@ -11,6 +11,7 @@
 
 #include "strata/core/error.h"
 #include "strata/core/generator.h"
+#include "strata/core/threading.h"
 #include "strata/diag/report.h"
 #include "strata/io/atomic_file.h"
 
@@ -201,7 +202,17 @@ LabResult run_lab(const Lab& lab, const LabOptions& options, std::ostream& out) 
   manual_seed(options.seed);
   LabRun run(lab, options, out);
   auto start = std::chrono::steady_clock::now();
-  lab.run(run);
+  {
+    // The thread setting is restored however the lab ends.
+    struct Threads {
+      int saved = get_num_threads();
+      explicit Threads(int n) {
+        if (n > 0) set_num_threads(n);
+      }
+      ~Threads() { set_num_threads(saved); }
+    } threads(options.threads);
+    lab.run(run);
+  }
   LabResult result;
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   result.claims = run.claims();

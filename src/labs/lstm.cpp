@@ -13,7 +13,6 @@ namespace lstm_lab {
 
 void run(LabRun& lab) {
   using kit::fmt;
-  seq::OneThread one_thread;
   const int64_t T = 50;  // the lag stays 50 in both sizes: the claim is about that lag
   const int64_t hidden = lab.pick<int64_t>(64, 32), batch = lab.pick<int64_t>(64, 32);
   const int64_t steps = lab.pick<int64_t>(1000, 1000);

@@ -13,7 +13,6 @@ namespace rnn_lab {
 
 void run(LabRun& lab) {
   using kit::fmt;
-  seq::OneThread one_thread;
   const int64_t T = 40, hidden = 32, batch = 32, long_T = 60;
   const int64_t steps = lab.pick<int64_t>(2000, 500);
   const double lr = 1e-2;

@@ -21,7 +21,6 @@ std::string digits(const std::vector<int64_t>& ids, size_t begin, size_t width) 
 void run(LabRun& lab) {
   using kit::fmt;
   using kit::pct;
-  seq::OneThread one_thread;
   const int64_t min_len = 3, max_len = lab.pick<int64_t>(7, 5);
   const int64_t steps = lab.pick<int64_t>(1000, 600), batch = 64, hidden = lab.pick<int64_t>(96, 64);
   const double lr = 5e-3;

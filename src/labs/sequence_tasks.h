@@ -11,26 +11,12 @@
 #include "labs/kit.h"
 #include "strata/core/generator.h"
 #include "strata/core/tensor.h"
-#include "strata/core/threading.h"
 #include "strata/nn/embedding.h"
 #include "strata/nn/linear.h"
 #include "strata/nn/module.h"
 #include "strata/nn/rnn.h"
 
 namespace strata::labs::seq {
-
-// Runs the enclosing scope on one thread. The sequence models' ops are small and latency-bound; on a loaded
-// 2-core machine OpenMP's second thread made an LSTM step 25x slower (measured: 63 ms against 2.4 ms).
-class OneThread {
- public:
-  OneThread() : prev_(get_num_threads()) { set_num_threads(1); }
-  ~OneThread() { set_num_threads(prev_); }
-  OneThread(const OneThread&) = delete;
-  OneThread& operator=(const OneThread&) = delete;
-
- private:
-  int prev_;
-};
 
 // ---- tasks ----
 

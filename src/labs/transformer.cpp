@@ -94,7 +94,6 @@ double accuracy(Reverser& model, const kit::XY& d) {
 void run(LabRun& lab) {
   using kit::fmt;
   using kit::pct;
-  seq::OneThread one_thread;
   const int64_t L = 8, d = 32, layers = 1, batch = 64;
   const int64_t steps = lab.pick<int64_t>(1500, 600);
   const double lr = 3e-3;

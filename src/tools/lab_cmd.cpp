@@ -23,6 +23,7 @@ Options:
   --all           run every lab in turn
   --quick         a reduced size (seconds; what the test suite runs); the claims still apply
   --seed N        seed of every random draw (default 0)
+  --threads N     OpenMP threads while a lab runs (default 1: the models are small; 0 keeps OMP_NUM_THREADS)
   --out DIR       where the pages go (default runs/labs)
   --no-page       print only; write no files
   --help          this text
@@ -31,7 +32,7 @@ Options:
 }  // namespace
 
 int lab_cmd(const std::vector<std::string>& args, std::ostream& out) {
-  Args a = parse_args(args, 1, {"--seed", "--out"}, {"--list", "--all", "--quick", "--no-page", "--help"}, "lab");
+  Args a = parse_args(args, 1, {"--seed", "--out", "--threads"}, {"--list", "--all", "--quick", "--no-page", "--help"}, "lab");
   if (a.options.count("--help")) {
     out << kLabHelp;
     return 0;
@@ -53,6 +54,12 @@ int lab_cmd(const std::vector<std::string>& args, std::ostream& out) {
     int64_t seed = parse_int(a.options["--seed"], "--seed");
     STRATA_CHECK(seed >= 0, "strata lab: --seed must be non-negative, got ", seed);
     options.seed = static_cast<uint64_t>(seed);
+  }
+  if (a.options.count("--threads")) {
+    int64_t threads = parse_int(a.options["--threads"], "--threads");
+    STRATA_CHECK(threads >= 0 && threads <= 1024, "strata lab: --threads must be 0 (keep) or a thread count, got ",
+                 threads);
+    options.threads = static_cast<int>(threads);
   }
   if (a.options.count("--out")) options.out_dir = a.options["--out"];
   if (a.options.count("--no-page")) options.out_dir.clear();

@@ -27,6 +27,10 @@ struct LabOptions {
   std::string out_dir = "runs/labs";
   // Seed of every random draw in the lab (weights, data, shuffling).
   uint64_t seed = 0;
+  // OpenMP threads while the lab runs (restored afterwards); 0 keeps the current setting. One by default: the
+  // labs' models are small, 2 threads measured no faster on 2 cores, and a second OpenMP team on a busy machine
+  // stalls (spin-waiting threads, 10-50x slower).
+  int threads = 1;
 };
 
 // A statement the lab's measurements must bear out, with the numbers that decided it.
