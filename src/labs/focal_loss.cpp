@@ -100,7 +100,7 @@ void run(LabRun& lab) {
   lab.value("share of the summed loss from the easy examples, cross-entropy", easy_share_ce);
   lab.value("share of the summed loss from the easy examples, focal gamma 2", easy_share_fl);
   lab.claim("focal loss takes the weight off the easy examples: their share of the summed loss falls >= 20x at gamma 2",
-            easy_share_ce >= 20 * easy_share_fl, pct(easy_share_ce) + " -> " + pct(easy_share_fl));
+            easy_share_ce >= 20 * easy_share_fl, pct(easy_share_ce, 2) + " -> " + pct(easy_share_fl, 3));
   lab.table(std::to_string(steps) + " Adam steps, measured on 20,000 fresh points",
             {"loss", "accuracy", "class 1 recall", "class 1 precision"}, rows);
   lab.note(

@@ -65,7 +65,7 @@ void run(LabRun& lab) {
 
   lab.heading("Training speed: the same 6-hidden-layer network with ReLU and with sigmoid");
   const int64_t n = lab.pick<int64_t>(900, 600);
-  const int64_t max_steps = lab.pick<int64_t>(1500, 1000);
+  const int64_t max_steps = lab.pick<int64_t>(1500, 600);
   const double target = 0.9;
   kit::XY data = kit::spirals(n, 3, 0.02, lab.seed());
   nn::CrossEntropyLoss loss;
