@@ -34,7 +34,7 @@ kit::XY long_spirals(int64_t n, int64_t classes, double turns, double noise, uin
 void run(LabRun& lab) {
   using kit::pct;
   const int64_t classes = 3;
-  const int64_t n = lab.pick<int64_t>(2000, 1000);
+  const int64_t n = lab.pick<int64_t>(2000, 1500);
   const int64_t steps = 1000;
   kit::XY all = long_spirals(2 * n, classes, 3.0, 0.02, lab.seed());
   kit::XY train_set = kit::rows(all, 0, n), test_set = kit::rows(all, n, 2 * n);
@@ -57,7 +57,7 @@ void run(LabRun& lab) {
   for (const Model& m : models) {
     manual_seed(lab.seed());
     nn::ModulePtr net = kit::mlp(m.sizes, "relu");
-    std::vector<double> curve = classify_2d::train(*net, loss, train_set, steps, 0.005);
+    std::vector<double> curve = classify_2d::train(*net, loss, train_set, steps, 0.002);
     train_acc.push_back(kit::accuracy(*net, train_set));
     test_acc.push_back(kit::accuracy(*net, test_set));
     rows.push_back({m.name, std::to_string(net->num_parameters()), kit::fmt(curve.back(), 3), pct(train_acc.back()),
