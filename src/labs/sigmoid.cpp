@@ -27,7 +27,7 @@ void run(LabRun& lab) {
   std::vector<std::vector<std::string>> rows;
   for (double at : {-10.0, -5.0, -2.0, 0.0, 2.0, 5.0, 10.0}) {
     size_t i = static_cast<size_t>(std::lround((at + 10) * 100));
-    rows.push_back({fmt(xv[i]), fmt(yv[i], 6), fmt(g[i], 4)});
+    rows.push_back({fmt(at), fmt(yv[i], 6), fmt(g[i], 4)});  // xv[i] is at up to linspace rounding
   }
   lab.table("", {"x", "sigmoid(x)", "d sigmoid / dx"}, rows);
   lab.line_plot({"Sigmoid and its derivative", "x", ""}, {{"sigmoid(x)", xv, yv}, {"derivative", xv, g, true}});
