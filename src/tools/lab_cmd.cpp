@@ -42,7 +42,7 @@ int lab_cmd(const std::vector<std::string>& args, std::ostream& out) {
     STRATA_CHECK(a.positional.empty(), "strata lab: --list takes no lab name");
     for (const labs::Lab& lab : all) {
       char line[200];
-      std::snprintf(line, sizeof line, "%4s  %-26s %s\n", lab.number ? std::to_string(lab.number).c_str() : "-",
+      std::snprintf(line, sizeof line, "%4s  %-32s %s\n", lab.number ? std::to_string(lab.number).c_str() : "-",
                     lab.name.c_str(), lab.title.c_str());
       out << line;
     }

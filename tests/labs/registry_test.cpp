@@ -33,6 +33,17 @@ TEST(LabRegistry, NamesAndNumbersAreUniqueAndEachLabHasItsFile) {
   }
 }
 
+TEST(LabRegistry, EveryNumberedConceptOfTheNotesHasALab) {
+  std::set<int> numbers;
+  for (const Lab& lab : strata::labs::all_labs()) numbers.insert(lab.number);
+  for (int n = 151; n <= 200; ++n) EXPECT_TRUE(numbers.count(n)) << "no lab for concept " << n;
+  // The worked examples of the other notes.
+  for (const char* name : {"cross_entropy", "one_hot_encoding", "exponentially_weighted_averages",
+                           "mini_batch_gradient_descent", "training_memory"}) {
+    EXPECT_EQ(strata::labs::find_lab(name).number, 0) << name;
+  }
+}
+
 TEST(LabRegistry, FindsByNumberAndByName) {
   EXPECT_EQ(&strata::labs::find_lab("163"), &strata::labs::find_lab("vanishing_gradient"));
   EXPECT_EQ(strata::labs::find_lab("161").name, "softmax");

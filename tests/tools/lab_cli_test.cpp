@@ -17,7 +17,7 @@ class LabCli : public TempDirTest {
 TEST_F(LabCli, ListNamesEveryLabWithItsNumber) {
   CliResult r = run_cli({"lab", "--list"});
   ASSERT_EQ(r.rc, 0) << r.err;
-  EXPECT_HAS(r.out, " 161  softmax");
+  EXPECT_HAS(r.out, " 161  softmax ");
   EXPECT_HAS(r.out, " 163  vanishing_gradient");
   std::istringstream lines(r.out);
   std::string line;
