@@ -32,7 +32,8 @@ Options:
 }  // namespace
 
 int lab_cmd(const std::vector<std::string>& args, std::ostream& out) {
-  Args a = parse_args(args, 1, {"--seed", "--out", "--threads"}, {"--list", "--all", "--quick", "--no-page", "--help"}, "lab");
+  Args a = parse_args(args, 1, {"--seed", "--out", "--threads"}, {"--list", "--all", "--quick", "--no-page", "--help"},
+                      "lab");
   if (a.options.count("--help")) {
     out << kLabHelp;
     return 0;
