@@ -95,9 +95,8 @@ def main():
     only = set(filter(None, args.only.split(",")))
     kept = old_sections(args.out) if only else {}
 
-    threads = os.environ.get("OMP_NUM_THREADS", str(os.cpu_count()))
-    machine = (f"Measured on {cpu_model()}, {threads} threads (OMP_NUM_THREADS), "
-               f"`{args.strata} lab <name>` at full size with seed 0; regenerate with "
+    machine = (f"Measured on {cpu_model()} ({os.cpu_count()} cores), each lab on one OpenMP thread (the default "
+               f"of `strata lab`), `{args.strata} lab <name>` at full size with seed 0; regenerate with "
                "`python3 scripts/labs_doc.py`. Times are wall-clock on that machine; numbers from random "
                "experiments change with the seed, the claims should not.")
     table = ["| # | name | title | time | claims |", "|---|---|---|---|---|"]
