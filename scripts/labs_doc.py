@@ -40,7 +40,9 @@ fails when any claim does not hold, so a change that breaks what a lab shows bre
 name, title, the idea, what to look at, and the body, which gets a `labs::LabRun`: `pick(full, quick)`,
 `table`, `value`, `note`, `line_plot`, `bar_plot`, `heatmap`, `claim`), and one line `LAB(<name>)` in
 `src/labs/registry.inc`. Shared helpers (synthetic data sets, MLP building, training on in-memory tensors,
-gradient norms) are in `src/labs/kit.h`. See include/strata/labs/lab.h.
+gradient norms) are in `src/labs/kit.h`. A lab's own code lives in `namespace strata::labs::<name>_lab`: the labs
+compile as a unity build (batches of 16 files), so two labs must not define the same name at file scope. See
+include/strata/labs/lab.h.
 
 ## The output below
 
