@@ -14,29 +14,12 @@ namespace strata::labs {
 
 namespace deep_learning_lab {
 
-// Like kit::spirals but with `turns` full turns per arm (kit's arms turn 1.5 times): more folds to follow.
-kit::XY long_spirals(int64_t n, int64_t classes, double turns, double noise, uint64_t seed) {
-  Generator gen(seed);
-  std::vector<float> x;
-  std::vector<int64_t> y;
-  for (int64_t i = 0; i < n; ++i) {
-    int64_t c = i % classes;
-    double t = gen.uniform_double();
-    double r = 0.1 + 0.9 * t;
-    double angle = 2 * std::numbers::pi * (static_cast<double>(c) / static_cast<double>(classes) + turns * t);
-    x.push_back(static_cast<float>(r * std::cos(angle) + noise * gen.normal_double()));
-    x.push_back(static_cast<float>(r * std::sin(angle) + noise * gen.normal_double()));
-    y.push_back(c);
-  }
-  return {from_vector(x, {n, 2}), from_vector(y, {n})};
-}
-
 void run(LabRun& lab) {
   using kit::pct;
   const int64_t classes = 3;
   const int64_t n = lab.pick<int64_t>(2000, 1500);
   const int64_t steps = 1000;
-  kit::XY all = long_spirals(2 * n, classes, 3.0, 0.02, lab.seed());
+  kit::XY all = kit::spirals(2 * n, classes, 0.02, lab.seed(), /*turns=*/3.0);
   kit::XY train_set = kit::rows(all, 0, n), test_set = kit::rows(all, n, 2 * n);
   nn::CrossEntropyLoss loss;
 

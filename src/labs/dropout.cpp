@@ -20,17 +20,6 @@ namespace dropout_lab {
 constexpr int64_t kWidth = 256;
 constexpr int64_t kChunk = 10;
 
-// Two rings with a share `flip` of the labels flipped (label noise a model can only memorise).
-kit::XY noisy_circles(int64_t n, double flip, uint64_t seed) {
-  kit::XY d = kit::circles(n, 0.12, seed);
-  Generator gen(seed + 1000);
-  std::vector<int64_t> y = d.y.to_vector<int64_t>();
-  for (int64_t& v : y) {
-    if (gen.uniform_double() < flip) v = 1 - v;
-  }
-  return {d.x, from_vector(y, {n})};
-}
-
 nn::ModulePtr build(double p) {
   auto m = std::make_shared<nn::Sequential>();
   m->push_back(std::make_shared<nn::Linear>(2, kWidth));
@@ -70,8 +59,9 @@ Result train_run(double p, const kit::XY& train_set, const kit::XY& val_set, int
 
 void run(LabRun& lab) {
   lab.heading("Train/validation gap of a 2-256-256-2 MLP on 120 examples with 20% flipped labels");
-  kit::XY train_set = noisy_circles(120, 0.2, lab.seed());
-  kit::XY val_set = noisy_circles(lab.pick<int64_t>(1000, 500), 0.2, lab.seed() + 7);
+  kit::XY train_set = kit::flip_labels(kit::circles(120, 0.12, lab.seed()), 0.2, lab.seed() + 1000);
+  kit::XY val_set =
+      kit::flip_labels(kit::circles(lab.pick<int64_t>(1000, 500), 0.12, lab.seed() + 7), 0.2, lab.seed() + 7 + 1000);
   const int64_t epochs = lab.pick<int64_t>(300, 150);
   const int64_t batch = 40;  // 3 steps per epoch: long training stays cheap
   Result plain = train_run(0.0, train_set, val_set, epochs, batch, lab.seed());

@@ -15,22 +15,11 @@ namespace strata::labs {
 
 namespace early_stopping_lab {
 
-// Two rings with a share `flip` of the labels flipped.
-kit::XY noisy_circles(int64_t n, double flip, uint64_t seed) {
-  kit::XY d = kit::circles(n, 0.12, seed);
-  Generator gen(seed + 1000);
-  std::vector<int64_t> y = d.y.to_vector<int64_t>();
-  for (int64_t& v : y) {
-    if (gen.uniform_double() < flip) v = 1 - v;
-  }
-  return {d.x, from_vector(y, {n})};
-}
-
 void run(LabRun& lab) {
   using kit::fmt;
   const double lr = 0.01;
-  kit::XY train_set = noisy_circles(60, 0.2, lab.seed());
-  kit::XY val_set = noisy_circles(500, 0.2, lab.seed() + 7);
+  kit::XY train_set = kit::flip_labels(kit::circles(60, 0.12, lab.seed()), 0.2, lab.seed() + 1000);
+  kit::XY val_set = kit::flip_labels(kit::circles(500, 0.12, lab.seed() + 7), 0.2, lab.seed() + 7 + 1000);
   const int64_t epochs = 120;  // the quick run too: the rise needs the long run
   const int64_t patience = 10;
   nn::CrossEntropyLoss loss;

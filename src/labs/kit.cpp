@@ -17,6 +17,7 @@
 #include "strata/nn/linear.h"
 #include "strata/nn/normalization.h"
 #include "strata/ops/creation.h"
+#include "strata/ops/elementwise.h"
 #include "strata/ops/reduction.h"
 
 namespace strata::labs::kit {
@@ -30,7 +31,7 @@ XY from_rows(const std::vector<float>& x, const std::vector<int64_t>& y, int64_t
 
 }  // namespace
 
-XY spirals(int64_t n, int64_t classes, double noise, uint64_t seed) {
+XY spirals(int64_t n, int64_t classes, double noise, uint64_t seed, double turns) {
   STRATA_CHECK(n > 0 && classes >= 2, "[labs::spirals] need n > 0 and classes >= 2, got n=", n, " classes=", classes);
   Generator gen(seed);
   std::vector<float> x;
@@ -39,8 +40,7 @@ XY spirals(int64_t n, int64_t classes, double noise, uint64_t seed) {
     int64_t c = i % classes;
     double t = gen.uniform_double();
     double r = 0.1 + 0.9 * t;
-    double angle =
-        2 * std::numbers::pi * static_cast<double>(c) / static_cast<double>(classes) + 3 * std::numbers::pi * t;
+    double angle = 2 * std::numbers::pi * (static_cast<double>(c) / static_cast<double>(classes) + turns * t);
     x.push_back(static_cast<float>(r * std::cos(angle) + noise * gen.normal_double()));
     x.push_back(static_cast<float>(r * std::sin(angle) + noise * gen.normal_double()));
     y.push_back(c);
@@ -80,6 +80,16 @@ XY blobs(int64_t n, int64_t classes, int64_t dim, double spread, uint64_t seed) 
     y.push_back(c);
   }
   return from_rows(x, y, dim);
+}
+
+XY flip_labels(const XY& d, double flip, uint64_t seed) {
+  Generator gen(seed);
+  std::vector<int64_t> y = d.y.to_vector<int64_t>();
+  for (int64_t& v : y) {
+    STRATA_CHECK(v == 0 || v == 1, "[labs::flip_labels] expected labels 0 and 1, got ", v);
+    if (gen.uniform_double() < flip) v = 1 - v;
+  }
+  return {d.x, from_vector(y, {d.size()})};
 }
 
 XY rows(const XY& d, int64_t begin, int64_t end) {
@@ -122,6 +132,8 @@ nn::ModulePtr mlp(const std::vector<int64_t>& sizes, const std::string& activati
   }
   return model;
 }
+
+Tensor Residual::forward(const Tensor& x) { return add(x, (*child("inner"))(x)); }
 
 std::vector<std::pair<std::string, nn::ModulePtr>> weight_layers(nn::Module& model) {
   std::vector<std::pair<std::string, nn::ModulePtr>> out;

@@ -21,12 +21,15 @@ struct XY {
   int64_t size() const { return x.size(0); }
 };
 
-// Interleaved spirals in 2-D, `classes` arms, class ids 0..classes-1; noise is the std of Gaussian jitter.
-XY spirals(int64_t n, int64_t classes, double noise, uint64_t seed);
+// Interleaved spirals in 2-D, `classes` arms of `turns` turns each, class ids 0..classes-1; noise is the std of
+// Gaussian jitter.
+XY spirals(int64_t n, int64_t classes, double noise, uint64_t seed, double turns = 1.5);
 // Two concentric rings in 2-D (inner: class 0, outer: class 1): no straight line separates them.
 XY circles(int64_t n, double noise, uint64_t seed);
 // `classes` Gaussian blobs in `dim` dimensions, centres drawn from N(0, 1), each of std `spread`.
 XY blobs(int64_t n, int64_t classes, int64_t dim, double spread, uint64_t seed);
+// Two-class data with a share `flip` of the labels flipped (label noise a model can only memorise).
+XY flip_labels(const XY& d, double flip, uint64_t seed);
 // Rows [begin, end) of a data set (views).
 XY rows(const XY& d, int64_t begin, int64_t end);
 
@@ -35,6 +38,14 @@ XY rows(const XY& d, int64_t begin, int64_t end);
 // initialisation; `init` "xavier" / "he" / "zero" re-initialises every Linear (weights; biases zeroed).
 nn::ModulePtr mlp(const std::vector<int64_t>& sizes, const std::string& activation, bool batch_norm = false,
                   const std::string& init = "default");
+// y = x + inner(x): a residual (skip) connection around any shape-preserving module.
+class Residual : public nn::Module {
+ public:
+  explicit Residual(nn::ModulePtr inner) { add_child("inner", std::move(inner)); }
+  std::string type_name() const override { return "Residual"; }
+  Tensor forward(const Tensor& x) override;
+};
+
 // The model's Linear / Conv2d layers (the ones with a weight matrix), in registration order, with their names.
 std::vector<std::pair<std::string, nn::ModulePtr>> weight_layers(nn::Module& model);
 

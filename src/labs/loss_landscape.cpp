@@ -22,14 +22,6 @@ namespace loss_landscape_lab {
 constexpr int64_t kWidth = 32;
 constexpr int64_t kBlocks = 10;
 
-// y = x + f(x).
-class Residual : public nn::Module {
- public:
-  explicit Residual(nn::ModulePtr inner) { add_child("inner", inner); }
-  std::string type_name() const override { return "Residual"; }
-  Tensor forward(const Tensor& x) override { return add(x, (*child("inner"))(x)); }
-};
-
 nn::ModulePtr linear(int64_t in, int64_t out, double gain) {
   auto l = std::make_shared<nn::Linear>(in, out);
   nn::init::kaiming_normal_(l->param("weight"), 0.0, "fan_in", "relu");
@@ -51,7 +43,7 @@ nn::ModulePtr build(bool residual) {
     block->push_back(std::make_shared<nn::ReLU>());
     block->push_back(linear(kWidth, kWidth, residual ? 0.3 : 1.0));
     if (residual) {
-      m->push_back(std::make_shared<Residual>(block));
+      m->push_back(std::make_shared<kit::Residual>(block));
     } else {
       m->push_back(block);
     }

@@ -18,13 +18,6 @@ namespace residual_connection_lab {
 
 constexpr int64_t kWidth = 32;
 
-class Residual : public nn::Module {
- public:
-  explicit Residual(nn::ModulePtr inner) { add_child("inner", inner); }
-  std::string type_name() const override { return "Residual"; }
-  Tensor forward(const Tensor& x) override { return add(x, (*child("inner"))(x)); }
-};
-
 // Linear(2, W), then `depth` blocks ReLU -> Linear(W, W) (wrapped as x + block(x) when residual), ReLU,
 // Linear(W, classes). Both variants have exactly the same parameters (PyTorch's default initialisation).
 nn::ModulePtr build(int64_t depth, bool residual, int64_t classes) {
@@ -34,7 +27,7 @@ nn::ModulePtr build(int64_t depth, bool residual, int64_t classes) {
     auto block = std::make_shared<nn::Sequential>(std::initializer_list<nn::ModulePtr>{
         std::make_shared<nn::ReLU>(), std::make_shared<nn::Linear>(kWidth, kWidth)});
     if (residual) {
-      model->push_back(std::make_shared<Residual>(block));
+      model->push_back(std::make_shared<kit::Residual>(block));
     } else {
       model->push_back(block);
     }

@@ -19,14 +19,6 @@ namespace vanishing_gradient_lab {
 constexpr int64_t kWidth = 64;
 constexpr int64_t kHidden = 18;  // + the input and output layers: 20 weight layers
 
-// y = x + f(x): the identity path carries the gradient past f.
-class Residual : public nn::Module {
- public:
-  explicit Residual(nn::ModulePtr inner) { add_child("inner", inner); }
-  std::string type_name() const override { return "Residual"; }
-  Tensor forward(const Tensor& x) override { return add(x, (*child("inner"))(x)); }
-};
-
 nn::ModulePtr make_linear(int64_t in, int64_t out, bool he) {
   auto l = std::make_shared<nn::Linear>(in, out);
   if (he) {
@@ -51,7 +43,7 @@ nn::ModulePtr build(int variant, int64_t classes) {
     }
     block->push_back(make_linear(kWidth, kWidth, he));
     if (variant == 3) {
-      model->push_back(std::make_shared<Residual>(block));
+      model->push_back(std::make_shared<kit::Residual>(block));
     } else {
       model->push_back(block);
     }
