@@ -28,7 +28,7 @@ Trained train_ae(const Tensor& x, const Tensor& test, double noise_std, int64_t 
   manual_seed(seed);
   Trained t;
   t.model = generative::make_autoencoder(kAmbient, 64, kIntrinsic);
-  t.init_mse = generative::mse(generative::run_eval(*t.model, test), test);
+  t.init_mse = generative::mse(kit::predict(*t.model, test), test);
   optim::Adam opt(t.model->parameters(), {.lr = 3e-3});
   train::AutoencoderTask task(t.model, opt, {.loss = "mse", .noise_std = noise_std});
   t.curve = generative::fit_task_on(task, x, 64, epochs, seed).values("loss");
@@ -49,7 +49,7 @@ void run(LabRun& lab) {
 
   lab.heading("Reconstruction through a 2-number code (8x compression)");
   Trained plain = train_ae(x, test, 0.0, epochs, lab.seed());
-  double end_mse = generative::mse(generative::run_eval(*plain.model, test), test);
+  double end_mse = generative::mse(kit::predict(*plain.model, test), test);
   double data_var = generative::mse(test, zeros_like(test));  // mean square of the data
   lab.table("held-out reconstruction MSE", {"", "MSE"},
             {{"mean square of the data (predicting 0)", fmt(data_var)},
@@ -62,8 +62,8 @@ void run(LabRun& lab) {
   Trained denoise = train_ae(x, test, kNoise, epochs, lab.seed());
   Generator gen(lab.seed() + 99);
   Tensor noisy = add(test, mul(randn(test.shape(), {}, &gen), kNoise));
-  Tensor cleaned = generative::run_eval(*denoise.model, noisy);
-  Tensor by_plain = generative::run_eval(*plain.model, noisy);
+  Tensor cleaned = kit::predict(*denoise.model, noisy);
+  Tensor by_plain = kit::predict(*plain.model, noisy);
   double noisy_mse = generative::mse(noisy, test), clean_mse = generative::mse(cleaned, test),
          plain_mse = generative::mse(by_plain, test);
   lab.table("distance to the clean held-out points (MSE)", {"", "MSE"},

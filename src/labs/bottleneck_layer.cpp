@@ -34,7 +34,7 @@ void run(LabRun& lab) {
     train::AutoencoderTask task(ae, opt, {.loss = "mse"});
     std::vector<double> curve = generative::fit_task_on(task, x, 64, epochs, lab.seed()).values("loss");
     curves.push_back({"width " + std::to_string(w), kit::iota(curve.size(), 1), curve});
-    err.push_back(generative::mse(generative::run_eval(*ae, test), test));
+    err.push_back(generative::mse(kit::predict(*ae, test), test));
   }
   std::vector<std::vector<std::string>> rows;
   for (size_t i = 0; i < widths.size(); ++i) {

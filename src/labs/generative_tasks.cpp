@@ -121,18 +121,6 @@ std::shared_ptr<nn::Autoencoder> make_autoencoder(int64_t in, int64_t hidden, in
   return std::make_shared<nn::Autoencoder>(enc, dec);
 }
 
-Tensor run_eval(nn::Module& module, const Tensor& x) {
-  const bool was_training = module.is_training();
-  module.eval();
-  Tensor out;
-  {
-    NoGradGuard no_grad;
-    out = module(x);
-  }
-  module.train(was_training);
-  return out;
-}
-
 Tensor ring_centers() { return diag::ring_centers(data::RingOfGaussians::kModes, data::RingOfGaussians::kRadius); }
 
 bool has_finding(const std::vector<diag::Finding>& findings, const std::string& id) {

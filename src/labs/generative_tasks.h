@@ -37,8 +37,6 @@ train::History fit_task_on(train::Task& task, const Tensor& x, int64_t batch_siz
 // An MLP autoencoder in -> hidden -> hidden -> code -> hidden -> hidden -> in (ReLU between, linear code and
 // output), PyTorch's default initialisation from the default generator.
 std::shared_ptr<nn::Autoencoder> make_autoencoder(int64_t in, int64_t hidden, int64_t code);
-// module(x) in eval mode without gradients (the training mode is restored).
-Tensor run_eval(nn::Module& module, const Tensor& x);
 
 // A small GAN on the 8-Gaussian ring (data::RingOfGaussians: radius 2, std 0.02), after examples/gan
 // ring_plain.json and ring_remedy.json but smaller, so that it trains in seconds.

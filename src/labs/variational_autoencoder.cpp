@@ -101,8 +101,8 @@ void run(LabRun& lab) {
   lab.heading("Decoding samples of the prior N(0, I)");
   Generator gen(lab.seed() + 5);
   Tensor z = randn({500, kLatent}, {}, &gen);
-  Tensor vae_samples = generative::run_eval(vae->decoder(), z);
-  Tensor ae_samples = generative::run_eval(ae->decoder(), z);
+  Tensor vae_samples = kit::predict(vae->decoder(), z);
+  Tensor ae_samples = kit::predict(ae->decoder(), z);
   // Precision: how far samples are from the data; coverage: how far data are from the samples.
   const double base_prec = generative::mean_nearest_distance(other, reference);
   const double vae_prec = generative::mean_nearest_distance(vae_samples, reference);
@@ -118,7 +118,7 @@ void run(LabRun& lab) {
   const double ae_cov = generative::mean_nearest_distance(reference.narrow(0, 0, 500), ae_samples);
   double code_rms = 0;
   {
-    std::vector<double> cv = kit::values(generative::run_eval(ae->encoder(), reference).reshape({-1}));
+    std::vector<double> cv = kit::values(kit::predict(ae->encoder(), reference).reshape({-1}));
     for (double v : cv) code_rms += v * v / static_cast<double>(cv.size());
     code_rms = std::sqrt(code_rms);
   }
@@ -168,7 +168,7 @@ void run(LabRun& lab) {
     zs.push_back(add(mul(mu.select(0, 0), 1 - t), mul(mu.select(0, 1), t)));
     xs.push_back(add(mul(other.select(0, a), 1 - t), mul(other.select(0, b), t)));
   }
-  Tensor walk = generative::run_eval(vae->decoder(), stack(zs));
+  Tensor walk = kit::predict(vae->decoder(), stack(zs));
   Tensor straight = stack(xs);
   std::vector<double> walk_off, straight_off;
   for (int64_t i = 0; i < steps; ++i) {
