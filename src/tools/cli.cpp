@@ -42,6 +42,7 @@ Commands:
   embed <run dir>                   an autoencoder's or VAE's bottleneck features for a data split (CSV)
   quantize <run dir>                int8 post-training quantization: model.int8.safetensors, accuracy and size
   lab <number | name>               a concept of the notes at work in under a minute (lab --list lists them)
+  --version                         the version of Strata (also `strata version`)
 
 Run `strata <command> --help` for the command's options; docs/cli.md describes the config format.
 )";
@@ -395,6 +396,10 @@ int cli_main(const std::vector<std::string>& args, std::ostream& out, std::ostre
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     (args.empty() ? err : out) << kMainHelp;
     return args.empty() ? 2 : 0;
+  }
+  if (args[0] == "--version" || args[0] == "version") {
+    out << "strata " << STRATA_VERSION << "\n";
+    return 0;
   }
   const std::string& cmd = args[0];
   try {

@@ -1,0 +1,19 @@
+// `strata --version` and `strata version` print the project's version (CMakeLists.txt's project VERSION).
+#include <gtest/gtest.h>
+
+#include "tools/cli_test_util.h"
+
+namespace {
+
+TEST(CliVersion, PrintsTheProjectVersion) {
+  for (const char* arg : {"--version", "version"}) {
+    const auto r = strata::testing::run_cli({arg});
+    EXPECT_EQ(r.rc, 0) << arg;
+    EXPECT_EQ(r.out, std::string("strata ") + STRATA_EXPECTED_VERSION + "\n") << arg;
+    EXPECT_EQ(r.err, "") << arg;
+  }
+  // The main help lists it.
+  EXPECT_NE(strata::testing::run_cli({"--help"}).out.find("--version"), std::string::npos);
+}
+
+}  // namespace
