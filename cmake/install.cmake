@@ -16,7 +16,7 @@ endif()
 
 install(EXPORT StrataTargets NAMESPACE Strata:: FILE StrataTargets.cmake DESTINATION ${STRATA_INSTALL_CMAKEDIR})
 # The config re-finds the dependencies the library links (a static library carries its private ones too).
-if(STRATA_OPENBLAS_LIB)
+if(STRATA_WITH_OPENBLAS AND STRATA_OPENBLAS_LIB)
   set(STRATA_PACKAGE_OPENBLAS ${STRATA_OPENBLAS_LIB})
 endif()
 configure_package_config_file(${CMAKE_CURRENT_LIST_DIR}/StrataConfig.cmake.in
