@@ -232,6 +232,7 @@ int train_cmd(const std::vector<std::string>& args, std::ostream& out) {
   ro.diagnose = a.options.count("--diagnose") > 0;
   RunResult r = run_training(cfg, ro);
   if (!ro.out && r.test) out << format_evaluation(*r.test, {});
+  STRATA_CHECK(r.failure.empty(), cfg.source, ": ", r.failure);  // exit 1, with the reason even under --quiet
   return 0;
 }
 
