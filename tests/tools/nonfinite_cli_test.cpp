@@ -4,6 +4,8 @@
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <limits>
 
 #include "strata/autograd/anomaly.h"
@@ -70,6 +72,7 @@ TEST_F(NonFiniteCliTest, HugeLearningRateFailsWithTheStepAndKeepsFiniteWeights) 
   EXPECT_HAS(r.err, "huge.json: training went non-finite: the loss became nan/inf at step ");
   EXPECT_HAS(r.err, "--diagnose");
   EXPECT_HAS(r.err, "initial ones");
+  EXPECT_HAS(r.out, "Doctor: [error] non_finite at step ");  // the doctor's errors, even under --quiet
   const std::string run_dir = path("huge");
   // Diverged in epoch 1: the initial weights are kept, and no checkpoint holds nan weights.
   EXPECT_EQ(non_finite_count(run_dir + "/model.safetensors"), 0);
@@ -114,7 +117,24 @@ TEST_F(NonFiniteCliTest, KeepsTheWeightsOfTheLastFiniteEpoch) {
 TEST_F(NonFiniteCliTest, HealthyRunHasNoFailure) {
   strata::testing::CliResult r = strata::testing::run_cli({"train", config("ok", "0.05"), "--quiet"});
   EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.out.find("Doctor:"), std::string::npos);
   EXPECT_FALSE(io::load_json_file(path("ok") + "/results.json").contains("failure"));
+}
+
+TEST_F(NonFiniteCliTest, QuietAdamRunThatBlowsUpNamesLrTooHigh) {
+  // Adam at lr 1e3: the loss climbs to ~1e10 but stays finite, so the run succeeds; --quiet still prints the
+  // doctor's lr_too_high error instead of saying nothing.
+  std::string cfg = config("adam", "1e3");
+  std::string text;
+  {
+    std::ifstream in(cfg);
+    text.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  text.replace(text.find("\"sgd\""), 5, "\"adam\"");
+  write("adam.json", text);
+  strata::testing::CliResult r = strata::testing::run_cli({"train", cfg, "--quiet"});
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_HAS(r.out, "Doctor: [error] lr_too_high at step ");
 }
 
 TEST(FiniteJson, ReplacesNonFiniteNumbersWithNull) {
