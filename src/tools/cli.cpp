@@ -233,6 +233,13 @@ int train_cmd(const std::vector<std::string>& args, std::ostream& out) {
   ro.diagnose = a.options.count("--diagnose") > 0;
   RunResult r = run_training(cfg, ro);
   if (!ro.out && r.test) out << format_evaluation(*r.test, {});
+  if (!ro.out) {  // --quiet silences the doctor's printout, not its errors (a diverging loss, nan/inf)
+    for (const diag::Finding& f : r.findings) {
+      if (f.severity == "error")
+        out << "Doctor: [error] " << f.id << " at step " << f.step << ": " << f.evidence << "\n";
+    }
+  }
+  STRATA_CHECK(r.failure.empty(), cfg.source, ": ", r.failure);  // exit 1, with the reason even under --quiet
   return 0;
 }
 

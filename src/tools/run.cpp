@@ -17,6 +17,7 @@
 #include "strata/io/safetensors.h"
 #include "strata/tools/model_builder.h"
 #include "strata/train/callbacks.h"
+#include "tools/finite_weights.h"
 #include "tools/run_callbacks.h"
 #include "tools/run_report.h"
 #include "tools/run_setup.h"
@@ -97,9 +98,14 @@ RunResult run_training(const RunConfig& config, const RunOptions& options) {
   dctx.task = data.classification ? "classification" : "regression";
   dctx.loss = config.loss.at("type").as_string();
   RunLoop loop = start_run(config, options, data, *model, *optimizer, dctx, r);
+  auto keeper = std::make_shared<FiniteWeightsKeeper>();
+  loop.fit.callbacks.push_back(keeper);
   print_start(out, config, "", *model, data, loop);
   r.history = train::fit(*model, *loss, *optimizer, *loop.train_loader, loop.fit, loop.val_loader.get());
+  const bool restored = keeper->restore_if_non_finite(*model);
   end_run(config, options, loop, *model, {}, r);
+  r.failure = non_finite_failure(r.history, r.record, restored, keeper->kept_epoch());
+  if (out && !r.failure.empty()) *out << "Run failed: " << r.failure << "\n";
 
   io::Json results = base_results(config, r);
   if (data.test) {
@@ -118,7 +124,9 @@ RunResult run_training(const RunConfig& config, const RunOptions& options) {
     }
   }
   results.set("findings", static_cast<int64_t>(r.findings.size()));
-  if (options.write_files) finish_run_folder(options, r, results, report_data(config, data, r), io::Json());
+  if (!r.failure.empty()) results.set("failure", r.failure);
+  if (options.write_files)
+    finish_run_folder(options, r, finite_json(results), finite_json(report_data(config, data, r)), io::Json());
   return r;
 }
 

@@ -11,6 +11,7 @@
 #include "strata/io/checkpoint.h"
 #include "strata/io/json.h"
 #include "strata/train/fit.h"
+#include "tools/finite_weights.h"
 
 namespace strata::tools::detail {
 
@@ -20,7 +21,8 @@ inline void write_text_atomically(const std::string& path, const std::string& te
   f.commit();
 }
 
-// Saves model + optimizer state + epoch + RNG after every epoch (io::save_checkpoint writes atomically). A GAN's
+// Saves model + optimizer state + epoch + RNG after every epoch whose weights are all finite
+// (io::save_checkpoint writes atomically). A GAN's
 // second optimizer (`extra`) goes under "discriminator": its groups in the optimizer JSON, its tensors prefixed
 // "discriminator.state.".
 class CheckpointWriter : public train::Callback {
@@ -30,6 +32,7 @@ class CheckpointWriter : public train::Callback {
   void on_epoch_end(train::TrainState& s, train::Logs& /*logs*/) override {
     io::Checkpoint c;
     c.model = s.model->state_dict();
+    if (!all_finite(c.model)) return;  // keep the previous checkpoint: resuming from nan weights is useless
     add(*s.optimizer, c.optimizer, c, "");
     if (extra_ != nullptr) {
       io::Json d = io::Json::object();

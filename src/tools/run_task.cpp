@@ -9,6 +9,7 @@
 #include "strata/io/safetensors.h"
 #include "strata/tools/run.h"
 #include "strata/train/callbacks.h"
+#include "tools/finite_weights.h"
 #include "tools/run_callbacks.h"
 #include "tools/run_report.h"
 #include "tools/run_setup.h"
@@ -94,9 +95,14 @@ RunResult run_task_training(const RunConfig& config, const RunOptions& options) 
   std::function<diag::SampleCheck()> probe;
   if (auto gan = std::dynamic_pointer_cast<nn::GAN>(model)) probe = make_sample_probe(config, data, gan, out);
   RunLoop loop = start_run(config, options, data, *model, task.optimizer(), dctx, r, probe, parts.d_optimizer.get());
+  auto keeper = std::make_shared<FiniteWeightsKeeper>();
+  loop.fit.callbacks.push_back(keeper);
   print_start(out, config, " (" + config.task.type + ")", *model, data, loop);
   r.history = train::fit_task(task, *loop.train_loader, loop.fit, loop.val_loader.get());
+  const bool restored = keeper->restore_if_non_finite(*model);
   end_run(config, options, loop, *model, {{"task", config.task.type}}, r);
+  r.failure = non_finite_failure(r.history, r.record, restored, keeper->kept_epoch());
+  if (out && !r.failure.empty()) *out << "Run failed: " << r.failure << "\n";
   if (out && !r.record.sample_checks.empty()) {
     const diag::SampleCheck& c = r.record.sample_checks.back();
     *out << "Samples:";
@@ -120,9 +126,10 @@ RunResult run_task_training(const RunConfig& config, const RunOptions& options) 
   if (!r.record.sample_checks.empty())
     results.set("samples", diag::to_json(r.record).at("sample_checks").elements().back());
   results.set("findings", static_cast<int64_t>(r.findings.size()));
+  if (!r.failure.empty()) results.set("failure", r.failure);
   if (options.write_files) {
     const io::Json images = write_task_images(config, *model, data, r.run_dir, config.task.samples, config.seed);
-    finish_run_folder(options, r, results, report_data(config, data, r), images);
+    finish_run_folder(options, r, finite_json(results), finite_json(report_data(config, data, r)), images);
   }
   return r;
 }

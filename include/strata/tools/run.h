@@ -50,6 +50,11 @@ struct RunResult {
   nn::ModulePtr model;                  // an nn::Sequential (supervised), nn::Autoencoder, nn::VAE or nn::GAN
   diag::TrainingRecord record;          // what the doctor's monitors measured
   std::vector<diag::Finding> findings;  // the doctor's findings (also in diagnosis.json)
+  // Why the run failed, or "" when it did not: training went non-finite (nan/inf). The step, the op and layer
+  // (with anomaly mode), and which weights were kept: model.safetensors then holds the last all-finite weights
+  // (those of the last epoch end that had them, or the initial ones), evaluated on the test set as usual, and
+  // results.json says the same under "failure". `strata train` prints it, even with --quiet, and exits 1.
+  std::string failure;
 };
 
 // Seeds, loads the data, builds the model, loss, optimizer and schedule, trains with the progress bar,
