@@ -179,7 +179,13 @@ struct Resolved {
 void fall_back_to_checkpoint(Resolved& r) {
   if (std::filesystem::exists(r.weights)) return;
   const std::string dir = std::filesystem::path(r.weights).parent_path().string();
-  const std::string ckpt = io::find_latest_checkpoint(dir.empty() ? "." : dir);
+  std::vector<std::string> skipped;
+  const std::string ckpt = io::find_latest_checkpoint(dir.empty() ? "." : dir, &skipped);
+  if (ckpt.empty() && !skipped.empty()) {
+    std::string why;
+    for (const auto& s : skipped) why += "\n  " + s;
+    STRATA_FAIL(r.weights, ": not found, and no checkpoint in ", dir, " is usable:", why);
+  }
   if (ckpt.empty()) return;  // loading r.weights then says what is missing
   r.note = "No model.safetensors in " + dir + " (the run did not finish saving): using the model weights of " + ckpt +
            " (epoch " + std::to_string(io::load_checkpoint(ckpt).epoch) + ")\n";

@@ -55,7 +55,8 @@ TEST_F(RunFolderFallback, EvalAndPredictUseTheLatestCheckpoint) {
   EXPECT_EQ(predict_ckpt.out, predict_full.out);
   EXPECT_HAS(note, "checkpoint.safetensors");
 
-  // A corrupt checkpoint is never used: with no valid one left, eval fails naming the missing model file.
+  // A corrupt checkpoint is never used: with no valid one left, eval fails naming the missing model file and why
+  // the checkpoint was refused.
   std::string bytes;
   {
     std::ifstream in(run_dir + "/checkpoint.safetensors", std::ios::binary);
@@ -65,7 +66,8 @@ TEST_F(RunFolderFallback, EvalAndPredictUseTheLatestCheckpoint) {
   std::ofstream(run_dir + "/checkpoint.safetensors", std::ios::binary) << bytes;
   const auto eval_bad = strata::testing::run_cli({"eval", run_dir});
   EXPECT_EQ(eval_bad.rc, 1);
-  EXPECT_HAS(eval_bad.err, "model.safetensors");
+  EXPECT_HAS(eval_bad.err, run_dir + "/model.safetensors: not found, and no checkpoint in " + run_dir + " is usable");
+  EXPECT_HAS(eval_bad.err, "checksum mismatch");
   // Asked for explicitly, the corrupt checkpoint is an error naming the tensor whose bytes changed.
   const auto eval_explicit =
       strata::testing::run_cli({"eval", run_dir, "--weights", run_dir + "/checkpoint.safetensors"});
