@@ -1,6 +1,10 @@
 // Checkpoints as one safetensors file (see include/strata/io/checkpoint.h).
 #include "strata/io/checkpoint.h"
 
+#include <algorithm>
+#include <filesystem>
+#include <system_error>
+
 #include "strata/core/error.h"
 #include "strata/core/generator.h"
 #include "strata/io/safetensors.h"
@@ -58,12 +62,41 @@ void save_checkpoint(const std::string& path, const Checkpoint& ckpt) {
   save_safetensors(path, tensors, meta);
 }
 
+bool is_checkpoint(const Metadata& metadata) {
+  const auto fmt = metadata.find(kFormatKey);
+  return fmt != metadata.end() && fmt->second == kFormat && metadata.contains(kStateKey);
+}
+
+std::string find_latest_checkpoint(const std::string& dir, std::vector<std::string>* skipped) {
+  namespace fs = std::filesystem;
+  std::vector<std::pair<fs::file_time_type, std::string>> found;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    const std::string ext = ".safetensors";
+    if (name.rfind("checkpoint", 0) != 0 || name.size() < ext.size() ||
+        name.compare(name.size() - ext.size(), ext.size(), ext) != 0 || !e.is_regular_file(ec)) {
+      continue;
+    }
+    found.emplace_back(e.last_write_time(ec), e.path().string());
+  }
+  std::sort(found.begin(), found.end(),
+            [](const auto& a, const auto& b) { return a.first != b.first ? a.first > b.first : a.second > b.second; });
+  for (const auto& [time, path] : found) {
+    try {
+      load_checkpoint(path);
+      return path;
+    } catch (const Error& e) {
+      if (skipped) skipped->push_back(e.what());
+    }
+  }
+  return "";
+}
+
 Checkpoint load_checkpoint(const std::string& path) {
   SafetensorsFile file = load_safetensors(path);
-  auto fmt = file.metadata.find(kFormatKey);
+  STRATA_CHECK(is_checkpoint(file.metadata), path, ": not a Strata checkpoint (no \"", kStateKey, "\" metadata)");
   auto st = file.metadata.find(kStateKey);
-  STRATA_CHECK(fmt != file.metadata.end() && fmt->second == kFormat && st != file.metadata.end(), path,
-               ": not a Strata checkpoint (no \"", kStateKey, "\" metadata)");
   const Json state = parse_json(st->second, path + " (checkpoint metadata)");
   STRATA_CHECK(state.is_object(), path, ": checkpoint metadata must be a JSON object");
   const int64_t version = state.at("version").as_int();

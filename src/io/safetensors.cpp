@@ -4,10 +4,12 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <bit>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <vector>
 
@@ -32,6 +34,31 @@ struct Entry {
   uint64_t begin = 0, end = 0;
   size_t order = 0;  // position in the header
 };
+
+// zlib's CRC-32 of n bytes, as 8 lowercase hex digits (the form stored under kChecksumKey).
+std::string crc32_hex(const void* data, uint64_t n) {
+  uLong crc = ::crc32_z(0L, Z_NULL, 0);
+  if (n > 0) crc = ::crc32_z(crc, static_cast<const Bytef*>(data), static_cast<z_size_t>(n));
+  char buf[9];
+  std::snprintf(buf, sizeof buf, "%08lx", static_cast<unsigned long>(crc & 0xffffffffUL));
+  return buf;
+}
+
+// The "strata.crc32" metadata value: a JSON object {tensor name: crc hex}, or an empty map when absent.
+std::map<std::string, std::string> parse_checksums(const std::string& path, const Metadata& meta) {
+  std::map<std::string, std::string> sums;
+  const auto it = meta.find(kChecksumKey);
+  if (it == meta.end()) return sums;
+  const Json j = parse_json(it->second, path + " (__metadata__ \"" + kChecksumKey + "\")");
+  STRATA_CHECK(j.is_object(), path, ": __metadata__ \"", kChecksumKey, "\" must be a JSON object of checksums");
+  for (const auto& k : j.keys()) {
+    const Json& v = j.at(k);
+    STRATA_CHECK(v.is_string() && v.as_string().size() == 8, path, ": __metadata__ \"", kChecksumKey,
+                 "\": the checksum of ", json_quote(k), " must be 8 hex digits, got ", v.dump());
+    sums[k] = v.as_string();
+  }
+  return sums;
+}
 
 class FileReader {
  public:
@@ -172,12 +199,11 @@ void save_safetensors(const std::string& path, const nn::StateDict& tensors, con
 
 void save_safetensors(const std::string& path, const nn::StateDict& tensors, const Metadata& metadata,
                       const RawTensors& raw) {
+  STRATA_CHECK(!metadata.contains(kChecksumKey), path, ": the __metadata__ key \"", kChecksumKey,
+               "\" is reserved for the checksums Strata writes itself");
   Json header = Json::object();
-  if (!metadata.empty()) {
-    Json meta = Json::object();
-    for (const auto& [k, v] : metadata) meta.set(k, v);
-    header.set("__metadata__", std::move(meta));
-  }
+  header.set("__metadata__", Json::object());  // filled below, once the checksums are known
+  Json sums = Json::object();
   std::vector<Tensor> data;
   data.reserve(tensors.size());
   uint64_t offset = 0;
@@ -193,6 +219,7 @@ void save_safetensors(const std::string& path, const nn::StateDict& tensors, con
                                    {"shape", std::move(shape)},
                                    {"data_offsets", Json::array({offset, offset + nbytes})}}));
     offset += nbytes;
+    sums.set(name, crc32_hex(c.numel() > 0 ? c.raw_data() : nullptr, nbytes));
     data.push_back(std::move(c));
   }
   for (const auto& [name, r] : raw) {
@@ -214,7 +241,12 @@ void save_safetensors(const std::string& path, const nn::StateDict& tensors, con
                                    {"shape", std::move(shape)},
                                    {"data_offsets", Json::array({offset, offset + r.bytes.size()})}}));
     offset += r.bytes.size();
+    sums.set(name, crc32_hex(r.bytes.data(), r.bytes.size()));
   }
+  Json meta = Json::object();
+  for (const auto& [k, v] : metadata) meta.set(k, v);
+  meta.set(kChecksumKey, sums.dump());
+  header.set("__metadata__", std::move(meta));
   std::string text = header.dump();
   // Pad with spaces so the data section starts 8-byte aligned, as the reference writer does.
   text.append((8 - text.size() % 8) % 8, ' ');
@@ -298,10 +330,31 @@ SafetensorsFile load_safetensors(const std::string& path, bool read_raw) {
   STRATA_CHECK(pos == data_size, path, ": the tensors cover ", pos, " bytes of the ", data_size, "-byte data section (",
                data_size - pos, " trailing bytes belong to no tensor)");
 
+  // Checksums (files Strata wrote since they existed): every tensor must have one and match it.
+  const std::map<std::string, std::string> sums = parse_checksums(path, result.metadata);
+  result.metadata.erase(kChecksumKey);
+  if (!sums.empty()) {
+    for (const auto& [name, sum] : sums) {
+      STRATA_CHECK(std::any_of(entries.begin(), entries.end(), [&](const Entry& e) { return e.name == name; }), path,
+                   ": __metadata__ \"", kChecksumKey, "\" has a checksum for tensor ", json_quote(name),
+                   ", which the file does not hold (corrupt header?)");
+    }
+  }
+  auto verify = [&](const Entry& e, const void* bytes) {
+    if (sums.empty()) return;
+    const auto it = sums.find(e.name);
+    STRATA_CHECK(it != sums.end(), tensor_ctx(path, e.name), ": no checksum in __metadata__ \"", kChecksumKey,
+                 "\" although the file has checksums for other tensors (corrupt header?)");
+    const std::string got = crc32_hex(bytes, e.end - e.begin);
+    STRATA_CHECK(got == it->second, tensor_ctx(path, e.name), ": checksum mismatch: the data's CRC-32 is ", got,
+                 " but the file records ", it->second, " (the file is corrupt)");
+  };
+
   for (const Entry* e : sorted) {
     if (!e->raw_dtype.empty()) {
       RawTensor r{e->raw_dtype, e->shape, std::vector<uint8_t>(static_cast<size_t>(e->end - e->begin))};
       if (!r.bytes.empty()) in.read(data_start + e->begin, r.bytes.data(), r.bytes.size());
+      verify(*e, r.bytes.data());
       result.raw.emplace_back(e->name, std::move(r));
       continue;
     }
@@ -310,6 +363,7 @@ SafetensorsFile load_safetensors(const std::string& path, bool read_raw) {
     Tensor t = Tensor::empty(shape, e->dtype);
     const uint64_t nbytes = e->end - e->begin;
     if (nbytes > 0) in.read(data_start + e->begin, t.raw_data(), nbytes);
+    verify(*e, nbytes > 0 ? t.raw_data() : nullptr);
     if (e->dtype == kBool) {
       const auto* p = static_cast<const unsigned char*>(t.raw_data());
       for (uint64_t i = 0; i < nbytes; ++i) {

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <sstream>
 
@@ -15,6 +16,7 @@
 #include "strata/data/idx.h"
 #include "strata/diag/summary.h"
 #include "strata/io/atomic_file.h"
+#include "strata/io/checkpoint.h"
 #include "strata/ops/elementwise.h"
 #include "strata/ops/softmax.h"
 #include "strata/tools/commands.h"
@@ -171,7 +173,25 @@ namespace {
 struct Resolved {
   RunConfig config;
   std::string weights;
+  std::string note;  // one line for the user when the weights are not the run's model.safetensors
 };
+
+// A run killed during its final save has checkpoints but no model.safetensors: use the newest valid checkpoint.
+void fall_back_to_checkpoint(Resolved& r) {
+  if (std::filesystem::exists(r.weights)) return;
+  const std::string dir = std::filesystem::path(r.weights).parent_path().string();
+  std::vector<std::string> skipped;
+  const std::string ckpt = io::find_latest_checkpoint(dir.empty() ? "." : dir, &skipped);
+  if (ckpt.empty() && !skipped.empty()) {
+    std::string why;
+    for (const auto& s : skipped) why += "\n  " + s;
+    STRATA_FAIL(r.weights, ": not found, and no checkpoint in ", dir, " is usable:", why);
+  }
+  if (ckpt.empty()) return;  // loading r.weights then says what is missing
+  r.note = "No model.safetensors in " + dir + " (the run did not finish saving): using the model weights of " + ckpt +
+           " (epoch " + std::to_string(io::load_checkpoint(ckpt).epoch) + ")\n";
+  r.weights = ckpt;
+}
 
 Resolved resolve(const std::string& target, const Args& a) {
   Resolved r;
@@ -182,6 +202,7 @@ Resolved resolve(const std::string& target, const Args& a) {
     r.config = load_run_config(target);
     r.weights = r.config.run_dir() + "/model.safetensors";
   }
+  if (!a.options.count("--int8") && !a.options.count("--weights")) fall_back_to_checkpoint(r);
   if (a.options.count("--int8")) {
     STRATA_CHECK(!a.options.count("--weights"), "--int8 and --weights are exclusive");
     r.weights = std::filesystem::path(r.weights).parent_path().string() + "/model.int8.safetensors";
@@ -251,6 +272,7 @@ int eval_cmd(const std::vector<std::string>& args, std::ostream& out) {
   }
   STRATA_CHECK(a.positional.size() == 1, "strata eval: expected one config file or run folder (see --help)");
   Resolved r = resolve(a.positional[0], a);
+  out << r.note;
   Datasets d = load_datasets(r.config);
   data::DatasetPtr ds = pick_split(d, a, "eval");
   if (!r.config.task.supervised()) {
@@ -275,6 +297,7 @@ int predict_cmd(const std::vector<std::string>& args, std::ostream& out) {
   }
   STRATA_CHECK(a.positional.size() == 1, "strata predict: expected one config file or run folder (see --help)");
   Resolved r = resolve(a.positional[0], a);
+  std::cerr << r.note;  // not on stdout, which may carry the predictions
   Datasets d = load_datasets(r.config);
   auto model = load_model(r.config, d, r.weights);
   data::DatasetPtr ds;

@@ -15,6 +15,8 @@ namespace strata::tools::detail {
 
 void load_run_weights(const RunConfig& config, nn::Module& model, const std::string& weights) {
   io::SafetensorsFile f = io::load_safetensors(weights);
+  // A checkpoint's model weights (eval/predict fall back to one when model.safetensors is missing).
+  if (io::is_checkpoint(f.metadata)) f.tensors = io::load_checkpoint(weights).model;
   try {
     model.load_state_dict(f.tensors, /*strict=*/true);
   } catch (const Error& e) {

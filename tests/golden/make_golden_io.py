@@ -22,6 +22,7 @@ import json
 import os
 import struct
 import sys
+import zlib
 
 import torch
 
@@ -79,6 +80,12 @@ def read_safetensors(path):
     data = blob[8 + n :]
     metadata = header.pop("__metadata__", {})
     assert all(isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()), "metadata must be strings"
+    # Strata's per-tensor checksums: zlib CRC-32 of each tensor's bytes, as 8 hex digits (docs/io.md).
+    sums = json.loads(metadata.pop("strata.crc32", "{}"))
+    assert set(sums) <= set(header), f"{path}: checksums for missing tensors {set(sums) - set(header)}"
+    for name, crc in sums.items():
+        b, e = header[name]["data_offsets"]
+        assert f"{zlib.crc32(data[b:e]):08x}" == crc, f"{path}: tensor {name}: checksum mismatch"
     spans, tensors = [], {}
     for name, e in header.items():
         assert set(e) == {"dtype", "shape", "data_offsets"}, f"{name}: fields {sorted(e)}"

@@ -143,9 +143,10 @@ TEST(Checkpoint, StaleTemporaryFilesAreHarmless) {
   manual_seed(2);
   const Checkpoint first = sample_checkpoint(1.0);
   save_checkpoint(path, first);
-  // A killed process left half-written temporaries: one with our pid, one with another.
+  // A killed process left half-written temporaries: one with our pid, one with a live process's (our parent's,
+  // never removed; dead writers' temporaries are removed, see integrity_test.cpp).
   const std::string ours = path + ".tmp." + std::to_string(::getpid());
-  const std::string other = path + ".tmp.999999";
+  const std::string other = path + ".tmp." + std::to_string(::getppid());
   test::write_bytes(ours, "garbage from a crashed writer, much longer than the header length field");
   test::write_bytes(other, "garbage");
   expect_same_checkpoint(load_checkpoint(path), first);  // readers never look at temporaries

@@ -100,7 +100,9 @@ TEST(Safetensors, WritesTheSpecifiedLayout) {
   sd.insert("b", from_vector<int64_t>({5}, Shape{1, 1}));
   save_safetensors(dir.file("x.safetensors"), sd, {{"m", "v"}});
   const std::string bytes = test::read_bytes(dir.file("x.safetensors"));
-  const std::string header = R"({"__metadata__":{"m":"v"},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+  // The checksums are zlib CRC-32s of the tensors' bytes (values from Python's zlib.crc32).
+  const std::string header = R"({"__metadata__":{"m":"v","strata.crc32":"{\"a\":\"c3872656\",\"b\":\"2dc2d10d\"}"},)"
+                             R"("a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
                              R"("b":{"dtype":"I64","shape":[1,1],"data_offsets":[8,16]}})";
   const size_t padded = (header.size() + 7) / 8 * 8;
   ASSERT_EQ(bytes.size(), 8 + padded + 16);

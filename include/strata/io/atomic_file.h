@@ -1,8 +1,9 @@
 #pragma once
 // AtomicFile: writes a file so that a crash or an error never leaves a half-written file at `path`.
 // Bytes go to "<path>.tmp.<pid>"; commit() fsyncs it, renames it over `path` and fsyncs the directory.
-// Destroying an uncommitted AtomicFile (an exception midway) removes the temporary file; a stale
-// temporary left by a killed process is simply overwritten by the next writer with that pid.
+// Destroying an uncommitted AtomicFile (an exception midway) removes the temporary file. Temporaries that a
+// killed writer left behind ("<path>.tmp.<pid>" whose pid no longer exists) are removed when the next
+// AtomicFile for the same path is created; a live process's temporary is never touched.
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -30,6 +31,10 @@ class AtomicFile {
   uint64_t written_ = 0;
   bool committed_ = false;
 };
+
+// Removes "<path>.tmp.<pid>" files of `path` whose process no longer exists (never this process's, nor any
+// whose pid is alive); returns how many. A pid reused by an unrelated process keeps its file (conservative).
+int remove_stale_temp_files(const std::string& path);
 
 namespace detail {
 // Test hook: called before each write with the bytes written so far and the size of the next write;

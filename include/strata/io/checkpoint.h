@@ -8,8 +8,10 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "strata/io/json.h"
+#include "strata/io/safetensors.h"
 #include "strata/nn/module.h"
 
 namespace strata::io {
@@ -35,5 +37,13 @@ struct Checkpoint {
 void save_checkpoint(const std::string& path, const Checkpoint& ckpt);
 // An error naming the file if it is not a valid safetensors file or not a Strata checkpoint.
 Checkpoint load_checkpoint(const std::string& path);
+
+// Whether a safetensors file's metadata marks it as a Strata checkpoint.
+bool is_checkpoint(const Metadata& metadata);
+
+// The newest (by modification time, then name) file "checkpoint*.safetensors" in `dir` that loads as a valid
+// checkpoint (checksums verified), or "" when there is none. Corrupt or unreadable candidates are skipped; their
+// errors are appended to `skipped` when given. For a run folder whose final model.safetensors was never written.
+std::string find_latest_checkpoint(const std::string& dir, std::vector<std::string>* skipped = nullptr);
 
 }  // namespace strata::io

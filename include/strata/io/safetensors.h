@@ -5,6 +5,9 @@
 // (offsets into the data section) and may hold "__metadata__": {string: string}. Tensors are stored
 // contiguous, row-major, little-endian, and together cover the data section without holes or overlaps.
 // Supported dtypes: F32, F64, I64, BOOL, F16, BF16; and as raw bytes (RawTensor) I8, U8, I16, U16, I32, U32.
+// Integrity: the writer stores the CRC-32 (zlib) of each tensor's bytes in "__metadata__" under kChecksumKey,
+// one string holding a JSON object {"<tensor name>": "<8 lowercase hex digits>"} (metadata stays str -> str, so
+// PyTorch's safetensors reads the file). The reader verifies them; a file without that key (PyTorch's) loads.
 #include <cstdint>
 #include <map>
 #include <string>
@@ -17,6 +20,9 @@
 namespace strata::io {
 
 using Metadata = std::map<std::string, std::string>;
+
+// The "__metadata__" key of the checksums; reserved: save_* rejects it, load_* removes it from .metadata.
+inline constexpr const char* kChecksumKey = "strata.crc32";
 
 // An entry of a dtype Strata has no Tensor for (e.g. the int8 weights of nn/quantized.h), as its bytes.
 struct RawTensor {
@@ -39,10 +45,10 @@ void save_safetensors(const std::string& path, const nn::StateDict& tensors, con
 void save_safetensors(const std::string& path, const nn::StateDict& tensors, const Metadata& metadata,
                       const RawTensors& raw);
 
-// Reads and validates a file. Anything malformed (truncated file, header length past the end, bad JSON,
-// unknown dtype, a shape that does not match the byte count, offsets out of bounds, overlapping or
-// non-contiguous data, negative or overflowing dims, duplicate names, bool bytes other than 0/1) is a
-// strata::Error naming the file, the tensor and what was wrong.
+// Reads and validates a file (and its checksums, when it has them). Anything malformed (a checksum mismatch, a
+// truncated file, a header length past the end, bad JSON, unknown dtype, a shape that does not match the byte count,
+// offsets out of bounds, overlapping or non-contiguous data, negative or overflowing dims, duplicate names, bool bytes
+// other than 0/1) is a strata::Error naming the file, the tensor and what was wrong.
 SafetensorsFile load_safetensors(const std::string& path);
 // read_raw: entries of the raw dtypes go to .raw instead of being an error.
 SafetensorsFile load_safetensors(const std::string& path, bool read_raw);

@@ -1,0 +1,76 @@
+// A run killed during its final save has checkpoint.safetensors but no model.safetensors: `strata eval` and
+// `strata predict` on the run folder use the newest valid checkpoint's model weights and say so in one line.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+
+#include "strata/io/checkpoint.h"
+#include "tools/cli_test_util.h"
+
+using namespace strata;
+namespace fs = std::filesystem;
+
+namespace {
+
+class RunFolderFallback : public strata::testing::TempDirTest {
+ protected:
+  RunFolderFallback() : TempDirTest("strata_fallback_test") {}
+};
+
+}  // namespace
+
+TEST_F(RunFolderFallback, EvalAndPredictUseTheLatestCheckpoint) {
+  write("train.csv", strata::testing::blobs_csv(120, 1));
+  write("test.csv", strata::testing::blobs_csv(30, 2));
+  write("cfg.json", R"({"name": "k", "output_dir": ")" + dir_.string() + R"(", "seed": 3,
+    "model": {"architecture": "mlp", "hidden": [8], "num_classes": 3},
+    "data": {"dataset": "csv", "train": ")" +
+                        path("train.csv") + R"(", "test": ")" + path("test.csv") + R"(", "label_column": "y"},
+    "optimizer": {"type": "adam", "lr": 0.02}, "epochs": 2, "batch_size": 16})");
+  auto r = strata::testing::run_cli({"train", path("cfg.json"), "--quiet"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const std::string run_dir = path("k");
+  const auto eval_full = strata::testing::run_cli({"eval", run_dir});
+  ASSERT_EQ(eval_full.rc, 0) << eval_full.err;
+  const auto predict_full = strata::testing::run_cli({"predict", run_dir});
+  ASSERT_EQ(predict_full.rc, 0) << predict_full.err;
+
+  // As after a kill during the final save: the last checkpoint (written after the last epoch) holds the same weights.
+  fs::remove(run_dir + "/model.safetensors");
+  const auto eval_ckpt = strata::testing::run_cli({"eval", run_dir});
+  ASSERT_EQ(eval_ckpt.rc, 0) << eval_ckpt.err;
+  EXPECT_HAS(eval_ckpt.out, "No model.safetensors in " + run_dir);
+  EXPECT_HAS(eval_ckpt.out, "using the model weights of " + run_dir + "/checkpoint.safetensors (epoch 2)");
+  const std::string metrics = eval_full.out.substr(eval_full.out.find(" on test set"));
+  EXPECT_HAS(eval_ckpt.out, metrics);  // the same accuracy, loss and per-class table
+
+  // predict keeps stdout for the predictions; the note goes to stderr.
+  ::testing::internal::CaptureStderr();
+  const auto predict_ckpt = strata::testing::run_cli({"predict", run_dir});
+  const std::string note = ::testing::internal::GetCapturedStderr();
+  ASSERT_EQ(predict_ckpt.rc, 0) << predict_ckpt.err;
+  EXPECT_EQ(predict_ckpt.out, predict_full.out);
+  EXPECT_HAS(note, "checkpoint.safetensors");
+
+  // A corrupt checkpoint is never used: with no valid one left, eval fails naming the missing model file and why
+  // the checkpoint was refused.
+  std::string bytes;
+  {
+    std::ifstream in(run_dir + "/checkpoint.safetensors", std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  bytes[bytes.size() - 1] = static_cast<char>(bytes[bytes.size() - 1] ^ 0x10);
+  std::ofstream(run_dir + "/checkpoint.safetensors", std::ios::binary) << bytes;
+  const auto eval_bad = strata::testing::run_cli({"eval", run_dir});
+  EXPECT_EQ(eval_bad.rc, 1);
+  EXPECT_HAS(eval_bad.err, run_dir + "/model.safetensors: not found, and no checkpoint in " + run_dir + " is usable");
+  EXPECT_HAS(eval_bad.err, "checksum mismatch");
+  // Asked for explicitly, the corrupt checkpoint is an error naming the tensor whose bytes changed.
+  const auto eval_explicit =
+      strata::testing::run_cli({"eval", run_dir, "--weights", run_dir + "/checkpoint.safetensors"});
+  EXPECT_EQ(eval_explicit.rc, 1);
+  EXPECT_HAS(eval_explicit.err, "checksum mismatch");
+}
