@@ -16,7 +16,7 @@ namespace strata::data::detail {
 namespace {
 
 // A data file read from something that is not a regular file (a pipe, /dev/zero) stops here.
-constexpr size_t kMaxStreamBytes = size_t{1} << 32;
+constexpr size_t kMaxStreamBytes = size_t{256} << 20;
 
 std::vector<uint8_t> read_stream(std::ifstream& in, const std::string& path, const char* who) {
   std::vector<uint8_t> bytes;

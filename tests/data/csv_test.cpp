@@ -144,6 +144,8 @@ TEST(Csv, DirectoryAndNonRegularFiles) {
   EXPECT_TRUE(throws_error([&] { read_csv(dir.file("")); }, {"[read_csv]", "is a directory"}));
   // A character device is read as a stream (no size to trust): /dev/null is empty, hence no rows.
   EXPECT_TRUE(throws_error([&] { read_csv("/dev/null"); }, {"/dev/null", "no rows"}));
+  // An endless one stops at the cap (its size, 0, is not to be trusted either).
+  EXPECT_TRUE(throws_error([&] { read_csv("/dev/zero"); }, {"/dev/zero", "is not a regular file", "256 MiB"}));
   // Beyond double: from_chars reports it as a bad number.
   write_text(dir.file("d.csv"), "x,label\n1e400,0\n");
   EXPECT_TRUE(throws_error([&] { read_csv(dir.file("d.csv")); }, {"line 2", "bad number '1e400'"}));
