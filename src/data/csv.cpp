@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <string_view>
 
 #include "data/file_bytes.h"
@@ -120,6 +121,14 @@ CsvData read_csv(const std::string& path, const CsvOptions& options) {
     for (size_t c = 0; c < ncols; ++c) {
       STRATA_CHECK(parse_number(fields[c], row[c]), where, ": line ", line_no, ", ", describe_column(names, c),
                    ": bad number '", fields[c], "'");
+      // NaN and inf would only surface later, as a NaN loss or an unwritable JSON number; features (and float32
+      // labels) beyond float32's range would become inf.
+      const bool as_float = static_cast<int64_t>(c) != label || options.label_dtype == kFloat32;
+      STRATA_CHECK(std::isfinite(row[c]), "[read_csv] ", path, ":", line_no, ":", c + 1, ": ",
+                   describe_column(names, c), ": '", fields[c], "' is not a finite number");
+      STRATA_CHECK(!as_float || std::abs(row[c]) <= std::numeric_limits<float>::max(), "[read_csv] ", path, ":",
+                   line_no, ":", c + 1, ": ", describe_column(names, c), ": ", fields[c],
+                   " is out of float32's range (|x| <= 3.4e38)");
     }
     for (size_t c = 0; c < ncols; ++c) {
       if (static_cast<int64_t>(c) == label) {

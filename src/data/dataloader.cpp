@@ -168,7 +168,8 @@ DataLoader::DataLoader(DatasetPtr dataset, int64_t batch_size, bool shuffle, std
 int64_t DataLoader::size() const {
   const int64_t n = dataset_->size();
   const int64_t b = options_.batch_size;
-  return options_.drop_last ? n / b : (n + b - 1) / b;
+  // Not (n + b - 1) / b: that overflows for a batch_size near INT64_MAX.
+  return options_.drop_last ? n / b : n / b + (n % b != 0 ? 1 : 0);
 }
 
 int64_t DataLoader::num_examples() const {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 
@@ -14,9 +15,31 @@ namespace strata::data::detail {
 
 namespace {
 
+// A data file read from something that is not a regular file (a pipe, /dev/zero) stops here.
+constexpr size_t kMaxStreamBytes = size_t{256} << 20;
+
+std::vector<uint8_t> read_stream(std::ifstream& in, const std::string& path, const char* who) {
+  std::vector<uint8_t> bytes;
+  std::vector<char> chunk(1 << 16);
+  while (in) {
+    in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    const size_t got = static_cast<size_t>(in.gcount());
+    STRATA_CHECK(bytes.size() + got <= kMaxStreamBytes, "[", who, "] '", path,
+                 "' is not a regular file and gives more than ", kMaxStreamBytes >> 20, " MiB; give a regular file");
+    bytes.insert(bytes.end(), chunk.data(), chunk.data() + got);
+  }
+  STRATA_CHECK(!in.bad(), "[", who, "] error reading '", path, "'");
+  return bytes;
+}
+
 std::vector<uint8_t> read_raw(const std::string& path, const char* who) {
+  std::error_code ec;
+  const std::filesystem::file_status st = std::filesystem::status(path, ec);
+  STRATA_CHECK(st.type() != std::filesystem::file_type::directory, "[", who, "] '", path,
+               "' is a directory, not a file");
   std::ifstream in(path, std::ios::binary);
   STRATA_CHECK(in.good(), "[", who, "] cannot open '", path, "': ", std::strerror(errno));
+  if (!ec && st.type() != std::filesystem::file_type::regular) return read_stream(in, path, who);
   in.seekg(0, std::ios::end);
   const std::streamoff size = in.tellg();
   STRATA_CHECK(size >= 0, "[", who, "] cannot determine the size of '", path, "'");

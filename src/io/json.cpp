@@ -4,9 +4,11 @@
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <sstream>
+#include <vector>
 
 #include "strata/core/error.h"
 
@@ -369,12 +371,23 @@ Json parse_json(std::string_view text, const std::string& source_name, const Jso
 }
 
 Json load_json_file(const std::string& path, const JsonParseOptions& options) {
+  // A config is small: the cap turns /dev/zero or a mistaken data file into an error instead of bad_alloc.
+  constexpr size_t kMaxBytes = size_t{64} << 20;
+  std::error_code ec;
+  STRATA_CHECK(!std::filesystem::is_directory(path, ec), path, ": is a directory, not a JSON file");
   std::ifstream in(path, std::ios::binary);
   STRATA_CHECK(in.good(), path, ": cannot open the file");
-  std::ostringstream ss;
-  ss << in.rdbuf();
+  std::string text;
+  std::vector<char> chunk(1 << 16);
+  while (in) {
+    in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    const size_t got = static_cast<size_t>(in.gcount());
+    STRATA_CHECK(text.size() + got <= kMaxBytes, path, ": larger than ", kMaxBytes >> 20,
+                 " MiB, too large for a JSON file");
+    text.append(chunk.data(), got);
+  }
   STRATA_CHECK(!in.bad(), path, ": read error");
-  return parse_json(ss.str(), path, options);
+  return parse_json(text, path, options);
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -94,7 +94,7 @@ Options:
                       standardised as in training) or an IDX images file (fashion_mnist)
   --output FILE       write here (atomically) instead of stdout
   --probabilities     also write class probabilities
-  --limit N           only the first N examples
+  --limit N           only the first N examples (N >= 1)
   --help              this text
 )";
 
@@ -129,12 +129,12 @@ Args parse_args(const std::vector<std::string>& args, size_t first, const std::v
       }
       const bool takes = std::find(with_value.begin(), with_value.end(), key) != with_value.end();
       const bool flag = std::find(flags.begin(), flags.end(), key) != flags.end();
-      STRATA_CHECK(takes || flag, "strata ", command, ": unknown option ", key, " (see strata ", command, " --help)");
+      usage_check(takes || flag, "strata ", command, ": unknown option ", key, " (see strata ", command, " --help)");
       if (takes && eq == std::string::npos) {
-        STRATA_CHECK(i + 1 < args.size(), "strata ", command, ": option ", key, " needs a value");
+        usage_check(i + 1 < args.size(), "strata ", command, ": option ", key, " needs a value");
         value = args[++i];
       }
-      STRATA_CHECK(!flag || eq == std::string::npos, "strata ", command, ": option ", key, " takes no value");
+      usage_check(!flag || eq == std::string::npos, "strata ", command, ": option ", key, " takes no value");
       a.options[key] = value;
     } else {
       a.positional.push_back(s);
@@ -151,7 +151,7 @@ int64_t parse_int(const std::string& s, const std::string& what) {
   } catch (const std::exception&) {
     pos = 0;
   }
-  STRATA_CHECK(pos == s.size() && !s.empty(), what, ": expected an integer, got \"", s, "\"");
+  usage_check(pos == s.size() && !s.empty(), what, ": expected an integer, got \"", s, "\"");
   return v;
 }
 
@@ -163,7 +163,7 @@ double parse_double(const std::string& s, const std::string& what) {
   } catch (const std::exception&) {
     pos = 0;
   }
-  STRATA_CHECK(pos == s.size() && !s.empty() && std::isfinite(v), what, ": expected a number, got \"", s, "\"");
+  usage_check(pos == s.size() && !s.empty() && std::isfinite(v), what, ": expected a number, got \"", s, "\"");
   return v;
 }
 
@@ -204,10 +204,11 @@ Resolved resolve(const std::string& target, const Args& a) {
   }
   if (!a.options.count("--int8") && !a.options.count("--weights")) fall_back_to_checkpoint(r);
   if (a.options.count("--int8")) {
-    STRATA_CHECK(!a.options.count("--weights"), "--int8 and --weights are exclusive");
+    usage_check(!a.options.count("--weights"), "--int8 and --weights are exclusive");
     r.weights = std::filesystem::path(r.weights).parent_path().string() + "/model.int8.safetensors";
   }
   if (auto it = a.options.find("--weights"); it != a.options.end()) r.weights = it->second;
+  STRATA_CHECK(!std::filesystem::is_directory(r.weights), r.weights, ": is a directory, not a weights file");
   return r;
 }
 
@@ -222,7 +223,7 @@ data::DatasetPtr pick_split(const Datasets& d, const Args& a, const std::string&
   } else if (split == "train") {
     ds = d.train;
   } else {
-    STRATA_FAIL("strata ", command, ": --split must be test, val or train, got \"", split, "\"");
+    throw UsageError(detail::concat("strata ", command, ": --split must be test, val or train, got \"", split, "\""));
   }
   STRATA_CHECK(ds != nullptr, "strata ", command, ": the config's data has no ", split, " split");
   return ds;
@@ -235,7 +236,7 @@ int train_cmd(const std::vector<std::string>& args, std::ostream& out) {
     out << kTrainHelp;
     return 0;
   }
-  STRATA_CHECK(a.positional.size() == 1, "strata train: expected one config file (see strata train --help)");
+  usage_check(a.positional.size() == 1, "strata train: expected one config file (see strata train --help)");
   const std::string& path = a.positional[0];
   io::Json j = io::load_json_file(path);
   STRATA_CHECK(j.is_object(), path, ": expected a JSON object");
@@ -244,8 +245,15 @@ int train_cmd(const std::vector<std::string>& args, std::ostream& out) {
   if (a.options.count("--seed")) j.set("seed", parse_int(a.options["--seed"], "--seed"));
   if (a.options.count("--name")) j.set("name", a.options["--name"]);
   if (a.options.count("--output-dir")) j.set("output_dir", a.options["--output-dir"]);
-  if (a.options.count("--precision"))
-    j.set("precision", train::precision_name(train::parse_precision(a.options["--precision"], "--precision")));
+  if (a.options.count("--precision")) {
+    try {
+      j.set("precision", train::precision_name(train::parse_precision(a.options["--precision"], "--precision")));
+    } catch (const UsageError&) {
+      throw;
+    } catch (const Error& e) {
+      throw UsageError(e.what());  // a bad option value is a usage mistake
+    }
+  }
   if (a.options.count("--no-loss-scaling")) j.set("loss_scaling", false);
   j.annotate(path);
   RunConfig cfg = parse_run_config(j, path);
@@ -270,7 +278,7 @@ int eval_cmd(const std::vector<std::string>& args, std::ostream& out) {
     out << kEvalHelp;
     return 0;
   }
-  STRATA_CHECK(a.positional.size() == 1, "strata eval: expected one config file or run folder (see --help)");
+  usage_check(a.positional.size() == 1, "strata eval: expected one config file or run folder (see --help)");
   Resolved r = resolve(a.positional[0], a);
   out << r.note;
   Datasets d = load_datasets(r.config);
@@ -295,7 +303,7 @@ int predict_cmd(const std::vector<std::string>& args, std::ostream& out) {
     out << kPredictHelp;
     return 0;
   }
-  STRATA_CHECK(a.positional.size() == 1, "strata predict: expected one config file or run folder (see --help)");
+  usage_check(a.positional.size() == 1, "strata predict: expected one config file or run folder (see --help)");
   Resolved r = resolve(a.positional[0], a);
   std::cerr << r.note;  // not on stdout, which may carry the predictions
   Datasets d = load_datasets(r.config);
@@ -324,7 +332,9 @@ int predict_cmd(const std::vector<std::string>& args, std::ostream& out) {
     ds = pick_split(d, a, "predict");
   }
   if (a.options.count("--limit")) {
+    // 0 is refused rather than written as an empty file: it is more likely a mistake than a wish.
     const int64_t n = parse_int(a.options["--limit"], "--limit");
+    usage_check(n >= 1, "strata predict: --limit must be at least 1, got ", n);
     std::vector<int64_t> idx;
     for (int64_t i = 0; i < std::min(n, ds->size()); ++i) idx.push_back(i);
     ds = std::make_shared<data::Subset>(ds, idx);
@@ -389,13 +399,18 @@ int summary_cmd(const std::vector<std::string>& args, std::ostream& out) {
     out << kSummaryHelp;
     return 0;
   }
-  STRATA_CHECK(a.positional.size() == 1, "strata summary: expected one config file (see --help)");
+  usage_check(a.positional.size() == 1, "strata summary: expected one config file (see --help)");
   Resolved r = resolve(a.positional[0], a);
   std::vector<int64_t> shape;
   if (a.options.count("--input-shape")) {
     std::stringstream ss(a.options["--input-shape"]);
     std::string item;
-    while (std::getline(ss, item, ',')) shape.push_back(parse_int(item, "--input-shape"));
+    while (std::getline(ss, item, ',')) {
+      shape.push_back(parse_int(item, "--input-shape"));
+      usage_check(shape.back() >= 1, "strata summary: --input-shape sizes must be at least 1, got ",
+                  a.options["--input-shape"]);
+    }
+    usage_check(!shape.empty(), "strata summary: --input-shape is empty");
   } else if (r.config.data.dataset == "fashion_mnist") {
     shape = {1, 28, 28};  // no need to read the data for its shape
   } else if (r.config.data.dataset == "ring") {
@@ -409,12 +424,13 @@ int summary_cmd(const std::vector<std::string>& args, std::ostream& out) {
   nn::ModulePtr model = r.config.task.supervised() ? nn::ModulePtr(build_model(r.config.model, shape))
                                                    : build_task_model(r.config.task, r.config.model, shape);
   std::vector<int64_t> full{a.options.count("--batch") ? parse_int(a.options["--batch"], "--batch") : 1};
+  usage_check(full[0] >= 1, "strata summary: --batch must be at least 1, got ", full[0]);
   full.insert(full.end(), shape.begin(), shape.end());
   diag::SummaryOptions so;
   so.latency = a.options.count("--latency") != 0;
   if (a.options.count("--repeats")) {
     so.latency_repeats = static_cast<int>(parse_int(a.options["--repeats"], "--repeats"));
-    STRATA_CHECK(so.latency_repeats >= 1, "strata summary: --repeats must be at least 1, got ", so.latency_repeats);
+    usage_check(so.latency_repeats >= 1, "strata summary: --repeats must be at least 1, got ", so.latency_repeats);
   }
   out << diag::summarize(*model, Shape(full), so).to_string();
   return 0;
@@ -446,6 +462,10 @@ int cli_main(const std::vector<std::string>& args, std::ostream& out, std::ostre
     if (cmd == "tradeoff") return tradeoff_cmd(args, out);
     if (cmd == "lab") return lab_cmd(args, out);
     err << "strata: unknown command \"" << cmd << "\"\n\n" << kMainHelp;
+    return 2;
+  } catch (const UsageError& e) {
+    out.flush();
+    err << "strata " << cmd << ": usage error: " << e.what() << "\n";
     return 2;
   } catch (const std::exception& e) {
     out.flush();

@@ -101,6 +101,23 @@ data::DatasetPtr select_classes(const data::DatasetPtr& d, const std::vector<int
   return std::make_shared<RelabeledSubset>(d, std::move(idx), std::move(relabel));
 }
 
+// The number of classes is inferred as the largest label + 1, so a stray 1e9 would ask for a billion-way
+// output layer (and bad_alloc); name the row instead.
+constexpr int64_t kMaxClassLabel = 99999;
+
+int64_t check_class_labels(const Tensor& labels, const std::string& path) {
+  const std::vector<int64_t> l = labels.contiguous().to_vector<int64_t>();
+  int64_t hi = 0;
+  for (size_t i = 0; i < l.size(); ++i) {
+    STRATA_CHECK(l[i] >= 0 && l[i] <= kMaxClassLabel, path, ": data row ", i + 1, ": class label ", l[i],
+                 " is not in [0, ", kMaxClassLabel,
+                 "] (labels are class indices 0, 1, ...; for regression set "
+                 "data.task to \"regression\")");
+    hi = std::max(hi, l[i]);
+  }
+  return hi;
+}
+
 }  // namespace
 
 Datasets load_datasets(const RunConfig& config) {
@@ -136,10 +153,14 @@ Datasets load_datasets(const RunConfig& config) {
     o.label_index = -1;
     out.classification = c.task == "classification";
     o.label_dtype = out.classification ? kInt64 : kFloat32;
+    // A header-only file is a valid empty table for read_csv, but nothing to train or test on: say so here,
+    // before training, rather than as an empty-tensor error in the middle (or at the end) of a run.
     data::CsvData tr = data::read_csv(c.train_path, o);
+    STRATA_CHECK(tr.features.size(0) > 0, c.train_path, ": the file has no data rows (data.train)");
     data::CsvData te;
     if (!c.test_path.empty()) {
       te = data::read_csv(c.test_path, o);
+      STRATA_CHECK(te.features.size(0) > 0, c.test_path, ": the file has no data rows (data.test)");
       STRATA_CHECK(te.features.size(1) == tr.features.size(1), c.test_path, ": ", te.features.size(1),
                    " feature columns, but the training file ", c.train_path, " has ", tr.features.size(1));
     }
@@ -155,8 +176,8 @@ Datasets load_datasets(const RunConfig& config) {
       tr.labels = tr.labels.reshape({tr.labels.numel(), 1}).contiguous();
       if (te.labels.defined()) te.labels = te.labels.reshape({te.labels.numel(), 1}).contiguous();
     } else {
-      int64_t hi = static_cast<int64_t>(strata::max(tr.labels).item());
-      if (te.labels.defined()) hi = std::max(hi, static_cast<int64_t>(strata::max(te.labels).item()));
+      int64_t hi = check_class_labels(tr.labels, c.train_path);
+      if (te.labels.defined()) hi = std::max(hi, check_class_labels(te.labels, c.test_path));
       out.num_classes = hi + 1;
       for (int64_t k = 0; k < out.num_classes; ++k) out.class_names.push_back(std::to_string(k));
     }
@@ -190,6 +211,10 @@ Datasets load_datasets(const RunConfig& config) {
   } else {
     out.train = train;
   }
+  // An empty test set would fail only after training.
+  STRATA_CHECK(!test || test->size() > 0, "[data] the test set",
+               (c.test_path.empty() ? std::string() : " (" + c.test_path + ")"), " is empty",
+               (c.limit_test > 0 || !c.classes.empty() ? " after data.limit_test / data.classes" : ""));
   out.test = test;
   return out;
 }

@@ -93,11 +93,11 @@ int doctor_cmd(const std::vector<std::string>& args, std::ostream& out) {
     out << kDoctorHelp;
     return 0;
   }
-  STRATA_CHECK(a.positional.size() == 1, "strata doctor: expected one config file (see strata doctor --help)");
+  usage_check(a.positional.size() == 1, "strata doctor: expected one config file (see strata doctor --help)");
   const int64_t steps = a.options.count("--steps") ? parse_int(a.options["--steps"], "--steps") : 300;
   const int64_t period = a.options.count("--period") ? parse_int(a.options["--period"], "--period") : 2;
-  STRATA_CHECK(steps >= 1, "strata doctor: --steps must be >= 1, got ", steps);
-  STRATA_CHECK(period >= 1, "strata doctor: --period must be >= 1, got ", period);
+  usage_check(steps >= 1, "strata doctor: --steps must be >= 1, got ", steps);
+  usage_check(period >= 1, "strata doctor: --period must be >= 1, got ", period);
   const std::string& path = a.positional[0];
   RunConfig base = load_run_config(path);
   io::Json json = base.json;

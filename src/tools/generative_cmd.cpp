@@ -62,8 +62,8 @@ bool parse_run_command(const std::vector<std::string>& args, const std::vector<s
     out << help;
     return false;
   }
-  STRATA_CHECK(a.positional.size() == 1, "strata ", command, ": expected one run folder (see strata ", command,
-               " --help)");
+  usage_check(a.positional.size() == 1, "strata ", command, ": expected one run folder (see strata ", command,
+              " --help)");
   return true;
 }
 
@@ -86,7 +86,7 @@ int sample_cmd(const std::vector<std::string>& args, std::ostream& out) {
   if (!parse_run_command(args, {"--n", "--seed", "--output", "--weights"}, kSampleHelp, "sample", out, a)) return 0;
   Run r = open_run(a.positional[0], a, "sample");
   const int64_t n = a.options.count("--n") ? parse_int(a.options["--n"], "--n") : 64;
-  STRATA_CHECK(n >= 1 && n <= 4096, "strata sample: --n must be in [1, 4096], got ", n);
+  usage_check(n >= 1 && n <= 4096, "strata sample: --n must be in [1, 4096], got ", n);
   const uint64_t seed =
       a.options.count("--seed") ? static_cast<uint64_t>(parse_int(a.options["--seed"], "--seed")) : r.config.seed;
   const std::string dir = a.options.count("--output") ? a.options["--output"] : r.dir;
@@ -108,8 +108,8 @@ int embed_cmd(const std::vector<std::string>& args, std::ostream& out) {
   const std::string split = a.options.count("--split") ? a.options["--split"] : "test";
   Datasets d = load_datasets(r.config);
   data::DatasetPtr ds = split == "test" ? d.test : split == "val" ? d.val : split == "train" ? d.train : nullptr;
-  STRATA_CHECK(split == "test" || split == "val" || split == "train",
-               "strata embed: --split must be test, val or train, got \"", split, "\"");
+  usage_check(split == "test" || split == "val" || split == "train",
+              "strata embed: --split must be test, val or train, got \"", split, "\"");
   STRATA_CHECK(ds != nullptr, "strata embed: the run's data has no ", split, " split");
   int64_t limit = ds->size();
   if (a.options.count("--limit")) limit = std::min(limit, parse_int(a.options["--limit"], "--limit"));

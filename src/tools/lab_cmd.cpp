@@ -40,7 +40,7 @@ int lab_cmd(const std::vector<std::string>& args, std::ostream& out) {
   }
   const std::vector<labs::Lab>& all = labs::all_labs();
   if (a.options.count("--list")) {
-    STRATA_CHECK(a.positional.empty(), "strata lab: --list takes no lab name");
+    usage_check(a.positional.empty(), "strata lab: --list takes no lab name");
     for (const labs::Lab& lab : all) {
       char line[200];
       std::snprintf(line, sizeof line, "%4s  %-32s %s\n", lab.number ? std::to_string(lab.number).c_str() : "-",
@@ -53,13 +53,13 @@ int lab_cmd(const std::vector<std::string>& args, std::ostream& out) {
   options.quick = a.options.count("--quick") != 0;
   if (a.options.count("--seed")) {
     int64_t seed = parse_int(a.options["--seed"], "--seed");
-    STRATA_CHECK(seed >= 0, "strata lab: --seed must be non-negative, got ", seed);
+    usage_check(seed >= 0, "strata lab: --seed must be non-negative, got ", seed);
     options.seed = static_cast<uint64_t>(seed);
   }
   if (a.options.count("--threads")) {
     int64_t threads = parse_int(a.options["--threads"], "--threads");
-    STRATA_CHECK(threads >= 0 && threads <= 1024, "strata lab: --threads must be 0 (keep) or a thread count, got ",
-                 threads);
+    usage_check(threads >= 0 && threads <= 1024, "strata lab: --threads must be 0 (keep) or a thread count, got ",
+                threads);
     options.threads = static_cast<int>(threads);
   }
   if (a.options.count("--out")) options.out_dir = a.options["--out"];
@@ -67,10 +67,10 @@ int lab_cmd(const std::vector<std::string>& args, std::ostream& out) {
 
   std::vector<const labs::Lab*> chosen;
   if (a.options.count("--all")) {
-    STRATA_CHECK(a.positional.empty(), "strata lab: --all takes no lab name");
+    usage_check(a.positional.empty(), "strata lab: --all takes no lab name");
     for (const labs::Lab& lab : all) chosen.push_back(&lab);
   } else {
-    STRATA_CHECK(a.positional.size() == 1, "strata lab: expected one lab number or name, or --list (see --help)");
+    usage_check(a.positional.size() == 1, "strata lab: expected one lab number or name, or --list (see --help)");
     chosen.push_back(&labs::find_lab(a.positional[0]));
   }
   std::vector<std::string> failed;

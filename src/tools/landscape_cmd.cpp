@@ -60,7 +60,7 @@ int landscape_cmd(const std::vector<std::string>& args, std::ostream& out) {
     out << kLandscapeHelp;
     return 0;
   }
-  STRATA_CHECK(a.positional.size() == 1, "strata landscape: expected one run folder (see strata landscape --help)");
+  usage_check(a.positional.size() == 1, "strata landscape: expected one run folder (see strata landscape --help)");
   const std::string dir = a.positional[0];
   diag::LineOptions lo;
   diag::SurfaceOptions so;
@@ -71,11 +71,11 @@ int landscape_cmd(const std::vector<std::string>& args, std::ostream& out) {
   if (a.options.count("--seed")) so.seed = static_cast<uint64_t>(parse_int(a.options["--seed"], "--seed"));
   if (a.options.count("--eval-examples")) examples = parse_int(a.options["--eval-examples"], "--eval-examples");
   const bool surface_on = a.options.count("--no-surface") == 0;
-  STRATA_CHECK(lo.points >= 2, "--points: expected at least 2, got ", lo.points);
-  STRATA_CHECK(!surface_on || (so.steps >= 3 && so.steps % 2 == 1), "--steps: expected an odd number >= 3, got ",
-               so.steps);
-  STRATA_CHECK(so.range > 0, "--range: expected a positive number, got ", so.range);
-  STRATA_CHECK(examples >= 1, "--eval-examples: expected at least 1, got ", examples);
+  usage_check(lo.points >= 2, "--points: expected at least 2, got ", lo.points);
+  usage_check(!surface_on || (so.steps >= 3 && so.steps % 2 == 1), "--steps: expected an odd number >= 3, got ",
+              so.steps);
+  usage_check(so.range > 0, "--range: expected a positive number, got ", so.range);
+  usage_check(examples >= 1, "--eval-examples: expected at least 1, got ", examples);
 
   STRATA_CHECK(std::filesystem::is_directory(dir), dir, ": no such run folder (strata train writes one)");
   const std::string config_path = dir + "/config.json", init_path = dir + "/init.safetensors",

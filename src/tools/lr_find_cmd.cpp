@@ -80,14 +80,14 @@ int lr_find_cmd(const std::vector<std::string>& args, std::ostream& out) {
     out << kLrFindHelp;
     return 0;
   }
-  STRATA_CHECK(a.positional.size() == 1, "strata lr-find: expected one config file (see strata lr-find --help)");
+  usage_check(a.positional.size() == 1, "strata lr-find: expected one config file (see strata lr-find --help)");
   diag::LRFindOptions o;
   if (a.options.count("--steps")) o.num_steps = parse_int(a.options["--steps"], "--steps");
   if (a.options.count("--min-lr")) o.min_lr = parse_double(a.options["--min-lr"], "--min-lr");
   if (a.options.count("--max-lr")) o.max_lr = parse_double(a.options["--max-lr"], "--max-lr");
-  STRATA_CHECK(o.num_steps >= 2, "--steps: expected at least 2, got ", o.num_steps);
-  STRATA_CHECK(o.min_lr > 0 && o.max_lr > o.min_lr, "--min-lr / --max-lr: expected 0 < min < max, got ", o.min_lr,
-               " and ", o.max_lr);
+  usage_check(o.num_steps >= 2, "--steps: expected at least 2, got ", o.num_steps);
+  usage_check(o.min_lr > 0 && o.max_lr > o.min_lr, "--min-lr / --max-lr: expected 0 < min < max, got ", o.min_lr,
+              " and ", o.max_lr);
   const RunConfig config = load_run_config(a.positional[0]);
   const std::string output = a.options.count("--output") ? a.options["--output"] : config.run_dir() + "/lr_find.json";
 

@@ -45,7 +45,7 @@ int quantize_cmd(const std::vector<std::string>& args, std::ostream& out) {
     out << kQuantizeHelp;
     return 0;
   }
-  STRATA_CHECK(a.positional.size() == 1, "strata quantize: expected one run folder (see --help)");
+  usage_check(a.positional.size() == 1, "strata quantize: expected one run folder (see --help)");
   const std::string dir = a.positional[0];
   STRATA_CHECK(std::filesystem::is_directory(dir), "strata quantize: ", dir,
                " is not a run folder (train one with strata train <config.json>)");
@@ -58,7 +58,7 @@ int quantize_cmd(const std::vector<std::string>& args, std::ostream& out) {
                config.task.type, " run");
   const int64_t calib_n =
       a.options.count("--calibration") ? parse_int(a.options["--calibration"], "--calibration") : 1024;
-  STRATA_CHECK(calib_n >= 1, "strata quantize: --calibration must be at least 1, got ", calib_n);
+  usage_check(calib_n >= 1, "strata quantize: --calibration must be at least 1, got ", calib_n);
 
   Datasets d = load_datasets(config);
   auto model = load_model(config, d, weights);

@@ -14,6 +14,7 @@
 namespace strata::tools::detail {
 
 void load_run_weights(const RunConfig& config, nn::Module& model, const std::string& weights) {
+  STRATA_CHECK(!std::filesystem::is_directory(weights), weights, ": is a directory, not a weights file");
   io::SafetensorsFile f = io::load_safetensors(weights);
   // A checkpoint's model weights (eval/predict fall back to one when model.safetensors is missing).
   if (io::is_checkpoint(f.metadata)) f.tensors = io::load_checkpoint(weights).model;

@@ -50,10 +50,10 @@ std::vector<int64_t> int_list(const std::string& s, const std::string& what) {
   std::vector<int64_t> out;
   for (const std::string& item : split_list(s)) {
     const int64_t v = parse_int(item, what);
-    STRATA_CHECK(v >= 1, "strata tradeoff: ", what, " must be at least 1, got ", v);
+    usage_check(v >= 1, "strata tradeoff: ", what, " must be at least 1, got ", v);
     out.push_back(v);
   }
-  STRATA_CHECK(!out.empty(), "strata tradeoff: ", what, " is empty; expected a list like 32,64,128");
+  usage_check(!out.empty(), "strata tradeoff: ", what, " is empty; expected a list like 32,64,128");
   return out;
 }
 
@@ -113,19 +113,19 @@ int tradeoff_cmd(const std::vector<std::string>& args, std::ostream& out) {
     out << kTradeoffHelp;
     return 0;
   }
-  STRATA_CHECK(a.positional.size() == 1, "strata tradeoff: expected one config file (see --help)");
+  usage_check(a.positional.size() == 1, "strata tradeoff: expected one config file (see --help)");
   const bool widths = a.options.count("--widths") != 0, depths = a.options.count("--depths") != 0;
-  STRATA_CHECK(widths != depths, "strata tradeoff: give exactly one of --widths and --depths");
+  usage_check(widths != depths, "strata tradeoff: give exactly one of --widths and --depths");
   TradeoffOptions o;
   o.axis = widths ? ScaleAxis::Width : ScaleAxis::Depth;
   o.values = int_list(a.options[widths ? "--widths" : "--depths"], widths ? "--widths" : "--depths");
   if (a.options.count("--epochs")) {
     o.epochs = parse_int(a.options["--epochs"], "--epochs");
-    STRATA_CHECK(*o.epochs >= 1, "strata tradeoff: --epochs must be at least 1, got ", *o.epochs);
+    usage_check(*o.epochs >= 1, "strata tradeoff: --epochs must be at least 1, got ", *o.epochs);
   }
   if (a.options.count("--budget-seconds")) {
     o.budget_seconds = parse_double(a.options["--budget-seconds"], "--budget-seconds");
-    STRATA_CHECK(o.budget_seconds > 0, "strata tradeoff: --budget-seconds must be positive, got ", o.budget_seconds);
+    usage_check(o.budget_seconds > 0, "strata tradeoff: --budget-seconds must be positive, got ", o.budget_seconds);
   }
   if (a.options.count("--accumulation"))
     o.accumulation_steps = int_list(a.options["--accumulation"], "--accumulation")[0];

@@ -112,6 +112,45 @@ TEST(Csv, MissingLabelColumn) {
   EXPECT_TRUE(throws_error([&] { read_csv(dir.file("m.csv"), o); }, {"no header"}));
 }
 
+// NaN, inf and numbers beyond float32 were accepted and surfaced only as a NaN loss or a JSON error at the end.
+TEST(Csv, RejectsNonFiniteAndOutOfRangeCells) {
+  TempDir dir;
+  const std::vector<std::pair<std::string, std::string>> cases = {{"nan", "not a finite number"},
+                                                                  {"-inf", "not a finite number"},
+                                                                  {"inf", "not a finite number"},
+                                                                  {"1e39", "out of float32's range"},
+                                                                  {"-1e39", "out of float32's range"}};
+  for (const auto& [cell, why] : cases) {
+    write_text(dir.file("n.csv"), "x,y,label\n1,2,0\n3," + cell + ",1\n");
+    EXPECT_TRUE(throws_error([&] { read_csv(dir.file("n.csv")); }, {dir.file("n.csv") + ":3:2", "column 2 ('y')", why}))
+        << cell;
+  }
+  // A float32 label beyond float32 too; a float64 label may be large.
+  write_text(dir.file("r.csv"), "x,y\n1,1e39\n");
+  CsvOptions o;
+  o.label_dtype = kFloat32;
+  EXPECT_TRUE(throws_error([&] { read_csv(dir.file("r.csv"), o); }, {":2:2", "out of float32's range"}));
+  o.label_dtype = kFloat64;
+  EXPECT_EQ(read_csv(dir.file("r.csv"), o).labels.to_vector<double>(), (std::vector<double>{1e39}));
+  write_text(dir.file("l.csv"), "x,y\n1,nan\n");
+  EXPECT_TRUE(throws_error([&] { read_csv(dir.file("l.csv"), o); }, {":2:2", "not a finite number"}));
+  // 3.4e38 is still a float32.
+  write_text(dir.file("ok.csv"), "x,label\n3.4e38,0\n");
+  EXPECT_FLOAT_EQ(read_csv(dir.file("ok.csv")).features.to_vector<float>()[0], 3.4e38f);
+}
+
+TEST(Csv, DirectoryAndNonRegularFiles) {
+  TempDir dir;
+  EXPECT_TRUE(throws_error([&] { read_csv(dir.file("")); }, {"[read_csv]", "is a directory"}));
+  // A character device is read as a stream (no size to trust): /dev/null is empty, hence no rows.
+  EXPECT_TRUE(throws_error([&] { read_csv("/dev/null"); }, {"/dev/null", "no rows"}));
+  // An endless one stops at the cap (its size, 0, is not to be trusted either).
+  EXPECT_TRUE(throws_error([&] { read_csv("/dev/zero"); }, {"/dev/zero", "is not a regular file", "256 MiB"}));
+  // Beyond double: from_chars reports it as a bad number.
+  write_text(dir.file("d.csv"), "x,label\n1e400,0\n");
+  EXPECT_TRUE(throws_error([&] { read_csv(dir.file("d.csv")); }, {"line 2", "bad number '1e400'"}));
+}
+
 TEST(Csv, EmptyAndMissingFiles) {
   TempDir dir;
   write_text(dir.file("e.csv"), "\n\n");

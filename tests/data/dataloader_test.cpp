@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <limits>
 #include <numeric>
 #include <stdexcept>
 #include <thread>
@@ -267,6 +268,22 @@ TEST(DataLoader, RejectsBadOptions) {
   ++it;
   EXPECT_TRUE(it == loader.end());
   EXPECT_THROW(++it, Error);
+}
+
+// (n + b - 1) / b overflowed for a batch_size near INT64_MAX: size() went negative and no batch came out.
+TEST(DataLoader, HugeBatchSizeGivesOneBatch) {
+  auto ds = make_rows(5);
+  for (int64_t b : {std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::max() - 1}) {
+    DataLoader loader(ds, b);
+    EXPECT_EQ(loader.size(), 1) << b;
+    EXPECT_EQ(loader.num_examples(), 5);
+    int64_t batches = 0;
+    for (const Batch& batch : loader) {
+      EXPECT_EQ(batch.input.size(0), 5);
+      ++batches;
+    }
+    EXPECT_EQ(batches, 1);
+  }
 }
 
 }  // namespace

@@ -235,5 +235,12 @@ TEST(Json, LoadsFiles) {
               HasSubstr(dir.file("bad.json") + ":1:7 (byte 6)"));
 }
 
+// A directory gave "expected a JSON value" and /dev/zero read until bad_alloc.
+TEST(Json, LoadRejectsDirectoriesAndHugeFiles) {
+  test::ScratchDir dir;
+  EXPECT_THAT(error_of([&] { load_json_file(dir.file("")); }), HasSubstr("is a directory"));
+  EXPECT_THAT(error_of([&] { load_json_file("/dev/zero"); }), HasSubstr("/dev/zero: larger than 64 MiB"));
+}
+
 }  // namespace
 }  // namespace strata::io

@@ -46,10 +46,10 @@ TEST(Cli, HelpOnEveryCommand) {
   EXPECT_EQ(r.rc, 2);
   EXPECT_HAS(r.err, "unknown command \"fit\"");
   r = run({"train", "x.json", "--epoch", "3"});
-  EXPECT_EQ(r.rc, 1);
+  EXPECT_EQ(r.rc, 2);
   EXPECT_HAS(r.err, "unknown option --epoch");
   r = run({"train"});
-  EXPECT_EQ(r.rc, 1);
+  EXPECT_EQ(r.rc, 2);
 }
 
 TEST_F(CliTest, ConfigErrorsNameTheKey) {
@@ -218,7 +218,83 @@ TEST_F(CliTest, PrecisionKeyAndFlagReachResults) {
   EXPECT_FALSE(io::load_json_file(path("mp_noscale/config.json")).at("loss_scaling").as_bool());
 
   r = run({"train", path("cfg.json"), "--quiet", "--precision", "fp8"});
-  EXPECT_EQ(r.rc, 1);
+  EXPECT_EQ(r.rc, 2);
   EXPECT_HAS(r.err, "--precision");
   EXPECT_HAS(r.err, "\"fp16\"");
+}
+
+// Bad input that used to get a poor answer (bad_alloc, an empty-tensor error, a late failure): each is now an
+// error naming the file and the row or the key, before any training.
+TEST_F(CliTest, BadDataFilesAreNamedBeforeTraining) {
+  auto cfg = [&](const std::string& name, const std::string& train, const std::string& test) {
+    std::string data = R"("dataset": "csv", "train": ")" + path(train) + "\"";
+    if (!test.empty()) data += R"(, "test": ")" + path(test) + "\"";
+    return write(name, R"({"name": "bad", "output_dir": ")" + dir_.string() +
+                           R"(", "epochs": 1, "model": {"architecture": "mlp", "hidden": [4]}, "data": {)" + data +
+                           "}}");
+  };
+  write("good.csv", blobs(30, 1, false));
+  for (const char* label : {"1e9", "1e18", "-1"}) {
+    write("big.csv", "a,b,c,d,label\n1,2,3,4,0\n1,2,3,4," + std::string(label) + "\n");
+    Result big = run({"train", cfg("big.json", "big.csv", ""), "--quiet"});
+    EXPECT_EQ(big.rc, 1) << label;
+    EXPECT_HAS(big.err, path("big.csv") + ": data row 2: class label");
+  }
+  write("nan.csv", "a,b,c,d,label\n1,2,nan,4,0\n");
+  Result r = run({"train", cfg("nan.json", "nan.csv", ""), "--quiet"});
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_HAS(r.err, path("nan.csv") + ":2:3");
+  write("header.csv", "a,b,c,d,label\n");
+  r = run({"train", cfg("h.json", "header.csv", ""), "--quiet"});
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_HAS(r.err, path("header.csv") + ": the file has no data rows");
+  r = run({"train", cfg("t.json", "good.csv", "header.csv"), "--quiet"});
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_HAS(r.err, path("header.csv") + ": the file has no data rows (data.test)");
+  EXPECT_FALSE(fs::exists(path("bad/model.safetensors")));  // failed before training
+  fs::create_directories(path("dir.csv"));
+  r = run({"train", cfg("d.json", "dir.csv", ""), "--quiet"});
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_HAS(r.err, "is a directory");
+}
+
+TEST_F(CliTest, BadConfigFilesAndUsageMistakes) {
+  Result r = run({"train", dir_.string()});
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_HAS(r.err, "is a directory");
+  r = run({"train", "/dev/zero"});
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_HAS(r.err, "/dev/zero: larger than 64 MiB");
+
+  write("train.csv", blobs(60, 1, false));
+  write("cfg.json", R"({"name": "u", "output_dir": ")" + dir_.string() + R"(", "epochs": 1, "seed": 1,
+    "model": {"architecture": "mlp", "hidden": [4], "num_classes": 3},
+    "data": {"dataset": "csv", "train": ")" +
+                        path("train.csv") + R"(", "test": ")" + path("train.csv") + R"("}})");
+  r = run({"summary", path("cfg.json"), "--input-shape", "0"});
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_HAS(r.err, "--input-shape sizes must be at least 1");
+  r = run({"summary", path("cfg.json"), "--input-shape", "4,-2"});
+  EXPECT_EQ(r.rc, 2);
+  r = run({"summary", path("cfg.json"), "--batch", "0"});
+  EXPECT_EQ(r.rc, 2);
+  r = run({"summary", path("cfg.json"), "--input-shape", "4"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  r = run({"train", path("cfg.json"), "--quiet"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  r = run({"predict", path("u"), "--limit", "0"});
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_HAS(r.err, "--limit must be at least 1, got 0");
+  r = run({"predict", path("u"), "--limit", "2"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  r = run({"predict", path("u"), "--split", "dev"});
+  EXPECT_EQ(r.rc, 2);
+  r = run({"eval", path("u"), "--weights", dir_.string()});
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_HAS(r.err, "is a directory");
+  r = run({"eval"});
+  EXPECT_EQ(r.rc, 2);
+  r = run({"train", path("cfg.json"), "--epochs", "x"});
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_HAS(r.err, "usage error");
 }

@@ -107,7 +107,7 @@ TEST(DoctorFix, ZeroInitGetsRandomInitAndTheFindingGoes) {
 
 TEST(DoctorCli, BadArgumentsAreErrors) {
   std::ostringstream out, err;
-  EXPECT_EQ(strata::tools::cli_main({"doctor"}, out, err), 1);
+  EXPECT_EQ(strata::tools::cli_main({"doctor"}, out, err), 2);
   EXPECT_NE(err.str().find("expected one config file"), std::string::npos) << err.str();
   std::ostringstream out2, err2;
   EXPECT_NE(strata::tools::cli_main({"doctor", "x.json", "--steps", "0"}, out2, err2), 0);

@@ -57,13 +57,13 @@ TEST_F(LabCli, UnknownLabAndBadArgumentsAreErrors) {
   EXPECT_HAS(r.err, "no lab \"sofmax\"");
   EXPECT_HAS(r.err, "softmax");
   r = run_cli({"lab"});
-  EXPECT_EQ(r.rc, 1);
+  EXPECT_EQ(r.rc, 2);
   EXPECT_HAS(r.err, "expected one lab number or name");
   r = run_cli({"lab", "161", "--seed", "-3"});
-  EXPECT_EQ(r.rc, 1);
+  EXPECT_EQ(r.rc, 2);
   EXPECT_HAS(r.err, "--seed");
   r = run_cli({"lab", "161", "--speed"});
-  EXPECT_EQ(r.rc, 1);
+  EXPECT_EQ(r.rc, 2);
   EXPECT_HAS(r.err, "--speed");
 }
 

@@ -49,7 +49,7 @@ TEST(LandscapeCli, Help) {
   EXPECT_HAS(r.out, "usage: strata landscape");
   EXPECT_HAS(r.out, "--no-surface");
   r = run({"lr-find", "x.json", "--steps", "many"});
-  EXPECT_EQ(r.rc, 1);
+  EXPECT_EQ(r.rc, 2);
   EXPECT_HAS(r.err, "--steps");
 }
 
@@ -105,7 +105,7 @@ TEST_F(LandscapeCliTest, TrainThenLandscape) {
   EXPECT_FALSE(io::load_json_file(run_dir + "/landscape.json").contains("surface"));
 
   r = run({"landscape", run_dir, "--steps", "4"});
-  EXPECT_EQ(r.rc, 1);
+  EXPECT_EQ(r.rc, 2);
   EXPECT_HAS(r.err, "--steps");
   r = run({"landscape", path("nope")});
   EXPECT_EQ(r.rc, 1);

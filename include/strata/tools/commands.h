@@ -6,7 +6,22 @@
 #include <string>
 #include <vector>
 
+#include "strata/core/error.h"
+
 namespace strata::tools {
+
+// A mistake on the command line (unknown option, missing value, bad number, wrong argument count): cli_main
+// exits 2 for it, 1 for every other error (docs/cli.md).
+class UsageError : public Error {
+ public:
+  using Error::Error;
+};
+
+// Throws UsageError(concat(parts...)) unless `cond`.
+template <class... Parts>
+void usage_check(bool cond, const Parts&... parts) {
+  if (!cond) throw UsageError(detail::concat(parts...));
+}
 
 // `strata lr-find cfg.json [...]`: the learning-rate range test (src/tools/lr_find_cmd.cpp).
 int lr_find_cmd(const std::vector<std::string>& args, std::ostream& out);
