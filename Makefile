@@ -49,5 +49,20 @@ format-check:
 tidy: configure
 	@bash scripts/check-style.sh --tidy -p $(BUILD) -j $(JOBS) src
 
+# libFuzzer targets for every reader (fuzz/, docs/reliability.md), built with clang in their own folder (the
+# readers instrumented, the rest from $(BUILD)/libstrata.a); each target runs FUZZ_SECONDS seconds from the
+# committed seeds, and the run prints executions and exec/s per target.
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= json safetensors checkpoint idx idx_gzip csv text
+
+.PHONY: fuzz
+fuzz: configure
+	@bash scripts/install-deps.sh --with-fuzz
+	@cmake --build $(BUILD) -j $(JOBS) --target strata
+	@cmake -S fuzz -B $(FUZZ_BUILD) -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DSTRATA_LIBRARY=$(abspath $(BUILD))/libstrata.a >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target $(addprefix fuzz_,$(FUZZ_TARGETS))
+	@bash fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
 clean:
-	@rm -rf $(BUILD) $(ASAN_BUILD)
+	@rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

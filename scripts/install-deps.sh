@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Strata needs to build, test and benchmark. Idempotent: only missing packages
-# are installed. Pass --with-torch to also install PyTorch (used by bench/ and tests/golden/make_golden.py only).
+# are installed. Pass --with-torch to also install PyTorch (used by bench/ and tests/golden/make_golden.py only),
+# --with-fuzz for clang and its libFuzzer/sanitizer runtimes (make fuzz).
 set -euo pipefail
 
 packages=(
@@ -18,9 +19,14 @@ packages=(
   # that every plot draws and the page logs no console errors
   chromium
 )
-if [[ "${1:-}" == "--with-torch" ]]; then
-  packages+=(python3-torch python3-numpy)
-fi
+for arg in "$@"; do
+  case "$arg" in
+    --with-torch) packages+=(python3-torch python3-numpy) ;;
+    # clang-14 only recommends libclang-rt-14-dev (libFuzzer, ASan, UBSan runtimes); clang's -fopenmp needs
+    # libomp-dev; llvm has llvm-symbolizer, for source lines in sanitizer stacks.
+    --with-fuzz) packages+=(clang libclang-rt-14-dev libomp-dev llvm) ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do
