@@ -1,5 +1,6 @@
 #include "strata/core/tensor.h"
 
+#include <algorithm>
 #include <cmath>
 #include <iomanip>
 #include <sstream>
@@ -15,10 +16,13 @@ AutogradMeta& TensorImpl::meta() {
 
 Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
   int64_t bytes = static_cast<int64_t>(strata::itemsize(dtype));
+  int64_t span = 1;  // the strides' product: a 0-size dim empties the tensor but not its strides (fuzzing found)
   for (int64_t s : shape) {
     STRATA_CHECK(s >= 0, "[empty] negative size in shape ", shape);
     STRATA_CHECK(!__builtin_mul_overflow(bytes, s, &bytes), "[empty] shape ", shape, " of ", dtype,
                  " needs more than 2^63 bytes");
+    STRATA_CHECK(!__builtin_mul_overflow(span, std::max<int64_t>(s, 1), &span), "[empty] shape ", shape,
+                 ": its non-empty dims hold more than 2^63 elements");
   }
   auto impl = std::make_shared<TensorImpl>();
   impl->storage = std::make_shared<StorageImpl>(static_cast<size_t>(shape.numel()) * strata::itemsize(dtype), device);

@@ -19,8 +19,8 @@
 
 using namespace strata;
 using namespace strata::io;
-using ::testing::HasSubstr;
 using strata::testing::error_of;
+using ::testing::HasSubstr;
 
 namespace {
 
