@@ -6,6 +6,7 @@
 #include "strata/core/tensor.h"
 #include "strata/data/idx.h"
 #include "strata/io/checkpoint.h"
+#include "strata/io/json.h"
 #include "strata/io/safetensors.h"
 #include "test_util.h"
 
@@ -25,6 +26,25 @@ TEST(FuzzRegression, ReadersRejectTheOverflowingShapes) {
   error_of([] { strata::data::read_idx_images(crash("idx/ubsan-shape-overflow-empty-images.idx")); });
   error_of([] { strata::io::load_safetensors(crash("safetensors/ubsan-shape-overflow-zero-dim.safetensors")); });
   error_of([] { strata::io::load_checkpoint(crash("checkpoint/ubsan-shape-overflow-zero-dim.safetensors")); });
+}
+
+// Nested objects with long keys around a long array: each value's key path is capped, so memory stays linear
+// in the input (the uncapped parser needed 2 GB for this 150 KB file).
+TEST(FuzzRegression, JsonKeyPathsAreCapped) {
+  std::string key(1000, 'k'), text;
+  for (int i = 0; i < 20; ++i) text += "{\"" + key + "\":";
+  text += "[0, 1, 2]";
+  for (int i = 0; i < 20; ++i) text += "}";
+  strata::io::Json v = strata::io::parse_json(text);
+  const strata::io::Json* inner = &v;
+  for (int i = 0; i < 20; ++i) inner = &inner->at(key);
+  EXPECT_LE(inner->at(2).path().size(), 256u);
+  EXPECT_EQ(inner->at(2).path().substr(inner->at(2).path().size() - 4), "k[2]");
+  EXPECT_EQ(
+      strata::io::parse_json(R"({"model": {"layers": [1, {"k": 2}]}})").at("model").at("layers").at(1).at("k").path(),
+      "model.layers[1].k");
+  strata::io::load_json_file(crash("json/oom-key-path-amplification.json"));  // parses in a few MB
+  error_of([] { strata::io::load_safetensors(crash("safetensors/oom-header-key-path-amplification.safetensors")); });
 }
 
 }  // namespace
