@@ -71,7 +71,11 @@ int lab_cmd(const std::vector<std::string>& args, std::ostream& out) {
     for (const labs::Lab& lab : all) chosen.push_back(&lab);
   } else {
     usage_check(a.positional.size() == 1, "strata lab: expected one lab number or name, or --list (see --help)");
-    chosen.push_back(&labs::find_lab(a.positional[0]));
+    try {
+      chosen.push_back(&labs::find_lab(a.positional[0]));
+    } catch (const Error& e) {
+      throw UsageError(e.what());  // a lab name on the command line: a usage mistake (exit 2)
+    }
   }
   std::vector<std::string> failed;
   for (const labs::Lab* lab : chosen) {

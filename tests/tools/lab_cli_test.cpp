@@ -53,7 +53,7 @@ TEST_F(LabCli, NoPageWritesNothing) {
 
 TEST_F(LabCli, UnknownLabAndBadArgumentsAreErrors) {
   CliResult r = run_cli({"lab", "sofmax"});
-  EXPECT_EQ(r.rc, 1);
+  EXPECT_EQ(r.rc, 2);
   EXPECT_HAS(r.err, "no lab \"sofmax\"");
   EXPECT_HAS(r.err, "softmax");
   r = run_cli({"lab"});
