@@ -28,7 +28,7 @@ void run(LabRun& lab) {
   const int64_t n = lab.pick<int64_t>(3000, 1500);
   const int64_t epochs = lab.pick<int64_t>(15, 8);
   kit::XY all = kit::spirals(n + 1000, 3, 0.03, lab.seed());
-  kit::XY tr = kit::rows(all, 0, n), te = kit::rows(all, n, n + 1000);
+  auto [tr, te] = kit::split(all, n);
   lab.note("3 spirals, " + std::to_string(n) + " training points, Adam lr 3e-3, batch 64, " + std::to_string(epochs) +
            " epochs for every model, same seed; accuracy on 1000 held-out points. FLOPs: forward, per example "
            "(diag::summarize); latency: fastest of 10 batch-1 calls; memory: peak allocated during one forward + "

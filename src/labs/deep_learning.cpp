@@ -20,7 +20,7 @@ void run(LabRun& lab) {
   const int64_t n = lab.pick<int64_t>(2000, 1500);
   const int64_t steps = 1000;
   kit::XY all = kit::spirals(2 * n, classes, 0.02, lab.seed(), /*turns=*/3.0);
-  kit::XY train_set = kit::rows(all, 0, n), test_set = kit::rows(all, n, 2 * n);
+  auto [train_set, test_set] = kit::split(all, n);
   nn::CrossEntropyLoss loss;
 
   struct Model {

@@ -98,6 +98,8 @@ XY rows(const XY& d, int64_t begin, int64_t end) {
   return {d.x.slice(0, begin, end), d.y.slice(0, begin, end)};
 }
 
+std::pair<XY, XY> split(const XY& d, int64_t n_train) { return {rows(d, 0, n_train), rows(d, n_train, d.size())}; }
+
 nn::ModulePtr mlp(const std::vector<int64_t>& sizes, const std::string& activation, bool batch_norm,
                   const std::string& init) {
   STRATA_CHECK(sizes.size() >= 2, "[labs::mlp] need at least input and output sizes, got ", sizes.size());

@@ -32,6 +32,8 @@ XY blobs(int64_t n, int64_t classes, int64_t dim, double spread, uint64_t seed);
 XY flip_labels(const XY& d, double flip, uint64_t seed);
 // Rows [begin, end) of a data set (views).
 XY rows(const XY& d, int64_t begin, int64_t end);
+// The first n_train rows and the rest: a train / test split of a generated set (views).
+std::pair<XY, XY> split(const XY& d, int64_t n_train);
 
 // Linear layers of sizes[0] -> sizes[1] -> ... -> sizes.back(), with `activation` ("relu", "leaky_relu",
 // "sigmoid", "tanh", "none") after every hidden layer and optional BatchNorm1d before it. PyTorch's default

@@ -64,7 +64,7 @@ void run(LabRun& lab) {
   const int64_t n = lab.pick<int64_t>(3000, 1500);
   const int64_t epochs = lab.pick<int64_t>(40, 20);
   kit::XY all = kit::spirals(n + 1000, 3, 0.03, lab.seed());
-  kit::XY tr = kit::rows(all, 0, n), te = kit::rows(all, n, n + 1000);
+  auto [tr, te] = kit::split(all, n);
 
   lab.heading("Accuracy: the same training in three precisions");
   lab.note("MLP 2 -> 128 -> 128 -> 128 -> 3 (ReLU) on 3 spirals, Adam lr 3e-3, batch 64, " + std::to_string(epochs) +

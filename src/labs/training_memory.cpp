@@ -58,6 +58,26 @@ Measure measure(int64_t depth, int64_t batch, uint64_t seed) {
 
 std::string kib(double bytes) { return kit::fmt(bytes / 1024.0, 4) + " KiB"; }
 
+// Claims that training memory grows linearly in `size_of` over the three measurements: the bytes per added
+// `unit` (layer, example) from the first to the second equal those from the second to the third within 20%.
+template <class SizeOf>
+void linear_growth(LabRun& lab, const std::string& unit, const std::string& axis, const std::vector<Measure>& ms,
+                   SizeOf size_of) {
+  auto step = [&](size_t a) {
+    return (ms[a + 1].train - ms[a].train) / static_cast<double>(size_of(ms[a + 1]) - size_of(ms[a]));
+  };
+  auto range = [&](size_t a) {
+    return axis + " " + std::to_string(size_of(ms[a])) + " -> " + std::to_string(size_of(ms[a + 1]));
+  };
+  double low = step(0), high = step(1);
+  lab.value("training memory per added " + unit + ", " + range(0), low / 1024, "KiB");
+  lab.value("training memory per added " + unit + ", " + range(1), high / 1024, "KiB");
+  lab.claim("training memory grows linearly with the " + axis + ": each added " + unit + " costs the same (within 20%)",
+            low > 0 && std::fabs(high / low - 1) < 0.2,
+            kib(low) + " vs " + kib(high) + " per " + unit + "; " + axis + " " + std::to_string(size_of(ms[2])) +
+                " / " + axis + " " + std::to_string(size_of(ms[0])) + " = " + kit::times(ms[2].train / ms[0].train));
+}
+
 void run(LabRun& lab) {
   using kit::fmt;
   const std::vector<int64_t> depths = {2, 4, 8};
@@ -105,24 +125,8 @@ void run(LabRun& lab) {
             min_ratio > 2, "smallest ratio " + kit::times(min_ratio));
 
   // Linear growth: the memory each added layer (or example) costs is about the same over the range.
-  double per_layer_low = (by_depth[1].train - by_depth[0].train) / 2.0;
-  double per_layer_high = (by_depth[2].train - by_depth[1].train) / 4.0;
-  double layer_dev = std::fabs(per_layer_high / per_layer_low - 1);
-  lab.value("training memory per added layer, depth 2 -> 4", per_layer_low / 1024, "KiB");
-  lab.value("training memory per added layer, depth 4 -> 8", per_layer_high / 1024, "KiB");
-  lab.claim("training memory grows linearly with depth: each added layer costs the same (within 20%)",
-            per_layer_low > 0 && layer_dev < 0.2,
-            kib(per_layer_low) + " vs " + kib(per_layer_high) +
-                " per layer; depth 8 / depth 2 = " + kit::times(by_depth[2].train / by_depth[0].train));
-  double per_ex_low = (by_batch[1].train - by_batch[0].train) / 96.0;
-  double per_ex_high = (by_batch[2].train - by_batch[1].train) / 384.0;
-  double ex_dev = std::fabs(per_ex_high / per_ex_low - 1);
-  lab.value("training memory per added example, batch 32 -> 128", per_ex_low / 1024, "KiB");
-  lab.value("training memory per added example, batch 128 -> 512", per_ex_high / 1024, "KiB");
-  lab.claim("training memory grows linearly with the batch: each added example costs the same (within 20%)",
-            per_ex_low > 0 && ex_dev < 0.2,
-            kib(per_ex_low) + " vs " + kib(per_ex_high) +
-                " per example; batch 512 / batch 32 = " + kit::times(by_batch[2].train / by_batch[0].train));
+  linear_growth(lab, "layer", "depth", by_depth, [](const Measure& m) { return m.depth; });
+  linear_growth(lab, "example", "batch", by_batch, [](const Measure& m) { return m.batch; });
   double pred_depth = by_depth[2].predict / by_depth[0].predict;
   double train_depth = by_depth[2].train / by_depth[0].train;
   lab.claim("prediction memory barely grows with depth (depth 8 under 1.5x depth 2) while training memory does",
