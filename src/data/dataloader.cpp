@@ -40,6 +40,7 @@ struct DataLoader::EpochState {
   std::vector<int64_t> order;
   int64_t batch_size = 1;
   int64_t num_batches = 0;
+  int64_t first_batch = 0;  // begin_at(): the batches before it are skipped, never gathered
   int64_t next_to_consume = 0;
 
   // Prefetch only.
@@ -83,7 +84,7 @@ struct DataLoader::EpochState {
   }
 
   void run_worker() {
-    for (int64_t b = 0; b < num_batches; ++b) {
+    for (int64_t b = first_batch; b < num_batches; ++b) {
       {
         std::unique_lock<std::mutex> lock(mu);
         cv.wait(lock, [&] { return stop || queue.size() < capacity; });
@@ -126,7 +127,10 @@ struct DataLoader::EpochState {
   }
 };
 
-DataLoader::Iterator::Iterator(std::shared_ptr<EpochState> state) : state_(std::move(state)), done_(false) { fetch(); }
+DataLoader::Iterator::Iterator(std::shared_ptr<EpochState> state)
+    : state_(std::move(state)), index_(state_->first_batch - 1), done_(false) {
+  fetch();
+}
 
 void DataLoader::Iterator::fetch() {
   ++index_;
@@ -176,12 +180,18 @@ int64_t DataLoader::num_examples() const {
   return options_.drop_last ? size() * options_.batch_size : dataset_->size();
 }
 
-DataLoader::Iterator DataLoader::begin() {
+DataLoader::Iterator DataLoader::begin() { return begin_at(0); }
+
+DataLoader::Iterator DataLoader::begin_at(int64_t first_batch) {
+  STRATA_CHECK(first_batch >= 0 && first_batch <= size(), "[DataLoader] begin_at(", first_batch,
+               "): expected a batch index in [0, ", size(), "]");
   auto state = std::make_shared<EpochState>();
   state->dataset = dataset_;
   state->batch_size = options_.batch_size;
   state->num_batches = size();
   state->capacity = static_cast<size_t>(options_.prefetch_depth);
+  state->first_batch = first_batch;
+  state->next_to_consume = first_batch;
   const int64_t n = dataset_->size();
   // PyTorch's per-epoch draws (see the header): base seed, then RandomSampler's two randperm calls.
   (void)generator_.random64();
@@ -193,7 +203,7 @@ DataLoader::Iterator DataLoader::begin() {
     std::iota(state->order.begin(), state->order.end(), int64_t{0});
   }
   ++epochs_started_;
-  if (options_.prefetch && state->num_batches > 0) state->start_worker();
+  if (options_.prefetch && state->num_batches > first_batch) state->start_worker();
   return Iterator(std::move(state));
 }
 

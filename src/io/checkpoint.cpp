@@ -18,6 +18,7 @@ constexpr const char* kStateKey = "strata.checkpoint";
 constexpr int64_t kVersion = 1;
 const std::string kModelPrefix = "model.";
 const std::string kOptimPrefix = "optimizer.";
+const std::string kExtraPrefix = "extra.";
 
 Json string_map(const std::map<std::string, std::string>& m) {
   Json j = Json::object();
@@ -43,6 +44,7 @@ void save_checkpoint(const std::string& path, const Checkpoint& ckpt) {
   nn::StateDict tensors;
   for (const auto& [k, t] : ckpt.model) tensors.insert(kModelPrefix + k, t);
   for (const auto& [k, t] : ckpt.optimizer_tensors) tensors.insert(kOptimPrefix + k, t);
+  for (const auto& [k, t] : ckpt.extra_tensors) tensors.insert(kExtraPrefix + k, t);
 
   Json state = Json::object();
   state.set("version", kVersion);
@@ -55,6 +57,10 @@ void save_checkpoint(const std::string& path, const Checkpoint& ckpt) {
   state.set("default_rng_state", ckpt.default_rng_state);
   state.set("rng_states", string_map(ckpt.rng_states));
   state.set("user", string_map(ckpt.user));
+  if (ckpt.training.size() > 0 || ckpt.extra_tensors.size() > 0) {
+    state.set("training", ckpt.training);
+    state.set("extra_entries", static_cast<int64_t>(ckpt.extra_tensors.size()));
+  }
 
   Metadata meta;
   meta[kFormatKey] = kFormat;
@@ -111,11 +117,14 @@ Checkpoint load_checkpoint(const std::string& path) {
   ckpt.default_rng_state = state.at("default_rng_state").as_string();
   ckpt.rng_states = read_string_map(state.at("rng_states"));
   ckpt.user = read_string_map(state.at("user"));
+  if (const Json* t = state.find("training")) ckpt.training = *t;
   for (const auto& [k, t] : file.tensors) {
     if (k.compare(0, kModelPrefix.size(), kModelPrefix) == 0) {
       ckpt.model.insert(k.substr(kModelPrefix.size()), t);
     } else if (k.compare(0, kOptimPrefix.size(), kOptimPrefix) == 0) {
       ckpt.optimizer_tensors.insert(k.substr(kOptimPrefix.size()), t);
+    } else if (k.compare(0, kExtraPrefix.size(), kExtraPrefix) == 0) {
+      ckpt.extra_tensors.insert(k.substr(kExtraPrefix.size()), t);
     } else {
       STRATA_FAIL(path, ": unexpected tensor \"", k, "\" in a checkpoint");
     }
@@ -125,6 +134,10 @@ Checkpoint load_checkpoint(const std::string& path) {
       static_cast<int64_t>(ckpt.model.size()) == nm && static_cast<int64_t>(ckpt.optimizer_tensors.size()) == no, path,
       ": checkpoint lists ", nm, " model and ", no, " optimizer tensors but holds ", ckpt.model.size(), " and ",
       ckpt.optimizer_tensors.size());
+  const Json* ne = state.find("extra_entries");
+  const int64_t nx = ne != nullptr ? ne->as_int() : 0;
+  STRATA_CHECK(static_cast<int64_t>(ckpt.extra_tensors.size()) == nx, path, ": checkpoint lists ", nx,
+               " extra tensors but holds ", ckpt.extra_tensors.size());
   return ckpt;
 }
 

@@ -65,7 +65,14 @@ Options (each overrides the config's key of the same name):
   --no-loss-scaling   fp16 without loss scaling (small gradients flush to zero)
   --diagnose          the training doctor with anomaly mode on (names the op and layer of a nan/inf)
   --quiet             no progress bar
+  --resume            continue the run from the newest valid checkpoint in its run folder, exactly as if it
+                      had never stopped (the same config; only "epochs" may change)
+  --resume-from FILE  the same from a given checkpoint file (e.g. checkpoint-e0002-b000000.safetensors)
   --help              this text
+
+Checkpoints: checkpoint.safetensors after every epoch, and after every N-th optimizer step with
+"checkpoint_every_steps": N; "keep_checkpoints": K keeps the K - 1 before it too. SIGINT (Ctrl-C) or SIGTERM
+finishes the current step, writes a checkpoint and exits with 130 or 143; a second Ctrl-C stops at once.
 )";
 
 const char* kEvalHelp = R"(usage: strata eval <config.json|run dir> [options]
@@ -230,8 +237,8 @@ data::DatasetPtr pick_split(const Datasets& d, const Args& a, const std::string&
 }
 
 int train_cmd(const std::vector<std::string>& args, std::ostream& out) {
-  Args a = parse_args(args, 1, {"--epochs", "--name", "--output-dir", "--seed", "--precision"},
-                      {"--quiet", "--diagnose", "--no-loss-scaling", "--help"}, "train");
+  Args a = parse_args(args, 1, {"--epochs", "--name", "--output-dir", "--seed", "--precision", "--resume-from"},
+                      {"--quiet", "--diagnose", "--no-loss-scaling", "--resume", "--help"}, "train");
   if (a.options.count("--help")) {
     out << kTrainHelp;
     return 0;
@@ -260,7 +267,19 @@ int train_cmd(const std::vector<std::string>& args, std::ostream& out) {
   RunOptions ro;
   ro.out = a.options.count("--quiet") ? nullptr : &out;
   ro.diagnose = a.options.count("--diagnose") > 0;
+  usage_check(!(a.options.count("--resume") && a.options.count("--resume-from")),
+              "strata train: give --resume or --resume-from FILE, not both");
+  if (a.options.count("--resume")) ro.resume = "latest";
+  if (a.options.count("--resume-from")) ro.resume = a.options["--resume-from"];
+  ro.handle_signals = true;
   RunResult r = run_training(cfg, ro);
+  if (r.interrupted != 0) {
+    if (!ro.out) {
+      out << "Interrupted; " << (r.checkpoint.empty() ? "no checkpoint was written" : "checkpoint " + r.checkpoint)
+          << ". Resume with: strata train " << path << " --resume\n";
+    }
+    return 128 + r.interrupted;  // as a shell reports a process ended by the signal
+  }
   if (!ro.out && r.test) out << format_evaluation(*r.test, {});
   if (!ro.out) {  // --quiet silences the doctor's printout, not its errors (a diverging loss, nan/inf)
     for (const diag::Finding& f : r.findings) {

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <sstream>
 
 #include "strata/core/error.h"
@@ -18,6 +19,7 @@
 #include "strata/tools/model_builder.h"
 #include "strata/train/callbacks.h"
 #include "tools/finite_weights.h"
+#include "tools/interrupt.h"
 #include "tools/run_callbacks.h"
 #include "tools/run_report.h"
 #include "tools/run_setup.h"
@@ -101,9 +103,15 @@ RunResult run_training(const RunConfig& config, const RunOptions& options) {
   auto keeper = std::make_shared<FiniteWeightsKeeper>();
   loop.fit.callbacks.push_back(keeper);
   print_start(out, config, "", *model, data, loop);
-  r.history = train::fit(*model, *loss, *optimizer, *loop.train_loader, loop.fit, loop.val_loader.get());
+  set_checkpoint_state(loop);
+  {
+    std::optional<InterruptHandlers> signals;
+    if (options.handle_signals) signals.emplace();
+    r.history = train::fit(*model, *loss, *optimizer, *loop.train_loader, loop.fit, loop.val_loader.get());
+  }
   const bool restored = keeper->restore_if_non_finite(*model);
   end_run(config, options, loop, *model, {}, r);
+  if (r.interrupted != 0) return r;  // the checkpoint resumes it; no final files
   r.failure = non_finite_failure(r.history, r.record, restored, keeper->kept_epoch());
   if (out && !r.failure.empty()) *out << "Run failed: " << r.failure << "\n";
 

@@ -1,6 +1,6 @@
 #pragma once
-// Pieces shared by the supervised run (run.cpp) and the task runs (run_task.cpp): checkpoints after every
-// epoch, epoch timing, a step limit, atomic text files and number formatting.
+// Pieces shared by the supervised run (run.cpp) and the task runs (run_task.cpp): epoch timing, a step limit, atomic
+// text files and number formatting.
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -8,7 +8,6 @@
 #include <vector>
 
 #include "strata/io/atomic_file.h"
-#include "strata/io/checkpoint.h"
 #include "strata/io/json.h"
 #include "strata/train/fit.h"
 #include "tools/finite_weights.h"
@@ -20,52 +19,6 @@ inline void write_text_atomically(const std::string& path, const std::string& te
   f.write(text.data(), text.size());
   f.commit();
 }
-
-// Saves model + optimizer state + epoch + RNG after every epoch whose weights are all finite
-// (io::save_checkpoint writes atomically). A GAN's
-// second optimizer (`extra`) goes under "discriminator": its groups in the optimizer JSON, its tensors prefixed
-// "discriminator.state.".
-class CheckpointWriter : public train::Callback {
- public:
-  CheckpointWriter(std::string path, std::string run_name, optim::Optimizer* extra = nullptr)
-      : path_(std::move(path)), name_(std::move(run_name)), extra_(extra) {}
-  void on_epoch_end(train::TrainState& s, train::Logs& /*logs*/) override {
-    io::Checkpoint c;
-    c.model = s.model->state_dict();
-    if (!all_finite(c.model)) return;  // keep the previous checkpoint: resuming from nan weights is useless
-    add(*s.optimizer, c.optimizer, c, "");
-    if (extra_ != nullptr) {
-      io::Json d = io::Json::object();
-      add(*extra_, d, c, "discriminator.");
-      c.optimizer.set("discriminator", d);
-    }
-    c.epoch = s.epoch + 1;
-    c.step = s.global_step;
-    c.capture_default_rng();
-    c.user["run"] = name_;
-    io::save_checkpoint(path_, c);
-  }
-
- private:
-  static void add(const optim::Optimizer& opt, io::Json& json, io::Checkpoint& c, const std::string& prefix) {
-    const optim::OptimizerState os = opt.state_dict();
-    io::Json groups = io::Json::array();
-    for (const auto& g : os.groups) {
-      io::Json o = io::Json::object();
-      for (const auto& [k, v] : g) o.set(k, v);
-      groups.push_back(o);
-    }
-    json.set("name", os.name);
-    json.set("groups", groups);
-    for (size_t i = 0; i < os.state.size(); ++i) {
-      for (const auto& [k, t] : os.state[i])
-        c.optimizer_tensors.insert(prefix + "state." + std::to_string(i) + "." + k, t);
-    }
-  }
-
-  std::string path_, name_;
-  optim::Optimizer* extra_;
-};
 
 // Records each epoch's wall time.
 class EpochTimer : public train::Callback {

@@ -155,6 +155,8 @@ RunConfig parse_run_config(const Json& json_in, const std::string& source) {
                 "batch_size",
                 "eval_batch_size",
                 "accumulation_steps",
+                "checkpoint_every_steps",
+                "keep_checkpoints",
                 "clip_grad_norm",
                 "clip_grad_value",
                 "precision",
@@ -208,6 +210,8 @@ RunConfig parse_run_config(const Json& json_in, const std::string& source) {
   c.batch_size = integer(j, "batch_size", 64, 1, INT64_MAX);
   c.eval_batch_size = integer(j, "eval_batch_size", 1000, 1, INT64_MAX);
   c.accumulation_steps = integer(j, "accumulation_steps", 1, 1, 1000000);
+  c.checkpoint_every_steps = integer(j, "checkpoint_every_steps", 0, 0, INT64_MAX);
+  c.keep_checkpoints = integer(j, "keep_checkpoints", 1, 1, 1000000);
   if (j.contains("clip_grad_norm") && !j.at("clip_grad_norm").is_null())
     c.clip_grad_norm = number(j, "clip_grad_norm", 1.0, 0.0, 1e30, true);
   if (j.contains("clip_grad_value") && !j.at("clip_grad_value").is_null())

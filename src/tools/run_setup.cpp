@@ -2,13 +2,18 @@
 #include "tools/run_setup.h"
 
 #include <filesystem>
+#include <optional>
 
 #include "strata/core/error.h"
 #include "strata/diag/report.h"
 #include "strata/io/safetensors.h"
 #include "strata/train/callbacks.h"
+#include "strata/train/grad_scaler.h"
+#include "tools/checkpoint_writer.h"
+#include "tools/interrupt.h"
 #include "tools/run_callbacks.h"
 #include "tools/run_report.h"
+#include "tools/run_resume.h"
 #include "tools/transfer_config.h"
 
 namespace strata::tools::detail {
@@ -82,17 +87,53 @@ RunLoop start_run(const RunConfig& config, const RunOptions& options, const Data
   loop.doctor = std::make_shared<diag::Doctor>(dopt, context);
   fo.callbacks.push_back(loop.doctor);
 
+  // FP16 loss scaling: the run's own GradScaler, so that checkpoints carry its scale.
+  if (config.precision == train::Precision::FP16 && config.loss_scaling)
+    fo.grad_scaler = std::make_shared<train::GradScaler>();
+
+  train::NamedOptimizers optimizers{{"", &optimizer}};
+  if (extra_optimizer != nullptr) optimizers.emplace_back("discriminator", extra_optimizer);
+  std::optional<ResumeSource> resume;
+  if (!options.resume.empty()) {
+    resume = find_resume_checkpoint(config, options.resume);
+    fo.resume = train::read_resume_state(resume->checkpoint, model, optimizers, resume->path);
+    r.epoch_seconds = saved_epoch_seconds(resume->checkpoint);
+    if (out) {
+      *out << "Resuming from " << resume->path << ": epoch " << fo.resume->epoch + 1 << ", batch " << fo.resume->batch
+           << " of " << loop.train_loader->size() << " (" << fo.resume->global_step << " optimizer steps done)\n";
+    }
+  }
+
   if (options.write_files) {
     std::filesystem::create_directories(r.run_dir);
     write_text_atomically(r.run_dir + "/config.json", config.json.dump(2) + "\n");
-    fo.callbacks.push_back(std::make_shared<train::CSVLogger>(r.run_dir + "/log.csv"));
-    fo.callbacks.push_back(std::make_shared<train::JSONLinesLogger>(r.run_dir + "/log.jsonl"));
-    fo.callbacks.push_back(
-        std::make_shared<CheckpointWriter>(r.run_dir + "/checkpoint.safetensors", config.name, extra_optimizer));
-    // The initial weights, for `strata landscape`'s line from init to final.
-    io::save_safetensors(r.run_dir + "/init.safetensors", model.state_dict(), {{"format", "pt"}});
+    if (resume) rewrite_logs(r.run_dir, *fo.resume);
+    fo.callbacks.push_back(std::make_shared<train::CSVLogger>(r.run_dir + "/log.csv", resume.has_value()));
+    fo.callbacks.push_back(std::make_shared<train::JSONLinesLogger>(r.run_dir + "/log.jsonl", resume.has_value()));
+    CheckpointWriter::Options co;
+    co.dir = r.run_dir;
+    co.run_name = config.name;
+    co.config_text = config.json.dump();
+    co.every_steps = config.checkpoint_every_steps;
+    co.keep = config.keep_checkpoints;
+    co.optimizers = optimizers;
+    co.epoch_seconds = &r.epoch_seconds;
+    loop.checkpoints = std::make_shared<CheckpointWriter>(co);
+    if (resume) loop.checkpoints->resumed_from(resume->checkpoint);
+    fo.callbacks.push_back(loop.checkpoints);
+    if (!resume) {
+      // The initial weights, for `strata landscape`'s line from init to final.
+      io::save_safetensors(r.run_dir + "/init.safetensors", model.state_dict(), {{"format", "pt"}});
+    }
   }
   return loop;
+}
+
+void set_checkpoint_state(RunLoop& loop) {
+  if (!loop.checkpoints) return;
+  std::vector<train::CallbackPtr> cbs = loop.fit.callbacks;
+  if (loop.fit.grad_scaler) cbs.push_back(loop.fit.grad_scaler);
+  loop.checkpoints->set_state_callbacks(std::move(cbs));
 }
 
 void print_start(std::ostream* out, const RunConfig& config, const std::string& what, const nn::Module& model,
@@ -106,6 +147,10 @@ void print_start(std::ostream* out, const RunConfig& config, const std::string& 
 void end_run(const RunConfig& config, const RunOptions& options, const RunLoop& loop, const nn::Module& model,
              const io::Metadata& meta, RunResult& r) {
   std::ostream* out = options.out;
+  if (r.history.interrupted && loop.checkpoints) {
+    r.interrupted = loop.checkpoints->interrupted();
+    r.checkpoint = loop.checkpoints->wrote() ? loop.checkpoints->path() : "";
+  }
   if (out && r.history.stopped_early) *out << "Stopped early: " << r.history.stop_reason << "\n";
   r.record = loop.doctor->monitor().record();
   r.findings = loop.doctor->findings();
@@ -113,6 +158,19 @@ void end_run(const RunConfig& config, const RunOptions& options, const RunLoop& 
   if (out && !r.findings.empty()) {
     const std::string scaling = diag::loss_scaling_summary(r.record);
     if (!scaling.empty()) *out << "Doctor: " << scaling << "\n";
+  }
+  if (r.interrupted != 0) {
+    if (out) {
+      *out << "Interrupted by " << signal_name(r.interrupted) << " at epoch " << r.history.epochs.size() + 1
+           << ", step " << r.history.global_step << "; ";
+      if (r.checkpoint.empty()) {
+        *out << "no checkpoint was written (the weights were not finite)\n";
+      } else {
+        *out << "checkpoint written to " << r.checkpoint << ".\nResume with: strata train " << config.source
+             << " --resume\n";
+      }
+    }
+    return;
   }
   if (options.write_files) {
     io::Metadata m{{"format", "pt"}, {"run", config.name}, {"epochs", std::to_string(r.history.epochs.size())}};

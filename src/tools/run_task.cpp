@@ -1,6 +1,7 @@
 // run_training for the autoencoder, VAE and GAN tasks: the same run folder, callbacks, doctor and report as a
 // supervised run, with the task's loss terms in the logs and its pictures in the folder and the report.
 #include <filesystem>
+#include <optional>
 
 #include "strata/core/error.h"
 #include "strata/core/generator.h"
@@ -10,6 +11,7 @@
 #include "strata/tools/run.h"
 #include "strata/train/callbacks.h"
 #include "tools/finite_weights.h"
+#include "tools/interrupt.h"
 #include "tools/run_callbacks.h"
 #include "tools/run_report.h"
 #include "tools/run_setup.h"
@@ -98,9 +100,15 @@ RunResult run_task_training(const RunConfig& config, const RunOptions& options) 
   auto keeper = std::make_shared<FiniteWeightsKeeper>();
   loop.fit.callbacks.push_back(keeper);
   print_start(out, config, " (" + config.task.type + ")", *model, data, loop);
-  r.history = train::fit_task(task, *loop.train_loader, loop.fit, loop.val_loader.get());
+  set_checkpoint_state(loop);
+  {
+    std::optional<InterruptHandlers> signals;
+    if (options.handle_signals) signals.emplace();
+    r.history = train::fit_task(task, *loop.train_loader, loop.fit, loop.val_loader.get());
+  }
   const bool restored = keeper->restore_if_non_finite(*model);
   end_run(config, options, loop, *model, {{"task", config.task.type}}, r);
+  if (r.interrupted != 0) return r;  // the checkpoint resumes it; no final files
   r.failure = non_finite_failure(r.history, r.record, restored, keeper->kept_epoch());
   if (out && !r.failure.empty()) *out << "Run failed: " << r.failure << "\n";
   if (out && !r.record.sample_checks.empty()) {

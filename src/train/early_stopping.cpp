@@ -38,7 +38,8 @@ void EarlyStopping::on_epoch_end(TrainState& state, Logs& epoch_logs) {
     if (o_.restore_best_weights) {
       NoGradGuard no_grad;
       const nn::StateDict sd = state.model->state_dict();
-      if (best_state_.size() != sd.size()) {
+      if (reclone_ || best_state_.size() != sd.size()) {
+        reclone_ = false;
         best_state_.clear();
         for (const auto& [key, t] : sd) best_state_.emplace_back(key, t.detach().clone());
       } else {
@@ -57,6 +58,24 @@ void EarlyStopping::on_epoch_end(TrainState& state, Logs& epoch_logs) {
                                wait_ == 1 ? " epoch" : " epochs", " (best ", internal::format_double(best_),
                                best_epoch_ >= 0 ? strata::detail::concat(" at epoch ", best_epoch_ + 1) : "", ")");
   }
+}
+
+void EarlyStopping::save_state(io::Json& json, nn::StateDict& tensors) const {
+  json.set("best", detail::exact_number(best_));
+  json.set("best_epoch", best_epoch_);
+  json.set("wait", wait_);
+  json.set("stopped_epoch", stopped_epoch_);
+  for (const auto& [key, t] : best_state_) tensors.insert(key, t);
+}
+
+void EarlyStopping::load_state(const io::Json& json, const nn::StateDict& tensors) {
+  best_ = detail::read_exact_number(json.at("best"));
+  best_epoch_ = json.at("best_epoch").as_int();
+  wait_ = json.at("wait").as_int();
+  stopped_epoch_ = json.at("stopped_epoch").as_int();
+  best_state_.clear();
+  for (const auto& [key, t] : tensors) best_state_.emplace_back(key, t.detach().clone());
+  reclone_ = true;
 }
 
 void EarlyStopping::on_train_end(TrainState& state) {

@@ -91,8 +91,7 @@ Tensor predict(nn::Module& model, data::DataLoader& loader, Precision precision)
 
 History fit(nn::Module& model, const nn::Loss& loss, optim::Optimizer& optimizer, data::DataLoader& train_loader,
             const FitOptions& options, data::DataLoader* val_loader) {
-  History history;
-  history.initial_epoch = options.initial_epoch;
+  History history = detail::start_history(options);
   TrainState st = detail::start_state("[fit]", options, model, optimizer, train_loader, val_loader, history);
   st.loss = &loss;
   const int64_t batches = st.batches_per_epoch;
@@ -100,20 +99,28 @@ History fit(nn::Module& model, const nn::Loss& loss, optim::Optimizer& optimizer
   MetricAccumulator acc(options.metrics, threshold);  // also validates the metric names up front
   const auto& callbacks = options.callbacks;
   const int64_t n_acc = options.accumulation_steps;
-  Stepper stepper(st, detail::step_options(options));
+  const StepOptions step_opts = detail::step_options(options);
+  Stepper stepper(st, step_opts);
+  double lr = 0;
+  st.loop_state = [&] { return detail::totals_json(acc.totals(), lr); };
 
   for (const CallbackPtr& cb : callbacks) cb->on_train_begin(st);
+  detail::begin_resume(st, options, step_opts);
   Logs batch_logs;
-  for (int64_t epoch = options.initial_epoch; epoch < options.epochs && !st.stop_training; ++epoch) {
+  for (int64_t epoch = st.epoch; epoch < options.epochs && !st.stop_training; ++epoch) {
     st.epoch = epoch;
     st.batch = 0;
     model.train();
     acc.reset();
+    lr = optimizer.param_groups().empty() ? 0.0 : optimizer.param_groups()[0].lr();
+    // A resumed run continues its first epoch where the checkpoint was taken, with the epoch's totals so far.
+    const int64_t first = detail::resume_batch(options, epoch);
+    if (first > 0) acc.set_totals(detail::read_totals(options.resume->loop, lr));
     for (const CallbackPtr& cb : callbacks) cb->on_epoch_begin(st);
 
     int64_t group_size = 0, in_group = 0;
-    double lr = optimizer.param_groups().empty() ? 0.0 : optimizer.param_groups()[0].lr();
-    for (auto it = train_loader.begin(); it != train_loader.end(); ++it) {
+    st.loader_state = train_loader.generator().get_state();
+    for (auto it = train_loader.begin_at(first); it != train_loader.end(); ++it) {
       const data::Batch& b = *it;
       st.batch = it.index();
       st.optimizer_stepped = false;
@@ -152,8 +159,9 @@ History fit(nn::Module& model, const nn::Loss& loss, optim::Optimizer& optimizer
       batch_logs["size"] = static_cast<double>(n);
       batch_logs["lr"] = lr;
       for (const CallbackPtr& cb : callbacks) cb->on_batch_end(st, batch_logs);
-      if (st.stop_training) break;
+      if (st.stop_training || st.interrupt) break;
     }
+    if (st.interrupt) break;
 
     Logs epoch_logs = acc.results();
     epoch_logs["lr"] = lr;

@@ -36,6 +36,17 @@ class Means {
     return out;
   }
   void reset() { sums_.clear(); }
+  // {"key": [sum, count], ...} for exact resume, and back.
+  io::Json to_json() const {
+    io::Json o = io::Json::object();
+    for (const auto& [k, sc] : sums_) o.set(k, io::Json::array({detail::exact_number(sc.first), io::Json(sc.second)}));
+    return o;
+  }
+  void from_json(const io::Json& j) {
+    sums_.clear();
+    for (const std::string& k : j.keys())
+      sums_[k] = {detail::read_exact_number(j.at(k).at(size_t{0})), j.at(k).at(size_t{1}).as_int()};
+  }
 
  private:
   std::map<std::string, std::pair<double, int64_t>> sums_;
@@ -66,24 +77,38 @@ History fit_task(Task& task, data::DataLoader& train_loader, const FitOptions& o
   const std::string who = "[fit_task: " + task.name() + "]";
   nn::Module& model = task.module();
   optim::Optimizer& optimizer = task.optimizer();
-  History history;
-  history.initial_epoch = options.initial_epoch;
+  History history = detail::start_history(options);
   TrainState st = detail::start_state(who, options, model, optimizer, train_loader, val_loader, history);
   const int64_t batches = st.batches_per_epoch;
   const auto& callbacks = options.callbacks;
-  task.begin(st, detail::step_options(options), options.accumulation_steps);
+  const StepOptions step_opts = detail::step_options(options);
+  task.begin(st, step_opts, options.accumulation_steps);
+  Means means;
+  double lr = 0;
+  st.loop_state = [&] {
+    return io::Json::object(
+        {{"means", means.to_json()}, {"lr", detail::exact_number(lr)}, {"task", task.state_dict()}});
+  };
 
   for (const CallbackPtr& cb : callbacks) cb->on_train_begin(st);
-  Means means;
+  detail::begin_resume(st, options, step_opts);
+  if (options.resume)
+    task.load_state_dict(options.resume->loop.contains("task") ? options.resume->loop.at("task") : io::Json::object());
   Logs values, batch_logs;
-  for (int64_t epoch = options.initial_epoch; epoch < options.epochs && !st.stop_training; ++epoch) {
+  for (int64_t epoch = st.epoch; epoch < options.epochs && !st.stop_training; ++epoch) {
     st.epoch = epoch;
     st.batch = 0;
     model.train();
     means.reset();
+    lr = optimizer.param_groups().empty() ? 0.0 : optimizer.param_groups()[0].lr();
+    const int64_t first = detail::resume_batch(options, epoch);
+    if (first > 0) {
+      means.from_json(options.resume->loop.at("means"));
+      lr = detail::read_exact_number(options.resume->loop.at("lr"));
+    }
     for (const CallbackPtr& cb : callbacks) cb->on_epoch_begin(st);
-    double lr = optimizer.param_groups().empty() ? 0.0 : optimizer.param_groups()[0].lr();
-    for (auto it = train_loader.begin(); it != train_loader.end(); ++it) {
+    st.loader_state = train_loader.generator().get_state();
+    for (auto it = train_loader.begin_at(first); it != train_loader.end(); ++it) {
       const data::Batch& b = *it;
       st.batch = it.index();
       st.optimizer_stepped = false;
@@ -100,8 +125,9 @@ History fit_task(Task& task, data::DataLoader& train_loader, const FitOptions& o
       batch_logs["size"] = static_cast<double>(n);
       batch_logs["lr"] = lr;
       for (const CallbackPtr& cb : callbacks) cb->on_batch_end(st, batch_logs);
-      if (st.stop_training) break;
+      if (st.stop_training || st.interrupt) break;
     }
+    if (st.interrupt) break;
     Logs epoch_logs = means.results();
     epoch_logs["lr"] = lr;
     if (val_loader != nullptr) {

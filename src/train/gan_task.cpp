@@ -6,6 +6,7 @@
 #include "strata/ops/creation.h"
 #include "strata/ops/elementwise.h"
 #include "strata/ops/reduction.h"
+#include "strata/train/resume.h"
 #include "strata/train/tasks.h"
 
 namespace strata::train {
@@ -110,6 +111,15 @@ bool GANTask::train_batch(const data::Batch& batch, int64_t /*batch_index*/, int
   values["g_loss"] = last_g_loss_;
   values["loss"] = last_g_loss_;
   return true;
+}
+
+io::Json GANTask::state_dict() const {
+  return io::Json::object({{"d_done", d_done_}, {"last_g_loss", detail::exact_number(last_g_loss_)}});
+}
+
+void GANTask::load_state_dict(const io::Json& state) {
+  d_done_ = state.at("d_done").as_int(0, options_.d_steps - 1);
+  last_g_loss_ = detail::read_exact_number(state.at("last_g_loss"));
 }
 
 void GANTask::eval_batch(const data::Batch& batch, Logs& values) {

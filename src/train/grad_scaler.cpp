@@ -123,4 +123,16 @@ void GradScaler::load_state_dict(const io::Json& state) {
   consecutive_skipped_ = 0;
 }
 
+void GradScaler::save_state(io::Json& json, nn::StateDict& /*tensors*/) const {
+  json = state_dict();
+  json.set("consecutive_skipped", consecutive_skipped_);
+  json.set("found_inf", found_inf_);
+}
+
+void GradScaler::load_state(const io::Json& json, const nn::StateDict& /*tensors*/) {
+  load_state_dict(json);
+  consecutive_skipped_ = json.at("consecutive_skipped").as_int();
+  found_inf_ = json.at("found_inf").as_bool();
+}
+
 }  // namespace strata::train

@@ -6,6 +6,8 @@
 #include "strata/data/dataloader.h"
 #include "strata/nn/module.h"
 #include "strata/train/fit.h"
+#include "strata/train/grad_scaler.h"
+#include "strata/train/resume.h"
 #include "strata/train/step.h"
 
 namespace strata::train::detail {
@@ -29,6 +31,40 @@ class ModeGuard {
 
 inline int64_t batch_size_of(const data::Batch& b) { return b.input.dim() > 0 ? b.input.size(0) : 1; }
 
+// The epoch a loop starts at: the resume point's, else options.initial_epoch.
+inline int64_t first_epoch(const FitOptions& options) {
+  return options.resume ? options.resume->epoch : options.initial_epoch;
+}
+
+// A loop's history: empty from options.initial_epoch, or a resumed run's earlier epochs.
+inline History start_history(const FitOptions& options) {
+  History h;
+  h.initial_epoch = options.initial_epoch;
+  if (options.resume) {
+    h.epochs = options.resume->history;
+    h.initial_epoch = options.resume->history_initial_epoch;
+  }
+  return h;
+}
+
+// The first batch of `epoch` a loop runs: the resume point's batch in the resumed epoch, else 0.
+inline int64_t resume_batch(const FitOptions& options, int64_t epoch) {
+  return options.resume && options.resume->epoch == epoch ? options.resume->batch : 0;
+}
+
+// A loop's running totals and the epoch's logged learning rate as JSON (TrainState::loop_state), and back.
+inline io::Json totals_json(const std::vector<double>& totals, double lr) {
+  io::Json t = io::Json::array();
+  for (double v : totals) t.push_back(exact_number(v));
+  return io::Json::object({{"totals", t}, {"lr", exact_number(lr)}});
+}
+inline std::vector<double> read_totals(const io::Json& loop, double& lr) {
+  std::vector<double> out;
+  for (const io::Json& v : loop.at("totals").elements()) out.push_back(read_exact_number(v));
+  lr = read_exact_number(loop.at("lr"));
+  return out;
+}
+
 // Checks the options and the loader (errors name `who`), and fills a TrainState for the first epoch.
 inline TrainState start_state(const std::string& who, const FitOptions& options, nn::Module& model,
                               optim::Optimizer& optimizer, data::DataLoader& train_loader, data::DataLoader* val_loader,
@@ -46,7 +82,17 @@ inline TrainState start_state(const std::string& who, const FitOptions& options,
   const int64_t batches = train_loader.size();
   STRATA_CHECK(batches > 0, who, " the training loader has no batches (", train_loader.num_examples(),
                " examples, batch size ", train_loader.options().batch_size, ")");
+  if (options.resume) {
+    const ResumeState& rs = *options.resume;
+    STRATA_CHECK(rs.epoch >= 0 && rs.epoch <= options.epochs && rs.batch >= 0 && rs.batch <= train_loader.size(), who,
+                 " cannot resume at epoch ", rs.epoch + 1, ", batch ", rs.batch, ": the run has ", options.epochs,
+                 " epochs of ", train_loader.size(), " batches");
+    STRATA_CHECK(rs.history_initial_epoch + static_cast<int64_t>(rs.history.size()) == rs.epoch, who,
+                 " the resume state's history (", rs.history.size(), " epochs from epoch ",
+                 rs.history_initial_epoch + 1, ") does not end before its epoch ", rs.epoch + 1);
+  }
   TrainState st;
+  st.epoch = first_epoch(options);
   st.epochs = options.epochs;
   st.batches_per_epoch = batches;
   st.global_step = options.initial_global_step;
@@ -75,10 +121,29 @@ inline StepOptions step_options(const FitOptions& options) {
   return s;
 }
 
+// The callbacks whose state a checkpoint carries: the options' callbacks and the loop's GradScaler.
+inline std::vector<CallbackPtr> state_callbacks(const FitOptions& options, const StepOptions& steps) {
+  std::vector<CallbackPtr> out = options.callbacks;
+  if (steps.grad_scaler) out.push_back(steps.grad_scaler);
+  return out;
+}
+
+// After on_train_begin: a resumed loop restores its optimizers, generators and callbacks (resume.h) and the loss
+// scale of a GradScaler among the callbacks.
+inline void begin_resume(TrainState& st, const FitOptions& options, const StepOptions& steps) {
+  if (!options.resume) return;
+  const std::vector<CallbackPtr> cbs = state_callbacks(options, steps);
+  apply_resume_state(st, *options.resume, cbs);
+  for (const CallbackPtr& cb : cbs) {
+    if (auto* gs = dynamic_cast<const GradScaler*>(cb.get())) st.loss_scale = gs->scale();
+  }
+}
+
 // The end of a loop: the model back in training mode, the stop recorded in the history, on_train_end.
 inline void end_state(TrainState& st, const FitOptions& options, History& history) {
   st.model->train();
-  history.stopped_early = st.stop_training;
+  history.stopped_early = st.stop_training && !st.interrupt;
+  history.interrupted = st.interrupt;
   history.stop_reason = st.stop_reason;
   history.global_step = st.global_step;
   history.loss_scale = st.loss_scale;

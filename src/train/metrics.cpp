@@ -315,6 +315,26 @@ void MetricAccumulator::reset() {
   for (Metric& m : metrics_) m.total = m.count = 0;
 }
 
+std::vector<double> MetricAccumulator::totals() const {
+  std::vector<double> t{loss_sum_, static_cast<double>(samples_)};
+  for (const Metric& m : metrics_) {
+    t.push_back(m.total);
+    t.push_back(m.count);
+  }
+  return t;
+}
+
+void MetricAccumulator::set_totals(const std::vector<double>& totals) {
+  STRATA_CHECK(totals.size() == 2 + 2 * metrics_.size(), "[MetricAccumulator] expected ", 2 + 2 * metrics_.size(),
+               " totals for ", metrics_.size(), " metrics, got ", totals.size());
+  loss_sum_ = totals[0];
+  samples_ = static_cast<int64_t>(totals[1]);
+  for (size_t i = 0; i < metrics_.size(); ++i) {
+    metrics_[i].total = totals[2 + 2 * i];
+    metrics_[i].count = totals[3 + 2 * i];
+  }
+}
+
 void MetricAccumulator::update_loss(double loss, int64_t batch_size) {
   loss_sum_ += loss * static_cast<double>(batch_size);
   samples_ += batch_size;

@@ -65,4 +65,14 @@ void ModelCheckpoint::on_epoch_end(TrainState& state, Logs& epoch_logs) {
   }
 }
 
+void ModelCheckpoint::save_state(io::Json& json, nn::StateDict& /*tensors*/) const {
+  json.set("best", detail::exact_number(best_));
+  json.set("best_epoch", best_epoch_);
+}
+
+void ModelCheckpoint::load_state(const io::Json& json, const nn::StateDict& /*tensors*/) {
+  best_ = detail::read_exact_number(json.at("best"));
+  best_epoch_ = json.at("best_epoch").as_int();
+}
+
 }  // namespace strata::train

@@ -77,6 +77,10 @@ class DataLoader {
 
   // Starts a new epoch (advancing the shuffling generator) and returns its first batch.
   Iterator begin();
+  // begin() that skips the epoch's first `first_batch` batches without gathering them: the same order is drawn,
+  // and the iterator's index() starts at first_batch (exact resume in the middle of an epoch). 0 <= first_batch
+  // <= size(); at size() the epoch is empty.
+  Iterator begin_at(int64_t first_batch);
   std::default_sentinel_t end() const { return {}; }
 
   // Batches per epoch: ceil(N / batch_size), or floor with drop_last.

@@ -1,6 +1,6 @@
 #pragma once
 // Training checkpoints: model weights, optimizer state, scheduler state, epoch/step and RNG states in ONE
-// safetensors file. Tensors are stored under "model.<key>" and "optimizer.<key>"; everything else is a
+// safetensors file. Tensors are stored under "model.<key>", "optimizer.<key>" and "extra.<key>"; everything else is a
 // JSON document in the "__metadata__" entry "strata.checkpoint". The file is written atomically
 // (temporary file, fsync, rename, directory fsync), so a crash during a save leaves the previous
 // checkpoint intact. The container is generic: callers fill it from their modules, optimizers and
@@ -27,6 +27,10 @@ struct Checkpoint {
   std::string default_rng_state;
   std::map<std::string, std::string> rng_states;
   std::map<std::string, std::string> user;  // free-form strings (config hash, run name, ...)
+  // Exact resume (train/resume.h): the loop's position, running totals, epoch logs and callbacks' states, and the
+  // callbacks' tensors (stored under "extra.<key>"). Empty in checkpoints that only hold weights and optimizers.
+  Json training = Json::object();
+  nn::StateDict extra_tensors;
 
   // default_rng_state = default_generator().get_state().
   void capture_default_rng();

@@ -7,9 +7,9 @@
 //   r.test.at("accuracy");
 //
 // A run folder (<output_dir>/<name>/) holds: config.json (the config as given), init.safetensors (the weights
-// before the first step), model.safetensors (the final weights, PyTorch key names), checkpoint.safetensors (model +
-// optimizer state + epoch + RNG, rewritten after every epoch), log.csv and log.jsonl (one row per epoch), results.json
-// (test metrics). Every file is written atomically, so a crash never leaves a half-written one.
+// before the first step), model.safetensors (the final weights, PyTorch key names), checkpoint.safetensors (all that
+// an exact resume needs, rewritten after every epoch; RunOptions::resume), log.csv and log.jsonl (one row per epoch),
+// results.json (test metrics). Every file is written atomically, so a crash never leaves a half-written one.
 #include <cstdint>
 #include <iostream>
 #include <memory>
@@ -32,6 +32,12 @@ struct RunOptions {
   int64_t max_steps = 0;                 // stop after this many optimizer steps (0: the config's epochs)
   double max_seconds = 0;                // stop after the batch that passes this much training time (0: none)
   std::optional<int64_t> doctor_period;  // overrides the config's doctor.period
+  // Exact resume (`strata train --resume`): "latest" for the newest valid checkpoint in the run folder, or a
+  // checkpoint file; "" starts afresh. The config must be the checkpointed run's (only "epochs",
+  // "checkpoint_every_steps" and "keep_checkpoints" may change).
+  std::string resume;
+  // SIGINT / SIGTERM finish the current optimizer step, write a checkpoint and stop (RunResult::interrupted).
+  bool handle_signals = false;
 };
 
 struct Evaluation {
@@ -55,6 +61,10 @@ struct RunResult {
   // (those of the last epoch end that had them, or the initial ones), evaluated on the test set as usual, and
   // results.json says the same under "failure". `strata train` prints it, even with --quiet, and exits 1.
   std::string failure;
+  // The signal (SIGINT, SIGTERM) that stopped training after a checkpoint, 0 when none did. An interrupted run
+  // writes no model.safetensors, results.json or report: `strata train <config> --resume` continues it.
+  int interrupted = 0;
+  std::string checkpoint;  // the checkpoint an interrupted run wrote ("" when it wrote none)
 };
 
 // Seeds, loads the data, builds the model, loss, optimizer and schedule, trains with the progress bar,

@@ -75,6 +75,11 @@ struct RunConfig {
   int64_t batch_size = 64;
   int64_t eval_batch_size = 1000;
   int64_t accumulation_steps = 1;
+  // "checkpoint_every_steps": N also writes checkpoint.safetensors after every N-th optimizer step (mid-epoch; the
+  // epoch-end checkpoint is always written); "keep_checkpoints": K keeps the K - 1 previous checkpoints as well,
+  // renamed checkpoint-e<epoch>-b<batch>.safetensors (the position they resume at). docs/reliability.md.
+  int64_t checkpoint_every_steps = 0;
+  int64_t keep_checkpoints = 1;
   std::optional<double> clip_grad_norm;
   std::optional<double> clip_grad_value;
   // "precision": "fp32" (default), "bf16" or "fp16" (mixed precision, docs/precision.md); "loss_scaling": false

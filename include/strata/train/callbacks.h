@@ -14,6 +14,7 @@
 #include "strata/nn/module.h"
 #include "strata/optim/lr_scheduler.h"
 #include "strata/train/fit.h"
+#include "strata/train/resume.h"
 
 namespace strata::train {
 
@@ -63,12 +64,16 @@ struct EarlyStoppingOptions {
 // Stops training when the monitored value has not improved for `patience` epochs. With
 // restore_best_weights the model's weights and buffers (its state_dict) are copied at each best epoch and
 // loaded back at the end of training (whether or not it stopped early, as Keras 3 does).
-class EarlyStopping : public Callback {
+class EarlyStopping : public Callback, public StatefulCallback {
  public:
   explicit EarlyStopping(EarlyStoppingOptions options = {});
   void on_train_begin(TrainState& state) override;
   void on_epoch_end(TrainState& state, Logs& epoch_logs) override;
   void on_train_end(TrainState& state) override;
+  // "early_stopping": best, best_epoch, wait, stopped_epoch and the best weights (resume.h).
+  std::string state_key() const override { return "early_stopping"; }
+  void save_state(io::Json& json, nn::StateDict& tensors) const override;
+  void load_state(const io::Json& json, const nn::StateDict& tensors) override;
   // 0-based epoch at which training was stopped (-1 if it was not); the best epoch and value so far.
   int64_t stopped_epoch() const { return stopped_epoch_; }
   int64_t best_epoch() const { return best_epoch_; }
@@ -83,6 +88,7 @@ class EarlyStopping : public Callback {
   int64_t wait_ = 0;
   int64_t stopped_epoch_ = -1;
   std::vector<std::pair<std::string, Tensor>> best_state_;  // copies of the model's state_dict
+  bool reclone_ = false;  // best_state_ was loaded: its order may differ from state_dict()'s, so clone afresh
 };
 
 struct ModelCheckpointOptions {
@@ -96,7 +102,7 @@ struct ModelCheckpointOptions {
 // metadata "epoch" (1-based), "global_step" and, for the best file, "monitor" and "value".
 // `path`: a directory (created if missing) -> <dir>/best.safetensors and <dir>/last.safetensors; or a file
 // "name.safetensors" -> best at that path and last at "name.last.safetensors".
-class ModelCheckpoint : public Callback {
+class ModelCheckpoint : public Callback, public StatefulCallback {
  public:
   explicit ModelCheckpoint(std::string path, ModelCheckpointOptions options = {});
   void on_train_begin(TrainState& state) override;
@@ -105,6 +111,10 @@ class ModelCheckpoint : public Callback {
   const std::string& last_path() const { return last_path_; }
   int64_t best_epoch() const { return best_epoch_; }  // 0-based, -1 before any save
   double best() const { return best_; }
+  // "model_checkpoint": best and best_epoch.
+  std::string state_key() const override { return "model_checkpoint"; }
+  void save_state(io::Json& json, nn::StateDict& tensors) const override;
+  void load_state(const io::Json& json, const nn::StateDict& tensors) override;
 
  private:
   std::string path_, best_path_, last_path_;
@@ -146,13 +156,17 @@ class JSONLinesLogger : public Callback {
 // Steps a learning-rate scheduler from the loop: an optim::LRScheduler once per epoch (after the epoch) or
 // once per optimizer step, or a ReduceLROnPlateau on a monitored epoch-log value. The scheduler must be
 // built on the optimizer passed to fit.
-class LRSchedulerCallback : public Callback {
+class LRSchedulerCallback : public Callback, public StatefulCallback {
  public:
   enum class Interval { Epoch, Step };
   explicit LRSchedulerCallback(std::shared_ptr<optim::LRScheduler> scheduler, Interval interval = Interval::Epoch);
   LRSchedulerCallback(std::shared_ptr<optim::ReduceLROnPlateau> plateau, std::string monitor = "val_loss");
   void on_batch_end(TrainState& state, const Logs& batch_logs) override;
   void on_epoch_end(TrainState& state, Logs& epoch_logs) override;
+  // "lr_scheduler": the scheduler's state_dict (name, counters, lists).
+  std::string state_key() const override { return "lr_scheduler"; }
+  void save_state(io::Json& json, nn::StateDict& tensors) const override;
+  void load_state(const io::Json& json, const nn::StateDict& tensors) override;
 
  private:
   std::shared_ptr<optim::LRScheduler> scheduler_;

@@ -19,6 +19,7 @@
 // group at the end of an epoch (r < N micro-batches left) still steps, each of its micro-batches scaled by
 // 1 / r, so the last examples of the epoch are not lost and that step is the mean over the r batches.
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -27,6 +28,7 @@
 
 #include "strata/core/tensor.h"
 #include "strata/data/dataloader.h"
+#include "strata/io/json.h"
 #include "strata/nn/losses.h"
 #include "strata/nn/module.h"
 #include "strata/optim/optimizer.h"
@@ -36,6 +38,7 @@
 namespace strata::train {
 
 struct History;
+struct ResumeState;
 class GradScaler;
 
 // What the loop is doing, passed to every callback. Callbacks may set stop_training (the loop stops after
@@ -51,6 +54,14 @@ struct TrainState {
   bool optimizer_stepped = false;  // on_batch_end: this batch completed an accumulation group and stepped
   bool stop_training = false;
   std::string stop_reason;  // set by whoever stopped training (EarlyStopping, TerminateOnNaN)
+  // Set in on_batch_end to stop at once, without closing the epoch (no validation, no on_epoch_end): an
+  // interrupted run (SIGINT / SIGTERM) whose mid-epoch checkpoint resumes it exactly. on_train_end still runs.
+  bool interrupt = false;
+
+  // Exact resume (resume.h). The train loader's generator state before this epoch's begin() (it decides the
+  // epoch's order), and the loop's own state: the epoch's running totals and the task's counters.
+  std::string loader_state;
+  std::function<io::Json()> loop_state;
 
   // The step in progress (train::Stepper, step.h). A callback may set skip_step in on_after_backward or
   // on_before_step to leave this step's update out (GradScaler on inf gradients); loss_scale multiplies the
@@ -111,12 +122,17 @@ struct FitOptions {
   Precision precision = Precision::FP32;
   bool loss_scaling = true;
   std::shared_ptr<GradScaler> grad_scaler = nullptr;  // any precision; its counters stay readable after fit()
+  // Exact resume from a checkpoint (resume.h: train::read_resume_state): overrides initial_epoch and
+  // initial_global_step, may start inside an epoch, and restores the optimizers, the random generators and the
+  // callbacks' state after on_train_begin.
+  std::shared_ptr<const ResumeState> resume = nullptr;
 };
 
 struct History {
   std::vector<Logs> epochs;   // one entry per finished epoch
   int64_t initial_epoch = 0;  // epochs[i] is epoch initial_epoch + i (0-based)
   bool stopped_early = false;
+  bool interrupted = false;  // a callback set TrainState::interrupt (the last epoch was left unfinished)
   std::string stop_reason;
   int64_t global_step = 0;    // optimizer steps at the end of training
   double loss_scale = 1.0;    // the loss scale at the end (1 without loss scaling)

@@ -19,6 +19,7 @@
 
 #include "strata/io/json.h"
 #include "strata/train/fit.h"
+#include "strata/train/resume.h"
 
 namespace strata::train {
 
@@ -30,7 +31,7 @@ struct GradScalerOptions {
   bool enabled = true;  // false: scale 1, gradients untouched, nothing skipped
 };
 
-class GradScaler : public Callback {
+class GradScaler : public Callback, public StatefulCallback {
  public:
   // An error naming the option for init_scale <= 0, growth_factor <= 1, backoff_factor outside (0, 1) or
   // growth_interval < 1.
@@ -55,6 +56,10 @@ class GradScaler : public Callback {
   // them, the factors and interval included, as PyTorch's does; an error names a missing or mistyped key.
   io::Json state_dict() const;
   void load_state_dict(const io::Json& state);
+  // "grad_scaler": state_dict() plus the consecutive-skip count and the last found_inf (resume.h).
+  std::string state_key() const override { return "grad_scaler"; }
+  void save_state(io::Json& json, nn::StateDict& tensors) const override;
+  void load_state(const io::Json& json, const nn::StateDict& tensors) override;
 
  private:
   GradScalerOptions options_;

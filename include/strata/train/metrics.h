@@ -60,6 +60,10 @@ class MetricAccumulator {
   void results_into(Logs& logs, const std::string& prefix = "") const;
   const std::vector<std::string>& names() const { return names_; }
   int64_t samples() const { return samples_; }
+  // The running sums (loss sum, samples, then each metric's total and count), for exact resume mid-epoch;
+  // set_totals puts them back (an error naming both lengths when they do not fit these metrics).
+  std::vector<double> totals() const;
+  void set_totals(const std::vector<double>& totals);
 
  private:
   struct Metric {

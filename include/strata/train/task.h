@@ -43,6 +43,10 @@ class Task {
   virtual bool train_batch(const data::Batch& batch, int64_t batch_index, int64_t batches, Logs& values) = 0;
   // The same values for one batch in eval mode without gradients (fit_task sets the mode and NoGradGuard).
   virtual void eval_batch(const data::Batch& batch, Logs& values) = 0;
+  // Counters that carry from batch to batch (a GAN's discriminator steps since the last generator step), for
+  // exact resume (resume.h). Between optimizer steps; the defaults keep nothing.
+  virtual io::Json state_dict() const { return io::Json::object(); }
+  virtual void load_state_dict(const io::Json& /*state*/) {}
 };
 
 // Trains `task` for options.epochs epochs over `train_loader` (callbacks, accumulation and clipping as fit()).

@@ -102,6 +102,9 @@ class GANTask : public Task {
   void begin(TrainState& state, const StepOptions& options, int64_t accumulation_steps) override;
   bool train_batch(const data::Batch& batch, int64_t batch_index, int64_t batches, Logs& values) override;
   void eval_batch(const data::Batch& batch, Logs& values) override;
+  // {"d_done": discriminator steps since the last generator step, "last_g_loss": its loss}.
+  io::Json state_dict() const override;
+  void load_state_dict(const io::Json& state) override;
   const std::shared_ptr<nn::GAN>& model() const { return model_; }
 
  private:
