@@ -19,15 +19,22 @@ void CheckpointWriter::on_batch_end(train::TrainState& s, const train::Logs& /*l
   const int sig = pending_interrupt();
   if (!due && sig == 0) return;
   save(s, nullptr);
-  if (sig != 0) {
-    interrupted_ = sig;
-    s.interrupt = true;
-    s.stop_training = true;
-    s.stop_reason = std::string("interrupted by ") + signal_name(sig);
-  }
+  if (sig != 0) stop(s, sig);
 }
 
-void CheckpointWriter::on_epoch_end(train::TrainState& s, train::Logs& logs) { save(s, &logs); }
+void CheckpointWriter::on_epoch_end(train::TrainState& s, train::Logs& logs) {
+  save(s, &logs);
+  // A signal that came during validation stops here, with the epoch's checkpoint, unless training ends anyway.
+  const int sig = pending_interrupt();
+  if (sig != 0 && s.epoch + 1 < s.epochs) stop(s, sig);
+}
+
+void CheckpointWriter::stop(train::TrainState& s, int sig) {
+  interrupted_ = sig;
+  s.interrupt = true;
+  s.stop_training = true;
+  s.stop_reason = std::string("interrupted by ") + signal_name(sig);
+}
 
 std::string CheckpointWriter::position_name(const io::Checkpoint& ckpt) {
   const io::Json* b = ckpt.training.find("batch");

@@ -44,6 +44,7 @@ class CheckpointWriter : public train::Callback {
   // whether it wrote.
   bool save(const train::TrainState& s, const train::Logs* epoch_logs);
   void rotate(const std::string& name_of_previous);
+  void stop(train::TrainState& s, int sig);  // training stops at once (TrainState::interrupt)
 
   Options o_;
   std::vector<train::CallbackPtr> callbacks_;

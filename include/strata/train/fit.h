@@ -55,7 +55,8 @@ struct TrainState {
   bool stop_training = false;
   std::string stop_reason;  // set by whoever stopped training (EarlyStopping, TerminateOnNaN)
   // Set in on_batch_end to stop at once, without closing the epoch (no validation, no on_epoch_end): an
-  // interrupted run (SIGINT / SIGTERM) whose mid-epoch checkpoint resumes it exactly. on_train_end still runs.
+  // interrupted run (SIGINT / SIGTERM) whose mid-epoch checkpoint resumes it exactly. Set in on_epoch_end, the run
+  // stops after that epoch and is marked interrupted as well. on_train_end still runs.
   bool interrupt = false;
 
   // Exact resume (resume.h). The train loader's generator state before this epoch's begin() (it decides the
@@ -132,7 +133,7 @@ struct History {
   std::vector<Logs> epochs;   // one entry per finished epoch
   int64_t initial_epoch = 0;  // epochs[i] is epoch initial_epoch + i (0-based)
   bool stopped_early = false;
-  bool interrupted = false;  // a callback set TrainState::interrupt (the last epoch was left unfinished)
+  bool interrupted = false;  // a callback set TrainState::interrupt (training was cut short, to be resumed)
   std::string stop_reason;
   int64_t global_step = 0;    // optimizer steps at the end of training
   double loss_scale = 1.0;    // the loss scale at the end (1 without loss scaling)
