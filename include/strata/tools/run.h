@@ -8,8 +8,9 @@
 //
 // A run folder (<output_dir>/<name>/) holds: config.json (the config as given), init.safetensors (the weights
 // before the first step), model.safetensors (the final weights, PyTorch key names), checkpoint.safetensors (model +
-// optimizer state + epoch + RNG, rewritten after every epoch), log.csv and log.jsonl (one row per epoch), results.json
-// (test metrics). Every file is written atomically, so a crash never leaves a half-written one.
+// optimizer state + epoch + RNG, rewritten after every epoch), preprocessing.json (input preprocessing and classes,
+// tools/preprocessing.h), log.csv and log.jsonl (one row per epoch), results.json (test metrics). Every file is written
+// atomically, so a crash never leaves a half-written one.
 #include <cstdint>
 #include <iostream>
 #include <memory>
