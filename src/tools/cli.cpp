@@ -412,6 +412,8 @@ int summary_cmd(const std::vector<std::string>& args, std::ostream& out) {
     shape = {1, 28, 28};  // no need to read the data for its shape
   } else if (r.config.data.dataset == "ring") {
     shape = {2};
+  } else if (const auto p = load_preprocessing(r.dir)) {
+    shape = p->input_shape;  // a run folder knows its input shape without reading the data
   } else {
     shape = load_datasets(r.config).example_shape;
   }

@@ -105,6 +105,8 @@ TEST_F(RunFolderPreprocessing, CsvRunFolderPredictsWithoutTheTrainingFile) {
   const auto eval_alone = strata::testing::run_cli({"eval", run});
   ASSERT_EQ(eval_alone.rc, 0) << eval_alone.err;
   EXPECT_EQ(eval_alone.out, eval_before.out);
+  const auto summary = strata::testing::run_cli({"summary", run});  // the input shape comes from the run folder
+  ASSERT_EQ(summary.rc, 0) << summary.err;
   const auto train_split = strata::testing::run_cli({"predict", run, "--split", "train"});
   EXPECT_EQ(train_split.rc, 1);  // the training split itself still needs the file
   EXPECT_HAS(train_split.err, "train.csv");
