@@ -101,6 +101,12 @@ Preprocessing preprocessing_of(const RunConfig& config, const Datasets& data) {
   p.num_classes = data.num_classes;
   p.class_names = data.class_names;
   p.class_counts = data.class_counts;
+  if (data.classification) {
+    p.class_labels = config.data.classes;
+    if (p.class_labels.empty()) {
+      for (int64_t k = 0; k < data.num_classes; ++k) p.class_labels.push_back(k);
+    }
+  }
   if (data.classification && p.class_counts.empty() && data.train) {
     p.class_counts.assign(static_cast<size_t>(data.num_classes), 0);
     for (int64_t c : dataset_targets(*data.train).contiguous().to_vector<int64_t>()) {
@@ -123,6 +129,7 @@ io::Json Preprocessing::to_json() const {
   if (classification) {
     j.set("num_classes", num_classes);
     j.set("class_names", string_array(class_names));
+    j.set("class_labels", int_array(class_labels));
     j.set("class_counts", int_array(class_counts));
   }
   if (dataset == "fashion_mnist") {
@@ -163,6 +170,8 @@ Preprocessing Preprocessing::from_json(const io::Json& j, const std::string& sou
     p.num_classes = j.at("num_classes").as_int(1, INT64_MAX);
     p.class_names = read_list<std::string>(j.at("class_names"), [](const io::Json& x) { return x.as_string(); });
     p.class_counts = read_list<int64_t>(j.at("class_counts"), [](const io::Json& x) { return x.as_int(0, INT64_MAX); });
+    if (const io::Json* l = j.find("class_labels"))
+      p.class_labels = read_list<int64_t>(*l, [](const io::Json& x) { return x.as_int(); });
     STRATA_CHECK(static_cast<int64_t>(p.class_names.size()) == p.num_classes, source, ": ", p.class_names.size(),
                  " class names for ", p.num_classes, " classes");
     STRATA_CHECK(p.class_counts.empty() || static_cast<int64_t>(p.class_counts.size()) == p.num_classes, source, ": ",

@@ -48,7 +48,13 @@ class RunFolderPreprocessing : public strata::testing::TempDirTest {
   }
   // The blobs data of cli_test_util.h: train.csv, test.csv, and features.csv (train.csv without its label).
   void write_blobs() {
-    const std::string train = strata::testing::blobs_csv(120, 1);
+    // 120 rows of the three classes plus 10 more of class 0: "balanced" class weights are not all 1.
+    std::istringstream all(strata::testing::blobs_csv(150, 1));
+    std::string train;
+    int row = -1;
+    for (std::string line; std::getline(all, line); ++row) {
+      if (row < 120 || row % 3 == 0) train += line + "\n";
+    }
     write("train.csv", train);
     write("test.csv", strata::testing::blobs_csv(30, 2));
     std::istringstream in(train);
@@ -78,7 +84,8 @@ TEST_F(RunFolderPreprocessing, CsvRunFolderPredictsWithoutTheTrainingFile) {
   const auto saved = tools::load_preprocessing(run);
   ASSERT_TRUE(saved.has_value());
   EXPECT_EQ(saved->input_shape, (std::vector<int64_t>{4}));
-  EXPECT_EQ(saved->class_counts, (std::vector<int64_t>{40, 40, 40}));
+  EXPECT_EQ(saved->class_counts, (std::vector<int64_t>{50, 40, 40}));
+  EXPECT_EQ(saved->class_labels, (std::vector<int64_t>{0, 1, 2}));
   EXPECT_EQ(saved->feature_names, (std::vector<std::string>{"a", "b", "c", "d"}));
 
   // The saved statistics are training's float32 values exactly, and a raw row through predict's path becomes

@@ -28,6 +28,7 @@ struct Preprocessing {
   bool classification = true;
   int64_t num_classes = 0;                 // classification only
   std::vector<std::string> class_names;    // output k's name
+  std::vector<int64_t> class_labels;       // output k's label in the data files (data.classes relabels; else k)
   std::vector<int64_t> class_counts;       // training examples per class: what "balanced" class weights need
   std::vector<std::string> feature_names;  // csv only
   // csv with data.standardize: (1, F) float32 per-feature mean and std (clamped to >= 1e-8) of the training split.
