@@ -165,12 +165,13 @@ Datasets load_datasets(const RunConfig& config, const DatasetOptions& options) {
       tr = data::read_csv(c.train_path, o);
       STRATA_CHECK(tr.features.size(0) > 0, c.train_path, ": the file has no data rows (data.train)");
     }
-    const int64_t columns = options.train ? tr.features.size(1) : saved ? saved->input_shape.at(0) : -1;
+    int64_t columns = options.train ? tr.features.size(1) : saved ? saved->input_shape.at(0) : -1;
     if (!c.test_path.empty()) {
       te = data::read_csv(c.test_path, o);
       STRATA_CHECK(te.features.size(0) > 0, c.test_path, ": the file has no data rows (data.test)");
       STRATA_CHECK(columns < 0 || te.features.size(1) == columns, c.test_path, ": ", te.features.size(1),
                    " feature columns, but the training file ", c.train_path, " has ", columns);
+      if (columns < 0) columns = te.features.size(1);
     }
     if (saved && saved->feature_mean.defined()) {  // the statistics training used, as it used them
       out.feature_mean = saved->feature_mean;
