@@ -47,18 +47,24 @@ std::string checked_root(const std::string& root, bool train) {
 
 }  // namespace
 
+std::array<float, 256> FashionMNIST::pixel_table(float mean, float stdev) {
+  std::array<float, 256> table;
+  for (int v = 0; v < 256; ++v) {
+    const float x = static_cast<float>(v) / 255.0f;
+    table[static_cast<size_t>(v)] = (x - mean) / stdev;
+  }
+  return table;
+}
+
 FashionMNIST::FashionMNIST(const std::string& root, bool train, bool normalize_inputs)
+    : FashionMNIST(root, train,
+                   normalize_inputs ? pixel_table(static_cast<float>(kMean), static_cast<float>(kStd))
+                                    : pixel_table(0.0f, 1.0f)) {}
+
+FashionMNIST::FashionMNIST(const std::string& root, bool train, const std::array<float, 256>& table)
     : TensorDataset(Tensor::empty({0}), Tensor()), root_(checked_root(root, train)) {
   const std::string images_path = file_path(root_, train, true);
   const std::string labels_path = file_path(root_, train, false);
-  // One pass from bytes to inputs through a table holding, for each byte v, exactly what x = v / 255 followed by
-  // normalize(x, {kMean}, {kStd}) computes in float32: (x - float(kMean)) / float(kStd).
-  std::array<float, 256> table;
-  const float mean = static_cast<float>(kMean), stdev = static_cast<float>(kStd);
-  for (int v = 0; v < 256; ++v) {
-    const float x = static_cast<float>(v) / 255.0f;
-    table[static_cast<size_t>(v)] = normalize_inputs ? (x - mean) / stdev : x;
-  }
   Tensor images = read_idx_images(images_path, table);
   Tensor labels = read_idx_labels(labels_path);
   STRATA_CHECK(images.size(0) == labels.size(0), "[FashionMNIST] '", images_path, "' holds ", images.size(0),

@@ -1,29 +1,26 @@
 // The `strata` command line: argument parsing, help texts and the four commands. Everything else lives in
 // run.cpp, run_config.cpp, model_builder.cpp and diag/summary.cpp.
-#include <array>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include "strata/core/error.h"
-#include "strata/data/csv.h"
 #include "strata/data/dataloader.h"
-#include "strata/data/fashion_mnist.h"
-#include "strata/data/idx.h"
 #include "strata/diag/summary.h"
 #include "strata/io/atomic_file.h"
-#include "strata/io/checkpoint.h"
-#include "strata/ops/elementwise.h"
 #include "strata/ops/softmax.h"
 #include "strata/tools/commands.h"
 #include "strata/tools/model_builder.h"
+#include "strata/tools/preprocessing.h"
 #include "strata/tools/run.h"
 #include "strata/train/fit.h"
 #include "strata/train/precision.h"
+#include "tools/run_folder.h"
 
 namespace strata::tools {
 
@@ -53,7 +50,7 @@ const char* kTrainHelp = R"(usage: strata train <config.json> [options]
 
 Trains the model of the config with a live progress bar, then evaluates it on the test set. Writes to
 <output_dir>/<name>/ (default runs/<name>/): model.safetensors, init.safetensors, checkpoint.safetensors,
-config.json, log.csv, log.jsonl, results.json, and the training doctor's diagnosis.json and report.html
+config.json, preprocessing.json, log.csv, log.jsonl, results.json, and the training doctor's diagnosis.json and report.html
 (each written atomically). The doctor's findings are printed at the end of each epoch (docs/doctor.md).
 
 Options (each overrides the config's key of the same name):
@@ -78,7 +75,8 @@ finishes the current step, writes a checkpoint and exits with 130 or 143; a seco
 const char* kEvalHelp = R"(usage: strata eval <config.json|run dir> [options]
 
 Evaluates trained weights: loss, the config's metrics and, for classification, per-class precision,
-recall, F1 and support. Given a run folder, reads its config.json and model.safetensors.
+recall, F1 and support. Given a run folder, reads its config.json, model.safetensors and preprocessing.json
+(feature statistics, classes), so only the evaluated split's data is read.
 
 Options:
   --weights FILE      safetensors weights (default: <run dir>/model.safetensors); a quantized file
@@ -98,7 +96,8 @@ Options:
   --int8              the run's int8 model, <run dir>/model.int8.safetensors (strata quantize)
   --split NAME        test (default), val or train: the config's data
   --input FILE        predict on this file instead: a CSV of feature columns (csv data, no label column,
-                      standardised as in training) or an IDX images file (fashion_mnist)
+                      standardised as in training) or an IDX images file (fashion_mnist), preprocessed
+                      as the run folder's preprocessing.json says (no training data needed)
   --output FILE       write here (atomically) instead of stdout
   --probabilities     also write class probabilities
   --limit N           only the first N examples (N >= 1)
@@ -179,37 +178,24 @@ namespace {
 // A config path, or a run folder holding config.json; the default weights path.
 struct Resolved {
   RunConfig config;
+  std::string dir;  // the run folder
   std::string weights;
   std::string note;  // one line for the user when the weights are not the run's model.safetensors
 };
-
-// A run killed during its final save has checkpoints but no model.safetensors: use the newest valid checkpoint.
-void fall_back_to_checkpoint(Resolved& r) {
-  if (std::filesystem::exists(r.weights)) return;
-  const std::string dir = std::filesystem::path(r.weights).parent_path().string();
-  std::vector<std::string> skipped;
-  const std::string ckpt = io::find_latest_checkpoint(dir.empty() ? "." : dir, &skipped);
-  if (ckpt.empty() && !skipped.empty()) {
-    std::string why;
-    for (const auto& s : skipped) why += "\n  " + s;
-    STRATA_FAIL(r.weights, ": not found, and no checkpoint in ", dir, " is usable:", why);
-  }
-  if (ckpt.empty()) return;  // loading r.weights then says what is missing
-  r.note = "No model.safetensors in " + dir + " (the run did not finish saving): using the model weights of " + ckpt +
-           " (epoch " + std::to_string(io::load_checkpoint(ckpt).epoch) + ")\n";
-  r.weights = ckpt;
-}
 
 Resolved resolve(const std::string& target, const Args& a) {
   Resolved r;
   if (std::filesystem::is_directory(target)) {
     r.config = load_run_config(target + "/config.json");
-    r.weights = target + "/model.safetensors";
+    r.dir = target;
   } else {
     r.config = load_run_config(target);
-    r.weights = r.config.run_dir() + "/model.safetensors";
+    r.dir = r.config.run_dir();
   }
-  if (!a.options.count("--int8") && !a.options.count("--weights")) fall_back_to_checkpoint(r);
+  r.weights = r.dir + "/model.safetensors";
+  // A run killed during its final save has checkpoints but no model.safetensors: use the newest valid checkpoint.
+  if (!a.options.count("--int8") && !a.options.count("--weights"))
+    r.weights = detail::weights_or_latest_checkpoint(r.weights, r.note);
   if (a.options.count("--int8")) {
     usage_check(!a.options.count("--weights"), "--int8 and --weights are exclusive");
     r.weights = std::filesystem::path(r.weights).parent_path().string() + "/model.int8.safetensors";
@@ -217,6 +203,27 @@ Resolved resolve(const std::string& target, const Args& a) {
   if (auto it = a.options.find("--weights"); it != a.options.end()) r.weights = it->second;
   STRATA_CHECK(!std::filesystem::is_directory(r.weights), r.weights, ": is a directory, not a weights file");
   return r;
+}
+
+// The run folder's preprocessing.json. A folder trained before strata saved it gets nullopt and a note: its
+// statistics are then recomputed from the training data, as they were then.
+std::optional<Preprocessing> saved_preprocessing(const Resolved& r, std::ostream& notes) {
+  std::optional<Preprocessing> p = load_preprocessing(r.dir);
+  if (!p && std::filesystem::is_directory(r.dir)) {
+    notes << "Note: " << r.dir
+          << " has no preprocessing.json (an older run folder): recomputing the preprocessing from the training data\n";
+  }
+  return p;
+}
+
+// The config's data with the run folder's preprocessing (when saved), reading the training file only when the
+// split needs it.
+Datasets run_datasets(const Resolved& r, const std::optional<Preprocessing>& p, const Args& a) {
+  DatasetOptions o;
+  o.preprocessing = p ? &*p : nullptr;
+  const auto it = a.options.find("--split");
+  o.train = !p || (it != a.options.end() && it->second != "test");
+  return load_datasets(r.config, o);
 }
 
 data::DatasetPtr pick_split(const Datasets& d, const Args& a, const std::string& command) {
@@ -230,7 +237,8 @@ data::DatasetPtr pick_split(const Datasets& d, const Args& a, const std::string&
   } else if (split == "train") {
     ds = d.train;
   } else {
-    throw UsageError(detail::concat("strata ", command, ": --split must be test, val or train, got \"", split, "\""));
+    throw UsageError(
+        strata::detail::concat("strata ", command, ": --split must be test, val or train, got \"", split, "\""));
   }
   STRATA_CHECK(ds != nullptr, "strata ", command, ": the config's data has no ", split, " split");
   return ds;
@@ -300,7 +308,8 @@ int eval_cmd(const std::vector<std::string>& args, std::ostream& out) {
   usage_check(a.positional.size() == 1, "strata eval: expected one config file or run folder (see --help)");
   Resolved r = resolve(a.positional[0], a);
   out << r.note;
-  Datasets d = load_datasets(r.config);
+  const std::optional<Preprocessing> prep = saved_preprocessing(r, out);
+  Datasets d = run_datasets(r, prep, a);
   data::DatasetPtr ds = pick_split(d, a, "eval");
   if (!r.config.task.supervised()) {
     Evaluation e = evaluate_task_model(r.config, load_task_model(r.config, d, r.weights), ds);
@@ -325,28 +334,16 @@ int predict_cmd(const std::vector<std::string>& args, std::ostream& out) {
   usage_check(a.positional.size() == 1, "strata predict: expected one config file or run folder (see --help)");
   Resolved r = resolve(a.positional[0], a);
   std::cerr << r.note;  // not on stdout, which may carry the predictions
-  Datasets d = load_datasets(r.config);
+  const std::optional<Preprocessing> prep = saved_preprocessing(r, std::cerr);
+  const bool from_file = a.options.count("--input") != 0;
+  // --input needs no data of the config's: the run folder says how to preprocess it.
+  Datasets d = from_file && prep ? datasets_of(*prep) : run_datasets(r, prep, a);
   auto model = load_model(r.config, d, r.weights);
   data::DatasetPtr ds;
-  if (a.options.count("--input")) {
-    const std::string& in = a.options["--input"];
-    Tensor x;
-    if (r.config.data.dataset == "fashion_mnist") {
-      std::array<float, 256> table{};
-      for (int v = 0; v < 256; ++v) {
-        table[static_cast<size_t>(v)] =
-            static_cast<float>((v / 255.0 - data::FashionMNIST::kMean) / data::FashionMNIST::kStd);
-      }
-      x = data::read_idx_images(in, table);
-    } else {
-      data::CsvOptions o;
-      o.has_label = false;
-      x = data::read_csv(in, o).features;
-      STRATA_CHECK(x.size(1) == d.example_shape[0], in, ": ", x.size(1), " columns, but the model takes ",
-                   d.example_shape[0], " features");
-      if (d.feature_mean.defined()) x = div(sub(x, d.feature_mean), d.feature_std).contiguous();
-    }
-    ds = std::make_shared<data::TensorDataset>(x);
+  if (from_file) {
+    // Older run folders: the preprocessing of the config's data, recomputed (csv statistics from the training file).
+    const Preprocessing p = prep ? *prep : preprocessing_of(r.config, d);
+    ds = std::make_shared<data::TensorDataset>(read_inputs(p, a.options["--input"]));
   } else {
     ds = pick_split(d, a, "predict");
   }
@@ -434,6 +431,8 @@ int summary_cmd(const std::vector<std::string>& args, std::ostream& out) {
     shape = {1, 28, 28};  // no need to read the data for its shape
   } else if (r.config.data.dataset == "ring") {
     shape = {2};
+  } else if (const auto p = load_preprocessing(r.dir)) {
+    shape = p->input_shape;  // a run folder knows its input shape without reading the data
   } else {
     shape = load_datasets(r.config).example_shape;
   }

@@ -1,6 +1,7 @@
 // The datasets of a run config: Fashion-MNIST or a CSV table, with limits, class subsampling and a seeded
 // validation split.
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <map>
 
@@ -11,6 +12,7 @@
 #include "strata/ops/creation.h"
 #include "strata/ops/elementwise.h"
 #include "strata/ops/reduction.h"
+#include "strata/tools/preprocessing.h"
 #include "strata/tools/run_config.h"
 
 namespace strata::tools {
@@ -120,32 +122,35 @@ int64_t check_class_labels(const Tensor& labels, const std::string& path) {
 
 }  // namespace
 
-Datasets load_datasets(const RunConfig& config) {
+Datasets load_datasets(const RunConfig& config, const DatasetOptions& options) {
   const DataConfig& c = config.data;
+  const Preprocessing* saved = options.preprocessing;
+  if (saved) {
+    STRATA_CHECK(saved->dataset == c.dataset, "the run folder's preprocessing.json is for data.dataset \"",
+                 saved->dataset, "\", but ", config.source, " has \"", c.dataset, "\"");
+  }
   Datasets out;
   data::DatasetPtr train, test;
+  int64_t label_range = 0;  // class labels of the files are in [0, label_range)
   if (c.dataset == "fashion_mnist") {
-    const bool standardized = c.pixels.empty() || c.pixels == "standardized";
-    auto tr = std::make_shared<data::FashionMNIST>(c.path, /*train=*/true, standardized);
-    auto te = std::make_shared<data::FashionMNIST>(c.path, /*train=*/false, standardized);
-    train = tr;
-    test = te;
-    if (c.pixels == "signed") {  // [0, 1] -> [-1, 1], the range of a generator ending in tanh
-      train = std::make_shared<data::TensorDataset>(sub(mul(tr->inputs(), 2.0), 1.0).contiguous(), tr->targets());
-      test = std::make_shared<data::TensorDataset>(sub(mul(te->inputs(), 2.0), 1.0).contiguous(), te->targets());
-    }
+    // One table from bytes to inputs (FashionMNIST::pixel_table), the same that `predict --input` reads through.
+    const std::array<float, 256> table = saved ? saved->pixel_table() : pixel_preprocessing(c.pixels).pixel_table();
+    if (options.train) train = std::make_shared<data::FashionMNIST>(c.path, /*train=*/true, table);
+    test = std::make_shared<data::FashionMNIST>(c.path, /*train=*/false, table);
     out.example_shape = {1, 28, 28};
     out.classification = true;
-    out.num_classes = 10;
+    label_range = 10;
     for (const char* name : data::FashionMNIST::kClasses) out.class_names.emplace_back(name);
   } else if (c.dataset == "ring") {
     // Seeded from the run's seed; the test set from another stream of it.
-    train = std::make_shared<data::RingOfGaussians>(c.ring_size, config.seed, c.ring_modes, c.ring_radius, c.ring_std);
+    if (options.train)
+      train =
+          std::make_shared<data::RingOfGaussians>(c.ring_size, config.seed, c.ring_modes, c.ring_radius, c.ring_std);
     test = std::make_shared<data::RingOfGaussians>(std::max<int64_t>(1, c.ring_size / 4), config.seed + 0x5eed,
                                                    c.ring_modes, c.ring_radius, c.ring_std);
     out.example_shape = {2};
     out.classification = true;
-    out.num_classes = c.ring_modes;
+    label_range = c.ring_modes;
     for (int64_t k = 0; k < c.ring_modes; ++k) out.class_names.push_back("mode " + std::to_string(k));
   } else {
     data::CsvOptions o;
@@ -155,54 +160,77 @@ Datasets load_datasets(const RunConfig& config) {
     o.label_dtype = out.classification ? kInt64 : kFloat32;
     // A header-only file is a valid empty table for read_csv, but nothing to train or test on: say so here,
     // before training, rather than as an empty-tensor error in the middle (or at the end) of a run.
-    data::CsvData tr = data::read_csv(c.train_path, o);
-    STRATA_CHECK(tr.features.size(0) > 0, c.train_path, ": the file has no data rows (data.train)");
-    data::CsvData te;
+    data::CsvData tr, te;
+    if (options.train) {
+      tr = data::read_csv(c.train_path, o);
+      STRATA_CHECK(tr.features.size(0) > 0, c.train_path, ": the file has no data rows (data.train)");
+    }
+    int64_t columns = options.train ? tr.features.size(1) : saved ? saved->input_shape.at(0) : -1;
     if (!c.test_path.empty()) {
       te = data::read_csv(c.test_path, o);
       STRATA_CHECK(te.features.size(0) > 0, c.test_path, ": the file has no data rows (data.test)");
-      STRATA_CHECK(te.features.size(1) == tr.features.size(1), c.test_path, ": ", te.features.size(1),
-                   " feature columns, but the training file ", c.train_path, " has ", tr.features.size(1));
+      STRATA_CHECK(columns < 0 || te.features.size(1) == columns, c.test_path, ": ", te.features.size(1),
+                   " feature columns, but the training file ", c.train_path, " has ", columns);
+      if (columns < 0) columns = te.features.size(1);
     }
-    if (c.standardize) {
-      Tensor mean = strata::mean(tr.features, {0}, /*keepdim=*/true);
-      Tensor sd = clamp(strata::std(tr.features, {0}, /*correction=*/0, /*keepdim=*/true), 1e-8, std::nullopt);
-      tr.features = div(sub(tr.features, mean), sd).contiguous();
-      if (te.features.defined()) te.features = div(sub(te.features, mean), sd).contiguous();
-      out.feature_mean = mean;
-      out.feature_std = sd;
+    if (saved && saved->feature_mean.defined()) {  // the statistics training used, as it used them
+      out.feature_mean = saved->feature_mean;
+      out.feature_std = saved->feature_std;
+    } else if (c.standardize && options.train) {
+      out.feature_mean = strata::mean(tr.features, {0}, /*keepdim=*/true);
+      out.feature_std = clamp(strata::std(tr.features, {0}, /*correction=*/0, /*keepdim=*/true), 1e-8, std::nullopt);
+    }
+    STRATA_CHECK(!c.standardize || out.feature_mean.defined() || !te.features.defined(), config.source,
+                 ": data.standardize needs the training file's statistics, and neither ", c.train_path,
+                 " nor a run folder's preprocessing.json was read");
+    if (out.feature_mean.defined()) {
+      if (tr.features.defined()) tr.features = standardize_features(tr.features, out.feature_mean, out.feature_std);
+      if (te.features.defined()) te.features = standardize_features(te.features, out.feature_mean, out.feature_std);
     }
     if (!out.classification) {  // (N) -> (N, 1), the shape of a one-output model
-      tr.labels = tr.labels.reshape({tr.labels.numel(), 1}).contiguous();
+      if (tr.labels.defined()) tr.labels = tr.labels.reshape({tr.labels.numel(), 1}).contiguous();
       if (te.labels.defined()) te.labels = te.labels.reshape({te.labels.numel(), 1}).contiguous();
     } else {
-      int64_t hi = check_class_labels(tr.labels, c.train_path);
+      int64_t hi = 0;
+      if (tr.labels.defined()) hi = check_class_labels(tr.labels, c.train_path);
       if (te.labels.defined()) hi = std::max(hi, check_class_labels(te.labels, c.test_path));
-      out.num_classes = hi + 1;
-      for (int64_t k = 0; k < out.num_classes; ++k) out.class_names.push_back(std::to_string(k));
+      label_range = hi + 1;
+      if (!options.train) {  // the test file alone may lack some of data.classes
+        for (int64_t k : c.classes) label_range = std::max(label_range, k + 1);
+      }
+      if (saved && c.classes.empty()) {
+        STRATA_CHECK(label_range <= saved->num_classes, c.test_path, ": class label ", hi,
+                     " is not one of the model's ", saved->num_classes, " classes");
+        label_range = saved->num_classes;
+      }
+      for (int64_t k = 0; k < label_range; ++k) out.class_names.push_back(std::to_string(k));
     }
-    out.example_shape = {tr.features.size(1)};
-    out.feature_names = tr.feature_names;
-    train = tr.dataset();
+    out.example_shape = {columns};
+    out.feature_names = options.train ? tr.feature_names : saved ? saved->feature_names : te.feature_names;
+    if (tr.features.defined()) train = tr.dataset();
     if (te.features.defined()) test = te.dataset();
   }
-  train = first_n(train, c.limit_train);
+  out.num_classes = out.classification ? label_range : 0;
+  if (train) train = first_n(train, c.limit_train);
   if (test) test = first_n(test, c.limit_test);
   if (!c.classes.empty()) {
-    train = select_classes(train, c.classes, c.per_class_limit, out.num_classes);
+    if (train) train = select_classes(train, c.classes, c.per_class_limit, out.num_classes);
     if (test) test = select_classes(test, c.classes, 0, out.num_classes);
     std::vector<std::string> names;
-    for (int64_t k : c.classes) names.push_back(out.class_names.at(static_cast<size_t>(k)));
+    for (int64_t k : c.classes) {
+      names.push_back(k < static_cast<int64_t>(out.class_names.size()) ? out.class_names[static_cast<size_t>(k)]
+                                                                       : std::to_string(k));
+    }
     out.class_names = names;
     out.num_classes = static_cast<int64_t>(c.classes.size());
-  } else if (c.per_class_limit > 0) {
+  } else if (c.per_class_limit > 0 && train) {
     std::vector<int64_t> all(static_cast<size_t>(out.num_classes));
     for (int64_t k = 0; k < out.num_classes; ++k) all[static_cast<size_t>(k)] = k;
     train = select_classes(train, all, c.per_class_limit, out.num_classes);
   }
-  if (!c.subsample_classes.empty())
+  if (!c.subsample_classes.empty() && train)
     train = subsample(train, c.subsample_classes, c.subsample_fraction, out.num_classes);
-  if (c.validation_split > 0) {
+  if (c.validation_split > 0 && train) {
     auto parts = data::random_split(train, {1.0 - c.validation_split, c.validation_split}, config.seed);
     STRATA_CHECK(parts[0]->size() > 0 && parts[1]->size() > 0, "[data.validation_split] ", c.validation_split, " of ",
                  train->size(), " examples leaves an empty split");
@@ -210,6 +238,15 @@ Datasets load_datasets(const RunConfig& config) {
     out.val = parts[1];
   } else {
     out.train = train;
+  }
+  if (saved) {  // the model's shape and classes are those of training
+    STRATA_CHECK(out.example_shape == saved->input_shape, config.source,
+                 ": the data's inputs do not have the shape the run folder's preprocessing.json records");
+    STRATA_CHECK(out.classification == saved->classification && out.num_classes == saved->num_classes, config.source,
+                 ": the data has ", out.num_classes, " classes, but the run folder's preprocessing.json records ",
+                 saved->num_classes);
+    out.class_names = saved->class_names;
+    out.class_counts = saved->class_counts;
   }
   // An empty test set would fail only after training.
   STRATA_CHECK(!test || test->size() > 0, "[data] the test set",

@@ -16,6 +16,7 @@
 #include "strata/ops/views.h"
 #include "strata/tools/commands.h"
 #include "strata/tools/run.h"
+#include "tools/run_folder.h"
 #include "tools/task_outputs.h"
 
 namespace strata::tools {
@@ -52,6 +53,7 @@ Options:
 struct Run {
   RunConfig config;
   std::string dir, weights;
+  std::string note;  // one line when the weights are a checkpoint's (no model.safetensors)
 };
 
 // Parses `strata <command> <run dir> [options]`; false when --help was asked for (and printed).
@@ -73,7 +75,8 @@ Run open_run(const std::string& dir, const Args& a, const std::string& command) 
   Run r;
   r.dir = dir;
   r.config = load_run_config(dir + "/config.json");
-  r.weights = a.options.count("--weights") ? a.options.at("--weights") : dir + "/model.safetensors";
+  r.weights = a.options.count("--weights") ? a.options.at("--weights")
+                                           : detail::weights_or_latest_checkpoint(dir + "/model.safetensors", r.note);
   STRATA_CHECK(!r.config.task.supervised(), "strata ", command, ": ", dir,
                " is a supervised run; sample and embed need an autoencoder, vae or gan run (\"task\" in its config)");
   return r;
@@ -85,6 +88,7 @@ int sample_cmd(const std::vector<std::string>& args, std::ostream& out) {
   Args a;
   if (!parse_run_command(args, {"--n", "--seed", "--output", "--weights"}, kSampleHelp, "sample", out, a)) return 0;
   Run r = open_run(a.positional[0], a, "sample");
+  out << r.note;
   const int64_t n = a.options.count("--n") ? parse_int(a.options["--n"], "--n") : 64;
   usage_check(n >= 1 && n <= 4096, "strata sample: --n must be in [1, 4096], got ", n);
   const uint64_t seed =
@@ -103,6 +107,7 @@ int embed_cmd(const std::vector<std::string>& args, std::ostream& out) {
   Args a;
   if (!parse_run_command(args, {"--split", "--output", "--limit", "--weights"}, kEmbedHelp, "embed", out, a)) return 0;
   Run r = open_run(a.positional[0], a, "embed");
+  out << r.note;
   STRATA_CHECK(r.config.task.type != "gan", "strata embed: ", r.dir,
                " is a GAN run, which has no encoder; embed needs an autoencoder or vae run");
   const std::string split = a.options.count("--split") ? a.options["--split"] : "test";

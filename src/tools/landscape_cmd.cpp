@@ -15,6 +15,7 @@
 #include "strata/ops/creation.h"
 #include "strata/tools/commands.h"
 #include "strata/tools/run.h"
+#include "tools/run_folder.h"
 #include "tools/run_report.h"
 
 namespace strata::tools {
@@ -78,13 +79,15 @@ int landscape_cmd(const std::vector<std::string>& args, std::ostream& out) {
   usage_check(examples >= 1, "--eval-examples: expected at least 1, got ", examples);
 
   STRATA_CHECK(std::filesystem::is_directory(dir), dir, ": no such run folder (strata train writes one)");
+  std::string note;
   const std::string config_path = dir + "/config.json", init_path = dir + "/init.safetensors",
-                    final_path = dir + "/model.safetensors";
+                    final_path = detail::weights_or_latest_checkpoint(dir + "/model.safetensors", note);
   STRATA_CHECK(std::filesystem::exists(config_path), config_path, ": not found; is ", dir, " a run folder?");
   STRATA_CHECK(std::filesystem::exists(init_path), init_path,
                ": not found (runs trained before strata saved initial weights have none); retrain with this "
                "version of strata train");
   STRATA_CHECK(std::filesystem::exists(final_path), final_path, ": not found (did the training finish?)");
+  out << note;
   const RunConfig config = load_run_config(config_path);
   const Datasets data = load_datasets(config);
   auto model = load_model(config, data, final_path);

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 
 #include "strata/core/error.h"
 #include "strata/data/dataloader.h"
@@ -10,6 +11,7 @@
 #include "strata/nn/quantized.h"
 #include "strata/tools/commands.h"
 #include "strata/tools/run.h"
+#include "tools/run_folder.h"
 
 namespace strata::tools {
 
@@ -50,12 +52,24 @@ int quantize_cmd(const std::vector<std::string>& args, std::ostream& out) {
   STRATA_CHECK(std::filesystem::is_directory(dir), "strata quantize: ", dir,
                " is not a run folder (train one with strata train <config.json>)");
   STRATA_CHECK(std::filesystem::exists(dir + "/config.json"), "strata quantize: ", dir, " has no config.json");
-  const std::string weights = a.options.count("--weights") ? a.options["--weights"] : dir + "/model.safetensors";
+  std::string note;
+  const std::string weights = a.options.count("--weights")
+                                  ? a.options["--weights"]
+                                  : detail::weights_or_latest_checkpoint(dir + "/model.safetensors", note);
   STRATA_CHECK(std::filesystem::exists(weights), "strata quantize: no model in ", dir, " (", weights,
                " is missing; train it first)");
+  out << note;
   const RunConfig config = load_run_config(dir + "/config.json");
   STRATA_CHECK(config.task.supervised(), "strata quantize: only supervised models are quantized, ", dir, " holds a ",
                config.task.type, " run");
+  std::optional<nn::QuantMode> asked;
+  if (a.options.count("--mode")) {
+    try {
+      asked = nn::quant_mode_from(a.options["--mode"], "strata quantize --mode");
+    } catch (const Error& e) {
+      throw UsageError(e.what());  // a bad option value is a usage mistake (exit 2)
+    }
+  }
   const int64_t calib_n =
       a.options.count("--calibration") ? parse_int(a.options["--calibration"], "--calibration") : 1024;
   usage_check(calib_n >= 1, "strata quantize: --calibration must be at least 1, got ", calib_n);
@@ -65,9 +79,7 @@ int quantize_cmd(const std::vector<std::string>& args, std::ostream& out) {
   model->eval();
   bool has_conv = false;
   for (const auto& [p, m] : model->named_modules()) has_conv = has_conv || dynamic_cast<const nn::Conv2d*>(m.get());
-  const nn::QuantMode mode = a.options.count("--mode")
-                                 ? nn::quant_mode_from(a.options["--mode"], "strata quantize --mode")
-                                 : (has_conv ? nn::QuantMode::Static : nn::QuantMode::Dynamic);
+  const nn::QuantMode mode = asked.value_or(has_conv ? nn::QuantMode::Static : nn::QuantMode::Dynamic);
   STRATA_CHECK(d.test != nullptr, "strata quantize: the config's data has no test split");
   const Evaluation before = evaluate_model(*model, config, d, d.test);
 

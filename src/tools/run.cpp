@@ -17,6 +17,7 @@
 #include "strata/io/quantized.h"
 #include "strata/io/safetensors.h"
 #include "strata/tools/model_builder.h"
+#include "strata/tools/preprocessing.h"
 #include "strata/train/callbacks.h"
 #include "tools/finite_weights.h"
 #include "tools/interrupt.h"
@@ -45,8 +46,8 @@ Evaluation evaluate_model(nn::Module& model, const RunConfig& config, const Data
   Evaluation e;
   e.examples = dataset->size();
   const Tensor targets = data.classification ? dataset_targets(*dataset) : Tensor();
-  // Class weights ("balanced") come from the training labels, as in training.
-  auto loss = build_loss(config.loss, data.classification ? dataset_targets(*data.train) : Tensor(), data.num_classes);
+  // Class weights ("balanced") come from the training labels' counts, as in training.
+  auto loss = build_loss(config.loss, class_weight_labels(data), data.num_classes);
   data::DataLoader loader(dataset, config.eval_batch_size, /*shuffle=*/false);
   e.logs = train::evaluate(model, *loss, loader, config.metrics, config.precision);
   if (data.classification) {

@@ -7,6 +7,7 @@
 #include "strata/core/error.h"
 #include "strata/diag/report.h"
 #include "strata/io/safetensors.h"
+#include "strata/tools/preprocessing.h"
 #include "strata/train/callbacks.h"
 #include "strata/train/grad_scaler.h"
 #include "tools/checkpoint_writer.h"
@@ -107,6 +108,7 @@ RunLoop start_run(const RunConfig& config, const RunOptions& options, const Data
   if (options.write_files) {
     std::filesystem::create_directories(r.run_dir);
     write_text_atomically(r.run_dir + "/config.json", config.json.dump(2) + "\n");
+    save_preprocessing(r.run_dir + "/preprocessing.json", preprocessing_of(config, data));  // for eval / predict
     if (resume) rewrite_logs(r.run_dir, *fo.resume);
     fo.callbacks.push_back(std::make_shared<train::CSVLogger>(r.run_dir + "/log.csv", resume.has_value()));
     fo.callbacks.push_back(std::make_shared<train::JSONLinesLogger>(r.run_dir + "/log.jsonl", resume.has_value()));
@@ -200,9 +202,11 @@ void finish_run_folder(const RunOptions& options, const RunResult& r, const io::
   write_text_atomically(r.run_dir + "/report_data.json", report.dump() + "\n");
   diag::write_report(report, r.run_dir + "/report.html");
   if (options.out) {
-    *options.out << "Wrote " << r.run_dir
-                 << "/{init.safetensors, model.safetensors, checkpoint.safetensors, config.json, log.csv, log.jsonl, "
-                    "results.json, diagnosis.json, report.html, report_data.json";
+    *options.out
+        << "Wrote " << r.run_dir
+        << "/{init.safetensors, model.safetensors, checkpoint.safetensors, config.json, preprocessing.json, log.csv, "
+           "log.jsonl, "
+           "results.json, diagnosis.json, report.html, report_data.json";
     if (images.is_array()) {
       for (const io::Json& i : images.elements()) *options.out << ", " << i.at("file").as_string();
     }

@@ -2,6 +2,7 @@
 #include "monitor.h"
 
 #include <charconv>
+#include <cmath>
 
 #include "strata/core/error.h"
 #include "strata/train/callbacks.h"
@@ -29,6 +30,9 @@ double monitored_value(const Logs& logs, const std::string& key, const char* who
 }
 
 std::string format_double(double v) {
+  // to_chars writes a nan with its sign bit set as "-nan", which Python's float() and csv readers refuse; a nan
+  // has no meaningful sign, so every nan is "nan" (inf and -inf are already "inf" and "-inf").
+  if (std::isnan(v)) return "nan";
   char buf[32];
   auto res = std::to_chars(buf, buf + sizeof(buf), v);
   return std::string(buf, res.ptr);

@@ -78,6 +78,27 @@ inline std::string blobs_csv(int n, uint32_t seed, double separation = 3.0, bool
   return os.str();
 }
 
+// A Fashion-MNIST-shaped folder at `dir` (uncompressed IDX files) with two 28x28 images in each split, holding
+// every byte value (pixel i is i % 256, and its mirror 255 - i % 256), labels 0 and 1. Returns `dir`.
+inline std::string fake_fashion_mnist(const std::string& dir) {
+  auto be32 = [](std::string& s, uint32_t v) {
+    for (int shift = 24; shift >= 0; shift -= 8) s.push_back(static_cast<char>((v >> shift) & 0xff));
+  };
+  std::string im, lb;
+  for (uint32_t v : {0x803u, 2u, 28u, 28u}) be32(im, v);
+  for (int k = 0; k < 2; ++k) {
+    for (int i = 0; i < 784; ++i) im.push_back(static_cast<char>(k == 0 ? i % 256 : 255 - i % 256));
+  }
+  for (uint32_t v : {0x801u, 2u}) be32(lb, v);
+  lb += std::string("\x00\x01", 2);
+  std::filesystem::create_directories(dir);
+  for (const char* split : {"train", "t10k"}) {
+    std::ofstream(dir + "/" + split + "-images-idx3-ubyte", std::ios::binary) << im;
+    std::ofstream(dir + "/" + split + "-labels-idx1-ubyte", std::ios::binary) << lb;
+  }
+  return dir;
+}
+
 inline bool fashion_mnist_installed() {
   return std::filesystem::exists(data::FashionMNIST::file_path(data::FashionMNIST::default_root(), true, true));
 }

@@ -81,8 +81,10 @@ TEST_F(QuantizeCli, DynamicMlpOnCsv) {
   EXPECT_EQ(r.rc, 1);
   EXPECT_HAS(r.err, "no model in");
   r = run_cli({"quantize", run, "--mode", "fast"});
-  EXPECT_EQ(r.rc, 1);
-  EXPECT_HAS(r.err, "\"dynamic\" or \"static\", got \"fast\"");
+  EXPECT_EQ(r.rc, 2);  // a bad option value is a usage mistake
+  EXPECT_HAS(r.err,
+             "strata quantize: usage error: strata quantize --mode: quantization mode must be \"dynamic\" or "
+             "\"static\", got \"fast\"");
   r = run_cli({"quantize", run, "--calibration", "0"});
   EXPECT_HAS(r.err, "--calibration must be at least 1");
   r = run_cli({"quantize", "--help"});

@@ -74,3 +74,52 @@ TEST_F(RunFolderFallback, EvalAndPredictUseTheLatestCheckpoint) {
   EXPECT_EQ(eval_explicit.rc, 1);
   EXPECT_HAS(eval_explicit.err, "checksum mismatch");
 }
+
+// quantize and landscape (supervised), sample and embed (tasks) fall back to the newest checkpoint the same way.
+TEST_F(RunFolderFallback, OtherRunFolderCommandsUseTheLatestCheckpoint) {
+  write("train.csv", strata::testing::blobs_csv(90, 1));
+  write("test.csv", strata::testing::blobs_csv(30, 2));
+  write("cfg.json", R"({"name": "k", "output_dir": ")" + dir_.string() + R"(", "seed": 3,
+    "model": {"architecture": "mlp", "hidden": [8], "num_classes": 3},
+    "data": {"dataset": "csv", "train": ")" +
+                        path("train.csv") + R"(", "test": ")" + path("test.csv") + R"(", "label_column": "y"},
+    "optimizer": {"type": "adam", "lr": 0.02}, "epochs": 2, "batch_size": 16})");
+  ASSERT_EQ(strata::testing::run_cli({"train", path("cfg.json"), "--quiet"}).rc, 0);
+  const std::string run = path("k");
+  fs::remove(run + "/model.safetensors");
+  const std::string note = "No model.safetensors in " + run;
+  const auto q = strata::testing::run_cli({"quantize", run, "--mode", "dynamic"});
+  ASSERT_EQ(q.rc, 0) << q.err;
+  EXPECT_HAS(q.out, note);
+  EXPECT_HAS(q.out, "using the model weights of " + run + "/checkpoint.safetensors (epoch 2)");
+  const auto l = strata::testing::run_cli({"landscape", run, "--no-surface", "--points", "3", "--eval-examples", "16"});
+  ASSERT_EQ(l.rc, 0) << l.err;
+  EXPECT_HAS(l.out, note);
+
+  // An autoencoder on a two-image Fashion-MNIST folder: sample and embed.
+  const std::string images = strata::testing::fake_fashion_mnist(path("fmnist"));
+  write("ae.json", R"({"name": "ae", "output_dir": ")" + dir_.string() +
+                       R"(", "task": {"type": "autoencoder", "samples": 2},
+    "model": {"encoder": [{"type": "Flatten"}, {"type": "Linear", "out_features": 2}],
+              "decoder": [{"type": "Linear", "out_features": 784}, {"type": "Sigmoid"},
+                          {"type": "Unflatten", "dim": 1, "unflattened_size": [1, 28, 28]}]},
+    "data": {"dataset": "fashion_mnist", "path": ")" +
+                       images + R"("}, "epochs": 1, "batch_size": 2})");
+  const auto t = strata::testing::run_cli({"train", path("ae.json"), "--quiet"});
+  ASSERT_EQ(t.rc, 0) << t.err;
+  const std::string ae = path("ae");
+  fs::remove(ae + "/model.safetensors");
+  const auto s = strata::testing::run_cli({"sample", ae, "--n", "2", "--output", path("pics")});
+  ASSERT_EQ(s.rc, 0) << s.err;
+  EXPECT_HAS(s.out, "No model.safetensors in " + ae);
+  const auto e = strata::testing::run_cli({"embed", ae, "--output", path("codes.csv")});
+  ASSERT_EQ(e.rc, 0) << e.err;
+  EXPECT_HAS(e.out, "No model.safetensors in " + ae);
+  EXPECT_HAS(e.out, "2 x 2 bottleneck features");
+
+  // Without any weights, the commands still say what is missing.
+  fs::remove(ae + "/checkpoint.safetensors");
+  const auto none = strata::testing::run_cli({"embed", ae});
+  EXPECT_EQ(none.rc, 1);
+  EXPECT_HAS(none.err, ae + "/model.safetensors");
+}

@@ -1,7 +1,9 @@
 // Callbacks: early stopping, checkpoints, CSV / JSON-lines logs, progress bar, LR scheduling, TerminateOnNaN.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdlib>
+#include <limits>
 
 #include "train_test_util.h"
 
@@ -185,6 +187,31 @@ TEST(Loggers, CSVRowsMatchHistory) {
   lines = testing::split_lines(testing::read_text(dir.file("log.csv")));
   ASSERT_EQ(lines.size(), 3u);
   EXPECT_EQ(lines[0], "epoch;accuracy;loss;lr");
+}
+
+TEST(Loggers, CSVWritesNonFiniteValuesAsPythonReadsThem) {
+  // "nan", "inf", "-inf": what Python's float() (and pandas / csv readers) take; to_chars alone writes a nan with
+  // its sign bit set as "-nan", which they refuse. A nan from 0 * inf or inf - inf has the sign bit set on x86.
+  testing::TrainTempDir dir;
+  Rig s;
+  const double neg_nan = std::copysign(std::numeric_limits<double>::quiet_NaN(), -1.0);
+  ASSERT_TRUE(std::signbit(neg_nan));
+  auto script = std::make_shared<ScriptedLogs>(std::map<std::string, std::vector<double>>{
+      {"v",
+       {neg_nan, std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity(),
+        -std::numeric_limits<double>::infinity(), -0.25}}});
+  FitOptions o;
+  o.epochs = 5;
+  o.callbacks = {script, std::make_shared<CSVLogger>(dir.file("log.csv"))};
+  s.run(o, false);
+  auto lines = testing::split_lines(testing::read_text(dir.file("log.csv")));
+  ASSERT_EQ(lines.size(), 6u);
+  ASSERT_EQ(lines[0], "epoch,accuracy,loss,lr,v");
+  const std::vector<std::string> expect = {"nan", "nan", "inf", "-inf", "-0.25"};
+  for (size_t e = 0; e < expect.size(); ++e) {
+    const std::string& row = lines[e + 1];
+    EXPECT_EQ(row.substr(row.rfind(',') + 1), expect[e]) << row;
+  }
 }
 
 TEST(Loggers, JSONLinesRows) {

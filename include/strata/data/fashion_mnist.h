@@ -26,6 +26,13 @@ class FashionMNIST : public TensorDataset {
                                                            "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
 
   explicit FashionMNIST(const std::string& root = "", bool train = true, bool normalize = true);
+  // Inputs table[v] for each byte value v (one pass over the bytes); pixel_table makes the table.
+  FashionMNIST(const std::string& root, bool train, const std::array<float, 256>& table);
+
+  // The model input for each byte value v: x = v / 255, then (x - mean) / stdev, all in float32 (torchvision's
+  // ToTensor + Normalize). normalize = true is (float(kMean), float(kStd)); (0, 1) leaves [0, 1]; (0.5, 0.5) maps
+  // to [-1, 1]. The one place this arithmetic lives: training and `strata predict --input` both read through it.
+  static std::array<float, 256> pixel_table(float mean, float stdev);
 
   // The folder used when root is empty: $STRATA_FASHION_MNIST if set, else kDefaultRoot.
   static std::string default_root();

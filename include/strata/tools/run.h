@@ -8,8 +8,9 @@
 //
 // A run folder (<output_dir>/<name>/) holds: config.json (the config as given), init.safetensors (the weights
 // before the first step), model.safetensors (the final weights, PyTorch key names), checkpoint.safetensors (all that
-// an exact resume needs, rewritten after every epoch; RunOptions::resume), log.csv and log.jsonl (one row per epoch),
-// results.json (test metrics). Every file is written atomically, so a crash never leaves a half-written one.
+// an exact resume needs, rewritten after every epoch; RunOptions::resume), preprocessing.json (input preprocessing
+// and classes, tools/preprocessing.h), log.csv and log.jsonl (one row per epoch), results.json (test metrics). Every
+// file is written atomically, so a crash never leaves a half-written one.
 #include <cstdint>
 #include <iostream>
 #include <memory>

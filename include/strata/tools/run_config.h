@@ -106,8 +106,20 @@ struct Datasets {
   std::vector<std::string> class_names;
   std::vector<std::string> feature_names;  // csv only
   Tensor feature_mean, feature_std;        // csv with standardize: (1, F) statistics of the training file
+  // Training examples per class, from a run folder's preprocessing.json (empty: count train's labels).
+  std::vector<int64_t> class_counts;
 };
-Datasets load_datasets(const RunConfig& config);
+
+struct Preprocessing;  // strata/tools/preprocessing.h
+
+// How load_datasets reads the data. With a run folder's saved preprocessing, its statistics, classes and shape are
+// used instead of being recomputed from the training file; with train = false the training split (and so val) is
+// not read at all (eval or predict on the test split).
+struct DatasetOptions {
+  const Preprocessing* preprocessing = nullptr;
+  bool train = true;
+};
+Datasets load_datasets(const RunConfig& config, const DatasetOptions& options = {});
 
 // The int64 class targets (N) of every example of a dataset, in order.
 Tensor dataset_targets(const data::Dataset& dataset);
