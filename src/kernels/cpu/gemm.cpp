@@ -14,6 +14,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "strata/core/threading.h"
+
 #ifdef STRATA_HAVE_OPENBLAS
 // Declared here instead of including cblas.h: that header is an alternatives symlink that may belong to
 // another BLAS. Enums are passed as int (CblasRowMajor = 101, CblasNoTrans = 111, CblasTrans = 112).
@@ -496,10 +498,14 @@ template <class T>
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda, const T* B,
           int64_t ldb, T beta, T* C, int64_t ldc) {
 #ifdef STRATA_HAVE_OPENBLAS
-  gemm_blas(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-#else
-  gemm_packed(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  // OpenBLAS 0.3.21's sgemm gives different low bits on 1, 2, 3 and 4 threads (e.g. 64 x 120 x 400: a third of
+  // C differs by up to 2e-6); the packed kernel computes each tile in one thread in a fixed K order.
+  if (!is_deterministic()) {
+    gemm_blas(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    return;
+  }
 #endif
+  gemm_packed(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 bool gemm_has_blas() {
