@@ -153,7 +153,7 @@ void resnet(strata::bench::Context& ctx, bool doctor,
   "average pool, fc 10), Adam lr 1e-3, batch 128, Fashion-MNIST in memory: one training step"
 #define BF16_DESC ", under bf16 autocast (StepOptions::precision = BF16)"
 #define FP16_DESC ", under fp16 autocast with loss scaling (StepOptions::precision = FP16)"
-#define DETERMINISTIC_DESC ", in deterministic mode (strata::set_deterministic: GEMM on the in-tree kernel)"
+#define DETERMINISTIC_DESC ", in deterministic mode (strata::set_deterministic)"
 #define DOCTOR_DESC ", with a diag::Doctor attached (default options: samples every 10 steps)"
 
 STRATA_BENCHMARK(mlp_train, "mlp.train", MLP_DESC) { mlp(ctx, false); }

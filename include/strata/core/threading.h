@@ -5,10 +5,10 @@ namespace strata {
 int get_num_threads();
 void set_num_threads(int n);
 // Deterministic mode (PyTorch's torch.use_deterministic_algorithms): results no longer depend on the thread
-// count, so a run on 1 thread and on 2 gives bit-identical weights. Off by default. What it changes: GEMM goes to
-// the in-tree packed kernel (every element of C summed in one fixed order by one thread) instead of OpenBLAS,
-// whose sgemm rounds differently on different thread counts. Every other kernel splits its sums by the data's
-// shape alone in both modes (docs/reliability.md, "Determinism"). Process-wide; set it before training.
+// count, so a run on 1 thread and on 2 gives bit-identical weights. Off by default. What it changes: GEMM, whose
+// OpenBLAS sgemm rounds differently on different thread counts, is cut into blocks fixed by the shape and each
+// block runs on one thread. Every other kernel splits its sums by the data's shape alone in both modes
+// (docs/reliability.md, "Determinism", with the measured cost). Process-wide; set it before training.
 void set_deterministic(bool on);
 bool is_deterministic();
 
