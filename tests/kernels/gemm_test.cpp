@@ -275,7 +275,8 @@ TEST(GemmDeterministic, SameBitsOnAnyThreadCount) {
   for (const Problem& p : {Problem{false, true, 64, 128, 288, 1, 0}, Problem{true, false, 128, 288, 64, 1, 1},
                            Problem{false, false, 64, 288, 128, 1, 0}, Problem{false, true, 128, 784, 512, 0.5, 0},
                            Problem{true, false, 300, 40, 200, 1, 0}, Problem{false, true, 300, 40, 200, 1, 0.5},
-                           Problem{false, false, 1, 300, 200, 1, 0}, Problem{false, false, 300, 1, 200, 1, 0}}) {
+                           Problem{false, false, 1, 300, 200, 1, 0}, Problem{false, false, 300, 1, 200, 1, 0},
+                           Problem{false, false, 0, 5, 3, 1, 0}, Problem{false, false, 4, 5, 0, 1, 0.5}}) {
     Lcg rng{42};
     const int64_t ar = p.ta ? p.K : p.M, ac = p.ta ? p.M : p.K, br = p.tb ? p.N : p.K, bc = p.tb ? p.K : p.N;
     const auto A = make_matrix<float>(ar, ac, ac, rng, 0), B = make_matrix<float>(br, bc, bc, rng, 0);

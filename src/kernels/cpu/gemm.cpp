@@ -517,6 +517,7 @@ class OneBlasThread {
 template <class T>
 void gemm_blas_fixed_blocks(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
                             int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
+  if (M <= 0 || N <= 0) return;
   constexpr int64_t kMaxBlocks = 8;
   constexpr double kBlockFlops = 1 << 21;  // ~20 us on one core: smaller blocks cost more than they share
   const bool split_n = N >= M;
