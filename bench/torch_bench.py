@@ -461,6 +461,20 @@ for _name, _fn in (("mlp", mlp_train), ("lenet", lenet_train), ("resnet", resnet
         lambda ctx, _fn=_fn: _fn(ctx, bf16=True))
 
 
+def _deterministic(fn, ctx):
+    torch.use_deterministic_algorithms(True)
+    try:
+        fn(ctx)
+    finally:
+        torch.use_deterministic_algorithms(False)
+
+
+# The deterministic twins: the same step under torch.use_deterministic_algorithms(True).
+for _name, _fn in (("mlp", mlp_train), ("lenet", lenet_train), ("resnet", resnet_train)):
+    workload(f"{_name}.train_deterministic", WORKLOADS[f"{_name}.train"][0] + ", deterministic algorithms")(
+        lambda ctx, _fn=_fn: _deterministic(_fn, ctx))
+
+
 # ---- generative models on Fashion-MNIST (twins of bench/workloads_generative.cpp) ----
 # Configured as a performance-minded user would: foreach (multi-tensor) Adam and zero_grad(set_to_none=True).
 # STRATA_TORCH_DEFAULTS=1 runs them with PyTorch 1.13's defaults instead (single-tensor Adam, zero_grad()

@@ -4,6 +4,7 @@
 // optimizer step). The *.train_doctor twins attach the training doctor (overhead in docs/benchmarks.md).
 // The *.train_bf16 / *.train_fp16 twins run the same step with train::StepOptions::precision (forward and loss
 // under AutocastGuard; fp16 with the Stepper's default GradScaler); PyTorch's bf16 twins use torch.autocast.
+// The *.train_deterministic twins run it under strata::DeterministicGuard (torch.use_deterministic_algorithms).
 // Metrics: samples/s and the process's peak RSS (MiB).
 #include <memory>
 #include <vector>
@@ -152,6 +153,7 @@ void resnet(strata::bench::Context& ctx, bool doctor,
   "average pool, fc 10), Adam lr 1e-3, batch 128, Fashion-MNIST in memory: one training step"
 #define BF16_DESC ", under bf16 autocast (StepOptions::precision = BF16)"
 #define FP16_DESC ", under fp16 autocast with loss scaling (StepOptions::precision = FP16)"
+#define DETERMINISTIC_DESC ", in deterministic mode (strata::set_deterministic)"
 #define DOCTOR_DESC ", with a diag::Doctor attached (default options: samples every 10 steps)"
 
 STRATA_BENCHMARK(mlp_train, "mlp.train", MLP_DESC) { mlp(ctx, false); }
@@ -160,6 +162,18 @@ STRATA_BENCHMARK(lenet_train, "lenet.train", LENET_DESC) { lenet(ctx, false); }
 STRATA_BENCHMARK(lenet_train_doctor, "lenet.train_doctor", LENET_DESC DOCTOR_DESC) { lenet(ctx, true); }
 STRATA_BENCHMARK(resnet_train, "resnet.train", RESNET_DESC) { resnet(ctx, false); }
 STRATA_BENCHMARK(resnet_train_doctor, "resnet.train_doctor", RESNET_DESC DOCTOR_DESC) { resnet(ctx, true); }
+STRATA_BENCHMARK(mlp_train_deterministic, "mlp.train_deterministic", MLP_DESC DETERMINISTIC_DESC) {
+  const strata::DeterministicGuard on(true);
+  mlp(ctx, false);
+}
+STRATA_BENCHMARK(lenet_train_deterministic, "lenet.train_deterministic", LENET_DESC DETERMINISTIC_DESC) {
+  const strata::DeterministicGuard on(true);
+  lenet(ctx, false);
+}
+STRATA_BENCHMARK(resnet_train_deterministic, "resnet.train_deterministic", RESNET_DESC DETERMINISTIC_DESC) {
+  const strata::DeterministicGuard on(true);
+  resnet(ctx, false);
+}
 
 STRATA_BENCHMARK(mlp_train_bf16, "mlp.train_bf16", MLP_DESC BF16_DESC) {
   mlp(ctx, false, strata::train::Precision::BF16);

@@ -2,6 +2,8 @@
 
 #include <omp.h>
 
+#include <atomic>
+
 #include "strata/core/error.h"
 
 #ifdef STRATA_HAVE_OPENBLAS
@@ -19,6 +21,13 @@ void set_num_threads(int n) {
   openblas_set_num_threads(n);
 #endif
 }
+
+namespace {
+std::atomic<bool> g_deterministic{false};
+}  // namespace
+
+void set_deterministic(bool on) { g_deterministic.store(on, std::memory_order_relaxed); }
+bool is_deterministic() { return g_deterministic.load(std::memory_order_relaxed); }
 
 const char* gemm_backend() {
 #ifdef STRATA_HAVE_OPENBLAS

@@ -48,6 +48,13 @@ std::string prefixed(const std::string& prefix, const std::string& name) {
   return prefix.empty() ? name : prefix + "." + name;
 }
 
+// "key 'a'" or "keys 'a', 'b'": every key, so one failed load shows all that is wrong.
+std::string key_list(const std::vector<std::string>& keys) {
+  std::string s = keys.size() == 1 ? "key " : "keys ";
+  for (size_t i = 0; i < keys.size(); ++i) s += (i ? ", '" : "'") + keys[i] + "'";
+  return s;
+}
+
 }  // namespace
 
 Tensor Module::forward(const Tensor& /*x*/) { STRATA_FAIL("[", type_name(), "] has no single-tensor forward"); }
@@ -177,15 +184,20 @@ StateDict Module::state_dict() const {
   return sd;
 }
 
-void Module::load_state_dict(const StateDict& state, bool strict) {
+IncompatibleKeys Module::load_state_dict(const StateDict& state, bool strict) {
   StateDict mine = state_dict();
+  IncompatibleKeys result;
+  for (const auto& [key, _] : mine) {
+    if (!state.contains(key)) result.missing_keys.push_back(key);
+  }
+  for (const auto& [key, _] : state) {
+    if (!mine.contains(key)) result.unexpected_keys.push_back(key);
+  }
   if (strict) {
-    for (const auto& [key, _] : mine) {
-      STRATA_CHECK(state.contains(key), "[load_state_dict] missing key '", key, "' for ", type_name());
-    }
-    for (const auto& [key, _] : state) {
-      STRATA_CHECK(mine.contains(key), "[load_state_dict] unexpected key '", key, "' for ", type_name());
-    }
+    STRATA_CHECK(result.missing_keys.empty(), "[load_state_dict] missing ", key_list(result.missing_keys), " for ",
+                 type_name());
+    STRATA_CHECK(result.unexpected_keys.empty(), "[load_state_dict] unexpected ", key_list(result.unexpected_keys),
+                 " for ", type_name());
   }
   // Check every shape before copying anything, so a failed load leaves the module unchanged.
   for (const auto& [key, dst] : mine) {
@@ -201,6 +213,7 @@ void Module::load_state_dict(const StateDict& state, bool strict) {
     Tensor d = dst;  // shares storage with the module's tensor (detached handle)
     d.copy_(state.at(key));
   }
+  return result;
 }
 
 void Module::train(bool on) {

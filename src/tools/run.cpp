@@ -10,6 +10,7 @@
 
 #include "strata/core/error.h"
 #include "strata/core/generator.h"
+#include "strata/core/threading.h"
 #include "strata/data/dataloader.h"
 #include "strata/diag/report.h"
 #include "strata/io/atomic_file.h"
@@ -85,6 +86,7 @@ std::string format_evaluation(const Evaluation& e, const std::vector<std::string
 }
 
 RunResult run_training(const RunConfig& config, const RunOptions& options) {
+  const DeterministicGuard deterministic(config.deterministic);  // "deterministic": for this run, tasks included
   if (!config.task.supervised()) return run_task_training(config, options);
   RunResult r;
   std::ostream* out = options.out;

@@ -145,6 +145,7 @@ RunConfig parse_run_config(const Json& json_in, const std::string& source) {
   j.check_keys({"name",
                 "output_dir",
                 "seed",
+                "deterministic",
                 "task",
                 "model",
                 "data",
@@ -174,6 +175,7 @@ RunConfig parse_run_config(const Json& json_in, const std::string& source) {
                j.at("name").where(), ": expected a plain folder name, got \"", c.name, "\"");
   c.output_dir = j.get_or("output_dir", "runs");
   c.seed = static_cast<uint64_t>(integer(j, "seed", 0, 0, INT64_MAX));
+  c.deterministic = j.get_or("deterministic", false);
   c.task = parse_task_config(j.find("task"));
   c.model = j.at("model");
   STRATA_CHECK(c.model.is_object(), c.model.where(), ": expected an object with \"layers\" or \"architecture\"");

@@ -4,6 +4,7 @@
 #include "kernels/cpu/conv.h"
 
 #include <gtest/gtest.h>
+#include <omp.h>
 
 #include <cmath>
 #include <limits>
@@ -135,6 +136,34 @@ TEST(ConvKernel, Col2imIsAdjointOfIm2col) {
     for (size_t i = 0; i < col.size(); ++i) lhs += col[i] * v[i];
     for (size_t i = 0; i < x.size(); ++i) rhs += x[i] * back[i];
     EXPECT_NEAR(lhs, rhs, 1e-9 * (1 + std::abs(lhs))) << c.name;
+  }
+}
+
+// The weight gradient sums the batch in chunks fixed by the batch size: 1, 2 and 3 threads give the same bits
+// (with one accumulator per thread, 1 and 2 threads differed in the last bits).
+TEST(ConvKernel, BackwardWeightIsIndependentOfThreadCount) {
+  for (const Case& c : {Case{"lenet_c2_b64", 64, 6, 14, 14, 16, 5, 5, 1, 1, 0, 0, 1, 1, 1},
+                        Case{"odd_b13", 13, 3, 9, 7, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1},
+                        Case{"pointwise_b20", 20, 8, 6, 6, 12, 1, 1, 1, 1, 0, 0, 1, 1, 1}}) {
+    const kc::ConvGeom g = geom(c);
+    std::mt19937 rng(11);
+    const auto x = random_vec<float>(g.n * g.c * g.h * g.w, rng);
+    const auto dy = random_vec<float>(g.n * g.cout * g.p(), rng);
+    const int64_t nw = g.cout * g.k();
+    const int saved = omp_get_max_threads();
+    std::vector<std::vector<float>> dws, dbs;
+    for (int threads : {1, 2, 3}) {
+      omp_set_num_threads(threads);
+      auto dw = poisoned<float>(nw), db = poisoned<float>(g.cout);
+      kc::conv2d_backward_weight<float>(g, dy.data(), x.data(), dw.data(), db.data());
+      dws.push_back(dw);
+      dbs.push_back(db);
+    }
+    omp_set_num_threads(saved);
+    for (size_t t = 1; t < dws.size(); ++t) {
+      EXPECT_EQ(dws[t], dws[0]) << c.name << ": " << t + 1 << " threads";
+      EXPECT_EQ(dbs[t], dbs[0]) << c.name << ": " << t + 1 << " threads";
+    }
   }
 }
 

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "strata/core/threading.h"
+
 namespace kc = strata::kernels::cpu;
 
 namespace {
@@ -261,6 +263,39 @@ TEST(GemmBackend, NameMatchesBuild) {
     EXPECT_EQ(name, "openblas-openmp");
   } else {
     EXPECT_EQ(name, "strata-packed");
+  }
+}
+
+// Deterministic mode: gemm() gives the same bits on 1, 2 and 3 threads, for the shapes of a small CNN's linear
+// layers (forward, input and weight gradients) where OpenBLAS 0.3.21 rounds differently per thread count, for
+// C cut by columns and by rows into several blocks, and for vector operands; and the right values.
+TEST(GemmDeterministic, SameBitsOnAnyThreadCount) {
+  const strata::DeterministicGuard on(true);
+  const int saved_threads = omp_get_max_threads();
+  for (const Problem& p : {Problem{false, true, 64, 128, 288, 1, 0}, Problem{true, false, 128, 288, 64, 1, 1},
+                           Problem{false, false, 64, 288, 128, 1, 0}, Problem{false, true, 128, 784, 512, 0.5, 0},
+                           Problem{true, false, 300, 40, 200, 1, 0}, Problem{false, true, 300, 40, 200, 1, 0.5},
+                           Problem{false, false, 1, 300, 200, 1, 0}, Problem{false, false, 300, 1, 200, 1, 0},
+                           Problem{false, false, 0, 5, 3, 1, 0}, Problem{false, false, 4, 5, 0, 1, 0.5}}) {
+    Lcg rng{42};
+    const int64_t ar = p.ta ? p.K : p.M, ac = p.ta ? p.M : p.K, br = p.tb ? p.N : p.K, bc = p.tb ? p.K : p.N;
+    const auto A = make_matrix<float>(ar, ac, ac, rng, 0), B = make_matrix<float>(br, bc, bc, rng, 0);
+    const auto C0 = make_matrix<float>(p.M, p.N, p.N, rng, 0);
+    std::vector<std::vector<float>> out;
+    for (int threads : {1, 2, 3}) {
+      omp_set_num_threads(threads);
+      std::vector<float> C = C0;
+      kc::gemm<float>(p.ta, p.tb, p.M, p.N, p.K, static_cast<float>(p.alpha), A.data(), ac, B.data(), bc,
+                      static_cast<float>(p.beta), C.data(), p.N);
+      out.push_back(C);
+    }
+    omp_set_num_threads(saved_threads);
+    EXPECT_EQ(out[1], out[0]) << describe(p) << ": 2 threads";
+    EXPECT_EQ(out[2], out[0]) << describe(p) << ": 3 threads";
+    std::vector<float> R = C0;
+    kc::gemm_naive<float>(p.ta, p.tb, p.M, p.N, p.K, static_cast<float>(p.alpha), A.data(), ac, B.data(), bc,
+                          static_cast<float>(p.beta), R.data(), p.N);
+    for (size_t i = 0; i < R.size(); ++i) ASSERT_NEAR(out[0][i], R[i], 1e-3) << describe(p) << " at " << i;
   }
 }
 

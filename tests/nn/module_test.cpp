@@ -158,6 +158,65 @@ TEST(Module, StrictLoadErrorsNameTheKey) {
   EXPECT_THAT(error_of([&] { sd.at("nope"); }), HasSubstr("'nope'"));
 }
 
+TEST(Module, StrictLoadErrorsNameEveryKey) {
+  Net net;
+  StateDict sd = net.state_dict();
+  StateDict two_missing;
+  for (const auto& [k, t] : sd) {
+    if (k != "features.0.bias" && k != "bn.num_batches_tracked") two_missing.insert(k, t);
+  }
+  EXPECT_THAT(error_of([&] { net.load_state_dict(two_missing); }),
+              HasSubstr("missing keys 'features.0.bias', 'bn.num_batches_tracked' for Net"));
+  StateDict two_extra = sd;
+  two_extra.insert("head.weight", zeros({2}));
+  two_extra.insert("features.5.bias", zeros({2}));
+  EXPECT_THAT(error_of([&] { net.load_state_dict(two_extra); }),
+              HasSubstr("unexpected keys 'head.weight', 'features.5.bias' for Net"));
+}
+
+TEST(Module, NonStrictLoadReturnsMissingAndUnexpectedKeys) {
+  manual_seed(3);
+  Net src;
+  Net net;
+  StateDict partial;
+  partial.insert("not.a.key", zeros({1}));
+  for (const auto& [k, t] : src.state_dict()) {
+    if (k.rfind("features.", 0) == 0) partial.insert(k, t);  // the nested Sequential only
+  }
+  partial.insert("bn.extra", zeros({2}));
+  const Tensor old_scale = net.scale.clone();
+  const IncompatibleKeys r = net.load_state_dict(partial, /*strict=*/false);
+  EXPECT_FALSE(r.ok());
+  EXPECT_THAT(r.missing_keys, ElementsAre("scale", "steps", "bn.weight", "bn.bias", "bn.running_mean", "bn.running_var",
+                                          "bn.num_batches_tracked"));
+  EXPECT_THAT(r.unexpected_keys, ElementsAre("not.a.key", "bn.extra"));
+  // The matching nested keys were loaded, the missing ones kept their values.
+  EXPECT_EQ(net.features->operator[](2)->param("weight").to_vector<float>(),
+            src.features->operator[](2)->param("weight").to_vector<float>());
+  EXPECT_EQ(net.scale.to_vector<float>(), old_scale.to_vector<float>());
+  // Only unexpected keys: nothing missing.
+  StateDict extra = src.state_dict();
+  extra.insert("head.weight", zeros({2}));
+  const IncompatibleKeys only_extra = net.load_state_dict(extra, false);
+  EXPECT_TRUE(only_extra.missing_keys.empty());
+  EXPECT_THAT(only_extra.unexpected_keys, ElementsAre("head.weight"));
+  // A full match reports nothing, strict or not.
+  const IncompatibleKeys full = net.load_state_dict(src.state_dict(), false);
+  EXPECT_TRUE(full.ok());
+  EXPECT_TRUE(full.missing_keys.empty());
+  EXPECT_TRUE(full.unexpected_keys.empty());
+  EXPECT_TRUE(net.load_state_dict(src.state_dict()).ok());
+  // A shape mismatch is still an error when non-strict, and nothing is copied.
+  Net fresh;
+  StateDict bad = partial;
+  bad.insert("features.0.weight", zeros({3, 5}));
+  const std::vector<float> before = fresh.features->operator[](2)->param("weight").to_vector<float>();
+  ASSERT_NE(before, src.features->operator[](2)->param("weight").to_vector<float>());
+  EXPECT_THAT(error_of([&] { fresh.load_state_dict(bad, false); }),
+              HasSubstr("shape mismatch for 'features.0.weight'"));
+  EXPECT_EQ(fresh.features->operator[](2)->param("weight").to_vector<float>(), before);
+}
+
 TEST(Module, FailedLoadLeavesTheModuleUnchanged) {
   Net net;
   Tensor before = net.scale.clone();

@@ -62,6 +62,12 @@ TEST(RunConfig, PrecisionAndLossScaling) {
   EXPECT_HAS(parse_error(R"("loss_scaling": "off")"), "loss_scaling");
 }
 
+TEST(RunConfig, Deterministic) {
+  EXPECT_FALSE(tools::parse_run_config(config_with(""), "cfg.json").deterministic);
+  EXPECT_TRUE(tools::parse_run_config(config_with(R"("deterministic": true)"), "cfg.json").deterministic);
+  EXPECT_HAS(parse_error(R"("deterministic": "yes")"), "deterministic");
+}
+
 TEST(RunConfig, FullConfig) {
   tools::RunConfig c = tools::parse_run_config(
       config_with(R"("epochs": 3, "batch_size": 32, "seed": 5, "output_dir": "out", "clip_grad_norm": 1.5,

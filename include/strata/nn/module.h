@@ -31,6 +31,14 @@ class StateDict {
 
 class Module;
 
+// What Module::load_state_dict did not match (PyTorch's _IncompatibleKeys): keys of the module that the state
+// lacks (they keep their values) and keys of the state that the module lacks (ignored), each in order.
+struct IncompatibleKeys {
+  std::vector<std::string> missing_keys;
+  std::vector<std::string> unexpected_keys;
+  bool ok() const { return missing_keys.empty() && unexpected_keys.empty(); }
+};
+
 // Module hooks (PyTorch's register_forward_pre_hook / register_forward_hook / a gradient hook on the output).
 // They run when a module is called through operator(); composites call their children that way, so a hook on
 // any layer of a model sees every call. A forward (pre-)hook may return a tensor to replace the input (output),
@@ -101,11 +109,12 @@ class Module : public std::enable_shared_from_this<Module> {
   int64_t num_parameters(bool trainable_only = false) const;
 
   // Parameters and persistent buffers. load_state_dict copies values into the existing tensors (so
-  // optimizers keep pointing at them). strict: a missing or unexpected key, or a shape mismatch, is an
-  // error naming the key. strict=false skips missing and unexpected keys silently; nn::load_weights
-  // (strata/nn/transfer.h) loads non-strictly with skip patterns and renames, and reports what it did.
+  // optimizers keep pointing at them) and returns the keys it could not match. strict: a missing or
+  // unexpected key is an error naming every such key. strict=false loads the keys both sides have and
+  // returns the others (as PyTorch). A shape mismatch is an error in both modes, and a failed load copies
+  // nothing. nn::load_weights (strata/nn/transfer.h) adds skip patterns and renames.
   StateDict state_dict() const;
-  void load_state_dict(const StateDict& state, bool strict = true);
+  IncompatibleKeys load_state_dict(const StateDict& state, bool strict = true);
 
   // Training mode (dropout active, batch norm updating running statistics) or evaluation mode.
   // A module marked frozen_eval stays in evaluation mode when train(true) reaches it (a frozen batch norm

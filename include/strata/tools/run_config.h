@@ -65,6 +65,7 @@ struct RunConfig {
   std::string name;        // run name: outputs go to <output_dir>/<name>
   std::string output_dir;  // default "runs"
   uint64_t seed = 0;
+  bool deterministic = false;  // results independent of the thread count (strata::set_deterministic)
   io::Json model;
   TaskConfig task;  // "task": supervised (default), autoencoder, vae or gan
   DataConfig data;

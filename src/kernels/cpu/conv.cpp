@@ -21,24 +21,30 @@ bool over_batch(const ConvGeom& g) {
   return nt > 1 && !omp_in_parallel() && g.n >= nt && flops >= (int64_t{1} << 16);
 }
 
-// Runs body(image, thread_buffer, thread_id) for every image; each thread owns a column buffer of `buf_size`.
+// Runs body(image, thread_buffer) for every image; each thread owns a column buffer of `buf_size`.
 template <class T, class Body>
 void for_each_image(const ConvGeom& g, int64_t buf_size, Body&& body) {
   if (over_batch(g)) {
 #pragma omp parallel
     {
       std::unique_ptr<T[]> buf(new T[static_cast<size_t>(buf_size)]);  // uninitialised: fully written per image
-      const int tid = omp_get_thread_num();
 #pragma omp for schedule(static)
-      for (int64_t n = 0; n < g.n; ++n) body(n, buf.get(), tid);
+      for (int64_t n = 0; n < g.n; ++n) body(n, buf.get());
     }
   } else {
     std::unique_ptr<T[]> buf(new T[static_cast<size_t>(buf_size)]);
-    for (int64_t n = 0; n < g.n; ++n) body(n, buf.get(), 0);
+    for (int64_t n = 0; n < g.n; ++n) body(n, buf.get());
   }
 }
 
-int64_t threads_for(const ConvGeom& g) { return over_batch(g) ? omp_get_max_threads() : 1; }
+// The weight gradient sums over the batch. The batch is cut into chunks by its size alone (never by the thread
+// count); each chunk sums its images in order into its own accumulator and the accumulators are added in chunk
+// order, so dW and db are bit-identical on any number of threads. 8 chunks keep 2-8 threads busy; the cap keeps
+// the accumulators of a large layer (ResNet's 512 x 4608) under 64 MiB.
+int64_t weight_chunks(int64_t n, int64_t acc_bytes) {
+  constexpr int64_t kChunks = 8, kMaxBytes = int64_t{64} << 20;
+  return std::max<int64_t>(1, std::min({n, kChunks, kMaxBytes / std::max<int64_t>(acc_bytes, 1)}));
+}
 
 }  // namespace
 
@@ -185,7 +191,7 @@ template <class T>
 void conv2d_forward(const ConvGeom& g, const T* x, const T* w, const T* b, T* y) {
   const int64_t k = g.k(), p = g.p(), cog = g.cout_g(), in_size = g.c * g.h * g.w, out_size = g.cout * p;
   const bool pw = g.pointwise();
-  for_each_image<T>(g, pw ? 0 : g.groups * k * p, [&](int64_t n, T* buf, int) {
+  for_each_image<T>(g, pw ? 0 : g.groups * k * p, [&](int64_t n, T* buf) {
     const T* xn = x + n * in_size;
     T* yn = y + n * out_size;
     const T* col = xn;
@@ -207,7 +213,7 @@ template <class T>
 void conv2d_backward_data(const ConvGeom& g, const T* dy, const T* w, T* dx) {
   const int64_t k = g.k(), p = g.p(), cog = g.cout_g(), in_size = g.c * g.h * g.w, out_size = g.cout * p;
   const bool pw = g.pointwise();
-  for_each_image<T>(g, pw ? 0 : g.groups * k * p, [&](int64_t n, T* buf, int) {
+  for_each_image<T>(g, pw ? 0 : g.groups * k * p, [&](int64_t n, T* buf) {
     const T* dyn = dy + n * out_size;
     T* dxn = dx + n * in_size;
     T* dcol = pw ? dxn : buf;  // pointwise: the column gradient is the input gradient
@@ -226,34 +232,49 @@ void conv2d_backward_weight(const ConvGeom& g, const T* dy, const T* x, T* dw, T
   const int64_t k = g.k(), p = g.p(), cog = g.cout_g(), in_size = g.c * g.h * g.w, out_size = g.cout * p;
   const int64_t w_size = g.cout * k, acc_size = w_size + g.cout;
   const bool pw = g.pointwise();
-  const int64_t nt = threads_for(g);
-  // One dW/db accumulator per thread, reduced at the end.
-  std::vector<T> acc(static_cast<size_t>(nt * acc_size), T(0));
-  for_each_image<T>(g, (pw || dw == nullptr) ? 0 : g.groups * k * p, [&](int64_t n, T* buf, int tid) {
-    const T* dyn = dy + n * out_size;
-    T* a = acc.data() + tid * acc_size;
-    if (dw != nullptr) {
-      const T* col = x + n * in_size;
-      if (!pw) {
-        im2col(g, col, buf);
-        col = buf;
+  const int64_t chunks = weight_chunks(g.n, acc_size * static_cast<int64_t>(sizeof(T)));
+  const int64_t buf_size = (pw || dw == nullptr) ? 0 : g.groups * k * p;
+  std::vector<T> acc(static_cast<size_t>(chunks * acc_size), T(0));
+  auto run_chunk = [&](int64_t c, T* buf) {
+    T* a = acc.data() + c * acc_size;
+    for (int64_t n = c * g.n / chunks; n < (c + 1) * g.n / chunks; ++n) {
+      const T* dyn = dy + n * out_size;
+      if (dw != nullptr) {
+        const T* col = x + n * in_size;
+        if (!pw) {
+          im2col(g, col, buf);
+          col = buf;
+        }
+        for (int64_t grp = 0; grp < g.groups; ++grp) {
+          gemm<T>(false, true, cog, k, p, T(1), dyn + grp * cog * p, p, col + grp * k * p, p, T(1), a + grp * cog * k,
+                  k);
+        }
       }
-      for (int64_t grp = 0; grp < g.groups; ++grp) {
-        gemm<T>(false, true, cog, k, p, T(1), dyn + grp * cog * p, p, col + grp * k * p, p, T(1), a + grp * cog * k, k);
+      if (db != nullptr) {
+        T* adb = a + w_size;
+        for (int64_t co = 0; co < g.cout; ++co) {
+          const T* r = dyn + co * p;
+          T s = 0;
+          for (int64_t q = 0; q < p; ++q) s += r[q];
+          adb[co] += s;
+        }
       }
     }
-    if (db != nullptr) {
-      T* adb = a + w_size;
-      for (int64_t co = 0; co < g.cout; ++co) {
-        const T* r = dyn + co * p;
-        T s = 0;
-        for (int64_t q = 0; q < p; ++q) s += r[q];
-        adb[co] += s;
-      }
+  };
+  const int64_t flops = g.n * g.cout * k * p;
+  if (chunks > 1 && omp_get_max_threads() > 1 && !omp_in_parallel() && flops >= (int64_t{1} << 16)) {
+#pragma omp parallel
+    {
+      std::unique_ptr<T[]> buf(new T[static_cast<size_t>(buf_size)]);
+#pragma omp for schedule(static)
+      for (int64_t c = 0; c < chunks; ++c) run_chunk(c, buf.get());
     }
-  });
-  for (int64_t t = 1; t < nt; ++t) {
-    const T* a = acc.data() + t * acc_size;
+  } else {
+    std::unique_ptr<T[]> buf(new T[static_cast<size_t>(buf_size)]);
+    for (int64_t c = 0; c < chunks; ++c) run_chunk(c, buf.get());
+  }
+  for (int64_t c = 1; c < chunks; ++c) {
+    const T* a = acc.data() + c * acc_size;
     for (int64_t i = 0; i < acc_size; ++i) acc[static_cast<size_t>(i)] += a[i];
   }
   if (dw != nullptr) std::copy(acc.begin(), acc.begin() + w_size, dw);

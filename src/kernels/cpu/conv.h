@@ -3,6 +3,7 @@
 // the images of the batch with single-threaded GEMM inside (per-thread column buffers), or a serial loop over
 // images with threaded GEMM when the batch is smaller than the thread count. Groups are GEMMs at offsets into
 // one column matrix. 1x1 stride-1 unpadded convolutions skip im2col (the image is the column matrix).
+// The weight gradient sums the batch in chunks fixed by the batch size, so it does not depend on the thread count.
 //   x: (N, C, H, W)  w: (Cout, C / groups, kh, kw)  b: (Cout) or null  y: (N, Cout, Ho, Wo)
 // Each kernel has a naive direct-loop reference beside it for the tests.
 #include <cstdint>

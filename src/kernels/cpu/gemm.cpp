@@ -14,6 +14,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "strata/core/threading.h"
+
 #ifdef STRATA_HAVE_OPENBLAS
 // Declared here instead of including cblas.h: that header is an alternatives symlink that may belong to
 // another BLAS. Enums are passed as int (CblasRowMajor = 101, CblasNoTrans = 111, CblasTrans = 112).
@@ -492,13 +494,71 @@ void gemm_blas(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T al
   gemm_packed(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);  // no BLAS, or 32-bit overflow
 }
 
+#ifdef STRATA_HAVE_OPENBLAS
+namespace {
+
+// OpenBLAS (OpenMP build) runs on omp_get_max_threads() threads, read from the calling thread's own setting:
+// setting that to 1 for one call makes it single-threaded without touching any other thread.
+class OneBlasThread {
+ public:
+  OneBlasThread() : saved_(omp_get_max_threads()) { omp_set_num_threads(1); }
+  ~OneBlasThread() { omp_set_num_threads(saved_); }
+  OneBlasThread(const OneBlasThread&) = delete;
+  OneBlasThread& operator=(const OneBlasThread&) = delete;
+
+ private:
+  int saved_;
+};
+
+// Deterministic mode. OpenBLAS 0.3.21's sgemm rounds differently on 1, 2, 3 and 4 threads (64 x 120 x 400: a
+// third of C differs, by up to 2e-6), and so does its gemv. Here C is cut into blocks of columns (or rows) fixed by
+// the shape alone, each block is one single-threaded OpenBLAS call, and threads share out the blocks: the same
+// bits on any thread count, with OpenBLAS's speed per block.
+template <class T>
+void gemm_blas_fixed_blocks(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
+                            int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
+  if (M <= 0 || N <= 0) return;
+  constexpr int64_t kMaxBlocks = 8;
+  constexpr double kBlockFlops = 1 << 21;  // ~20 us on one core: smaller blocks cost more than they share
+  const bool split_n = N >= M;
+  const int64_t dim = split_n ? N : M;
+  const double flops = 2.0 * static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K);
+  const int64_t want = std::clamp<int64_t>(static_cast<int64_t>(flops / kBlockFlops), 1, kMaxBlocks);
+  const int64_t size = round_up((dim + want - 1) / want, 16);
+  const int64_t blocks = (dim + size - 1) / size;
+  auto run = [&](int64_t b) {
+    const OneBlasThread one;
+    const int64_t lo = b * size, n = std::min(size, dim - lo);
+    if (split_n) {
+      gemm_blas(trans_a, trans_b, M, n, K, alpha, A, lda, trans_b ? B + lo * ldb : B + lo, ldb, beta, C + lo, ldc);
+    } else {
+      gemm_blas(trans_a, trans_b, n, N, K, alpha, trans_a ? A + lo : A + lo * lda, lda, B, ldb, beta, C + lo * ldc,
+                ldc);
+    }
+  };
+  const bool par = blocks > 1 && omp_get_max_threads() > 1 && !omp_in_parallel();
+#pragma omp parallel for schedule(static) if (par)
+  for (int64_t b = 0; b < blocks; ++b) run(b);
+}
+
+}  // namespace
+#endif
+
 template <class T>
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda, const T* B,
           int64_t ldb, T beta, T* C, int64_t ldc) {
 #ifdef STRATA_HAVE_OPENBLAS
-  gemm_blas(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  if (!is_deterministic()) {
+    gemm_blas(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  } else if (openblas_is_openmp()) {
+    gemm_blas_fixed_blocks(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  } else {
+    // Another OpenBLAS build got loaded (threads of its own): the packed kernel computes each tile of C in one
+    // thread in a fixed K order.
+    gemm_packed(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  }
 #else
-  gemm_packed(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  gemm_packed(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);  // thread-count independent
 #endif
 }
 
