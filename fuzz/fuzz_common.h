@@ -12,13 +12,17 @@
 
 namespace strata::fuzz {
 
-// $TMPDIR/strata_fuzz_<tag>_<pid><suffix>: one file per fuzzing process, rewritten for every input.
+// <dir>/strata_fuzz_<tag>_<pid><suffix>: one file per fuzzing process, rewritten for every input and removed
+// at exit. <dir> is /dev/shm (tmpfs) when there is one, else $TMPDIR or /tmp: on ext4, rewriting a file by
+// truncation makes close() flush it to disk (auto_da_alloc), measured 3.5x slower per input than tmpfs.
 inline const std::string& temp_path(const char* tag, const char* suffix = "") {
   static const std::string path = [&] {
     const char* dir = std::getenv("TMPDIR");
-    return std::string(dir != nullptr && *dir != '\0' ? dir : "/tmp") + "/strata_fuzz_" + tag + "_" +
-           std::to_string(getpid()) + suffix;
+    std::string base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : (dir != nullptr && *dir != '\0' ? dir : "/tmp");
+    return base + "/strata_fuzz_" + tag + "_" + std::to_string(getpid()) + suffix;
   }();
+  static const bool cleanup = [] { return std::atexit([] { std::remove(path.c_str()); }) == 0; }();
+  (void)cleanup;
   return path;
 }
 

@@ -334,7 +334,8 @@ SafetensorsFile load_safetensors(const std::string& path, bool read_raw) {
   const std::map<std::string, std::string> sums = parse_checksums(path, result.metadata);
   result.metadata.erase(kChecksumKey);
   if (!sums.empty()) {
-    for (const auto& [name, sum] : sums) {
+    for (const auto& kv : sums) {
+      const std::string& name = kv.first;  // not a structured binding: clang 14 (make fuzz) cannot capture one
       STRATA_CHECK(std::any_of(entries.begin(), entries.end(), [&](const Entry& e) { return e.name == name; }), path,
                    ": __metadata__ \"", kChecksumKey, "\" has a checksum for tensor ", json_quote(name),
                    ", which the file does not hold (corrupt header?)");
