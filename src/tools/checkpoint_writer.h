@@ -25,8 +25,14 @@ class CheckpointWriter : public train::Callback {
     const std::vector<double>* epoch_seconds = nullptr;  // saved as training.epoch_seconds
   };
   explicit CheckpointWriter(Options options) : o_(std::move(options)) {}
-  // The callbacks whose state is saved (the run's callbacks and its GradScaler); set before training.
-  void set_state_callbacks(std::vector<train::CallbackPtr> callbacks) { callbacks_ = std::move(callbacks); }
+  // The callbacks whose state is saved (the run's callbacks and its GradScaler); set before training. Only the
+  // StatefulCallbacks are kept: the list holds the writer itself, and keeping that would be a reference cycle.
+  void set_state_callbacks(const std::vector<train::CallbackPtr>& callbacks) {
+    callbacks_.clear();
+    for (const train::CallbackPtr& cb : callbacks) {
+      if (dynamic_cast<const train::StatefulCallback*>(cb.get()) != nullptr) callbacks_.push_back(cb);
+    }
+  }
   // A resumed run: checkpoint.safetensors holds `ckpt` (kept under its position name once a newer one is written).
   void resumed_from(const io::Checkpoint& ckpt) { previous_ = position_name(ckpt); }
   // "e0003-b000120": the epoch (1-based) and batch (0-based) a checkpoint resumes at.

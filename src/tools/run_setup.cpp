@@ -135,7 +135,7 @@ void set_checkpoint_state(RunLoop& loop) {
   if (!loop.checkpoints) return;
   std::vector<train::CallbackPtr> cbs = loop.fit.callbacks;
   if (loop.fit.grad_scaler) cbs.push_back(loop.fit.grad_scaler);
-  loop.checkpoints->set_state_callbacks(std::move(cbs));
+  loop.checkpoints->set_state_callbacks(cbs);
 }
 
 void print_start(std::ostream* out, const RunConfig& config, const std::string& what, const nn::Module& model,
