@@ -18,21 +18,27 @@ namespace {
 class RunFolderFallback : public strata::testing::TempDirTest {
  protected:
   RunFolderFallback() : TempDirTest("strata_fallback_test") {}
+
+  // Trains a small MLP on `train_rows` CSV rows for 2 epochs and returns its run folder.
+  std::string train_csv_run(int train_rows) {
+    write("train.csv", strata::testing::blobs_csv(train_rows, 1));
+    write("test.csv", strata::testing::blobs_csv(30, 2));
+    write("cfg.json", R"({"name": "k", "output_dir": ")" + dir_.string() + R"(", "seed": 3,
+      "model": {"architecture": "mlp", "hidden": [8], "num_classes": 3},
+      "data": {"dataset": "csv", "train": ")" +
+                          path("train.csv") + R"(", "test": ")" + path("test.csv") + R"(", "label_column": "y"},
+      "optimizer": {"type": "adam", "lr": 0.02}, "epochs": 2, "batch_size": 16})");
+    const auto r = strata::testing::run_cli({"train", path("cfg.json"), "--quiet"});
+    EXPECT_EQ(r.rc, 0) << r.err;
+    return path("k");
+  }
 };
 
 }  // namespace
 
 TEST_F(RunFolderFallback, EvalAndPredictUseTheLatestCheckpoint) {
-  write("train.csv", strata::testing::blobs_csv(120, 1));
-  write("test.csv", strata::testing::blobs_csv(30, 2));
-  write("cfg.json", R"({"name": "k", "output_dir": ")" + dir_.string() + R"(", "seed": 3,
-    "model": {"architecture": "mlp", "hidden": [8], "num_classes": 3},
-    "data": {"dataset": "csv", "train": ")" +
-                        path("train.csv") + R"(", "test": ")" + path("test.csv") + R"(", "label_column": "y"},
-    "optimizer": {"type": "adam", "lr": 0.02}, "epochs": 2, "batch_size": 16})");
-  auto r = strata::testing::run_cli({"train", path("cfg.json"), "--quiet"});
-  ASSERT_EQ(r.rc, 0) << r.err;
-  const std::string run_dir = path("k");
+  const std::string run_dir = train_csv_run(120);
+  ASSERT_FALSE(HasFailure());
   const auto eval_full = strata::testing::run_cli({"eval", run_dir});
   ASSERT_EQ(eval_full.rc, 0) << eval_full.err;
   const auto predict_full = strata::testing::run_cli({"predict", run_dir});
@@ -77,15 +83,8 @@ TEST_F(RunFolderFallback, EvalAndPredictUseTheLatestCheckpoint) {
 
 // quantize and landscape (supervised), sample and embed (tasks) fall back to the newest checkpoint the same way.
 TEST_F(RunFolderFallback, OtherRunFolderCommandsUseTheLatestCheckpoint) {
-  write("train.csv", strata::testing::blobs_csv(90, 1));
-  write("test.csv", strata::testing::blobs_csv(30, 2));
-  write("cfg.json", R"({"name": "k", "output_dir": ")" + dir_.string() + R"(", "seed": 3,
-    "model": {"architecture": "mlp", "hidden": [8], "num_classes": 3},
-    "data": {"dataset": "csv", "train": ")" +
-                        path("train.csv") + R"(", "test": ")" + path("test.csv") + R"(", "label_column": "y"},
-    "optimizer": {"type": "adam", "lr": 0.02}, "epochs": 2, "batch_size": 16})");
-  ASSERT_EQ(strata::testing::run_cli({"train", path("cfg.json"), "--quiet"}).rc, 0);
-  const std::string run = path("k");
+  const std::string run = train_csv_run(90);
+  ASSERT_FALSE(HasFailure());
   fs::remove(run + "/model.safetensors");
   const std::string note = "No model.safetensors in " + run;
   const auto q = strata::testing::run_cli({"quantize", run, "--mode", "dynamic"});
