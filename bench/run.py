@@ -5,6 +5,9 @@ Each workload runs in a fresh process per side, alternating Strata and PyTorch (
 every round) for several rounds, so both see the same machine state. Every process reports its timed
 segments; the table shows the median over all segments of all rounds. Both sides get 2 OpenMP threads;
 PyTorch is started with LD_LIBRARY_PATH at OpenBLAS's OpenMP build and each side's mapped BLAS is printed.
+Where a workload has several PyTorch configurations (torch_bench.py --list: default, foreach, tuned), each runs
+as its own process every round, and Strata is compared with the fastest of them; the table also shows PyTorch
+with its defaults.
 
     /usr/bin/python3 bench/run.py --strata build/bench/strata_bench            # everything, 3 rounds
     /usr/bin/python3 bench/run.py --filter 'overhead|add_1M' --rounds 5
@@ -92,6 +95,7 @@ def wait_for_quiet(max_wait, threshold=0.10, window=0.5):
 
 
 def list_workloads(cmd, env):
+    """name -> (description, PyTorch configurations to run; [None] for the Strata side)."""
     try:
         out = subprocess.run(cmd + ["--list"], env=env, capture_output=True, text=True, timeout=120).stdout
     except (OSError, subprocess.TimeoutExpired) as e:
@@ -103,7 +107,7 @@ def list_workloads(cmd, env):
             d = json.loads(line)
         except json.JSONDecodeError:
             continue
-        result[d["workload"]] = d.get("description", "")
+        result[d["workload"]] = (d.get("description", ""), d.get("configs") or [None])
     return result
 
 
@@ -143,6 +147,8 @@ class Results:
 
     def add(self, d):
         name, side = d.get("workload"), d.get("side")
+        if side == "pytorch" and d.get("config"):
+            side = f"pytorch:{d['config']}"
         if name and name not in self.order:
             self.order.append(name)
         if d.get("type") == "metric":
@@ -155,20 +161,32 @@ class Results:
             self.errors[(name, side)] = d["error"]
 
     def rows(self, names, have, stat, noisy):
+        """One row per (workload, metric): Strata, PyTorch at its best (the fastest configuration, named), PyTorch
+        with its defaults (where that configuration ran and differs), the ratio against the best, the verdict."""
         rows = []
         for name in names:
             keys = [k for k in self.runs if k[0] == name] or [(name, "-")]
             for key in keys:
                 by_side = self.runs.get(key, {})
-                used = {side: clean_runs(by_side.get(side, []), noisy) for side in ("strata", "pytorch")}
+                hib = self.better.get(key, True)
+                used = {side: clean_runs(runs, noisy) for side, runs in by_side.items()}
                 loads = [fl for side in used for fl, _ in used[side]]
                 other = f"{statistics.median(loads):.0%}" if loads else "-"
-                counts = "/".join(f"{len(used[side])} of {len(by_side.get(side, []))}" for side in ("strata", "pytorch"))
-                sm = summarize([v for _, vals in used["strata"] for v in vals], self.better.get(key, True), stat)
-                tm = summarize([v for _, vals in used["pytorch"] for v in vals], self.better.get(key, True), stat)
+                sm = summarize([v for _, vals in used.get("strata", []) for v in vals], hib, stat)
+                torch_sides = {side: summarize([v for _, vals in runs for v in vals], hib, stat)
+                               for side, runs in used.items() if side.startswith("pytorch")}
+                torch_sides = {k: v for k, v in torch_sides.items() if v is not None}
+                best_side = None
+                if torch_sides:
+                    best_side = (max if hib else min)(torch_sides, key=torch_sides.get)
+                tm = torch_sides.get(best_side)
+                config = best_side.split(":", 1)[1] if best_side and ":" in best_side else ""
+                default = torch_sides.get("pytorch:default") if len(torch_sides) > 1 else None
+                counts = "/".join(f"{len(used.get(side, []))} of {len(by_side.get(side, []))}"
+                                  for side in ["strata"] + sorted(torch_sides))
                 if sm is not None and tm is not None and tm > 0 and sm > 0:
                     ratio = sm / tm
-                    speedup = ratio if self.better[key] else 1 / ratio
+                    speedup = ratio if hib else 1 / ratio
                     # Memory rows (peak RSS) are smaller/larger, not faster/slower.
                     words = ("smaller", "larger") if "RSS" in key[1] or "MiB" in key[1] else ("faster", "slower")
                     verdict = f"{speedup:.2f}x {words[0] if speedup >= 1 else words[1]}"
@@ -176,11 +194,10 @@ class Results:
                 else:
                     ratio_s = "-"
                     missing = [side for side in ("strata", "pytorch") if name not in have[side]]
-                    err = [f"{side}: {self.errors[(name, side)]}" for side in ("strata", "pytorch")
-                           if (name, side) in self.errors]
+                    err = [f"{side}: {msg}" for (n, side), msg in self.errors.items() if n == name]
                     verdict = ("error " + "; ".join(err)) if err else \
                               ("pending (" + ", ".join(missing) + " side not built)") if missing else "-"
-                rows.append([name, key[1], fmt(sm), fmt(tm), ratio_s, verdict, other, counts])
+                rows.append([name, key[1], fmt(sm), fmt(tm), config, fmt(default), ratio_s, verdict, other, counts])
         return rows
 
     def print_table(self, names, have, args, title):
@@ -188,14 +205,19 @@ class Results:
         print(title)
         for side in ("strata", "pytorch"):
             m = self.meta.get(side, {})
+            if side == "pytorch":
+                m = next((v for k, v in self.meta.items() if k.startswith("pytorch")), {})
             extra = f"gemm backend {m.get('gemm_backend')}" if side == "strata" else f"torch {m.get('torch')}"
             print(f"{side}: {extra}; BLAS mapped: {', '.join(m.get('blas', [])) or 'none'}")
         what = "medians" if args.stat == "median" else "best segments"
         print(f"Values are {what} over the segments of every run used. 'other load' is the median share of the "
               f"machine that other processes used during those runs; runs with other load >= {args.noisy:.0%} are "
-              "dropped while 2 cleaner ones remain per side ('runs used': Strata/PyTorch).")
+              "dropped while 2 cleaner ones remain per side ('runs used': Strata/each PyTorch configuration). "
+              "'PyTorch best' is the fastest PyTorch configuration ('config'); 'PyTorch defaults' is shown where "
+              "other configurations ran too.")
         print()
-        header = ["workload", "metric", "Strata", "PyTorch", "Strata/PyTorch", "Strata is", "other load", "runs used"]
+        header = ["workload", "metric", "Strata", "PyTorch best", "config", "PyTorch defaults", "Strata/best",
+                  "Strata is", "other load", "runs used"]
         rows = self.rows(names, have, args.stat, args.noisy)
         if args.markdown:
             print("| " + " | ".join(header) + " |")
@@ -205,7 +227,7 @@ class Results:
         else:
             widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
             for row in [header] + rows:
-                print("  ".join(str(x).ljust(w) if i < 2 or i == 5 else str(x).rjust(w)
+                print("  ".join(str(x).ljust(w) if i in (0, 1, 4, 7) else str(x).rjust(w)
                                 for i, (x, w) in enumerate(zip(row, widths))))
 
 
@@ -241,7 +263,7 @@ def main():
             for line in f:
                 results.add(json.loads(line))
         names = [n for n in results.order if not args.filter or re.search(args.filter, n)]
-        have = {side: {n for (n, s) in [(k[0], sd) for k, v in results.runs.items() for sd in v] if s == side}
+        have = {side: {k[0] for k, v in results.runs.items() if any(sd.split(":")[0] == side for sd in v)}
                 for side in ("strata", "pytorch")}
         results.print_table(names, have, args, f"Report of {args.report}; {platform.node()} ({NCPU} CPUs)")
         return 0
@@ -268,7 +290,9 @@ def main():
     if args.list:
         for n in names:
             sides = ", ".join(s for s in ("strata", "pytorch") if n in have[s])
-            print(f"{n:34s} [{sides}]  {have['pytorch'].get(n) or have['strata'].get(n)}")
+            desc = (have["pytorch"].get(n) or have["strata"].get(n))[0]
+            configs = ", ".join(have["pytorch"][n][1]) if n in have["pytorch"] else ""
+            print(f"{n:34s} [{sides}]{' PyTorch configs: ' + configs if configs else ''}  {desc}")
         return 0
 
     common = ["--segments", str(args.segments), "--segment-time", str(args.segment_time),
@@ -279,20 +303,21 @@ def main():
 
     for r in range(args.rounds):
         for name in names:
-            order = ["strata", "pytorch"] if r % 2 == 0 else ["pytorch", "strata"]
+            procs = [(side, config) for side in ("strata", "pytorch") if name in have[side]
+                     for config in (have[side][name][1] if side == "pytorch" else [None])]
+            order = procs if r % 2 == 0 else procs[::-1]
             loads = []
-            for side in order:
-                if name not in have[side]:
-                    continue
+            for side, config in order:
                 cmd, env = sides[side]
                 if args.quiet_wait > 0:
                     wait_for_quiet(args.quiet_wait)
-                run = Run(cmd + [name] + common, env, args.timeout)
+                extra = ["--config", config] if config else []
+                run = Run(cmd + [name] + common + extra, env, args.timeout)
                 loads.append(run.foreign_load)
                 lines = run.lines
                 if run.returncode != 0 and not any(d.get("type") == "error" for d in lines):
                     msg = (run.stderr.strip().splitlines() or [f"exit {run.returncode}"])[-1]
-                    lines = lines + [{"type": "error", "side": side, "workload": name, "error": msg}]
+                    lines = lines + [{"type": "error", "side": side, "config": config, "workload": name, "error": msg}]
                 for d in lines:
                     d.update(round=r, foreign_load=round(run.foreign_load, 3))
                     if raw:

@@ -7,6 +7,19 @@ LD_LIBRARY_PATH pointing at OpenBLAS's OpenMP build and records which BLAS is ma
 
     /usr/bin/python3 bench/torch_bench.py --list
     /usr/bin/python3 bench/torch_bench.py NAME... [--segments N] [--segment-time S] [--warmup S] [--threads N]
+                                          [--config default|foreach|tuned]
+
+Configurations (--config; docs/benchmarks.md explains each setting and why):
+  default  PyTorch 1.13's defaults: single-tensor optimizers, zero_grad() writing zeros, the models as written
+           (nn.Flatten on (N, 1, 28, 28) batches, NCHW convolutions), torch.no_grad() for inference.
+  foreach  default + multi-tensor (foreach=True) optimizers and zero_grad(set_to_none=True).
+  tuned    foreach + the input layout the first layer wants: (N, 784) rows for MLPs, channels_last model and data
+           for convolutional models (oneDNN's preferred layout), torch.inference_mode() for inference, and
+           jemalloc (libjemalloc2, preloaded by re-executing this script) instead of glibc's malloc, as PyTorch's
+           CPU performance guide recommends: glibc returns large freed blocks to the OS, and re-faulting them
+           cost single-tensor Adam 60% of its time here (docs/benchmarks.md).
+A workload lists the configurations that differ for it (--list); bench/run.py runs each of them and compares
+Strata with the fastest.
 
 Adding a workload: write one function decorated with @workload("name", "description") that builds its
 inputs and calls ctx.throughput / ctx.latency / ctx.peak_rss, and register its C++ twin with STRATA_BENCHMARK.
@@ -22,13 +35,38 @@ import time
 import torch
 
 WORKLOADS = {}
+CONFIGS = ("default", "foreach", "tuned")
+CONFIG = "tuned"  # set by --config before a workload runs
 
 
-def workload(name, description):
+def workload(name, description, configs=("default", "tuned")):
+    """configs: the --config values that give this workload a different PyTorch setup (run.py runs each)."""
     def register(fn):
-        WORKLOADS[name] = (description, fn)
+        WORKLOADS[name] = (description, fn, tuple(configs))
         return fn
     return register
+
+
+# Configuration helpers: every training workload builds its optimizer, zeroes its gradients and lays out its
+# model and data through these, so --config changes only what it names.
+def optimizer(cls, params, **kw):
+    return cls(params, **kw) if CONFIG == "default" else cls(params, foreach=True, **kw)
+
+
+def zero_grad(opt):
+    opt.zero_grad() if CONFIG == "default" else opt.zero_grad(set_to_none=True)
+
+
+def channels_last():
+    return CONFIG == "tuned"
+
+
+def inference_guard():
+    return torch.inference_mode() if CONFIG == "tuned" else torch.no_grad()
+
+
+TRAIN_CONFIGS = CONFIGS             # the layout matters: all three
+OPTIM_CONFIGS = ("default", "tuned")  # only the optimizer settings differ (tuned == foreach)
 
 
 # STRATA_BENCH_CLOCK=cpu: segments timed in process CPU time (as bench/main.cpp), for 1-thread comparisons on
@@ -72,13 +110,21 @@ class Context:
         self._emit(metric, [peak_rss_mib()], False)
 
     def _emit(self, metric, values, higher_is_better):
-        print(json.dumps({"type": "metric", "side": "pytorch", "workload": self.name, "metric": metric,
+        print(json.dumps({"type": "metric", "side": "pytorch", "config": CONFIG, "workload": self.name, "metric": metric,
                           "higher_is_better": higher_is_better, "values": [float(f"{v:.6g}") for v in values]}),
               flush=True)
 
 
 def peak_rss_mib():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
+
+
+JEMALLOC = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"
+
+
+def mapped_allocator():
+    with open("/proc/self/maps") as maps:
+        return "jemalloc" if any("libjemalloc" in line for line in maps) else "glibc malloc"
 
 
 def mapped_blas_libraries():
@@ -211,16 +257,34 @@ def gemm_1024(ctx):
 
 # ---- MLP inference (twin of bench/workloads_mlp.cpp) ----
 
-@workload("mlp.infer_b1", "MLP 784-512-256-10 forward on one 1x784 input under NoGradGuard (PyTorch: no_grad)")
+@workload("mlp.infer_b1", "MLP 784-512-256-10 forward on one 1x784 input under NoGradGuard (PyTorch: no_grad, "
+          "or inference_mode on a (1, 784) input when tuned)", ("default", "tuned"))
 def mlp_infer_b1(ctx):
-    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 512), torch.nn.ReLU(),
-                                torch.nn.Linear(512, 256), torch.nn.ReLU(), torch.nn.Linear(256, 10)).eval()
-    x = torch.randn(1, 1, 28, 28)
+    nn = torch.nn
+    layers = [nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 10)]
+    if CONFIG == "tuned":
+        model, x = nn.Sequential(*layers).eval(), torch.randn(1, 784)
+    else:
+        model, x = nn.Sequential(nn.Flatten(), *layers).eval(), torch.randn(1, 1, 28, 28)
 
     def loop(calls):
         for _ in range(calls):
             y = model(x)  # noqa: F841
-    with torch.no_grad():
+    with inference_guard():
+        ctx.latency("us/forward", 1e6, loop)
+
+
+@workload("lenet.infer_b1", "LeNet-5 forward on one (1, 1, 28, 28) image, eval, under NoGradGuard (PyTorch: no_grad, "
+          "or inference_mode with channels_last when tuned)", ("default", "tuned"))
+def lenet_infer_b1(ctx):
+    model, x = lenet_model().eval(), torch.randn(1, 1, 28, 28)
+    if channels_last():
+        model, x = model.to(memory_format=torch.channels_last), x.to(memory_format=torch.channels_last)
+
+    def loop(calls):
+        for _ in range(calls):
+            y = model(x)  # noqa: F841
+    with inference_guard():
         ctx.latency("us/forward", 1e6, loop)
 
 
@@ -240,7 +304,7 @@ class CharRNN(torch.nn.Module):
 def char_rnn(ctx, cell, bf16=False):
     T, B, V = 64, 32, 96
     model = CharRNN(cell)
-    opt = torch.optim.Adam(model.parameters(), lr=2e-3)
+    opt = optimizer(torch.optim.Adam, model.parameters(), lr=2e-3)
     corpus = torch.randint(0, V, (200000,))
     gen = torch.Generator().manual_seed(1)
 
@@ -250,7 +314,7 @@ def char_rnn(ctx, cell, bf16=False):
         x, y = corpus[idx], corpus[idx + 1]
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
             loss = torch.nn.functional.cross_entropy(model(x).reshape(T * B, V), y.reshape(T * B))
-        opt.zero_grad()
+        zero_grad(opt)
         loss.backward()
         opt.step()
 
@@ -261,18 +325,19 @@ def char_rnn(ctx, cell, bf16=False):
     ctx.peak_rss()
 
 
-@workload("char_lstm.train", "char LSTM: Embedding(96,64) -> 2x LSTM 256 -> Linear(256,96), T64 B32, Adam: one step")
+@workload("char_lstm.train", "char LSTM: Embedding(96,64) -> 2x LSTM 256 -> Linear(256,96), T64 B32, Adam: one step", OPTIM_CONFIGS)
 def char_lstm_train(ctx):
     char_rnn(ctx, torch.nn.LSTM)
 
 
 @workload("char_lstm.train_bf16",
-          "char LSTM: Embedding(96,64) -> 2x LSTM 256 -> Linear(256,96), T64 B32, Adam: one step, bf16 autocast")
+          "char LSTM: Embedding(96,64) -> 2x LSTM 256 -> Linear(256,96), T64 B32, Adam: one step, bf16 autocast",
+          OPTIM_CONFIGS)
 def char_lstm_train_bf16(ctx):
     char_rnn(ctx, torch.nn.LSTM, bf16=True)
 
 
-@workload("char_gru.train", "char GRU: Embedding(96,64) -> 2x GRU 256 -> Linear(256,96), T64 B32, Adam: one step")
+@workload("char_gru.train", "char GRU: Embedding(96,64) -> 2x GRU 256 -> Linear(256,96), T64 B32, Adam: one step", OPTIM_CONFIGS)
 def char_gru_train(ctx):
     char_rnn(ctx, torch.nn.GRU)
 
@@ -338,7 +403,7 @@ def sdpa_causal(ctx):
 def gpt_train(ctx, bf16=False):
     V, T, B = 96, 128, 16
     model = _TinyGPT(V, T, 128, 4, 4)
-    opt = torch.optim.Adam(model.parameters(), lr=3e-4)
+    opt = optimizer(torch.optim.Adam, model.parameters(), lr=3e-4)
     data = torch.randint(0, V, (B, T + 1))
     x, y = data[:, :T].contiguous(), data[:, 1:].reshape(B * T)
 
@@ -346,20 +411,21 @@ def gpt_train(ctx, bf16=False):
         for _ in range(steps):
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
                 loss = torch.nn.functional.cross_entropy(model(x).view(B * T, V), y)
-            opt.zero_grad()
+            zero_grad(opt)
             loss.backward()
             opt.step()
     ctx.throughput("tokens/s", B * T, loop)
     ctx.peak_rss()
 
 
-@workload("gpt.train_t128_b16", "GPT d128 h4 L4 (fused qkv, GELU MLP 512), T 128, batch 16, Adam 3e-4: one training step")
+@workload("gpt.train_t128_b16", "GPT d128 h4 L4 (fused qkv, GELU MLP 512), T 128, batch 16, Adam 3e-4: one training step", OPTIM_CONFIGS)
 def gpt_train_fp32(ctx):
     gpt_train(ctx)
 
 
 @workload("gpt.train_t128_b16_bf16",
-          "GPT d128 h4 L4 (fused qkv, GELU MLP 512), T 128, batch 16, Adam 3e-4: one training step, under bf16 autocast")
+          "GPT d128 h4 L4 (fused qkv, GELU MLP 512), T 128, batch 16, Adam 3e-4: one training step, under bf16 autocast",
+          OPTIM_CONFIGS)
 def gpt_train_bf16(ctx):
     gpt_train(ctx, bf16=True)
 
@@ -381,10 +447,18 @@ def load_fashion_mnist():
     return x, torch.from_numpy(labels.astype(np.int64))
 
 
-def train_throughput(ctx, model, opt, batch, bf16=False):
+def train_throughput(ctx, model, make_opt, batch, bf16=False, flat=False):
     """bf16: forward and loss under torch.autocast("cpu", dtype=torch.bfloat16), as the Strata twins' Stepper does.
-    PyTorch 1.13's CPU autocast has no float16, so the *.train_fp16 workloads are Strata-only."""
+    PyTorch 1.13's CPU autocast has no float16, so the *.train_fp16 workloads are Strata-only.
+    flat: the model takes (N, 784) rows (tuned MLP); otherwise (N, 1, 28, 28) images, channels_last when tuned.
+    make_opt(params) builds the optimizer (after the model has its final memory format)."""
     x_all, y_all = load_fashion_mnist()
+    if flat:
+        x_all = x_all.reshape(-1, 784).contiguous()
+    elif channels_last():
+        model = model.to(memory_format=torch.channels_last)
+        x_all = x_all.contiguous(memory_format=torch.channels_last)
+    opt = make_opt(model.parameters())
     perm = torch.randperm(x_all.shape[0], generator=torch.Generator().manual_seed(0))
     loss_fn = torch.nn.CrossEntropyLoss()
     pos = [0]
@@ -397,7 +471,7 @@ def train_throughput(ctx, model, opt, batch, bf16=False):
             idx = perm[pos[0]:pos[0] + batch]
             pos[0] += batch
             x, y = x_all[idx], y_all[idx]
-            opt.zero_grad(set_to_none=True)
+            zero_grad(opt)
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
                 loss = loss_fn(model(x), y)
             loss.backward()
@@ -406,22 +480,27 @@ def train_throughput(ctx, model, opt, batch, bf16=False):
     ctx.peak_rss()
 
 
-@workload("mlp.train", "MLP 784-512-256-10 ReLU, Adam lr 1e-3, batch 128, Fashion-MNIST in memory: one training step")
+@workload("mlp.train", "MLP 784-512-256-10 ReLU, Adam lr 1e-3, batch 128, Fashion-MNIST in memory: one training step",
+          ("default", "foreach", "tuned"))
 def mlp_train(ctx, bf16=False):
     nn = torch.nn
-    model = nn.Sequential(nn.Flatten(), nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(),
-                          nn.Linear(256, 10))
-    train_throughput(ctx, model, torch.optim.Adam(model.parameters(), lr=1e-3), 128, bf16)
+    flat = CONFIG == "tuned"  # rows of 784 go straight into the first Linear; otherwise nn.Flatten on images
+    layers = [nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 10)]
+    model = nn.Sequential(*layers) if flat else nn.Sequential(nn.Flatten(), *layers)
+    train_throughput(ctx, model, lambda p: optimizer(torch.optim.Adam, p, lr=1e-3), 128, bf16, flat)
+
+
+def lenet_model():
+    nn = torch.nn
+    return nn.Sequential(nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6, 16, 5), nn.ReLU(),
+                         nn.MaxPool2d(2), nn.Flatten(), nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(),
+                         nn.Linear(84, 10))
 
 
 @workload("lenet.train", "LeNet-5 (conv5x5 1-6 pad 2, pool, conv5x5 6-16, pool, fc 120-84-10), SGD lr 0.01 momentum 0.9, "
-          "batch 64, Fashion-MNIST in memory: one training step")
+          "batch 64, Fashion-MNIST in memory: one training step", ("default", "foreach", "tuned"))
 def lenet_train(ctx, bf16=False):
-    nn = torch.nn
-    model = nn.Sequential(nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6, 16, 5), nn.ReLU(),
-                          nn.MaxPool2d(2), nn.Flatten(), nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(),
-                          nn.Linear(84, 10))
-    train_throughput(ctx, model, torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9), 64, bf16)
+    train_throughput(ctx, lenet_model(), lambda p: optimizer(torch.optim.SGD, p, lr=0.01, momentum=0.9), 64, bf16)
 
 
 class BasicBlock(torch.nn.Module):
@@ -446,18 +525,18 @@ class BasicBlock(torch.nn.Module):
 
 
 @workload("resnet.train", "small ResNet (conv3x3 1-32 + BN + ReLU, 2 BasicBlocks of 32, BasicBlock 32-64 stride 2, global "
-          "average pool, fc 10), Adam lr 1e-3, batch 128, Fashion-MNIST in memory: one training step")
+          "average pool, fc 10), Adam lr 1e-3, batch 128, Fashion-MNIST in memory: one training step", ("default", "foreach", "tuned"))
 def resnet_train(ctx, bf16=False):
     nn = torch.nn
     model = nn.Sequential(nn.Conv2d(1, 32, 3, padding=1, bias=False), nn.BatchNorm2d(32), nn.ReLU(inplace=True),
                           BasicBlock(32, 32), BasicBlock(32, 32), BasicBlock(32, 64, 2), nn.AdaptiveAvgPool2d(1),
                           nn.Flatten(), nn.Linear(64, 10))
-    train_throughput(ctx, model, torch.optim.Adam(model.parameters(), lr=1e-3), 128, bf16)
+    train_throughput(ctx, model, lambda p: optimizer(torch.optim.Adam, p, lr=1e-3), 128, bf16)
 
 
 # The bf16 twins: the same step under torch.autocast("cpu", dtype=torch.bfloat16).
 for _name, _fn in (("mlp", mlp_train), ("lenet", lenet_train), ("resnet", resnet_train)):
-    workload(f"{_name}.train_bf16", WORKLOADS[f"{_name}.train"][0] + ", under bf16 autocast")(
+    workload(f"{_name}.train_bf16", WORKLOADS[f"{_name}.train"][0] + ", under bf16 autocast", TRAIN_CONFIGS)(
         lambda ctx, _fn=_fn: _fn(ctx, bf16=True))
 
 
@@ -471,23 +550,16 @@ def _deterministic(fn, ctx):
 
 # The deterministic twins: the same step under torch.use_deterministic_algorithms(True).
 for _name, _fn in (("mlp", mlp_train), ("lenet", lenet_train), ("resnet", resnet_train)):
-    workload(f"{_name}.train_deterministic", WORKLOADS[f"{_name}.train"][0] + ", deterministic algorithms")(
+    workload(f"{_name}.train_deterministic", WORKLOADS[f"{_name}.train"][0] + ", deterministic algorithms",
+             TRAIN_CONFIGS)(
         lambda ctx, _fn=_fn: _deterministic(_fn, ctx))
 
 
 # ---- generative models on Fashion-MNIST (twins of bench/workloads_generative.cpp) ----
-# Configured as a performance-minded user would: foreach (multi-tensor) Adam and zero_grad(set_to_none=True).
-# STRATA_TORCH_DEFAULTS=1 runs them with PyTorch 1.13's defaults instead (single-tensor Adam, zero_grad()
-# filling the gradients with zeros), for the "PyTorch, defaults" column of docs/benchmarks.md.
-TORCH_DEFAULTS = os.environ.get("STRATA_TORCH_DEFAULTS") == "1"
-
-
+# Tuned (--config tuned or foreach): foreach (multi-tensor) Adam and zero_grad(set_to_none=True); the DCGAN's
+# G step also leaves D's weight gradients off. --config default runs PyTorch 1.13's defaults.
 def adam(params, **kw):
-    return torch.optim.Adam(params, **kw) if TORCH_DEFAULTS else torch.optim.Adam(params, foreach=True, **kw)
-
-
-def zero_grad(opt):
-    opt.zero_grad() if TORCH_DEFAULTS else opt.zero_grad(set_to_none=True)
+    return optimizer(torch.optim.Adam, params, **kw)
 
 
 def load_fashion_mnist_pixels():
@@ -513,7 +585,7 @@ class _VAE(torch.nn.Module):
 
 
 @workload("vae.train_b128", "MLP VAE 784-512-256-(2x20) / 20-256-512-784 Sigmoid, BCE (sum per example) + KL, Adam "
-          "lr 1e-3, batch 128, Fashion-MNIST pixels in [0, 1]: one training step")
+          "lr 1e-3, batch 128, Fashion-MNIST pixels in [0, 1]: one training step", OPTIM_CONFIGS)
 def vae_train(ctx):
     F = torch.nn.functional
     batch = 128
@@ -554,7 +626,7 @@ def _dcgan(noise):
 
 @workload("dcgan.train_b64", "DCGAN 28x28: G 64 -> fc 6272 + BN + ReLU -> (128, 7, 7) -> convT 4x4/2 64 + BN + ReLU -> "
           "convT 4x4/2 1 + Tanh; D conv 4x4/2 64 + LReLU -> conv 4x4/2 128 + BN + LReLU -> fc 1; Adam 2e-4 beta1 0.5 "
-          "each, batch 64, Fashion-MNIST in [-1, 1]: one D step + one G step")
+          "each, batch 64, Fashion-MNIST in [-1, 1]: one D step + one G step", OPTIM_CONFIGS)
 def dcgan_train(ctx):
     bce = torch.nn.functional.binary_cross_entropy_with_logits
     batch, noise = 64, 64
@@ -586,12 +658,12 @@ def dcgan_train(ctx):
             # Generator: non-saturating loss on fresh noise. Tuned: D's weight gradients are not computed during the
             # G step (requires_grad off, as train::GANTask does); PyTorch's DCGAN example leaves them on.
             zero_grad(g_opt)
-            if not TORCH_DEFAULTS:
+            if CONFIG != "default":
                 d.requires_grad_(False)
             lf = d(g(torch.randn(batch, noise)))
             g_loss = bce(lf, torch.ones_like(lf))
             g_loss.backward()
-            if not TORCH_DEFAULTS:
+            if CONFIG != "default":
                 d.requires_grad_(True)
             g_opt.step()
             d_loss.item(), g_loss.item()
@@ -608,12 +680,21 @@ def main():
     p.add_argument("--segment-time", type=float, default=0.25)
     p.add_argument("--warmup", type=float, default=0.2)
     p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--config", choices=CONFIGS, default="tuned",
+                   help="PyTorch configuration (default: tuned); see the top of this file")
     args = p.parse_args()
+    global CONFIG
+    CONFIG = args.config
 
     if args.list:
-        for name, (description, _) in WORKLOADS.items():
-            print(json.dumps({"type": "workload", "workload": name, "description": description}))
+        for name, (description, _, configs) in WORKLOADS.items():
+            print(json.dumps({"type": "workload", "workload": name, "description": description,
+                              "configs": list(configs)}))
         return 0
+    if CONFIG == "tuned" and os.path.exists(JEMALLOC) and JEMALLOC not in os.environ.get("LD_PRELOAD", ""):
+        # The allocator must be in place before the interpreter allocates: start again with it preloaded.
+        env = dict(os.environ, LD_PRELOAD=":".join(filter(None, [JEMALLOC, os.environ.get("LD_PRELOAD")])))
+        os.execve(sys.executable, [sys.executable] + sys.argv, env)
     if args.threads:
         torch.set_num_threads(args.threads)
     names = list(WORKLOADS) if args.all else args.names
@@ -629,11 +710,13 @@ def main():
         torch.manual_seed(0)
         try:
             WORKLOADS[name][1](Context(name, args.segments, args.segment_time, args.warmup))
-            print(json.dumps({"type": "meta", "side": "pytorch", "workload": name, "threads": torch.get_num_threads(),
+            print(json.dumps({"type": "meta", "side": "pytorch", "workload": name, "config": CONFIG,
+                              "allocator": mapped_allocator(), "threads": torch.get_num_threads(),
                               "torch": torch.__version__, "peak_rss_mib": round(peak_rss_mib(), 2),
                               "blas": mapped_blas_libraries()}), flush=True)
         except Exception as e:  # reported as a row error, the other workloads still run
-            print(json.dumps({"type": "error", "side": "pytorch", "workload": name, "error": repr(e)}), flush=True)
+            print(json.dumps({"type": "error", "side": "pytorch", "config": CONFIG, "workload": name,
+                              "error": repr(e)}), flush=True)
             status = 1
     return status
 

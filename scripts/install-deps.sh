@@ -21,7 +21,9 @@ packages=(
 )
 for arg in "$@"; do
   case "$arg" in
-    --with-torch) packages+=(python3-torch python3-numpy) ;;
+    # jemalloc: the allocator PyTorch's CPU performance guide recommends; bench/torch_bench.py's "tuned"
+    # configuration preloads it (docs/benchmarks.md)
+    --with-torch) packages+=(python3-torch python3-numpy libjemalloc2) ;;
     # clang-14 only recommends libclang-rt-14-dev (libFuzzer, ASan, UBSan runtimes); clang's -fopenmp needs
     # libomp-dev; llvm has llvm-symbolizer, for source lines in sanitizer stacks.
     --with-fuzz) packages+=(clang libclang-rt-14-dev libomp-dev llvm) ;;

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "../common/char_corpus.h"
+#include "strata/core/openmp_wait.h"
 #include "strata/strata.h"
 
 using namespace strata;
@@ -134,5 +135,6 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  strata::bound_openmp_spin(argv);  // the busy-machine policy (docs/performance.md); may re-execute
   return examples::run_main([&] { return run(argc, argv); });
 }

@@ -25,6 +25,7 @@
 #include "strata/autograd/autocast.h"
 #include "strata/diag/precision.h"
 #include "strata/diag/tradeoff.h"
+#include "strata/core/openmp_wait.h"
 #include "strata/strata.h"
 
 using namespace strata;
@@ -232,5 +233,6 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  strata::bound_openmp_spin(argv);  // the busy-machine policy (docs/performance.md); may re-execute
   return examples::run_main([&] { return run(argc, argv); });
 }

@@ -14,6 +14,7 @@
 
 #include "../common/char_corpus.h"
 #include "seq2seq_model.h"
+#include "strata/core/openmp_wait.h"
 #include "strata/strata.h"
 
 using namespace strata;
@@ -204,5 +205,6 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  strata::bound_openmp_spin(argv);  // the busy-machine policy (docs/performance.md); may re-execute
   return examples::run_main([&] { return run(argc, argv); });
 }

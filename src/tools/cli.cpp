@@ -10,6 +10,8 @@
 #include <sstream>
 
 #include "strata/core/error.h"
+#include "strata/core/openmp_wait.h"
+#include "strata/core/threading.h"
 #include "strata/data/dataloader.h"
 #include "strata/diag/summary.h"
 #include "strata/io/atomic_file.h"
@@ -463,6 +465,8 @@ int cli_main(const std::vector<std::string>& args, std::ostream& out, std::ostre
   }
   if (args[0] == "--version" || args[0] == "version") {
     out << "strata " << STRATA_VERSION << "\n";
+    out << "threads: " << get_num_threads() << " (OpenMP; waiting: " << openmp_wait_description()
+        << "), GEMM: " << gemm_backend() << "\n";
     return 0;
   }
   const std::string& cmd = args[0];
