@@ -1,10 +1,10 @@
 // rnn_layer: one fused recurrent layer/direction over a whole sequence, forward and backward through time.
-// Forward: xg = x W_ih^T + b_ih (+ b_hh except for GRU) as one GEMM over T*B rows; per step one GEMM adds
-// h' W_hh^T to the step's gate block (GRU: into its own buffer with b_hh) and one fused kernel
-// (kernels/cpu/rnn_cell.h) applies the gates. The activated gates (LSTM), the cell states (LSTM), or
-// r, z, n and W_hn h' + b_hn (GRU) are kept for backward; RNN's backward needs only the outputs.
-// Backward: per step (reversed) one fused kernel gives the pre-activation gradients and one GEMM takes dh
-// back through W_hh; then dx, dW_ih and dW_hh are one GEMM each over all steps.
+// Forward: xg = x W_ih^T + b_ih (+ b_hh except for GRU) as one GEMM over T*B rows; per step one GEMM against
+// W_hh^T packed once per sequence (kernels/cpu/gemm.h, PackedB) adds h' W_hh^T to the step's gate block (GRU:
+// into its own buffer with b_hh) and one fused kernel (kernels/cpu/rnn_cell.h) applies the gates. The activated gates
+// (LSTM), the cell states (LSTM), or r, z, n and W_hn h' + b_hn (GRU) are kept for backward; RNN's backward needs only
+// the outputs. Backward: per step (reversed) one fused kernel gives the pre-activation gradients and one GEMM (W_hh
+// packed once) takes dh back through W_hh; then dx, dW_ih and dW_hh are one GEMM each over all steps.
 #include "strata/ops/rnn.h"
 
 #include <cstring>
@@ -90,6 +90,7 @@ void forward_impl(RNNMode mode, const Dims3& d, const T* x, const T* h0, const T
   }
   T* cs = mode == RNNMode::LSTM ? ws.cs.data_ptr<T>() : nullptr;
   T* save = gru ? ws.save.data_ptr<T>() : nullptr;
+  const kc::PackedB<T> whh_t(true, H, GH, whh, H);  // W_hh^T, packed once for all T steps
   for (int64_t s = 0; s < d.T; ++s) {
     const int64_t t = d.time(s);
     const T* hp = s == 0 ? h0 : out + d.prev_time(t) * B * H;
@@ -98,18 +99,18 @@ void forward_impl(RNNMode mode, const Dims3& d, const T* x, const T* h0, const T
     switch (mode) {
       case RNNMode::RNNTanh:
       case RNNMode::RNNRelu:
-        kc::gemm<T>(false, true, B, GH, H, T(1), hp, H, whh, H, T(1), xg_t, GH);
+        kc::gemm_prepacked<T>(false, B, T(1), hp, H, whh_t, T(1), xg_t, GH);
         kc::rnn_cell_forward<T>(xg_t, h_t, B, H, mode == RNNMode::RNNRelu);
         break;
       case RNNMode::LSTM: {
-        kc::gemm<T>(false, true, B, GH, H, T(1), hp, H, whh, H, T(1), xg_t, GH);
+        kc::gemm_prepacked<T>(false, B, T(1), hp, H, whh_t, T(1), xg_t, GH);
         const T* cp = s == 0 ? c0 : cs + d.prev_time(t) * B * H;
         kc::lstm_cell_forward<T>(xg_t, cp, cs + t * B * H, h_t, B, H);
         break;
       }
       case RNNMode::GRU:
         if (has_bias) fill_rows<T>(hg, B, GH, bhh, nullptr);
-        kc::gemm<T>(false, true, B, GH, H, T(1), hp, H, whh, H, has_bias ? T(1) : T(0), hg, GH);
+        kc::gemm_prepacked<T>(false, B, T(1), hp, H, whh_t, has_bias ? T(1) : T(0), hg, GH);
         kc::gru_cell_forward<T>(xg_t, hg, hp, save + t * B * 4 * H, h_t, B, H);
         break;
     }
@@ -143,6 +144,7 @@ void backward_impl(RNNMode mode, const Dims3& d, const T* x, const T* h0, const 
   const T* gates = ws.xg.data_ptr<T>();
   const T* cs = lstm ? ws.cs.data_ptr<T>() : nullptr;
   const T* save = gru ? ws.save.data_ptr<T>() : nullptr;
+  const kc::PackedB<T> whh_p(false, GH, H, whh, H);  // W_hh, packed once for all T steps
   for (int64_t s = d.T - 1; s >= 0; --s) {
     const int64_t t = d.time(s);
     if (dout) {
@@ -154,19 +156,19 @@ void backward_impl(RNNMode mode, const Dims3& d, const T* x, const T* h0, const 
       case RNNMode::RNNTanh:
       case RNNMode::RNNRelu:
         kc::rnn_cell_backward<T>(out + t * BH, dh, dgx_s, B, H, mode == RNNMode::RNNRelu);
-        kc::gemm<T>(false, false, B, H, GH, T(1), dgx_s, GH, whh, H, T(0), dh, H);
+        kc::gemm_prepacked<T>(false, B, T(1), dgx_s, GH, whh_p, T(0), dh, H);
         break;
       case RNNMode::LSTM: {
         const T* cp = s == 0 ? c0 : cs + d.prev_time(t) * BH;
         kc::lstm_cell_backward<T>(gates + t * B * GH, cs + t * BH, cp, dh, dc, dgx_s, B, H);
-        kc::gemm<T>(false, false, B, H, GH, T(1), dgx_s, GH, whh, H, T(0), dh, H);
+        kc::gemm_prepacked<T>(false, B, T(1), dgx_s, GH, whh_p, T(0), dh, H);
         break;
       }
       case RNNMode::GRU: {
         const T* hp = s == 0 ? h0 : out + d.prev_time(t) * BH;
         T* dgh_s = dgh + t * B * GH;
         kc::gru_cell_backward<T>(save + t * B * 4 * H, hp, dh, dgx_s, dgh_s, dh_alt, B, H);
-        kc::gemm<T>(false, false, B, H, GH, T(1), dgh_s, GH, whh, H, T(1), dh_alt, H);
+        kc::gemm_prepacked<T>(false, B, T(1), dgh_s, GH, whh_p, T(1), dh_alt, H);
         std::swap(dh, dh_alt);
         break;
       }
