@@ -39,9 +39,9 @@ Inputs make_inputs(RNNMode mode, int64_t T, int64_t B, int64_t I, int64_t H, DTy
 }
 
 // Output, h_n, c_n and the gradients of a weighted sum of them w.r.t. every input, flattened.
-std::vector<std::vector<float>> run(RNNMode mode, bool reverse, int threads) {
+std::vector<std::vector<float>> run(RNNMode mode, bool reverse, int threads, int64_t T = 5, int64_t B = 26,
+                                    int64_t I = 7, int64_t H = 21) {  // 26 rows: blocks of 13 and 13, or 8, 9, 9
   const Threads scope(threads);
-  const int64_t T = 5, B = 26, I = 7, H = 21;  // 26 rows: blocks of 13 and 13, or 8, 9 and 9
   Inputs in = make_inputs(mode, T, B, I, H, kFloat32);
   const auto& t = in.t;
   RNNLayerResult res = rnn_layer(mode, t[0], t[1], t[2], t[3], t[4], t[5], t[6], reverse);
@@ -71,6 +71,18 @@ TEST(RNNThreads, SameBitsOnAnyThreadCount) {
         }
       }
     }
+  }
+}
+
+// Deterministic mode at sizes where the whole-sequence GEMMs (OpenBLAS, cut into fixed blocks there) are big
+// enough to be threaded: a training step's results still match bit for bit.
+TEST(RNNThreads, DeterministicModeLargerShapes) {
+  const DeterministicGuard on(true);
+  for (RNNMode mode : {RNNMode::LSTM, RNNMode::GRU}) {
+    const auto one = run(mode, false, 1, 4, 32, 64, 96);
+    const auto two = run(mode, false, 2, 4, 32, 64, 96);
+    ASSERT_EQ(two.size(), one.size());
+    for (size_t i = 0; i < one.size(); ++i) EXPECT_EQ(two[i], one[i]) << "gates " << rnn_gate_count(mode) << " " << i;
   }
 }
 
