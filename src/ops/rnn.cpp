@@ -1,12 +1,15 @@
 // rnn_layer: one fused recurrent layer/direction over a whole sequence, forward and backward through time.
-// Forward: xg = x W_ih^T + b_ih (+ b_hh except for GRU) as one GEMM over T*B rows; per step one GEMM adds
-// h' W_hh^T to the step's gate block (GRU: into its own buffer with b_hh) and one fused kernel
-// (kernels/cpu/rnn_cell.h) applies the gates. The activated gates (LSTM), the cell states (LSTM), or
-// r, z, n and W_hn h' + b_hn (GRU) are kept for backward; RNN's backward needs only the outputs.
-// Backward: per step (reversed) one fused kernel gives the pre-activation gradients and one GEMM takes dh
-// back through W_hh; then dx, dW_ih and dW_hh are one GEMM each over all steps.
+// Forward: xg = x W_ih^T + b_ih (+ b_hh except for GRU) as one GEMM over T*B rows; per step one GEMM against
+// W_hh^T packed once per sequence (kernels/cpu/gemm.h, PackedB) adds h' W_hh^T to the step's gate block (GRU:
+// into its own buffer with b_hh) and one fused kernel (kernels/cpu/rnn_cell.h) applies the gates. The activated gates
+// (LSTM), the cell states (LSTM), or r, z, n and W_hn h' + b_hn (GRU) are kept for backward; RNN's backward needs only
+// the outputs. Backward: per step (reversed) one fused kernel gives the pre-activation gradients and one GEMM (W_hh
+// packed once) takes dh back through W_hh; then dx, dW_ih and dW_hh are one GEMM each over all steps.
 #include "strata/ops/rnn.h"
 
+#include <omp.h>
+
+#include <algorithm>
 #include <cstring>
 #include <utility>
 
@@ -49,20 +52,53 @@ struct Dims3 {
   int64_t prev_time(int64_t t) const { return reverse ? t + 1 : t - 1; }
 };
 
+// Below this many elements the bias loops stay on the calling thread.
+constexpr int64_t kParallelElems = int64_t{1} << 16;
+
 template <class T>
 void fill_rows(T* dst, int64_t rows, int64_t n, const T* a, const T* b) {
+#pragma omp parallel for schedule(static) if (rows * n >= kParallelElems && !omp_in_parallel())
   for (int64_t r = 0; r < rows; ++r) {
     T* d = dst + r * n;
     for (int64_t j = 0; j < n; ++j) d[j] = (a ? a[j] : T(0)) + (b ? b[j] : T(0));
   }
 }
 
+// Column sums. Each thread takes one contiguous range of columns and streams it down the rows (a column-block
+// walk with a row stride of 3-4 KiB measured slower than one thread); every sum runs over the rows in order, so
+// its bits do not depend on the split.
 template <class T>
 void col_sums(const T* a, int64_t rows, int64_t n, T* out) {
-  for (int64_t j = 0; j < n; ++j) out[j] = T(0);
-  for (int64_t r = 0; r < rows; ++r) {
-    const T* ar = a + r * n;
-    for (int64_t j = 0; j < n; ++j) out[j] += ar[j];
+#pragma omp parallel if (rows * n >= kParallelElems && !omp_in_parallel())
+  {
+    const int64_t nt = omp_get_num_threads(), i = omp_get_thread_num();
+    const int64_t j0 = n * i / nt / 16 * 16, j1 = i + 1 == nt ? n : n * (i + 1) / nt / 16 * 16;
+    for (int64_t j = j0; j < j1; ++j) out[j] = T(0);
+    for (int64_t r = 0; r < rows; ++r) {
+      const T* ar = a + r * n;
+      for (int64_t j = j0; j < j1; ++j) out[j] += ar[j];
+    }
+  }
+}
+
+// Batch rows never mix in a recurrence, so each thread takes one contiguous block of rows through the whole
+// sequence (its per-step GEMM runs single-threaded inside the region, then its gates): one fork per sequence
+// instead of a barrier per step, and the gate kernels are shared out too. A row's bits do not depend on its
+// block (gemm_prepacked sums every element in a fixed K order; the cell kernels work row by row), so any thread
+// count gives the same results. Small batches stay on the calling thread (the GEMM then threads over N).
+template <class F>
+void for_row_blocks(int64_t B, F&& fn) {
+  constexpr int64_t kMinRows = 8;  // fewer rows per thread: the W_hh stream costs more than the split saves
+  const int64_t nt = std::min<int64_t>(omp_get_max_threads(), B / kMinRows);
+  if (nt <= 1 || omp_in_parallel()) {
+    fn(int64_t{0}, B);
+    return;
+  }
+#pragma omp parallel num_threads(static_cast <int>(nt))
+  {
+    const int64_t n = omp_get_num_threads(), i = omp_get_thread_num();
+    const int64_t b0 = B * i / n, b1 = B * (i + 1) / n;
+    if (b1 > b0) fn(b0, b1 - b0);
   }
 }
 
@@ -90,30 +126,38 @@ void forward_impl(RNNMode mode, const Dims3& d, const T* x, const T* h0, const T
   }
   T* cs = mode == RNNMode::LSTM ? ws.cs.data_ptr<T>() : nullptr;
   T* save = gru ? ws.save.data_ptr<T>() : nullptr;
-  for (int64_t s = 0; s < d.T; ++s) {
-    const int64_t t = d.time(s);
-    const T* hp = s == 0 ? h0 : out + d.prev_time(t) * B * H;
-    T* xg_t = xg + t * B * GH;
-    T* h_t = out + t * B * H;
-    switch (mode) {
-      case RNNMode::RNNTanh:
-      case RNNMode::RNNRelu:
-        kc::gemm<T>(false, true, B, GH, H, T(1), hp, H, whh, H, T(1), xg_t, GH);
-        kc::rnn_cell_forward<T>(xg_t, h_t, B, H, mode == RNNMode::RNNRelu);
-        break;
-      case RNNMode::LSTM: {
-        kc::gemm<T>(false, true, B, GH, H, T(1), hp, H, whh, H, T(1), xg_t, GH);
-        const T* cp = s == 0 ? c0 : cs + d.prev_time(t) * B * H;
-        kc::lstm_cell_forward<T>(xg_t, cp, cs + t * B * H, h_t, B, H);
-        break;
+  const kc::PackedB<T> whh_t(true, H, GH, whh, H);  // W_hh^T, packed once for all T steps
+  // Rows b0 .. b0+nb of the batch through all T steps (every pointer below is offset to row b0).
+  for_row_blocks(B, [&](int64_t b0, int64_t nb) {
+    for (int64_t s = 0; s < d.T; ++s) {
+      const int64_t t = d.time(s);
+      const T* hp = (s == 0 ? h0 : out + d.prev_time(t) * B * H) + b0 * H;
+      T* xg_t = xg + (t * B + b0) * GH;
+      T* h_t = out + (t * B + b0) * H;
+      switch (mode) {
+        case RNNMode::RNNTanh:
+        case RNNMode::RNNRelu:
+          kc::gemm_prepacked<T>(false, nb, T(1), hp, H, whh_t, T(1), xg_t, GH);
+          for (int64_t b = 0; b < nb; ++b) {  // row by row: a row's bits do not depend on the block it is in
+            kc::rnn_cell_forward<T>(xg_t + b * GH, h_t + b * H, 1, H, mode == RNNMode::RNNRelu);
+          }
+          break;
+        case RNNMode::LSTM: {
+          kc::gemm_prepacked<T>(false, nb, T(1), hp, H, whh_t, T(1), xg_t, GH);
+          const T* cp = (s == 0 ? c0 : cs + d.prev_time(t) * B * H) + b0 * H;
+          kc::lstm_cell_forward<T>(xg_t, cp, cs + (t * B + b0) * H, h_t, nb, H);
+          break;
+        }
+        case RNNMode::GRU: {
+          T* hg_r = hg + b0 * GH;
+          if (has_bias) fill_rows<T>(hg_r, nb, GH, bhh, nullptr);
+          kc::gemm_prepacked<T>(false, nb, T(1), hp, H, whh_t, has_bias ? T(1) : T(0), hg_r, GH);
+          kc::gru_cell_forward<T>(xg_t, hg_r, hp, save + (t * B + b0) * 4 * H, h_t, nb, H);
+          break;
+        }
       }
-      case RNNMode::GRU:
-        if (has_bias) fill_rows<T>(hg, B, GH, bhh, nullptr);
-        kc::gemm<T>(false, true, B, GH, H, T(1), hp, H, whh, H, has_bias ? T(1) : T(0), hg, GH);
-        kc::gru_cell_forward<T>(xg_t, hg, hp, save + t * B * 4 * H, h_t, B, H);
-        break;
     }
-  }
+  });
   const int64_t last = d.time(d.T - 1);
   std::memcpy(h_n, out + last * B * H, sizeof(T) * static_cast<size_t>(B * H));
   if (c_n && cs) std::memcpy(c_n, cs + last * B * H, sizeof(T) * static_cast<size_t>(B * H));
@@ -133,47 +177,55 @@ void backward_impl(RNNMode mode, const Dims3& d, const T* x, const T* h0, const 
   Tensor state = Tensor::empty({4, B, H}, dt);  // dh, dc, and GRU's second dh buffer
   T* dgx = dgx_t.data_ptr<T>();
   T* dgh = dgh_t.data_ptr<T>();
-  T* dh = state.data_ptr<T>();
-  T* dc = dh + BH;
-  T* dh_alt = dc + BH;
-  for (int64_t k = 0; k < BH; ++k) {
-    dh[k] = dh_n ? dh_n[k] : T(0);
-    dc[k] = dc_n ? dc_n[k] : T(0);
-  }
   const T* gates = ws.xg.data_ptr<T>();
   const T* cs = lstm ? ws.cs.data_ptr<T>() : nullptr;
   const T* save = gru ? ws.save.data_ptr<T>() : nullptr;
-  for (int64_t s = d.T - 1; s >= 0; --s) {
-    const int64_t t = d.time(s);
-    if (dout) {
-      const T* g = dout + t * BH;
-      for (int64_t k = 0; k < BH; ++k) dh[k] += g[k];
+  const kc::PackedB<T> whh_p(false, GH, H, whh, H);  // W_hh, packed once for all T steps
+  // Rows b0 .. b0+nb of the batch back through all T steps; dh, dc, dh_alt are this block's rows.
+  for_row_blocks(B, [&](int64_t b0, int64_t nb) {
+    const int64_t nbh = nb * H;
+    T* dh = state.data_ptr<T>() + b0 * H;
+    T* dc = dh + BH;
+    T* dh_alt = dc + BH;
+    for (int64_t k = 0; k < nbh; ++k) {
+      dh[k] = dh_n ? dh_n[b0 * H + k] : T(0);
+      dc[k] = dc_n ? dc_n[b0 * H + k] : T(0);
     }
-    T* dgx_s = dgx + t * B * GH;
-    switch (mode) {
-      case RNNMode::RNNTanh:
-      case RNNMode::RNNRelu:
-        kc::rnn_cell_backward<T>(out + t * BH, dh, dgx_s, B, H, mode == RNNMode::RNNRelu);
-        kc::gemm<T>(false, false, B, H, GH, T(1), dgx_s, GH, whh, H, T(0), dh, H);
-        break;
-      case RNNMode::LSTM: {
-        const T* cp = s == 0 ? c0 : cs + d.prev_time(t) * BH;
-        kc::lstm_cell_backward<T>(gates + t * B * GH, cs + t * BH, cp, dh, dc, dgx_s, B, H);
-        kc::gemm<T>(false, false, B, H, GH, T(1), dgx_s, GH, whh, H, T(0), dh, H);
-        break;
+    for (int64_t s = d.T - 1; s >= 0; --s) {
+      const int64_t t = d.time(s);
+      if (dout) {
+        const T* g = dout + (t * B + b0) * H;
+        for (int64_t k = 0; k < nbh; ++k) dh[k] += g[k];
       }
-      case RNNMode::GRU: {
-        const T* hp = s == 0 ? h0 : out + d.prev_time(t) * BH;
-        T* dgh_s = dgh + t * B * GH;
-        kc::gru_cell_backward<T>(save + t * B * 4 * H, hp, dh, dgx_s, dgh_s, dh_alt, B, H);
-        kc::gemm<T>(false, false, B, H, GH, T(1), dgh_s, GH, whh, H, T(1), dh_alt, H);
-        std::swap(dh, dh_alt);
-        break;
+      T* dgx_s = dgx + (t * B + b0) * GH;
+      switch (mode) {
+        case RNNMode::RNNTanh:
+        case RNNMode::RNNRelu:
+          for (int64_t b = 0; b < nb; ++b) {
+            kc::rnn_cell_backward<T>(out + (t * B + b0 + b) * H, dh + b * H, dgx_s + b * GH, 1, H,
+                                     mode == RNNMode::RNNRelu);
+          }
+          kc::gemm_prepacked<T>(false, nb, T(1), dgx_s, GH, whh_p, T(0), dh, H);
+          break;
+        case RNNMode::LSTM: {
+          const T* cp = (s == 0 ? c0 : cs + d.prev_time(t) * BH) + b0 * H;
+          kc::lstm_cell_backward<T>(gates + (t * B + b0) * GH, cs + (t * B + b0) * H, cp, dh, dc, dgx_s, nb, H);
+          kc::gemm_prepacked<T>(false, nb, T(1), dgx_s, GH, whh_p, T(0), dh, H);
+          break;
+        }
+        case RNNMode::GRU: {
+          const T* hp = (s == 0 ? h0 : out + d.prev_time(t) * BH) + b0 * H;
+          T* dgh_s = dgh + (t * B + b0) * GH;
+          kc::gru_cell_backward<T>(save + (t * B + b0) * 4 * H, hp, dh, dgx_s, dgh_s, dh_alt, nb, H);
+          kc::gemm_prepacked<T>(false, nb, T(1), dgh_s, GH, whh_p, T(1), dh_alt, H);
+          std::swap(dh, dh_alt);
+          break;
+        }
       }
     }
-  }
-  if (dh0) std::memcpy(dh0, dh, sizeof(T) * static_cast<size_t>(BH));
-  if (dc0 && lstm) std::memcpy(dc0, dc, sizeof(T) * static_cast<size_t>(BH));
+    if (dh0) std::memcpy(dh0 + b0 * H, dh, sizeof(T) * static_cast<size_t>(nbh));
+    if (dc0 && lstm) std::memcpy(dc0 + b0 * H, dc, sizeof(T) * static_cast<size_t>(nbh));
+  });
   if (dx) kc::gemm<T>(false, false, TB, d.I, GH, T(1), dgx, GH, wih, d.I, T(0), dx, d.I);
   if (dwih) kc::gemm<T>(true, false, GH, d.I, TB, T(1), dgx, GH, x, d.I, T(0), dwih, d.I);
   if (dwhh) {

@@ -1,5 +1,6 @@
-// GEMM kernels: OpenBLAS (when linked), the packed kernel and the naive reference against an independent
-// double-precision oracle, over all transpose combinations, odd sizes, alpha/beta and padded leading dims.
+// GEMM kernels: OpenBLAS (when linked), the packed kernel, the prepacked-B kernel and the naive reference against
+// an independent double-precision oracle, over all transpose combinations, odd sizes, alpha/beta and padded leading
+// dims.
 #include "kernels/cpu/gemm.h"
 
 #include <gtest/gtest.h>
@@ -25,10 +26,21 @@ template <class T>
 using GemmFn =
     std::function<void(bool, bool, int64_t, int64_t, int64_t, T, const T*, int64_t, const T*, int64_t, T, T*, int64_t)>;
 
+// gemm_prepacked behind the plain GEMM signature: B packed, then one product.
+template <class T>
+void gemm_via_prepacked(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda, const T* B,
+                        int64_t ldb, T beta, T* C, int64_t ldc) {
+  const kc::PackedB<T> packed(tb, K, N, B, ldb);
+  kc::gemm_prepacked<T>(ta, M, alpha, A, lda, packed, beta, C, ldc);
+}
+
 template <class T>
 std::vector<std::pair<std::string, GemmFn<T>>> backends() {
-  return {
-      {"naive", kc::gemm_naive<T>}, {"packed", kc::gemm_packed<T>}, {"blas", kc::gemm_blas<T>}, {"gemm", kc::gemm<T>}};
+  return {{"naive", kc::gemm_naive<T>},
+          {"packed", kc::gemm_packed<T>},
+          {"blas", kc::gemm_blas<T>},
+          {"gemm", kc::gemm<T>},
+          {"prepacked", gemm_via_prepacked<T>}};
 }
 
 // Deterministic values in [-1, 1).
@@ -254,6 +266,49 @@ TYPED_TEST(Gemm, BatchedWithBroadcastOffsets) {
     for (size_t i = 0; i < static_cast<size_t>(3 * M * N); ++i) ASSERT_NEAR(S[i], R[i], 1e-4) << "strided at " << i;
   }
   omp_set_num_threads(saved_threads);
+}
+
+// The recurrent-layer pattern: one PackedB, many products with different A (and beta 1 accumulating), on the
+// RNN shapes (batch 32 = five 6-row panels and a 2-row one; K past KC), rows past the prepacked kernel's M block,
+// and the same bits on 1, 2 and 3 threads; each against gemm_naive.
+TYPED_TEST(Gemm, PrepackedReusedAcrossProductsAnyThreadCount) {
+  using T = TypeParam;
+  const int saved_threads = omp_get_max_threads();
+  struct Shape3 {
+    bool ta, tb;
+    int64_t M, N, K;
+  };
+  for (const Shape3& p :
+       {Shape3{false, true, 32, 96, 48}, Shape3{false, false, 32, 48, 300}, Shape3{true, true, 13, 40, 257},
+        Shape3{false, false, 100, 37, 600}, Shape3{true, false, 7, 129, 5}}) {
+    Lcg rng{700 + static_cast<uint64_t>(p.M + p.N + p.K)};
+    const int64_t ar = p.ta ? p.K : p.M, ac = p.ta ? p.M : p.K, br = p.tb ? p.N : p.K, bc = p.tb ? p.K : p.N;
+    const auto B = make_matrix<T>(br, bc, bc, rng, 0);
+    const kc::PackedB<T> packed(p.tb, p.K, p.N, B.data(), bc);
+    ASSERT_EQ(packed.k(), p.K);
+    ASSERT_EQ(packed.n(), p.N);
+    std::vector<std::vector<T>> per_threads;
+    for (int threads : {1, 2, 3}) {
+      omp_set_num_threads(threads);
+      Lcg arng{11};
+      std::vector<T> C(static_cast<size_t>(p.M * p.N), T(0)), R = C;
+      for (int step = 0; step < 3; ++step) {
+        const auto A = make_matrix<T>(ar, ac, ac, arng, 0);
+        const T beta = step == 0 ? T(0) : T(1);
+        kc::gemm_prepacked<T>(p.ta, p.M, T(0.5), A.data(), ac, packed, beta, C.data(), p.N);
+        kc::gemm_naive<T>(p.ta, p.tb, p.M, p.N, p.K, T(0.5), A.data(), ac, B.data(), bc, beta, R.data(), p.N);
+      }
+      const double tol = 64 * std::numeric_limits<T>::epsilon() * static_cast<double>(p.K);
+      for (size_t i = 0; i < C.size(); ++i) {
+        ASSERT_NEAR(static_cast<double>(C[i]), static_cast<double>(R[i]), tol)
+            << "M=" << p.M << " N=" << p.N << " K=" << p.K << " threads " << threads << " at " << i;
+      }
+      per_threads.push_back(C);
+    }
+    omp_set_num_threads(saved_threads);
+    EXPECT_EQ(per_threads[1], per_threads[0]) << "M=" << p.M << " N=" << p.N << " K=" << p.K << ": 2 threads";
+    EXPECT_EQ(per_threads[2], per_threads[0]) << "M=" << p.M << " N=" << p.N << " K=" << p.K << ": 3 threads";
+  }
 }
 
 TEST(GemmBackend, NameMatchesBuild) {

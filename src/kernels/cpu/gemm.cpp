@@ -117,27 +117,28 @@ struct Vec<double> {
   typedef double type __attribute__((vector_size(32)));
 };
 
-// C[0:mr, 0:nr] = alpha * (a_panel . b_panel) + beta * C. a: kc x MR packed, b: kc x NR packed.
-template <class T>
+// C[0:mr, 0:nr] = alpha * (a_panel . b_panel) + beta * C. a: kc x MR packed, b: kc x NR packed. R <= MR rows
+// are computed (a short last row panel runs only the FMAs it needs); mr <= R.
+template <class T, int R = kMR>
 inline void micro_kernel(int64_t kc, const T* __restrict a, const T* __restrict b, T* __restrict c, int64_t ldc,
                          T alpha, T beta, int64_t mr, int64_t nr) {
   using V = typename Vec<T>::type;
   constexpr int64_t L = 32 / static_cast<int64_t>(sizeof(T));
   constexpr int64_t NR = 2 * L;
-  V acc[kMR][2];
-  for (int i = 0; i < kMR; ++i) acc[i][0] = acc[i][1] = V{};
+  V acc[R][2];
+  for (int i = 0; i < R; ++i) acc[i][0] = acc[i][1] = V{};
   for (int64_t p = 0; p < kc; ++p) {
     V b0, b1;
     std::memcpy(&b0, b + p * NR, sizeof(V));
     std::memcpy(&b1, b + p * NR + L, sizeof(V));
-    for (int i = 0; i < kMR; ++i) {
+    for (int i = 0; i < R; ++i) {
       const V ai = a[p * kMR + i] - V{};  // broadcast (x - 0 folds to x; x + 0 would not, because of -0)
       acc[i][0] += ai * b0;               // contracted to vfmadd (-ffp-contract=fast)
       acc[i][1] += ai * b1;
     }
   }
-  if (mr == kMR && nr == NR) {
-    for (int i = 0; i < kMR; ++i) {
+  if (mr == R && nr == NR) {
+    for (int i = 0; i < R; ++i) {
       T* ci = c + i * ldc;
       V c0 = alpha * acc[i][0], c1 = alpha * acc[i][1];
       if (beta != T(0)) {
@@ -152,8 +153,8 @@ inline void micro_kernel(int64_t kc, const T* __restrict a, const T* __restrict 
     }
     return;
   }
-  alignas(64) T tile[kMR * NR];
-  for (int i = 0; i < kMR; ++i) {
+  alignas(64) T tile[R * NR];
+  for (int i = 0; i < R; ++i) {
     std::memcpy(tile + i * NR, &acc[i][0], sizeof(V));
     std::memcpy(tile + i * NR + L, &acc[i][1], sizeof(V));
   }
@@ -167,13 +168,13 @@ inline void micro_kernel(int64_t kc, const T* __restrict a, const T* __restrict 
 #else
 // Portable fallback for builds without AVX2/FMA: the same tile in plain loops (the compiler vectorises what
 // the target allows).
-template <class T>
+template <class T, int R = kMR>
 inline void micro_kernel(int64_t kc, const T* __restrict a, const T* __restrict b, T* __restrict c, int64_t ldc,
                          T alpha, T beta, int64_t mr, int64_t nr) {
   constexpr int64_t NR = kNR<T>;
-  T acc[kMR][NR] = {};
+  T acc[R][NR] = {};
   for (int64_t p = 0; p < kc; ++p) {
-    for (int64_t i = 0; i < kMR; ++i) {
+    for (int64_t i = 0; i < R; ++i) {
       const T ai = a[p * kMR + i];
       for (int64_t j = 0; j < NR; ++j) acc[i][j] += ai * b[p * NR + j];
     }
@@ -352,6 +353,94 @@ template <class T>
 void gemm_packed(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda,
                  const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
   gemm_packed_impl<T, T>(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+template <class T>
+PackedB<T>::PackedB(bool trans_b, int64_t K, int64_t N, const T* B, int64_t ldb)
+    : k_(std::max<int64_t>(K, 0)), n_(std::max<int64_t>(N, 0)), n_panels_((n_ + kNR<T> - 1) / kNR<T>) {
+  constexpr int64_t NR = kNR<T>;
+  data_.resize(static_cast<size_t>(k_ * n_panels_ * NR));
+  // Column panels are independent: pack them in parallel when B is large (one pack per sequence, 0.8 MB for
+  // a 768 x 256 W_hh).
+  const bool par = !omp_in_parallel() && omp_get_max_threads() > 1 && k_ * n_ >= (int64_t{1} << 16);
+#pragma omp parallel for schedule(static) if (par)
+  for (int64_t s = 0; s < n_panels_; ++s) {
+    for (int64_t pc = 0; pc < k_; pc += kKC) {
+      pack_b(B, ldb, trans_b, pc, std::min(kKC, k_ - pc), s * NR, std::min(NR, n_ - s * NR),
+             data_.data() + (pc * n_panels_ + s * std::min(kKC, k_ - pc)) * NR);
+    }
+  }
+}
+
+template <class T>
+const T* PackedB<T>::panel(int64_t pc, int64_t s) const {
+  return data_.data() + (pc * n_panels_ + s * std::min(kKC, k_ - pc)) * kNR<T>;
+}
+
+namespace {
+// One micro-tile with the row count chosen at compile time (the last row panel of M = 32 has 2 rows).
+template <class T>
+void micro_kernel_rows(int64_t kc, const T* a, const T* b, T* c, int64_t ldc, T alpha, T beta, int64_t mr, int64_t nr) {
+  switch (mr) {
+    case 1: micro_kernel<T, 1>(kc, a, b, c, ldc, alpha, beta, mr, nr); break;
+    case 2: micro_kernel<T, 2>(kc, a, b, c, ldc, alpha, beta, mr, nr); break;
+    case 3: micro_kernel<T, 3>(kc, a, b, c, ldc, alpha, beta, mr, nr); break;
+    case 4: micro_kernel<T, 4>(kc, a, b, c, ldc, alpha, beta, mr, nr); break;
+    case 5: micro_kernel<T, 5>(kc, a, b, c, ldc, alpha, beta, mr, nr); break;
+    default: micro_kernel<T>(kc, a, b, c, ldc, alpha, beta, mr, nr); break;
+  }
+}
+}  // namespace
+
+template <class T>
+void gemm_prepacked(bool trans_a, int64_t M, T alpha, const T* A, int64_t lda, const PackedB<T>& B, T beta, T* C,
+                    int64_t ldc) {
+  const int64_t N = B.n(), K = B.k();
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0 || alpha == T(0)) {
+    scale_c(M, N, beta, C, ldc);
+    return;
+  }
+  constexpr int64_t NR = kNR<T>;
+  const int64_t n_panels = (N + NR - 1) / NR;
+  // op(A) is packed a block of rows at a time over all of K, the block kept within ~192 KiB so that it stays in
+  // L2 while the B micro-panels stream past (M = 32 batch rows is one block up to K = 1536 floats).
+  const int64_t mb = std::max(kMR, (int64_t{192 * 1024} / static_cast<int64_t>(sizeof(T) * K)) / kMR * kMR);
+  const int64_t mb_panels = (std::min(M, mb) + kMR - 1) / kMR;
+  static thread_local Scratch scratch_a;
+  T* pa = scratch_a.get<T>(mb_panels * kMR * K);
+  const double flops = 2.0 * static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K);
+  const bool par = !omp_in_parallel() && omp_get_max_threads() > 1 && n_panels > 1 && flops >= kParallelFlops;
+  const int64_t k_blocks = (K + kKC - 1) / kKC;
+#pragma omp parallel if (par)
+  {
+    for (int64_t ic = 0; ic < M; ic += mb) {
+      const int64_t mc = std::min(mb, M - ic), m_panels = (mc + kMR - 1) / kMR;
+#pragma omp for collapse(2) schedule(static)
+      for (int64_t q = 0; q < k_blocks; ++q) {
+        for (int64_t r = 0; r < m_panels; ++r) {
+          const int64_t pc = q * kKC, kc = std::min(kKC, K - pc);
+          pack_a(A, lda, trans_a, ic + r * kMR, std::min(kMR, mc - r * kMR), pc, kc,
+                 pa + pc * m_panels * kMR + r * kMR * kc);
+        }
+      }
+      // Each thread owns whole column panels (every K block of a tile, in order): the bits do not depend on the
+      // thread count. The B micro-panel stays in L1 while the row panels of A stream past it.
+#pragma omp for schedule(static)
+      for (int64_t s = 0; s < n_panels; ++s) {
+        const int64_t nr = std::min(NR, N - s * NR);
+        for (int64_t pc = 0; pc < K; pc += kKC) {
+          const int64_t kc = std::min(kKC, K - pc);
+          const T beta_eff = pc == 0 ? beta : T(1);
+          const T* bp = B.panel(pc, s);
+          for (int64_t r = 0; r < m_panels; ++r) {
+            micro_kernel_rows<T>(kc, pa + pc * m_panels * kMR + r * kMR * kc, bp, C + (ic + r * kMR) * ldc + s * NR,
+                                 ldc, alpha, beta_eff, std::min(kMR, mc - r * kMR), nr);
+          }
+        }
+      }
+    }
+  }
 }
 
 template <class In>
@@ -630,7 +719,9 @@ void gemm_strided_batched(bool trans_a, bool trans_b, int64_t batch, int64_t M, 
   template void gemm_batched<T>(bool, bool, int64_t, int64_t, int64_t, int64_t, T, const T*, int64_t, const int64_t*,  \
                                 const T*, int64_t, const int64_t*, T, T*, int64_t, const int64_t*);                    \
   template void gemm_strided_batched<T>(bool, bool, int64_t, int64_t, int64_t, int64_t, T, const T*, int64_t, int64_t, \
-                                        const T*, int64_t, int64_t, T, T*, int64_t, int64_t);
+                                        const T*, int64_t, int64_t, T, T*, int64_t, int64_t);                          \
+  template class PackedB<T>;                                                                                           \
+  template void gemm_prepacked<T>(bool, int64_t, T, const T*, int64_t, const PackedB<T>&, T, T*, int64_t);
 STRATA_GEMM_INSTANTIATE(float)
 STRATA_GEMM_INSTANTIATE(double)
 #undef STRATA_GEMM_INSTANTIATE

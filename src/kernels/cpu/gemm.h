@@ -7,6 +7,7 @@
 // kernel; gemm_packed and gemm_naive are always available (fallback, test oracle, benchmarks).
 // Called inside an OpenMP parallel region, every variant runs single-threaded in the calling thread.
 #include <cstdint>
+#include <vector>
 
 #include "strata/core/dtype.h"
 
@@ -20,6 +21,32 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, 
 template <class T>
 void gemm_packed(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda,
                  const T* B, int64_t ldb, T beta, T* C, int64_t ldc);
+
+// op(B) (K x N) packed once for many products with different A: the per-step h W_hh^T and dg W_hh of a
+// recurrent layer, where a BLAS call would repack the same B on every step. Layout is the packed kernel's:
+// K blocks of KC rows, each cut into zero-padded NR-column micro-panels.
+template <class T>
+class PackedB {
+ public:
+  PackedB() = default;
+  // op(B) is B (K x N, ldb >= N) or, when trans_b, B^T (B stored N x K, ldb >= K).
+  PackedB(bool trans_b, int64_t K, int64_t N, const T* B, int64_t ldb);
+  int64_t k() const { return k_; }
+  int64_t n() const { return n_; }
+  // The micro-panel of column panel s in the K block starting at row pc (a multiple of KC).
+  const T* panel(int64_t pc, int64_t s) const;
+
+ private:
+  std::vector<T> data_;
+  int64_t k_ = 0, n_ = 0, n_panels_ = 0;
+};
+
+// C = alpha * op(A) * B + beta * C against a PackedB (M x B.n() result, K = B.k()). Threads share out B's
+// column panels; every tile of C is summed by one thread in a fixed K order, so the result does not depend on
+// the thread count (deterministic mode needs nothing more).
+template <class T>
+void gemm_prepacked(bool trans_a, int64_t M, T alpha, const T* A, int64_t lda, const PackedB<T>& B, T beta, T* C,
+                    int64_t ldc);
 
 // The reference: i-k-j loops, single-threaded.
 template <class T>
