@@ -8,6 +8,7 @@
 #include "kernels/cpu/attention.h"
 #include "ops/helpers.h"
 #include "strata/autograd/grad_mode.h"
+#include "strata/core/profile.h"
 #include "strata/ops/creation.h"
 #include "strata/ops/elementwise.h"
 #include "strata/ops/views.h"
@@ -222,6 +223,7 @@ std::pair<Tensor, Tensor> sdpa(const Tensor& q, const Tensor& k, const Tensor& v
 
 Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& attn_mask,
                                     double dropout_p, bool is_causal, std::optional<double> scale, Generator* gen) {
+  const profile::Scope prof_scope(profile::Kind::Forward, "scaled_dot_product_attention");
   return sdpa(q, k, v, attn_mask, dropout_p, is_causal, scale, gen, false).first;
 }
 
@@ -229,6 +231,7 @@ std::pair<Tensor, Tensor> scaled_dot_product_attention_with_weights(const Tensor
                                                                     const Tensor& attn_mask, double dropout_p,
                                                                     bool is_causal, std::optional<double> scale,
                                                                     Generator* gen) {
+  const profile::Scope prof_scope(profile::Kind::Forward, "scaled_dot_product_attention");
   return sdpa(q, k, v, attn_mask, dropout_p, is_causal, scale, gen, true);
 }
 
