@@ -2,6 +2,7 @@
 // rules. float32 sigmoid/tanh/silu/gelu run the vectorised kernels of kernels/cpu/vec_math.h.
 #include "strata/ops/activation.h"
 
+#include <array>
 #include <cmath>
 #include <type_traits>
 
@@ -134,6 +135,21 @@ Tensor gelu(const Tensor& x, std::string_view approximate) {
         Tensor two_du = mul(add(mul(x2, 3.0 * kGeluCoef), 1.0), 2.0 * kSqrt2OverPi);
         Tensor d = add(s, mul(mul(xv, mul(s, rsub(s, 1.0))), two_du));
         return TensorList{mul(g[0], d)};
+      }
+      // float32: one fused pass (vec::gelu_backward); the composite below made 10 passes over x (profile of the
+      // GPT step, docs/performance.md "Profiling").
+      if (xv.dtype() == kFloat32 && g[0].dtype() == kFloat32 && g[0].shape() == xv.shape()) {
+        const Tensor xc = xv.contiguous(), dy = g[0].contiguous();
+        Tensor dx = Tensor::empty(xc.shape(), kFloat32);
+        auto plan = ops::binary_plan(dx, xc, dy);
+        kernels::cpu::run<3>(
+            plan,
+            {static_cast<char*>(dx.raw_data()), static_cast<char*>(xc.raw_data()), static_cast<char*>(dy.raw_data())},
+            {4, 4, 4}, [](const std::array<char*, 3>& p, const std::array<int64_t, 3>&, int64_t n) {
+              kernels::cpu::vec::gelu_backward(reinterpret_cast<float*>(p[0]), reinterpret_cast<const float*>(p[1]),
+                                               reinterpret_cast<const float*>(p[2]), n);
+            });
+        return TensorList{dx};
       }
       // Phi(x) + x phi(x), Phi(x) = erfc(-x / sqrt 2) / 2
       Tensor cdf = mul(erfc(mul(xv, -kSqrt1_2)), 0.5);
