@@ -210,7 +210,7 @@ std::pair<Tensor, Tensor> sdpa(const Tensor& q, const Tensor& k, const Tensor& v
         auto ptr = [](const Tensor& t) { return t.defined() ? t.data_ptr<T>() : nullptr; };
         kernels::cpu::attention_backward<T>(dims, static_cast<T>(scale), view_of<T>(bq), view_of<T>(bk), view_of<T>(bv),
                                             view_of<T>(go), ptr(gw), ptr(p), ptr(dmask), ptr(pd), ptr(ds),
-                                            ptr(grads[0]), ptr(grads[1]), ptr(grads[2]));
+                                            ptr(grads[0]), ptr(grads[1]), ptr(grads[2]), is_causal);
       });
       if (needs[3]) grads[3] = to_dtype(sum_to(ds, mask_shape), mask_dtype);
       return grads;
