@@ -3,6 +3,7 @@
 //   strata_bench --list                      one {"workload", "description"} line per workload
 //   strata_bench NAME... [--segments N] [--segment-time S] [--warmup S] [--threads N]
 //   strata_bench --all                       every workload in this one process (quick manual look)
+//   STRATA_PROFILE=1 strata_bench NAME       also prints a per-op time profile of the timed segments (stderr)
 #include <sys/resource.h>
 #include <time.h>
 
@@ -12,12 +13,14 @@
 #include <cstdlib>
 #include <exception>
 #include <fstream>
+#include <optional>
 #include <regex>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "bench.h"
+#include "strata/diag/profiler.h"
 #include "strata/strata.h"
 
 namespace strata::bench {
@@ -85,6 +88,11 @@ bool cpu_clock() {
   return on;
 }
 
+bool profile_on() {
+  const char* v = std::getenv("STRATA_PROFILE");
+  return v != nullptr && std::string(v) == "1";
+}
+
 double now_seconds() {
   if (cpu_clock()) {
     timespec ts{};
@@ -139,10 +147,18 @@ std::vector<double> Context::time_segments(const Loop& loop) const {
   }
   const int64_t calls = std::max<int64_t>(1, static_cast<int64_t>(opts_.segment_seconds / std::max(per_call, 1e-12)));
   std::vector<double> per_call_seconds;
+  // STRATA_PROFILE=1: the timed segments run under a diag::Profiler (its overhead is in these numbers), and its
+  // table goes to stderr (stdout stays JSON lines).
+  std::optional<diag::Profiler> profiler;
+  if (profile_on()) profiler.emplace();
   for (int s = 0; s < opts_.segments; ++s) {
     const double t0 = now_seconds();
     loop(calls);
     per_call_seconds.push_back(seconds_since(t0) / static_cast<double>(calls));
+  }
+  if (profiler) {
+    std::fprintf(stderr, "%s (%d threads, %lld calls of the workload):\n%s", workload_.c_str(), get_num_threads(),
+                 static_cast<long long>(calls) * opts_.segments, profiler->result().table().c_str());
   }
   return per_call_seconds;
 }

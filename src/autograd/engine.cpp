@@ -9,6 +9,7 @@
 #include "strata/autograd/grad_mode.h"
 #include "strata/autograd/node.h"
 #include "strata/core/error.h"
+#include "strata/core/profile.h"
 
 namespace strata::autograd {
 
@@ -59,6 +60,7 @@ void run_backward(const std::vector<Edge>& roots, TensorList root_grads, bool re
     if (!buf[slot].defined()) {
       buf[slot] = std::move(g);
     } else {
+      const profile::Scope prof(profile::Kind::Backward, "grad accumulation (engine)");
       buf[slot] = detail::add_grads(buf[slot], g);
     }
   };
@@ -102,6 +104,9 @@ void run_backward(const std::vector<Edge>& roots, TensorList root_grads, bool re
           grads[i] = detail::zeros(m.shape, m.dtype, m.device);
         }
       }
+      // The node's name is built only while profiling (name() returns a string).
+      const std::string prof_name = profile::active() != nullptr ? node->name() : std::string();
+      const profile::Scope prof(profile::Kind::Backward, prof_name);
       if (anomaly_enabled()) {
         const TensorList grad_outputs = grads;
         input_grads = node->apply(std::move(grads));

@@ -2,11 +2,13 @@
 // rules. float32 sigmoid/tanh/silu/gelu run the vectorised kernels of kernels/cpu/vec_math.h.
 #include "strata/ops/activation.h"
 
+#include <array>
 #include <cmath>
 #include <type_traits>
 
 #include "kernels/cpu/vec_math.h"
 #include "ops/helpers.h"
+#include "strata/core/profile.h"
 #include "strata/ops/creation.h"
 #include "strata/ops/elementwise.h"
 
@@ -29,6 +31,7 @@ double sigmoid_scalar(double v) {
 
 // y = max(x, 0); nan stays nan. int64 stays int64.
 Tensor relu(const Tensor& x) {
+  const profile::Scope prof_scope(profile::Kind::Forward, "relu");
   STRATA_CHECK(x.defined(), "[relu] undefined tensor");
   STRATA_CHECK(x.dtype() != kBool, "[relu] not supported for bool tensors (shape ", x.shape(), ")");
   DType t = x.dtype() == kInt64 ? kInt64 : ops::float_compute_dtype(x.dtype());
@@ -51,6 +54,7 @@ Tensor relu(const Tensor& x) {
 
 // y = x > 0 ? x : slope x
 Tensor leaky_relu(const Tensor& x, double negative_slope) {
+  const profile::Scope prof_scope(profile::Kind::Forward, "leaky_relu");
   // The slope is held in the compute type: converting the captured double inside the loop measured 10 ns per
   // element (20x relu's time on a (64, 64, 14, 14) float32 input; now level with relu).
   const float slope_f = static_cast<float>(negative_slope);
@@ -76,6 +80,7 @@ Tensor leaky_relu(const Tensor& x, double negative_slope) {
 
 // y = 1 / (1 + exp(-x)); dy/dx = y (1 - y)
 Tensor sigmoid(const Tensor& x) {
+  const profile::Scope prof_scope(profile::Kind::Forward, "sigmoid");
   Tensor out = ops::map_float_array("sigmoid", x, kernels::cpu::vec::sigmoid, sigmoid_scalar);
   if (autograd::needs_grad({&x})) {
     autograd::SavedTensor so(out, "sigmoid");
@@ -89,6 +94,7 @@ Tensor sigmoid(const Tensor& x) {
 
 // dy/dx = 1 - y^2
 Tensor tanh(const Tensor& x) {
+  const profile::Scope prof_scope(profile::Kind::Forward, "tanh");
   Tensor out = ops::map_float_array("tanh", x, kernels::cpu::vec::tanh, [](double v) { return std::tanh(v); });
   if (autograd::needs_grad({&x})) {
     autograd::SavedTensor so(out, "tanh");
@@ -100,6 +106,7 @@ Tensor tanh(const Tensor& x) {
 }
 
 Tensor gelu(const Tensor& x, std::string_view approximate) {
+  const profile::Scope prof_scope(profile::Kind::Forward, "gelu");
   STRATA_CHECK(approximate == "none" || approximate == "tanh",
                "[gelu] approximate must be \"none\" or \"tanh\", got \"", approximate, "\"");
   STRATA_CHECK(x.defined(), "[gelu] undefined tensor");
@@ -129,6 +136,21 @@ Tensor gelu(const Tensor& x, std::string_view approximate) {
         Tensor d = add(s, mul(mul(xv, mul(s, rsub(s, 1.0))), two_du));
         return TensorList{mul(g[0], d)};
       }
+      // float32: one fused pass (vec::gelu_backward); the composite below made 10 passes over x (profile of the
+      // GPT step, docs/performance.md "Profiling").
+      if (xv.dtype() == kFloat32 && g[0].dtype() == kFloat32 && g[0].shape() == xv.shape()) {
+        const Tensor xc = xv.contiguous(), dy = g[0].contiguous();
+        Tensor dx = Tensor::empty(xc.shape(), kFloat32);
+        auto plan = ops::binary_plan(dx, xc, dy);
+        kernels::cpu::run<3>(
+            plan,
+            {static_cast<char*>(dx.raw_data()), static_cast<char*>(xc.raw_data()), static_cast<char*>(dy.raw_data())},
+            {4, 4, 4}, [](const std::array<char*, 3>& p, const std::array<int64_t, 3>&, int64_t n) {
+              kernels::cpu::vec::gelu_backward(reinterpret_cast<float*>(p[0]), reinterpret_cast<const float*>(p[1]),
+                                               reinterpret_cast<const float*>(p[2]), n);
+            });
+        return TensorList{dx};
+      }
       // Phi(x) + x phi(x), Phi(x) = erfc(-x / sqrt 2) / 2
       Tensor cdf = mul(erfc(mul(xv, -kSqrt1_2)), 0.5);
       Tensor pdf = mul(exp(mul(x2, -0.5)), kInvSqrt2Pi);
@@ -140,6 +162,7 @@ Tensor gelu(const Tensor& x, std::string_view approximate) {
 
 // y = log(1 + exp(beta x)) / beta, and y = x where beta x > threshold; dy/dx = sigmoid(beta x) (1 there).
 Tensor softplus(const Tensor& x, double beta, double threshold) {
+  const profile::Scope prof_scope(profile::Kind::Forward, "softplus");
   Tensor out = ops::map_float("softplus", x, [beta, threshold](auto v) {
     using T = decltype(v);
     const T bx = v * static_cast<T>(beta);
@@ -157,6 +180,7 @@ Tensor softplus(const Tensor& x, double beta, double threshold) {
 
 // y = x sigmoid(x); dy/dx = s (1 + x (1 - s))
 Tensor silu(const Tensor& x) {
+  const profile::Scope prof_scope(profile::Kind::Forward, "silu");
   Tensor out = ops::map_float_array("silu", x, kernels::cpu::vec::silu, [](double v) { return v * sigmoid_scalar(v); });
   if (autograd::needs_grad({&x})) {
     autograd::SavedTensor sx(x, "silu");

@@ -1,6 +1,7 @@
 // Arithmetic: add, sub, mul, div, neg with broadcasting, their scalar forms and operators, in-place
 // updates, and sum_to (the reduction that undoes broadcasting in every backward).
 #include "ops/helpers.h"
+#include "strata/core/profile.h"
 #include "strata/ops/creation.h"
 #include "strata/ops/elementwise.h"
 #include "strata/ops/reduction.h"
@@ -25,6 +26,7 @@ Tensor sum_to(const Tensor& x, const Shape& shape) {
 }
 
 Tensor add(const Tensor& a, const Tensor& b, double alpha) {
+  const profile::Scope prof_scope(profile::Kind::Forward, "add");
   Tensor out = alpha == 1.0 ? ops::arith_binary("add", a, b, [](auto x, auto y) { return x + y; })
                             : ops::arith_binary("add", a, b, [alpha](auto x, auto y) {
                                 using T = decltype(x);
@@ -44,6 +46,7 @@ Tensor add(const Tensor& a, const Tensor& b, double alpha) {
 Tensor sub(const Tensor& a, const Tensor& b, double alpha) { return add(a, b, -alpha); }
 
 Tensor mul(const Tensor& a, const Tensor& b) {
+  const profile::Scope prof_scope(profile::Kind::Forward, "mul");
   Tensor out = ops::arith_binary("mul", a, b, [](auto x, auto y) { return x * y; });
   if (autograd::needs_grad({&a, &b})) {
     autograd::SavedTensor sa(a, "mul"), sb(b, "mul");
@@ -57,6 +60,7 @@ Tensor mul(const Tensor& a, const Tensor& b) {
 }
 
 Tensor div(const Tensor& a, const Tensor& b) {
+  const profile::Scope prof_scope(profile::Kind::Forward, "div");
   Tensor out = ops::float_binary("div", a, b, [](auto x, auto y) { return x / y; });
   if (autograd::needs_grad({&a, &b})) {
     autograd::SavedTensor sa(a, "div"), sb(b, "div");
@@ -72,6 +76,7 @@ Tensor div(const Tensor& a, const Tensor& b) {
 }
 
 Tensor neg(const Tensor& x) {
+  const profile::Scope prof_scope(profile::Kind::Forward, "neg");
   STRATA_CHECK(x.dtype() != kBool, "[neg] negation of a bool tensor is not supported; use logical_not");
   DType t = x.dtype() == kInt64 ? kInt64 : ops::float_compute_dtype(x.dtype());
   Tensor out = ops::map_binary("neg", x, full({}, 0.0, TensorOptions(t)), t, [](auto v, auto) { return -v; });

@@ -8,6 +8,7 @@
 #include "kernels/cpu/attention.h"
 #include "ops/helpers.h"
 #include "strata/autograd/grad_mode.h"
+#include "strata/core/profile.h"
 #include "strata/ops/creation.h"
 #include "strata/ops/elementwise.h"
 #include "strata/ops/views.h"
@@ -209,7 +210,7 @@ std::pair<Tensor, Tensor> sdpa(const Tensor& q, const Tensor& k, const Tensor& v
         auto ptr = [](const Tensor& t) { return t.defined() ? t.data_ptr<T>() : nullptr; };
         kernels::cpu::attention_backward<T>(dims, static_cast<T>(scale), view_of<T>(bq), view_of<T>(bk), view_of<T>(bv),
                                             view_of<T>(go), ptr(gw), ptr(p), ptr(dmask), ptr(pd), ptr(ds),
-                                            ptr(grads[0]), ptr(grads[1]), ptr(grads[2]));
+                                            ptr(grads[0]), ptr(grads[1]), ptr(grads[2]), is_causal);
       });
       if (needs[3]) grads[3] = to_dtype(sum_to(ds, mask_shape), mask_dtype);
       return grads;
@@ -222,6 +223,7 @@ std::pair<Tensor, Tensor> sdpa(const Tensor& q, const Tensor& k, const Tensor& v
 
 Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& attn_mask,
                                     double dropout_p, bool is_causal, std::optional<double> scale, Generator* gen) {
+  const profile::Scope prof_scope(profile::Kind::Forward, "scaled_dot_product_attention");
   return sdpa(q, k, v, attn_mask, dropout_p, is_causal, scale, gen, false).first;
 }
 
@@ -229,6 +231,7 @@ std::pair<Tensor, Tensor> scaled_dot_product_attention_with_weights(const Tensor
                                                                     const Tensor& attn_mask, double dropout_p,
                                                                     bool is_causal, std::optional<double> scale,
                                                                     Generator* gen) {
+  const profile::Scope prof_scope(profile::Kind::Forward, "scaled_dot_product_attention");
   return sdpa(q, k, v, attn_mask, dropout_p, is_causal, scale, gen, true);
 }
 

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "ops/helpers.h"
+#include "strata/core/profile.h"
 #include "strata/ops/creation.h"
 #include "strata/ops/elementwise.h"
 #include "strata/ops/views.h"
@@ -28,7 +29,9 @@ Tensor copy_data(const Tensor& x) {
 }
 }  // namespace
 
+// Profiled as "clone", with contiguous()'s copies.
 Tensor clone(const Tensor& x) {
+  const profile::Scope prof_scope(profile::Kind::Forward, "clone");
   STRATA_CHECK(x.defined(), "[clone] undefined tensor");
   Tensor out = copy_data(x);
   if (autograd::needs_grad({&x})) {
@@ -47,6 +50,7 @@ Tensor contiguous(const Tensor& x) {
 Tensor to_dtype(const Tensor& x, DType dtype) {
   STRATA_CHECK(x.defined(), "[to] undefined tensor");
   if (x.dtype() == dtype) return x;
+  const profile::Scope prof_scope(profile::Kind::Forward, "to_dtype");
   Tensor out = ops::cast(x, dtype);
   if (is_floating(dtype) && autograd::needs_grad({&x})) {
     DType src = x.dtype();

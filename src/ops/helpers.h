@@ -9,6 +9,7 @@
 #include "kernels/cpu/elementwise.h"
 #include "strata/autograd/node.h"
 #include "strata/core/error.h"
+#include "strata/core/profile.h"
 #include "strata/core/tensor.h"
 
 namespace strata::ops {
@@ -68,6 +69,7 @@ inline kernels::cpu::LoopPlan<3> binary_plan(const Tensor& out, const Tensor& a,
 // otherwise (ints, bool). f is a generic lambda; it is instantiated for float and double.
 template <class F>
 Tensor map_float(const char* op, const Tensor& x, F f) {
+  const profile::Scope prof_scope(profile::Kind::Forward, op);
   STRATA_CHECK(x.defined(), "[", op, "] undefined tensor");
   check_cpu(op, x.device());
   DType t = float_result_dtype(x.dtype());
@@ -87,6 +89,7 @@ Tensor map_float(const char* op, const Tensor& x, F f) {
 // gathered, see kernels::cpu::unary_array); float64 uses the per-element f. Dtypes as map_float.
 template <class F>
 Tensor map_float_array(const char* op, const Tensor& x, void (*vf)(float*, const float*, int64_t), F f) {
+  const profile::Scope prof_scope(profile::Kind::Forward, op);
   STRATA_CHECK(x.defined(), "[", op, "] undefined tensor");
   check_cpu(op, x.device());
   DType t = float_result_dtype(x.dtype());
@@ -109,6 +112,7 @@ Tensor map_float_array(const char* op, const Tensor& x, void (*vf)(float*, const
 // Unary op with result dtype `t` (float32/64, float16/bfloat16 computed in float32, int64 or bool).
 template <class F>
 Tensor map_unary(const char* op, const Tensor& x, DType t, F f) {
+  const profile::Scope prof_scope(profile::Kind::Forward, op);
   if (is_low_float(t)) return map_float(op, cast(x, t), f);
   STRATA_CHECK(x.defined(), "[", op, "] undefined tensor");
   check_cpu(op, x.device());
@@ -127,6 +131,7 @@ Tensor map_unary(const char* op, const Tensor& x, DType t, F f) {
 // rather than rounded to 16 bits first.
 template <class F>
 Tensor map_binary(const char* op, const Tensor& a, const Tensor& b, DType t, F f) {
+  const profile::Scope prof_scope(profile::Kind::Forward, op);
   STRATA_CHECK(a.defined() && b.defined(), "[", op, "] undefined tensor");
   check_cpu(op, a.device());
   check_cpu(op, b.device());
@@ -179,6 +184,7 @@ Tensor float_binary(const char* op, const Tensor& a, const Tensor& b, F f) {
 // Comparison-like op: operands promoted to a common dtype, bool result.
 template <class F>
 Tensor map_compare(const char* op, const Tensor& a, const Tensor& b, F f) {
+  const profile::Scope prof_scope(profile::Kind::Forward, op);
   STRATA_CHECK(a.defined() && b.defined(), "[", op, "] undefined tensor");
   check_cpu(op, a.device());
   check_cpu(op, b.device());
@@ -199,6 +205,7 @@ Tensor map_compare(const char* op, const Tensor& a, const Tensor& b, F f) {
 // self = f(self, other) in place, other broadcast to self's shape. Bumps self's version.
 template <class F>
 void update_binary(const char* op, Tensor& self, const Tensor& other, F f) {
+  const profile::Scope prof_scope(profile::Kind::Forward, op);
   STRATA_CHECK(self.defined() && other.defined(), "[", op, "] undefined tensor");
   check_cpu(op, self.device());
   Shape shape = broadcast_shapes(self.shape(), other.shape(), op);

@@ -9,6 +9,7 @@
 #include "kernels/cpu/index.h"
 #include "ops/helpers.h"
 #include "strata/autograd/grad_mode.h"
+#include "strata/core/profile.h"
 #include "strata/ops/creation.h"
 #include "strata/ops/elementwise.h"
 #include "strata/ops/views.h"
@@ -101,6 +102,7 @@ Tensor copy_of(const Tensor& x) {
 }  // namespace
 
 Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
+  const profile::Scope prof_scope(profile::Kind::Forward, "index_select");
   STRATA_CHECK(x.defined(), "[index_select] undefined tensor");
   check_cpu("index_select", x.device());
   check_index_tensor("index_select", index);
@@ -151,6 +153,7 @@ Tensor index_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor
 }
 
 Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
+  const profile::Scope prof_scope(profile::Kind::Forward, "gather");
   STRATA_CHECK(x.defined(), "[gather] undefined tensor");
   check_cpu("gather", x.device());
   check_index_tensor("gather", index);
@@ -226,6 +229,7 @@ Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tens
 }
 
 Tensor embedding(const Tensor& weight, const Tensor& indices, int64_t padding_idx) {
+  const profile::Scope prof_scope(profile::Kind::Forward, "embedding");
   STRATA_CHECK(weight.defined(), "[embedding] undefined weight");
   check_cpu("embedding", weight.device());
   check_index_tensor("embedding", indices);
@@ -261,6 +265,7 @@ Tensor embedding(const Tensor& weight, const Tensor& indices, int64_t padding_id
 }
 
 Tensor masked_fill(const Tensor& x, const Tensor& mask, double value) {
+  const profile::Scope prof_scope(profile::Kind::Forward, "masked_fill");
   STRATA_CHECK(x.defined() && mask.defined(), "[masked_fill] undefined tensor");
   check_cpu("masked_fill", x.device());
   check_cpu("masked_fill", mask.device());

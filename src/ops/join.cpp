@@ -4,6 +4,7 @@
 
 #include "ops/helpers.h"
 #include "strata/autograd/grad_mode.h"
+#include "strata/core/profile.h"
 #include "strata/ops/creation.h"
 #include "strata/ops/elementwise.h"
 #include "strata/ops/indexing.h"
@@ -39,6 +40,7 @@ Tensor grad_part(const Tensor& g, DType dtype) { return g.dtype() == dtype ? g :
 }  // namespace
 
 Tensor cat(const TensorList& tensors, int64_t dim) {
+  const profile::Scope prof_scope(profile::Kind::Forward, "cat");
   check_joinable("cat", tensors);
   // As PyTorch: 1-D empty tensors (shape (0)) are skipped, for code that starts from torch.tensor([]).
   auto skipped = [](const Tensor& t) { return t.dim() == 1 && t.numel() == 0; };
@@ -99,6 +101,7 @@ Tensor cat(const TensorList& tensors, int64_t dim) {
 }
 
 Tensor stack(const TensorList& tensors, int64_t dim) {
+  const profile::Scope prof_scope(profile::Kind::Forward, "stack");
   check_joinable("stack", tensors);
   const Tensor& r = tensors[0];
   for (size_t i = 1; i < tensors.size(); ++i) {

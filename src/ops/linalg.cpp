@@ -7,6 +7,7 @@
 #include "ops/helpers.h"
 #include "strata/autograd/autocast.h"
 #include "strata/autograd/grad_mode.h"
+#include "strata/core/profile.h"
 #include "strata/ops/creation.h"
 #include "strata/ops/elementwise.h"
 #include "strata/ops/reduction.h"
@@ -181,6 +182,7 @@ void check_inner(const char* op, const Tensor& a, const Tensor& b, int64_t ka, i
 }  // namespace
 
 Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
+  const profile::Scope prof_scope(profile::Kind::Forward, "matmul");
   const Tensor a = autocast::to_low(a_in), b = autocast::to_low(b_in);
   matmul_dtype("matmul", a, b);
   const int64_t da = a.dim(), db = b.dim();
@@ -204,6 +206,7 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
 }
 
 Tensor mm(const Tensor& a_in, const Tensor& b_in) {
+  const profile::Scope prof_scope(profile::Kind::Forward, "mm");
   const Tensor a = autocast::to_low(a_in), b = autocast::to_low(b_in);
   matmul_dtype("mm", a, b);
   STRATA_CHECK(a.dim() == 2 && b.dim() == 2, "[mm] expected 2-D operands, got ", a.shape(), " x ", b.shape());
@@ -212,6 +215,7 @@ Tensor mm(const Tensor& a_in, const Tensor& b_in) {
 }
 
 Tensor bmm(const Tensor& a_in, const Tensor& b_in) {
+  const profile::Scope prof_scope(profile::Kind::Forward, "bmm");
   const Tensor a = autocast::to_low(a_in), b = autocast::to_low(b_in);
   matmul_dtype("bmm", a, b);
   STRATA_CHECK(a.dim() == 3 && b.dim() == 3, "[bmm] expected 3-D operands, got ", a.shape(), " x ", b.shape());
@@ -221,6 +225,7 @@ Tensor bmm(const Tensor& a_in, const Tensor& b_in) {
 }
 
 Tensor addmm(const Tensor& self_in, const Tensor& a_in, const Tensor& b_in, double beta, double alpha) {
+  const profile::Scope prof_scope(profile::Kind::Forward, "addmm");
   STRATA_CHECK(self_in.defined(), "[addmm] undefined tensor");
   const Tensor self = autocast::to_low(self_in), a = autocast::to_low(a_in), b = autocast::to_low(b_in);
   check_cpu("addmm", self.device());
@@ -262,6 +267,7 @@ Tensor addmm(const Tensor& self_in, const Tensor& a_in, const Tensor& b_in, doub
 }
 
 Tensor linear(const Tensor& x_in, const Tensor& weight_in, const Tensor& bias_in) {
+  const profile::Scope prof_scope(profile::Kind::Forward, "linear");
   // Under autocast the float32 input, weight and bias run as 16-bit (the weight's copy is cached per region).
   const Tensor x = autocast::to_low(x_in), weight = autocast::to_low(weight_in), bias = autocast::to_low(bias_in);
   DType dt = matmul_dtype("linear", x, weight);

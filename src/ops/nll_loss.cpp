@@ -5,6 +5,7 @@
 #include "kernels/cpu/softmax.h"
 #include "ops/reduce_common.h"
 #include "strata/autograd/autocast.h"
+#include "strata/core/profile.h"
 #include "strata/ops/creation.h"
 #include "strata/ops/softmax.h"
 
@@ -75,6 +76,7 @@ Tensor grad_for_kernel(const Tensor& g, DType t, Reduction r, int64_t& stride) {
 
 Tensor nll_loss(const Tensor& log_probs_in, const Tensor& target, const Tensor& weight_in, Reduction reduction,
                 int64_t ignore_index) {
+  const profile::Scope prof_scope(profile::Kind::Forward, "nll_loss");
   // Losses are float32-list ops under autocast.
   const Tensor log_probs = autocast::to_float32(log_probs_in), weight = autocast::to_float32(weight_in);
   if (Tensor r =
@@ -121,6 +123,7 @@ Tensor nll_loss(const Tensor& log_probs_in, const Tensor& target, const Tensor& 
 
 Tensor cross_entropy(const Tensor& logits_in, const Tensor& target, const Tensor& weight_in, Reduction reduction,
                      int64_t ignore_index, double label_smoothing) {
+  const profile::Scope prof_scope(profile::Kind::Forward, "cross_entropy");
   const Tensor logits = autocast::to_float32(logits_in), weight = autocast::to_float32(weight_in);
   if (Tensor r = ops::via_float32("cross_entropy", {&logits, &target, &weight},
                                   [&](const TensorList& u) {

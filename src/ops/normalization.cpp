@@ -9,6 +9,7 @@
 #include "ops/helpers.h"
 #include "strata/autograd/autocast.h"
 #include "strata/autograd/grad_mode.h"
+#include "strata/core/profile.h"
 #include "strata/ops/creation.h"
 #include "strata/ops/elementwise.h"
 #include "strata/ops/reduction.h"
@@ -94,6 +95,7 @@ Tensor batch_norm_train(const Tensor& x, const Tensor& running_mean, const Tenso
 
 Tensor batch_norm(const Tensor& x_in, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight_in,
                   const Tensor& bias_in, bool training, double momentum, double eps) {
+  const profile::Scope prof_scope(profile::Kind::Forward, "batch_norm");
   STRATA_CHECK(x_in.defined(), "[batch_norm] undefined input");
   // Norms are float32-list ops under autocast. A 16-bit input outside autocast is normalised in float32 and
   // returned 16-bit; 16-bit running statistics are updated through float32 copies.
@@ -150,6 +152,7 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& running_mean, const Tensor& 
 
 Tensor layer_norm(const Tensor& x_in, const std::vector<int64_t>& normalized_shape, const Tensor& weight_in,
                   const Tensor& bias_in, double eps) {
+  const profile::Scope prof_scope(profile::Kind::Forward, "layer_norm");
   STRATA_CHECK(x_in.defined(), "[layer_norm] undefined input");
   // A float32-list op under autocast; 16-bit outside autocast: computed in float32, returned 16-bit.
   const Tensor x = autocast::to_float32(x_in), weight = autocast::to_float32(weight_in),
@@ -225,6 +228,7 @@ Tensor layer_norm(const Tensor& x_in, const std::vector<int64_t>& normalized_sha
 }
 
 Tensor dropout(const Tensor& x, double p, bool training, Generator* gen) {
+  const profile::Scope prof_scope(profile::Kind::Forward, "dropout");
   STRATA_CHECK(x.defined(), "[dropout] undefined input");
   STRATA_CHECK(p >= 0 && p <= 1, "[dropout] probability has to be between 0 and 1, but got ", p);
   if (!training || p == 0) return x;

@@ -8,6 +8,7 @@
 #include "kernels/cpu/softmax.h"
 #include "ops/reduce_common.h"
 #include "strata/autograd/autocast.h"
+#include "strata/core/profile.h"
 #include "strata/ops/creation.h"
 
 namespace strata {
@@ -116,6 +117,7 @@ Tensor var_std(const char* op, const Tensor& x, const Dims& dims, int64_t correc
 }  // namespace
 
 Tensor sum(const Tensor& x_in, const Dims& dims, bool keepdim) {
+  const profile::Scope prof_scope(profile::Kind::Forward, "sum");
   // A float32-list op under autocast; a 16-bit input outside autocast is reduced in float32, returned 16-bit.
   const Tensor x = autocast::to_float32(x_in);
   if (Tensor r = ops::via_float32("sum", {&x}, [&](const TensorList& u) { return sum(u[0], dims, keepdim); });
@@ -139,6 +141,7 @@ Tensor sum(const Tensor& x_in, const Dims& dims, bool keepdim) {
 }
 
 Tensor mean(const Tensor& x_in, const Dims& dims, bool keepdim) {
+  const profile::Scope prof_scope(profile::Kind::Forward, "mean");
   // A float32-list op under autocast; a 16-bit input outside autocast is reduced in float32, returned 16-bit.
   const Tensor x = autocast::to_float32(x_in);
   if (Tensor r = ops::via_float32("mean", {&x}, [&](const TensorList& u) { return mean(u[0], dims, keepdim); });
@@ -163,6 +166,7 @@ Tensor mean(const Tensor& x_in, const Dims& dims, bool keepdim) {
 }
 
 Tensor var(const Tensor& x_in, const Dims& dims, int64_t correction, bool keepdim) {
+  const profile::Scope prof_scope(profile::Kind::Forward, "var");
   // A float32-list op under autocast; a 16-bit input outside autocast is reduced in float32, returned 16-bit.
   const Tensor x = autocast::to_float32(x_in);
   if (Tensor r =
@@ -189,6 +193,7 @@ Tensor std(const Tensor& x_in, const Dims& dims, int64_t correction, bool keepdi
 // out = m + log(sum(exp(x - m))) with m the max (taken as 0 where infinite, so that all -inf gives -inf
 // and any +inf gives +inf).  d out / dx = exp(x - out).
 Tensor logsumexp(const Tensor& x_in, const Dims& dims, bool keepdim) {
+  const profile::Scope prof_scope(profile::Kind::Forward, "logsumexp");
   // A float32-list op under autocast; a 16-bit input outside autocast is reduced in float32, returned 16-bit.
   const Tensor x = autocast::to_float32(x_in);
   if (Tensor r =

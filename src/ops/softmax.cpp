@@ -5,6 +5,7 @@
 #include "kernels/cpu/softmax.h"
 #include "ops/reduce_common.h"
 #include "strata/autograd/autocast.h"
+#include "strata/core/profile.h"
 
 namespace strata {
 
@@ -27,6 +28,7 @@ Block block_of(const Shape& shape, int64_t d) {
 }
 
 Tensor softmax_impl(const char* op, const Tensor& x_in, int64_t dim, bool log) {
+  const profile::Scope prof_scope(profile::Kind::Forward, op);
   // Float32-list op under autocast; a 16-bit input outside autocast is computed in float32 and returned 16-bit.
   const Tensor x = autocast::to_float32(x_in);
   if (Tensor r =

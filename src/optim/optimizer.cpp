@@ -4,6 +4,7 @@
 
 #include "strata/autograd/grad_mode.h"
 #include "strata/core/error.h"
+#include "strata/core/profile.h"
 #include "strata/ops/creation.h"
 
 namespace strata::optim {
@@ -66,6 +67,8 @@ bool Optimizer::use_fused(const Tensor& param, const Tensor& grad) const {
 
 void Optimizer::step() {
   NoGradGuard no_grad;
+  const std::string prof_name = profile::active() != nullptr ? name_ + ".step" : std::string();
+  const profile::Scope prof(profile::Kind::Optimizer, prof_name);
   for (ParamGroup& group : groups_) {
     for (Tensor& p : group.params) {
       Tensor g = p.grad();

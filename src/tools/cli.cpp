@@ -2,6 +2,7 @@
 // run.cpp, run_config.cpp, model_builder.cpp and diag/summary.cpp.
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -13,6 +14,7 @@
 #include "strata/core/openmp_wait.h"
 #include "strata/core/threading.h"
 #include "strata/data/dataloader.h"
+#include "strata/diag/profiler.h"
 #include "strata/diag/summary.h"
 #include "strata/io/atomic_file.h"
 #include "strata/ops/softmax.h"
@@ -39,6 +41,7 @@ Commands:
   lr-find <config.json>             learning-rate range test: loss over an exponential LR sweep, a suggestion
   landscape <run dir>               loss along the line init -> final weights and on a random 2-D slice
   doctor <config.json>              a short run with every monitor on: findings, causes, remedies (--fix)
+  profile <config.json>             where a training step's time goes: per op, backward node, optimizer
   sample <run dir>                  generated samples / reconstructions of an autoencoder, VAE or GAN run (PNG)
   embed <run dir>                   an autoencoder's or VAE's bottleneck features for a data split (CSV)
   quantize <run dir>                int8 post-training quantization: model.int8.safetensors, accuracy and size
@@ -72,6 +75,9 @@ Options (each overrides the config's key of the same name):
 Checkpoints: checkpoint.safetensors after every epoch, and after every N-th optimizer step with
 "checkpoint_every_steps": N; "keep_checkpoints": K keeps the K - 1 before it too. SIGINT (Ctrl-C) or SIGTERM
 finishes the current step, writes a checkpoint and exits with 130 or 143; a second Ctrl-C stops at once.
+
+STRATA_PROFILE=1 in the environment prints a per-op time profile of the whole training at the end and writes
+it to the run folder's profile.json (docs/performance.md, "Profiling"; `strata profile` profiles a few steps).
 )";
 
 const char* kEvalHelp = R"(usage: strata eval <config.json|run dir> [options]
@@ -282,7 +288,23 @@ int train_cmd(const std::vector<std::string>& args, std::ostream& out) {
   if (a.options.count("--resume")) ro.resume = "latest";
   if (a.options.count("--resume-from")) ro.resume = a.options["--resume-from"];
   ro.handle_signals = true;
+  const char* profile_env = std::getenv("STRATA_PROFILE");
+  std::optional<diag::Profiler> profiler;
+  if (profile_env != nullptr && std::string(profile_env) == "1") profiler.emplace();
   RunResult r = run_training(cfg, ro);
+  if (profiler) {
+    const diag::Profile p = profiler->result();
+    profiler.reset();
+    out << p.table();
+    if (!r.run_dir.empty()) {
+      const std::string file = (std::filesystem::path(r.run_dir) / "profile.json").string();
+      const std::string text = p.to_json().dump(2) + "\n";
+      io::AtomicFile f(file);
+      f.write(text.data(), text.size());
+      f.commit();
+      out << "Profile written to " << file << "\n";
+    }
+  }
   if (r.interrupted != 0) {
     if (!ro.out) {
       out << "Interrupted; " << (r.checkpoint.empty() ? "no checkpoint was written" : "checkpoint " + r.checkpoint)
@@ -478,6 +500,7 @@ int cli_main(const std::vector<std::string>& args, std::ostream& out, std::ostre
     if (cmd == "lr-find") return lr_find_cmd(args, out);
     if (cmd == "landscape") return landscape_cmd(args, out);
     if (cmd == "doctor") return doctor_cmd(args, out);
+    if (cmd == "profile") return profile_cmd(args, out);
     if (cmd == "sample") return sample_cmd(args, out);
     if (cmd == "embed") return embed_cmd(args, out);
     if (cmd == "quantize") return quantize_cmd(args, out);

@@ -9,6 +9,7 @@
 #include "strata/autograd/autocast.h"
 #include "strata/autograd/grad_mode.h"
 #include "strata/core/error.h"
+#include "strata/core/profile.h"
 #include "strata/ops/elementwise.h"
 #include "strata/ops/indexing.h"
 #include "strata/train/step.h"
@@ -120,8 +121,12 @@ History fit(nn::Module& model, const nn::Loss& loss, optim::Optimizer& optimizer
 
     int64_t group_size = 0, in_group = 0;
     st.loader_state = train_loader.generator().get_state();
+    // "data" is timed from the end of the previous batch to here: the loader's ++it, begin_at and *it.
+    int64_t data_from = profile::active() != nullptr ? profile::now_ns() : 0;
     for (auto it = train_loader.begin_at(first); it != train_loader.end(); ++it) {
       const data::Batch& b = *it;
+      if (profile::Collector* c = profile::active())
+        c->add(profile::Kind::Phase, "data", profile::now_ns() - data_from);
       st.batch = it.index();
       st.optimizer_stepped = false;
       if (in_group == 0) {
@@ -150,6 +155,7 @@ History fit(nn::Module& model, const nn::Loss& loss, optim::Optimizer& optimizer
         st.optimizer_stepped = true;
       }
 
+      std::optional<profile::Scope> prof(std::in_place, profile::Kind::Phase, "batch end");
       const int64_t n = batch_size_of(b);
       acc.update(out, b.target, loss_value, n);
       ++st.batches_seen;
@@ -159,6 +165,8 @@ History fit(nn::Module& model, const nn::Loss& loss, optim::Optimizer& optimizer
       batch_logs["size"] = static_cast<double>(n);
       batch_logs["lr"] = lr;
       for (const CallbackPtr& cb : callbacks) cb->on_batch_end(st, batch_logs);
+      prof.reset();
+      if (profile::active() != nullptr) data_from = profile::now_ns();
       if (st.stop_training || st.interrupt) break;
     }
     if (st.interrupt) break;

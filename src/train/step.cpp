@@ -5,6 +5,7 @@
 
 #include "strata/autograd/autocast.h"
 #include "strata/core/error.h"
+#include "strata/core/profile.h"
 #include "strata/ops/elementwise.h"
 #include "strata/optim/clip_grad.h"
 
@@ -66,6 +67,7 @@ double Stepper::accumulate(const LossFn& loss_fn, int64_t group_size) {
   STRATA_CHECK(group_size >= 1, "[train::step] group_size must be >= 1, got ", group_size);
   TrainState& st = *state_;
   if (in_group_ == 0) {
+    const profile::Scope prof(profile::Kind::Phase, "zero_grad");
     (optimizer_ != nullptr ? optimizer_ : st.optimizer)->zero_grad();
     group_size_ = group_size;
     // The scale is fixed for the group: another Stepper's update between micro-batches must not mix scales.
@@ -74,6 +76,7 @@ double Stepper::accumulate(const LossFn& loss_fn, int64_t group_size) {
   }
   Tensor l;
   {
+    const profile::Scope prof(profile::Kind::Phase, "forward+loss");
     std::optional<AutocastGuard> autocast;
     if (options_.precision != Precision::FP32) autocast.emplace(autocast_dtype(options_.precision));
     l = loss_fn();
@@ -84,7 +87,10 @@ double Stepper::accumulate(const LossFn& loss_fn, int64_t group_size) {
   last_loss_ = l.item();
   st.loss_value = last_loss_;
   const double scale = group_scale_ / static_cast<double>(group_size_);
-  (scale != 1.0 ? l * scale : l).backward();
+  {
+    const profile::Scope prof(profile::Kind::Phase, "backward");
+    (scale != 1.0 ? l * scale : l).backward();
+  }
   ++in_group_;
   return last_loss_;
 }
@@ -99,6 +105,7 @@ StepResult Stepper::step() {
   st.skip_step = false;
   st.grad_norm.reset();
   st.grad_scale = group_scale_;
+  std::optional<profile::Scope> prof(std::in_place, profile::Kind::Phase, "clip+callbacks");
   if (options_.grad_scaler) options_.grad_scaler->on_after_backward(st);
   for (const CallbackPtr& cb : options_.callbacks) cb->on_after_backward(st);
   if (!st.skip_step) {
@@ -107,6 +114,7 @@ StepResult Stepper::step() {
     for (const CallbackPtr& cb : options_.callbacks) cb->on_before_step(st);
   }
   r.grad_norm = st.grad_norm;
+  prof.reset();
   if (!st.skip_step) {
     st.optimizer->step();
     r.stepped = true;

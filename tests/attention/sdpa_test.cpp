@@ -53,6 +53,9 @@ const Case kCases[] = {
     {"causal_rect", {1, 5, 3}, {1, 3, 3}, {1, 3, 2}, {}, false, true},
     {"causal_and_bool_mask", {2, 4, 3}, {2, 4, 3}, {2, 4, 3}, {2, 1, 4}, true, true},
     {"unbatched_2d", {3, 4}, {5, 4}, {5, 2}, {3, 5}, false, false},
+    // L = S above kernels::cpu::kCausalBlock: the causal kernels skip the masked triangle by blocks of rows
+    {"causal_blocks", {1, 2, 41, 3}, {1, 2, 41, 3}, {1, 2, 41, 2}, {}, false, true},
+    {"causal_blocks_float_mask", {1, 35, 2}, {1, 35, 2}, {1, 35, 2}, {35, 35}, false, true},
 };
 
 Tensor make_mask(const Case& c, Generator& gen) {

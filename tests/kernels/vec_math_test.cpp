@@ -200,6 +200,27 @@ TEST(VecMath, GeluTanhUlpModerateRange) {
   EXPECT_LE(worst, 40.0);  // gelu(-3) = -0.004: the u rounding costs ~|2u| ulp at most
 }
 
+// gelu's backward against double-precision Phi(x) + x phi(x), and its reference, over [-30, 30].
+TEST(VecMath, GeluBackwardMatchesTheDerivative) {
+  std::vector<float> xs, dy;
+  for (float x = -30.0f; x <= 30.0f; x += 0.0137f) xs.push_back(x);
+  for (size_t i = 0; i < xs.size(); ++i) dy.push_back(0.5f + 0.001f * static_cast<float>(i % 997));
+  const auto n = static_cast<int64_t>(xs.size());
+  std::vector<float> got(xs.size(), -99.0f), ref(xs.size(), -99.0f);
+  vec::gelu_backward(got.data(), xs.data(), dy.data(), n);
+  vec::gelu_backward_reference(ref.data(), xs.data(), dy.data(), n);
+  double worst = 0, worst_ref = 0;
+  for (size_t i = 0; i < xs.size(); ++i) {
+    const double x = xs[i];
+    const double want = dy[i] * (0.5 * std::erfc(-x * 0.7071067811865476) +
+                                 x * std::exp(-0.5 * x * x) / std::sqrt(2.0 * std::numbers::pi));
+    worst = std::max(worst, std::abs(got[i] - want) / (1.0 + std::abs(want)));
+    worst_ref = std::max(worst_ref, std::abs(ref[i] - want) / (1.0 + std::abs(want)));
+  }
+  EXPECT_LE(worst, 1e-6);
+  EXPECT_LE(worst_ref, 1e-6);
+}
+
 TEST(VecMath, SpecialValues) {
   auto one = [](ArrayFn fn, float x) {
     float in[1] = {x}, out[1] = {12345.0f};

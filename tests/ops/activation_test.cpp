@@ -115,6 +115,23 @@ TEST(Activation, GeluExact) {
   expect_values(gelu(m.t()), {-0.158655253931, 0.841344746069, 0.345731230637, 2.99595030591}, 2e-6);
 }
 
+// The float32 backward is one fused kernel (vec::gelu_backward); float64 keeps the composite rule. They agree,
+// on a strided input and a strided output gradient, across the tails and the middle.
+TEST(Activation, GeluExactFusedFloat32BackwardMatchesFloat64) {
+  Tensor x64 = mul(randn({64, 48}, TensorOptions(kFloat64)), 4.0).t();  // strided, |x| up to ~16
+  Tensor g64 = randn({48, 64}, TensorOptions(kFloat64));
+  Tensor x32 = x64.to(kFloat32).detach().requires_grad_(), xd = x64.to(kFloat32).to(kFloat64).requires_grad_();
+  gelu(x32).backward(g64.to(kFloat32));
+  gelu(xd).backward(g64.to(kFloat32).to(kFloat64));
+  const std::vector<double> got = x32.grad().to_vector<double>(), want = xd.grad().to_vector<double>();
+  ASSERT_EQ(got.size(), want.size());
+  double worst = 0;
+  for (size_t i = 0; i < got.size(); ++i)
+    worst = std::max(worst, std::abs(got[i] - want[i]) / (1.0 + std::abs(want[i])));
+  EXPECT_LE(worst, 2e-6);
+  EXPECT_EQ(x32.grad().dtype(), kFloat32);
+}
+
 TEST(Activation, GeluTanh) {
   check_activation(
       [](const Tensor& t) { return gelu(t, "tanh"); },

@@ -31,6 +31,9 @@ int landscape_cmd(const std::vector<std::string>& args, std::ostream& out);
 // `strata doctor cfg.json [--steps N] [--fix]`: a short run with every monitor on (doctor_cmd.cpp).
 int doctor_cmd(const std::vector<std::string>& args, std::ostream& out);
 
+// `strata profile cfg.json [--steps N] [--warmup W]`: a per-op time profile of training steps (profile_cmd.cpp).
+int profile_cmd(const std::vector<std::string>& args, std::ostream& out);
+
 // `strata sample runs/<name>`: sample grids and pictures of a generative run (generative_cmd.cpp).
 int sample_cmd(const std::vector<std::string>& args, std::ostream& out);
 // `strata embed runs/<name>`: an autoencoder's / VAE's bottleneck features as CSV (generative_cmd.cpp).

@@ -326,6 +326,29 @@ void cross_entropy_backward(const LossShape& s, const T* z, const int64_t* targe
   const double wsum = class_weight_sum(weight, C);
   detail::for_chunks(s.N, detail::go_parallel(s.N * C * D, s.N), [&](int64_t b, int64_t e) {
     for (int64_t n = b; n < e; ++n) {
+      if (D == 1) {
+        // A row of C logits, as the forward's: one vectorisable loop over the classes (the blocked loop below
+        // runs one column wide here; 10x the forward's time on the GPT step's (2048, 96) logits).
+        const T* zr = z + n * C;
+        T* orow = gx + n * C;
+        const int64_t t = target[n];
+        if (t == s.ignore_index) {
+          for (int64_t c = 0; c < C; ++c) orow[c] = T(0);
+          continue;
+        }
+        const double gp = static_cast<double>(g[n * g_stride]) * scale;
+        const double wt = weight ? static_cast<double>(weight[t]) : 1.0;
+        const auto a = static_cast<T>(gp * ((1 - eps) * wt + ec * wsum));
+        const auto ge = static_cast<T>(gp * ec);
+        const auto l = static_cast<T>(lse[n]);
+        if (weight) {
+          for (int64_t c = 0; c < C; ++c) orow[c] = detail::exp_of(static_cast<T>(zr[c] - l)) * a - ge * weight[c];
+        } else {
+          for (int64_t c = 0; c < C; ++c) orow[c] = detail::exp_of(static_cast<T>(zr[c] - l)) * a - ge;
+        }
+        orow[t] -= static_cast<T>(gp * (1 - eps) * wt);
+        continue;
+      }
       for (int64_t d0 = 0; d0 < D; d0 += kCols) {
         const int64_t bw = std::min(kCols, D - d0);
         const T* zb = z + n * C * D + d0;

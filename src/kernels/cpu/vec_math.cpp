@@ -16,6 +16,10 @@ void gelu_tanh(float* out, const float* in, int64_t n) { STRATA_VEC_MAP(gelu_tan
 void gelu(float* out, const float* in, int64_t n) { STRATA_VEC_MAP(gelu_f); }
 void erfc(float* out, const float* in, int64_t n) { STRATA_VEC_MAP(erfc_f); }
 
+void gelu_backward(float* dx, const float* x, const float* dy, int64_t n) {
+  _Pragma("omp simd") for (int64_t i = 0; i < n; ++i) dx[i] = dy[i] * gelu_grad_f(x[i]);
+}
+
 #undef STRATA_VEC_MAP
 
 void exp_reference(float* out, const float* in, int64_t n) {
@@ -44,6 +48,14 @@ void gelu_reference(float* out, const float* in, int64_t n) {
 
 void erfc_reference(float* out, const float* in, int64_t n) {
   for (int64_t i = 0; i < n; ++i) out[i] = std::erfc(in[i]);
+}
+
+void gelu_backward_reference(float* dx, const float* x, const float* dy, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const double v = x[i];
+    const double d = 0.5 * std::erfc(-v * 0.70710678118654752) + v * std::exp(-0.5 * v * v) * 0.3989422804014327;
+    dx[i] = static_cast<float>(dy[i] * d);
+  }
 }
 
 }  // namespace strata::kernels::cpu::vec

@@ -128,6 +128,19 @@ inline float gelu_f(float x) {
   return x * (x < 0.0f ? half_erfc : 1.0f - half_erfc);
 }
 
+// d/dx gelu(x) = Phi(x) + x phi(x), phi(x) = exp(-x^2 / 2) / sqrt(2 pi); Phi as in gelu_f. Beyond |x| = 20
+// the derivative is 0 or 1 in float.
+inline float gelu_grad_f(float x) {
+  float ax = std::bit_cast<float>(std::bit_cast<uint32_t>(x) & 0x7fffffffu);
+  ax = ax > 20.0f ? 20.0f : ax;
+  float t = 1.0f / (1.0f + ax * 0.35355339059327376f);
+  float half_erfc = 0.5f * t * exp_minus_square(ax, 0.5f, erfc_poly(t));
+  float pdf = 0.3989422804014327f * exp_minus_square(ax, 0.5f, 0.0f);  // 1 / sqrt(2 pi)
+  float cdf = x < 0.0f ? half_erfc : 1.0f - half_erfc;
+  float xc = x < -20.0f ? -20.0f : (x > 20.0f ? 20.0f : x);
+  return cdf + xc * pdf;
+}
+
 // Array kernels over contiguous runs (vectorised), and their std:: references (one element at a time).
 void exp(float* out, const float* in, int64_t n);
 void tanh(float* out, const float* in, int64_t n);
@@ -136,6 +149,8 @@ void silu(float* out, const float* in, int64_t n);
 void gelu_tanh(float* out, const float* in, int64_t n);
 void gelu(float* out, const float* in, int64_t n);
 void erfc(float* out, const float* in, int64_t n);
+// dx[i] = dy[i] * gelu'(x[i]) (exact gelu's backward in one pass); dx may equal dy.
+void gelu_backward(float* dx, const float* x, const float* dy, int64_t n);
 
 void exp_reference(float* out, const float* in, int64_t n);
 void tanh_reference(float* out, const float* in, int64_t n);
@@ -144,5 +159,6 @@ void silu_reference(float* out, const float* in, int64_t n);
 void gelu_tanh_reference(float* out, const float* in, int64_t n);
 void gelu_reference(float* out, const float* in, int64_t n);
 void erfc_reference(float* out, const float* in, int64_t n);
+void gelu_backward_reference(float* dx, const float* x, const float* dy, int64_t n);
 
 }  // namespace strata::kernels::cpu::vec
