@@ -44,8 +44,13 @@ function(strata_link_dnnl target)
     return()
   endif()
   message(STATUS "strata: float convolutions may use oneDNN: ${STRATA_DNNL_LIB}")
-  target_include_directories(${target} PRIVATE ${STRATA_DNNL_INCLUDE_DIR})
+  # Only conv_dnnl.cpp sees oneDNN: the other objects keep their flags (and their ccache entries).
+  set_property(SOURCE ${PROJECT_SOURCE_DIR}/src/kernels/cpu/conv_dnnl.cpp APPEND PROPERTY COMPILE_DEFINITIONS
+               STRATA_HAVE_DNNL=1)
+  if(NOT STRATA_DNNL_INCLUDE_DIR IN_LIST CMAKE_CXX_IMPLICIT_INCLUDE_DIRECTORIES)
+    set_property(SOURCE ${PROJECT_SOURCE_DIR}/src/kernels/cpu/conv_dnnl.cpp APPEND PROPERTY INCLUDE_DIRECTORIES
+                 ${STRATA_DNNL_INCLUDE_DIR})
+  endif()
   target_link_libraries(${target} PRIVATE ${STRATA_DNNL_LIB})
-  target_compile_definitions(${target} PRIVATE STRATA_HAVE_DNNL=1)
   set(STRATA_HAVE_DNNL ON PARENT_SCOPE)
 endfunction()

@@ -3,7 +3,8 @@
 // backward-data, backward-weight), median ms per call, the kernels once through each implementation (im2col +
 // GEMM, oneDNN; kernels/cpu/conv.h) with their largest difference. The op level uses STRATA_CONV's choice (auto
 // unless set). bench/conv/torch_conv_layer.py times PyTorch the same way.
-//   strata_conv_bench [threads=2] [reps=20] [n c h w cout k stride pad bias=1]
+//   strata_conv_bench [threads=2] [reps=20] [n c h w cout k stride pad bias=1 ops=1]
+// ops=0 skips the op-level timing.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -34,9 +35,14 @@ double median_ms(int reps, F f) {
   return t[t.size() / 2];
 }
 
-// Medians of a and b called alternately (b skipped when !with_b).
+struct Paired {
+  double med_a, med_b, min_a, min_b;
+};
+
+// Medians and minima of a and b called alternately (b skipped when !with_b). On a loaded machine the minimum is
+// the better estimate of the unloaded time.
 template <class A, class B>
-std::pair<double, double> paired_median_ms(int reps, A a, B b, bool with_b) {
+Paired paired_ms(int reps, A a, B b, bool with_b) {
   std::vector<double> ta, tb;
   for (int r = 0; r < reps + 3; ++r) {
     auto t0 = std::chrono::steady_clock::now();
@@ -52,7 +58,7 @@ std::pair<double, double> paired_median_ms(int reps, A a, B b, bool with_b) {
   }
   std::sort(ta.begin(), ta.end());
   std::sort(tb.begin(), tb.end());
-  return {ta[ta.size() / 2], tb[tb.size() / 2]};
+  return {ta[ta.size() / 2], tb[tb.size() / 2], ta.front(), tb.front()};
 }
 
 }  // namespace
@@ -60,8 +66,8 @@ std::pair<double, double> paired_median_ms(int reps, A a, B b, bool with_b) {
 int main(int argc, char** argv) {
   const int threads = argc > 1 ? std::atoi(argv[1]) : 2;
   const int reps = argc > 2 ? std::atoi(argv[2]) : 20;
-  int64_t a[9] = {64, 32, 28, 28, 32, 3, 1, 1, 1};
-  for (int i = 0; i < 9 && 3 + i < argc; ++i) a[i] = std::atoll(argv[3 + i]);
+  int64_t a[10] = {64, 32, 28, 28, 32, 3, 1, 1, 1, 1};
+  for (int i = 0; i < 10 && 3 + i < argc; ++i) a[i] = std::atoll(argv[3 + i]);
   const int64_t n = a[0], c = a[1], h = a[2], w = a[3], cout = a[4], k = a[5], s = a[6], p = a[7];
   const bool has_bias = a[8] != 0;
   set_num_threads(threads);
@@ -74,15 +80,14 @@ int main(int argc, char** argv) {
   Tensor y = conv2d(x, wt, b, st, pd);
   Tensor g = randn(y.shape(), {}, &gen);
 
-  const double fwd = median_ms(reps, [&] { y = conv2d(x, wt, b, st, pd); });
-  const double bwd = median_ms(reps,
-                               [&] {
-                                 // Each backward needs a fresh graph: time forward+backward and subtract the forward
-                                 // median.
-                                 Tensor yy = conv2d(x, wt, b, st, pd);
-                                 yy.backward(g);
-                               }) -
-                     fwd;
+  const bool ops = a[9] != 0;
+  const double fwd = ops ? median_ms(reps, [&] { y = conv2d(x, wt, b, st, pd); }) : 0.0;
+  const double bwd = !ops ? 0.0 : median_ms(reps, [&] {
+                                    // Each backward needs a fresh graph: time forward+backward and subtract the forward
+                                    // median.
+                                    Tensor yy = conv2d(x, wt, b, st, pd);
+                                    yy.backward(g);
+                                  }) - fwd;
 
   // Kernel level.
   kernels::cpu::ConvGeom geo;
@@ -97,11 +102,14 @@ int main(int argc, char** argv) {
   const float* pg = g.data_ptr<float>();
   namespace kc = kernels::cpu;
   struct Result {
-    double f, d, w;
+    double f, d, w, best_f, best_d, best_w;
     std::vector<float> y, dx, dw, db;
   };
   const bool have_dnnl = kc::dnnl_available();
   Result im{0,
+            0,
+            0,
+            0,
             0,
             0,
             std::vector<float>(static_cast<size_t>(y.numel())),
@@ -110,8 +118,8 @@ int main(int argc, char** argv) {
             std::vector<float>(static_cast<size_t>(cout))};
   Result dn = im;
   // The two implementations alternate call by call, so a change in the machine's load hits both alike.
-  auto paired = [&](auto&& call, double& t_im, double& t_dn) {
-    const std::pair<double, double> t = paired_median_ms(
+  auto paired = [&](auto&& call, double Result::*med, double Result::*best) {
+    const Paired t = paired_ms(
         reps,
         [&] {
           kc::set_conv_algo(kc::ConvAlgo::Im2col);
@@ -122,14 +130,14 @@ int main(int argc, char** argv) {
           call(dn);
         },
         have_dnnl);
-    t_im = t.first, t_dn = t.second;
+    im.*med = t.med_a, dn.*med = t.med_b, im.*best = t.min_a, dn.*best = t.min_b;
   };
   const kc::ConvAlgo chosen = kc::conv_algo();
-  paired([&](Result& r) { kc::conv2d_forward<float>(geo, px, pw, pb, r.y.data()); }, im.f, dn.f);
-  paired([&](Result& r) { kc::conv2d_backward_data<float>(geo, pg, pw, r.dx.data()); }, im.d, dn.d);
+  paired([&](Result& r) { kc::conv2d_forward<float>(geo, px, pw, pb, r.y.data()); }, &Result::f, &Result::best_f);
+  paired([&](Result& r) { kc::conv2d_backward_data<float>(geo, pg, pw, r.dx.data()); }, &Result::d, &Result::best_d);
   paired(
       [&](Result& r) { kc::conv2d_backward_weight<float>(geo, pg, px, r.dw.data(), has_bias ? r.db.data() : nullptr); },
-      im.w, dn.w);
+      &Result::w, &Result::best_w);
   kc::set_conv_algo(chosen);
   auto max_diff = [](const std::vector<float>& u, const std::vector<float>& v) {
     double m = 0;
@@ -150,6 +158,12 @@ int main(int argc, char** argv) {
                 dn.w, dn.f + dn.d + dn.w, kc::dnnl_conv_impl(geo), diff);
     std::printf("  speedup fwd %6.2fx  bwd_data %6.2fx  bwd_w %6.2fx  sum %6.2fx\n", im.f / dn.f, im.d / dn.d,
                 im.w / dn.w, (im.f + im.d + im.w) / (dn.f + dn.d + dn.w));
+    auto pick = [&](kc::ConvPass pass) { return kc::conv_prefers_dnnl(geo, pass) ? "onednn" : "im2col"; };
+    std::printf("  auto picks fwd %s, bwd_data %s, bwd_w %s\n", pick(kc::ConvPass::Forward),
+                pick(kc::ConvPass::BackwardData), pick(kc::ConvPass::BackwardWeight));
+    std::printf("  best    im2col %.3f / %.3f / %.3f, onednn %.3f / %.3f / %.3f ms; speedup %.2fx / %.2fx / %.2fx\n",
+                im.best_f, im.best_d, im.best_w, dn.best_f, dn.best_d, dn.best_w, im.best_f / dn.best_f,
+                im.best_d / dn.best_d, im.best_w / dn.best_w);
   } else {
     std::printf("  onednn  (not built in)\n");
   }

@@ -329,10 +329,18 @@ bool use_dnnl(const ConvGeom& g, ConvPass pass) {
 void set_conv_algo(ConvAlgo a) { algo().store(a, std::memory_order_relaxed); }
 ConvAlgo conv_algo() { return algo().load(std::memory_order_relaxed); }
 
+// Measured per shape (docs/performance.md, "Convolution: im2col or oneDNN, per shape"). oneDNN pays a reorder of
+// every activation in and out (NCHW <-> blocked); its direct kernels win once each reordered value carries enough
+// multiply-adds: LeNet conv2, the demo's conv2 and ResNet's 3x3 layers (86-288 per value, 1.2-2.2x on fwd and
+// bwd_data) but not the 1-channel first layers or the 1x1 projection (9-24 per value, 0.2-0.8x). The weight
+// gradient gains only where im2col's GEMMs sum over short output planes (LeNet's 10x10: 1.1-1.7x); from ResNet's
+// 14x14 planes up the two tie or oneDNN loses on 2 threads. Grouped convolutions were not measured: im2col.
 bool conv_prefers_dnnl(const ConvGeom& g, ConvPass pass) {
-  (void)g;
-  (void)pass;
-  return true;
+  if (g.groups != 1 || (g.kh == 1 && g.kw == 1)) return false;
+  const double macs = static_cast<double>(g.cout) * static_cast<double>(g.k()) * static_cast<double>(g.p());
+  const double reordered = static_cast<double>(g.c * g.h * g.w + g.cout * g.p());
+  if (macs < 48.0 * reordered) return false;
+  return pass != ConvPass::BackwardWeight || g.p() < 196;
 }
 
 template <class T>
