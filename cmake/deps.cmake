@@ -24,3 +24,33 @@ function(strata_link_blas target)
     message(STATUS "strata: OpenBLAS OpenMP build not found; GEMM uses the in-tree packed kernel")
   endif()
 endfunction()
+
+# oneDNN (optional): float convolutions per shape (src/kernels/cpu/conv_dnnl.cpp, docs/performance.md). Only its
+# OpenMP build shares our thread pool (Debian's libdnnl is that build); a TBB or sequential build is not used.
+function(strata_link_dnnl target)
+  set(STRATA_HAVE_DNNL OFF PARENT_SCOPE)
+  if(NOT STRATA_WITH_DNNL)
+    message(STATUS "strata: convolutions use im2col + GEMM only (STRATA_WITH_DNNL=OFF)")
+    return()
+  endif()
+  find_path(STRATA_DNNL_INCLUDE_DIR oneapi/dnnl/dnnl.hpp)
+  find_library(STRATA_DNNL_LIB NAMES dnnl)
+  if(STRATA_DNNL_INCLUDE_DIR AND STRATA_DNNL_LIB)
+    file(STRINGS ${STRATA_DNNL_INCLUDE_DIR}/oneapi/dnnl/dnnl_config.h dnnl_runtime REGEX "#define DNNL_CPU_RUNTIME ")
+    file(STRINGS ${STRATA_DNNL_INCLUDE_DIR}/oneapi/dnnl/dnnl_version.h dnnl_major REGEX "#define DNNL_VERSION_MAJOR ")
+  endif()
+  if(NOT STRATA_DNNL_LIB OR NOT dnnl_runtime MATCHES "DNNL_RUNTIME_OMP" OR NOT dnnl_major MATCHES " 2$")
+    message(STATUS "strata: oneDNN 2.x (OpenMP build) not found; convolutions use im2col + GEMM only")
+    return()
+  endif()
+  message(STATUS "strata: float convolutions may use oneDNN: ${STRATA_DNNL_LIB}")
+  # Only conv_dnnl.cpp sees oneDNN: the other objects keep their flags (and their ccache entries).
+  set_property(SOURCE ${PROJECT_SOURCE_DIR}/src/kernels/cpu/conv_dnnl.cpp APPEND PROPERTY COMPILE_DEFINITIONS
+               STRATA_HAVE_DNNL=1)
+  if(NOT STRATA_DNNL_INCLUDE_DIR IN_LIST CMAKE_CXX_IMPLICIT_INCLUDE_DIRECTORIES)
+    set_property(SOURCE ${PROJECT_SOURCE_DIR}/src/kernels/cpu/conv_dnnl.cpp APPEND PROPERTY INCLUDE_DIRECTORIES
+                 ${STRATA_DNNL_INCLUDE_DIR})
+  endif()
+  target_link_libraries(${target} PRIVATE ${STRATA_DNNL_LIB})
+  set(STRATA_HAVE_DNNL ON PARENT_SCOPE)
+endfunction()

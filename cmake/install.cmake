@@ -19,6 +19,9 @@ install(EXPORT StrataTargets NAMESPACE Strata:: FILE StrataTargets.cmake DESTINA
 if(STRATA_WITH_OPENBLAS AND STRATA_OPENBLAS_LIB)
   set(STRATA_PACKAGE_OPENBLAS ${STRATA_OPENBLAS_LIB})
 endif()
+if(STRATA_HAVE_DNNL)
+  set(STRATA_PACKAGE_DNNL ${STRATA_DNNL_LIB})
+endif()
 configure_package_config_file(${CMAKE_CURRENT_LIST_DIR}/StrataConfig.cmake.in
                               ${CMAKE_CURRENT_BINARY_DIR}/StrataConfig.cmake
                               INSTALL_DESTINATION ${STRATA_INSTALL_CMAKEDIR})

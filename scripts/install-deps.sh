@@ -9,6 +9,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libopenblas-openmp-dev libopenblas0-openmp
   zlib1g-dev
+  # oneDNN (optional; OpenMP build): float convolutions per shape (docs/performance.md). Without it, im2col + GEMM.
+  libdnnl-dev
   # libpng: io::write_png / io::read_png (sample grids of the generative models, images for the docs)
   libpng-dev
   # Fashion-MNIST IDX files in /usr/share/datasets/fashion-mnist (data::FashionMNIST, make demo, examples)

@@ -3,11 +3,18 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <string>
+#include <type_traits>
 #include <vector>
 
+#include "kernels/cpu/conv_dnnl.h"
 #include "kernels/cpu/gemm.h"
+#include "strata/core/error.h"
+#include "strata/core/threading.h"
 
 namespace strata::kernels::cpu {
 
@@ -188,7 +195,7 @@ STRATA_INLINE_COPIES void col2im(const ConvGeom& g, const T* col, T* dx) {
 #undef STRATA_INLINE_COPIES
 
 template <class T>
-void conv2d_forward(const ConvGeom& g, const T* x, const T* w, const T* b, T* y) {
+void conv2d_forward_im2col(const ConvGeom& g, const T* x, const T* w, const T* b, T* y) {
   const int64_t k = g.k(), p = g.p(), cog = g.cout_g(), in_size = g.c * g.h * g.w, out_size = g.cout * p;
   const bool pw = g.pointwise();
   for_each_image<T>(g, pw ? 0 : g.groups * k * p, [&](int64_t n, T* buf) {
@@ -210,7 +217,7 @@ void conv2d_forward(const ConvGeom& g, const T* x, const T* w, const T* b, T* y)
 }
 
 template <class T>
-void conv2d_backward_data(const ConvGeom& g, const T* dy, const T* w, T* dx) {
+void conv2d_backward_data_im2col(const ConvGeom& g, const T* dy, const T* w, T* dx) {
   const int64_t k = g.k(), p = g.p(), cog = g.cout_g(), in_size = g.c * g.h * g.w, out_size = g.cout * p;
   const bool pw = g.pointwise();
   for_each_image<T>(g, pw ? 0 : g.groups * k * p, [&](int64_t n, T* buf) {
@@ -228,7 +235,7 @@ void conv2d_backward_data(const ConvGeom& g, const T* dy, const T* w, T* dx) {
 }
 
 template <class T>
-void conv2d_backward_weight(const ConvGeom& g, const T* dy, const T* x, T* dw, T* db) {
+void conv2d_backward_weight_im2col(const ConvGeom& g, const T* dy, const T* x, T* dw, T* db) {
   const int64_t k = g.k(), p = g.p(), cog = g.cout_g(), in_size = g.c * g.h * g.w, out_size = g.cout * p;
   const int64_t w_size = g.cout * k, acc_size = w_size + g.cout;
   const bool pw = g.pointwise();
@@ -279,6 +286,86 @@ void conv2d_backward_weight(const ConvGeom& g, const T* dy, const T* x, T* dw, T
   }
   if (dw != nullptr) std::copy(acc.begin(), acc.begin() + w_size, dw);
   if (db != nullptr) std::copy(acc.begin() + w_size, acc.begin() + acc_size, db);
+}
+
+// ---- dispatch: oneDNN or im2col ------------------------------------------------------------------------------
+
+namespace {
+
+ConvAlgo algo_from_env() {
+  const char* v = std::getenv("STRATA_CONV");
+  if (v == nullptr || *v == '\0') return ConvAlgo::Auto;
+  const std::string s(v);
+  if (s == "auto") return ConvAlgo::Auto;
+  if (s == "im2col") return ConvAlgo::Im2col;
+  if (s == "dnnl") return ConvAlgo::Dnnl;
+  STRATA_FAIL("STRATA_CONV must be im2col, dnnl or auto, got '", s, "'");
+}
+
+std::atomic<ConvAlgo>& algo() {
+  static std::atomic<ConvAlgo> a{algo_from_env()};
+  return a;
+}
+
+// oneDNN for float only, and never in deterministic mode: its weight gradient splits the batch sum by the thread
+// count.
+template <class T>
+bool use_dnnl(const ConvGeom& g, ConvPass pass) {
+  if constexpr (!std::is_same_v<T, float>) {
+    return false;
+  } else {
+    if (!dnnl_available() || is_deterministic()) return false;
+    switch (algo().load(std::memory_order_relaxed)) {
+      case ConvAlgo::Im2col: return false;
+      case ConvAlgo::Dnnl: return true;
+      case ConvAlgo::Auto: break;
+    }
+    return conv_prefers_dnnl(g, pass);
+  }
+}
+
+}  // namespace
+
+void set_conv_algo(ConvAlgo a) { algo().store(a, std::memory_order_relaxed); }
+ConvAlgo conv_algo() { return algo().load(std::memory_order_relaxed); }
+
+// Measured per shape (docs/performance.md, "Convolution: im2col or oneDNN, per shape"). oneDNN pays a reorder of
+// every activation in and out (NCHW <-> blocked); its direct kernels win once each reordered value carries enough
+// multiply-adds: LeNet conv2, the demo's conv2 and ResNet's 3x3 layers (86-288 per value, 1.2-2.2x on fwd and
+// bwd_data) but not the 1-channel first layers or the 1x1 projection (9-24 per value, 0.2-0.8x). The weight
+// gradient gains only where im2col's GEMMs sum over short output planes (LeNet's 10x10: 1.1-1.7x); from ResNet's
+// 14x14 planes up the two tie or oneDNN loses on 2 threads. Grouped convolutions were not measured: im2col.
+bool conv_prefers_dnnl(const ConvGeom& g, ConvPass pass) {
+  if (g.groups != 1 || (g.kh == 1 && g.kw == 1)) return false;
+  const double macs = static_cast<double>(g.cout) * static_cast<double>(g.k()) * static_cast<double>(g.p());
+  const double reordered = static_cast<double>(g.c * g.h * g.w + g.cout * g.p());
+  if (macs < 48.0 * reordered) return false;
+  return pass != ConvPass::BackwardWeight || g.p() < 196;
+}
+
+template <class T>
+void conv2d_forward(const ConvGeom& g, const T* x, const T* w, const T* b, T* y) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (use_dnnl<T>(g, ConvPass::Forward) && conv2d_forward_dnnl(g, x, w, b, y)) return;
+  }
+  conv2d_forward_im2col(g, x, w, b, y);
+}
+
+template <class T>
+void conv2d_backward_data(const ConvGeom& g, const T* dy, const T* w, T* dx) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (use_dnnl<T>(g, ConvPass::BackwardData) && conv2d_backward_data_dnnl(g, dy, w, dx)) return;
+  }
+  conv2d_backward_data_im2col(g, dy, w, dx);
+}
+
+template <class T>
+void conv2d_backward_weight(const ConvGeom& g, const T* dy, const T* x, T* dw, T* db) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (dw != nullptr && use_dnnl<T>(g, ConvPass::BackwardWeight) && conv2d_backward_weight_dnnl(g, dy, x, dw, db))
+      return;
+  }
+  conv2d_backward_weight_im2col(g, dy, x, dw, db);
 }
 
 template <class T>
@@ -377,6 +464,9 @@ void conv2d_backward_weight_reference(const ConvGeom& g, const T* dy, const T* x
   template void im2col<T>(const ConvGeom&, const T*, T*);                                       \
   template void col2im<T>(const ConvGeom&, const T*, T*);                                       \
   template void conv2d_forward<T>(const ConvGeom&, const T*, const T*, const T*, T*);           \
+  template void conv2d_forward_im2col<T>(const ConvGeom&, const T*, const T*, const T*, T*);    \
+  template void conv2d_backward_data_im2col<T>(const ConvGeom&, const T*, const T*, T*);        \
+  template void conv2d_backward_weight_im2col<T>(const ConvGeom&, const T*, const T*, T*, T*);  \
   template void conv2d_backward_data<T>(const ConvGeom&, const T*, const T*, T*);               \
   template void conv2d_backward_weight<T>(const ConvGeom&, const T*, const T*, T*, T*);         \
   template void conv_transpose2d_forward<T>(const ConvGeom&, const T*, const T*, const T*, T*); \

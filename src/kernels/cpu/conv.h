@@ -5,6 +5,9 @@
 // one column matrix. 1x1 stride-1 unpadded convolutions skip im2col (the image is the column matrix).
 // The weight gradient sums the batch in chunks fixed by the batch size, so it does not depend on the thread count.
 //   x: (N, C, H, W)  w: (Cout, C / groups, kh, kw)  b: (Cout) or null  y: (N, Cout, Ho, Wo)
+// float convolutions may instead run through oneDNN (kernels/cpu/conv_dnnl.h, when built with it), chosen per
+// shape and pass by conv_prefers_dnnl (measured: docs/performance.md, "Convolution: im2col or oneDNN, per shape");
+// double and deterministic mode always use im2col.
 // Each kernel has a naive direct-loop reference beside it for the tests.
 #include <cstdint>
 
@@ -40,6 +43,25 @@ void conv2d_backward_data(const ConvGeom& g, const T* dy, const T* w, T* dx);
 // when only db is wanted.
 template <class T>
 void conv2d_backward_weight(const ConvGeom& g, const T* dy, const T* x, T* dw, T* db);
+
+// The im2col + GEMM implementations themselves (what the three above run for double, deterministic mode and the
+// shapes oneDNN is not chosen for).
+template <class T>
+void conv2d_forward_im2col(const ConvGeom& g, const T* x, const T* w, const T* b, T* y);
+template <class T>
+void conv2d_backward_data_im2col(const ConvGeom& g, const T* dy, const T* w, T* dx);
+template <class T>
+void conv2d_backward_weight_im2col(const ConvGeom& g, const T* dy, const T* x, T* dw, T* db);
+
+// Which implementation float convolutions use: Auto (the default) asks conv_prefers_dnnl per shape and pass;
+// Im2col and Dnnl force one (benchmarks, tests). The environment variable STRATA_CONV=auto|im2col|dnnl sets the
+// starting value. Dnnl still falls back to im2col where oneDNN is absent or has only reference loops for a shape.
+enum class ConvAlgo { Auto, Im2col, Dnnl };
+void set_conv_algo(ConvAlgo a);
+ConvAlgo conv_algo();
+enum class ConvPass { Forward, BackwardData, BackwardWeight };
+// Auto's rule: whether oneDNN was measured faster than im2col for this kind of shape and pass.
+bool conv_prefers_dnnl(const ConvGeom& g, ConvPass pass);
 
 // Transposed convolution, on the geometry g of the conv2d whose input gradient it is: x (N, g.cout, g.ho, g.wo),
 // w (g.cout, g.c / groups, kh, kw) (PyTorch's transposed layout), b (g.c) or null, y (N, g.c, g.h, g.w).
