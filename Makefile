@@ -57,7 +57,7 @@ tidy: configure
 # libFuzzer targets for every reader (fuzz/, docs/reliability.md), built with clang in their own folder (the
 # readers instrumented, the rest from $(BUILD)/libstrata.a); each target runs FUZZ_SECONDS seconds from the
 # committed seeds, and the run prints executions and exec/s per target. FUZZ_RUNS=N stops each target after N
-# executions instead (e.g. make fuzz FUZZ_RUNS=1000000 FUZZ_SECONDS=7200). CI runs FUZZ_SECONDS=30 (.ci/run).
+# executions instead (e.g. make fuzz FUZZ_RUNS=1000000 FUZZ_SECONDS=7200). CI runs FUZZ_SECONDS=20 (.ci/run).
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_RUNS ?=

@@ -205,6 +205,6 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  strata::bound_openmp_spin(argv);  // the busy-machine policy (docs/performance.md); may re-execute
+  strata::apply_openmp_wait_policy(argv);  // passive OpenMP waiting on a busy machine (docs/performance.md)
   return examples::run_main([&] { return run(argc, argv); });
 }

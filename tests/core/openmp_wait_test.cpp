@@ -1,7 +1,9 @@
-// strata::bound_openmp_spin (core/openmp_wait.h): re-executes with GOMP_SPINCOUNT bounded unless the user chose.
+// strata::apply_openmp_wait_policy (core/openmp_wait.h): on a busy machine, re-executes with GOMP_SPINCOUNT=0;
+// on a quiet one, or when the user chose, changes nothing.
 #include "strata/core/openmp_wait.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -10,29 +12,29 @@
 
 namespace {
 
-// Runs bound_openmp_spin in a forked child whose environment has `policy` / `spin` (null: unset). The child's
-// program is this test binary running only DISABLED_ChildReport, which prints openmp_wait_description(); if
-// bound_openmp_spin returns instead of re-executing, the child prints "returned". Returns the child's stdout.
-std::string run_child(const char* policy, const char* spin) {
+// Runs apply_openmp_wait_policy in a forked child whose environment has `policy` / `spin` (null: unset) and
+// STRATA_OMP_BUSY_CORES=`busy`. The child's program is this test binary running only DISABLED_ChildReport,
+// which prints openmp_wait_description(); if the policy returns instead of re-executing, the child prints
+// "returned: " and the description. Returns the child's stdout.
+std::string run_child(const char* policy, const char* spin, const char* busy) {
   int fds[2];
   EXPECT_EQ(pipe(fds), 0);
   const pid_t pid = fork();
   if (pid == 0) {
     dup2(fds[1], STDOUT_FILENO);
     close(fds[0]);
-    unsetenv("OMP_WAIT_POLICY");
-    unsetenv("GOMP_SPINCOUNT");
-    unsetenv("STRATA_BOUNDED_SPIN");
+    for (const char* v : {"OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "STRATA_OMP_BUSY_AT_START"}) unsetenv(v);
     if (policy) setenv("OMP_WAIT_POLICY", policy, 1);
     if (spin) setenv("GOMP_SPINCOUNT", spin, 1);
+    setenv("STRATA_OMP_BUSY_CORES", busy, 1);
     setenv("STRATA_SPIN_TEST_CHILD", "1", 1);
     char self[] = "/proc/self/exe";
-    char filter[] = "--gtest_filter=OpenmpSpin.DISABLED_ChildReport";
+    char filter[] = "--gtest_filter=OpenmpWait.DISABLED_ChildReport";
     char disabled[] = "--gtest_also_run_disabled_tests";
     char* argv[] = {self, filter, disabled, nullptr};
-    strata::bound_openmp_spin(argv);
-    const char msg[] = "returned\n";
-    (void)!write(STDOUT_FILENO, msg, sizeof(msg) - 1);
+    strata::apply_openmp_wait_policy(argv);
+    const std::string msg = std::string("returned: ") + strata::openmp_wait_description() + "\n";
+    (void)!write(STDOUT_FILENO, msg.data(), msg.size());
     _exit(0);
   }
   close(fds[1]);
@@ -46,23 +48,40 @@ std::string run_child(const char* policy, const char* spin) {
   return out;
 }
 
-TEST(OpenmpSpin, DISABLED_ChildReport) {
+TEST(OpenmpWait, DISABLED_ChildReport) {
   if (std::getenv("STRATA_SPIN_TEST_CHILD") == nullptr) GTEST_SKIP() << "only run by run_child";
   std::printf("description: %s\n", strata::openmp_wait_description());
 }
 
-TEST(OpenmpSpin, ReexecutesWithABoundedSpinCountWhenTheUserChoseNothing) {
-  const std::string out = run_child(nullptr, nullptr);
-  EXPECT_NE(out.find("description: GOMP_SPINCOUNT=" + std::to_string(strata::kBoundedSpinCount) + " (set by strata)"),
-            std::string::npos)
+TEST(OpenmpWait, BusyMachineReexecutesWithPassiveWaiting) {
+  const std::string out = run_child(nullptr, nullptr, "1.5");
+  EXPECT_NE(out.find("description: GOMP_SPINCOUNT=0 (set by strata: 1.5 cores busy at start-up)"), std::string::npos)
       << out;
   EXPECT_EQ(out.find("returned"), std::string::npos) << out;
 }
 
-TEST(OpenmpSpin, LeavesTheUsersChoiceAlone) {
-  EXPECT_EQ(run_child("passive", nullptr), "returned\n");
-  EXPECT_EQ(run_child(nullptr, "0"), "returned\n");
-  EXPECT_EQ(run_child("active", "300000"), "returned\n");
+TEST(OpenmpWait, QuietMachineKeepsLibgompsDefault) {
+  EXPECT_EQ(run_child(nullptr, nullptr, "0.2"), "returned: libgomp default (spin; 0.2 cores busy at start-up)\n");
+}
+
+TEST(OpenmpWait, LeavesTheUsersChoiceAlone) {
+  EXPECT_EQ(run_child("passive", nullptr, "2"), "returned: OMP_WAIT_POLICY=passive (from the environment)\n");
+  EXPECT_EQ(run_child(nullptr, "300000", "2"), "returned: GOMP_SPINCOUNT=300000 (from the environment)\n");
+}
+
+TEST(OpenmpWait, SampleSeesABusyLoop) {
+  // The sample never goes negative, and a spinning child process counts as other load.
+  const double quiet = strata::sample_busy_cores(30);
+  EXPECT_GE(quiet, 0.0);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    volatile long spin = 0;
+    for (;;) spin = spin + 1;
+  }
+  const double busy = strata::sample_busy_cores(100);
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  EXPECT_GT(busy, 0.6) << "a spinning child process is other load";
 }
 
 }  // namespace

@@ -6,7 +6,7 @@
 #include "strata/tools/run.h"
 
 int main(int argc, char** argv) {
-  strata::bound_openmp_spin(argv);  // the busy-machine policy (docs/performance.md); may re-execute
+  strata::apply_openmp_wait_policy(argv);  // passive OpenMP waiting on a busy machine (docs/performance.md)
   std::vector<std::string> args(argv + 1, argv + argc);
   return strata::tools::cli_main(args);
 }

@@ -1,21 +1,29 @@
 #pragma once
 // The busy-machine policy of the `strata` CLI and the examples (docs/performance.md, "Busy machines").
-// libgomp's idle workers spin 300,000 times before they sleep. When other processes hold the cores, that
-// spinning starves the thread the team waits for, and 2-thread training ran 10-50x slower than with a bounded
-// spin. Applications that link Strata can call bound_openmp_spin() first thing in main() for the same policy.
+// libgomp's idle workers spin 300,000 times before they sleep. On a quiet machine that is the fastest setting;
+// when other processes hold the cores, the spinning starves the thread the team waits for, and 2-thread training
+// ran 7-15x slower than with passive waiting (GOMP_SPINCOUNT=0), which in turn costs ~10% on a quiet machine.
+// Bounded spin counts (1,000-100,000) were worse than passive when busy and no better than it when quiet.
+// So the policy looks at the machine once, at start-up. Applications that link Strata can call
+// apply_openmp_wait_policy() first thing in main() for the same behaviour.
 namespace strata {
 
-// The GOMP_SPINCOUNT the policy sets (docs/performance.md has the measurements behind the value).
-inline constexpr long kBoundedSpinCount = 10000;
+// Other processes using at least this many cores (sampled over kBusySampleMs at start-up) make the machine busy.
+inline constexpr double kBusyCores = 0.5;
+inline constexpr int kBusySampleMs = 60;
 
-// When neither OMP_WAIT_POLICY nor GOMP_SPINCOUNT is set, sets GOMP_SPINCOUNT to kBoundedSpinCount and
-// re-executes the program with the same arguments (libgomp reads its settings once, when it is loaded).
-// Returns without doing anything when either is set, and returns with libgomp's defaults in force if the
-// program cannot be re-executed.
-void bound_openmp_spin(char** argv);
+// When neither OMP_WAIT_POLICY nor GOMP_SPINCOUNT is set and the machine is busy, sets GOMP_SPINCOUNT=0 and
+// re-executes the program with the same arguments (libgomp reads its settings once, when it is loaded). On a
+// quiet machine, or when the user set either variable, it changes nothing. If the program cannot be
+// re-executed it returns with libgomp's defaults in force. STRATA_OMP_BUSY_CORES=<x> replaces the sample (tests).
+void apply_openmp_wait_policy(char** argv);
 
-// Where the OpenMP waiting setting comes from, for `strata --version`: "GOMP_SPINCOUNT=10000 (set by strata)",
-// "OMP_WAIT_POLICY=passive (from the environment)" or "libgomp default (300,000 spins)".
+// Cores' worth of CPU time that other processes used over `ms` milliseconds (from /proc/stat; 0 if unreadable).
+double sample_busy_cores(int ms);
+
+// What decided OpenMP's waiting, for `strata --version`: "GOMP_SPINCOUNT=0 (set by strata: 1.9 cores busy at
+// start-up)", "libgomp default (spin; 0.0 cores busy at start-up)" or "OMP_WAIT_POLICY=passive (from the
+// environment)".
 const char* openmp_wait_description();
 
 }  // namespace strata
