@@ -232,3 +232,20 @@ TEST(ConvDnnl, ConcurrentCallersShareTheCache) {
   for (auto& th : threads) th.join();
   EXPECT_EQ(bad.load(), 0);
 }
+
+// The per-shape rule (docs/performance.md): LeNet's conv2 and ResNet's 3x3 layers go to oneDNN at training batch
+// sizes; 1-channel first layers, 1x1 projections and calls too small to pay oneDNN's fixed cost stay on im2col.
+TEST(ConvDnnl, SelectionRule) {
+  using kc::ConvPass;
+  // make_geom(n, c, h, w, cout, kh, kw, sh, sw, ph, pw, dh, dw, groups)
+  EXPECT_TRUE(kc::conv_prefers_dnnl(make_geom(64, 6, 14, 14, 16, 5, 5, 1, 1, 0, 0, 1, 1, 1), ConvPass::Forward));
+  EXPECT_TRUE(kc::conv_prefers_dnnl(make_geom(64, 6, 14, 14, 16, 5, 5, 1, 1, 0, 0, 1, 1, 1), ConvPass::BackwardWeight));
+  EXPECT_FALSE(kc::conv_prefers_dnnl(make_geom(1, 6, 14, 14, 16, 5, 5, 1, 1, 0, 0, 1, 1, 1), ConvPass::Forward))
+      << "batch 1: 0.24M multiply-adds do not pay for oneDNN's fixed cost";
+  EXPECT_TRUE(kc::conv_prefers_dnnl(make_geom(128, 32, 28, 28, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1), ConvPass::Forward));
+  EXPECT_FALSE(
+      kc::conv_prefers_dnnl(make_geom(128, 32, 28, 28, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1), ConvPass::BackwardWeight))
+      << "weight gradient on 28x28 planes";
+  EXPECT_FALSE(kc::conv_prefers_dnnl(make_geom(128, 1, 28, 28, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1), ConvPass::Forward));
+  EXPECT_FALSE(kc::conv_prefers_dnnl(make_geom(128, 32, 28, 28, 64, 1, 1, 2, 2, 0, 0, 1, 1, 1), ConvPass::Forward));
+}

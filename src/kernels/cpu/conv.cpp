@@ -335,11 +335,14 @@ ConvAlgo conv_algo() { return algo().load(std::memory_order_relaxed); }
 // bwd_data) but not the 1-channel first layers or the 1x1 projection (9-24 per value, 0.2-0.8x). The weight
 // gradient gains only where im2col's GEMMs sum over short output planes (LeNet's 10x10: 1.1-1.7x); from ResNet's
 // 14x14 planes up the two tie or oneDNN loses on 2 threads. Grouped convolutions were not measured: im2col.
+// A call also has a fixed cost (primitive lookup, two reorders, their parallel regions): LeNet's batch-1 forward
+// took 93 us with oneDNN on conv2 (0.24M multiply-adds) and 64 us with im2col, so below a million multiply-adds
+// in the whole call im2col is kept.
 bool conv_prefers_dnnl(const ConvGeom& g, ConvPass pass) {
   if (g.groups != 1 || (g.kh == 1 && g.kw == 1)) return false;
   const double macs = static_cast<double>(g.cout) * static_cast<double>(g.k()) * static_cast<double>(g.p());
   const double reordered = static_cast<double>(g.c * g.h * g.w + g.cout * g.p());
-  if (macs < 48.0 * reordered) return false;
+  if (macs < 48.0 * reordered || macs * static_cast<double>(g.n) < 1e6) return false;
   return pass != ConvPass::BackwardWeight || g.p() < 196;
 }
 
