@@ -108,7 +108,21 @@ std::pair<Tensor, Tensor> max_pool_4d(const Tensor& x, Size2 kernel, Size2 strid
       kernels::cpu::max_pool2d_forward<T>(g, xc.data_ptr<T>(), out.data_ptr<T>(), idx.data_ptr<int64_t>());
     });
   }
-  if (autograd::needs_grad({&x})) {
+  if (autograd::needs_grad({&x}) && st == ct) {
+    // float32/float64: the forward's argmax indices are kept, and the backward scatters through them (8 bytes per
+    // output: half the memory of keeping the input, and no second pass over every window).
+    const Shape x_shape = x.shape();
+    const DType x_dtype = x.dtype();
+    autograd::record("max_pool2d", {x}, out, [=](const TensorList& gr, const NeedsGrad&) {
+      const Tensor dy = contiguous_as(gr[0], ct);
+      Tensor dx = Tensor::empty(x_shape, ct, dy.device());
+      dispatch_float(ct, "max_pool2d", [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        kernels::cpu::max_pool2d_backward<T>(g, dy.data_ptr<T>(), idx.data_ptr<int64_t>(), dx.data_ptr<T>());
+      });
+      return TensorList{ops::cast(dx, x_dtype)};
+    });
+  } else if (autograd::needs_grad({&x})) {
     const Shape x_shape = x.shape();
     const DType x_dtype = x.dtype();
     autograd::SavedTensor sx(x, "max_pool2d");
