@@ -56,8 +56,10 @@ void max_pool2d_2x2s2_plane(const int64_t ho, const int64_t wo, const int64_t w,
     T* yr = yp + oh * wo;
     int64_t* ir = ip + oh * wo;
     const int64_t base = 2 * oh * w;
+    int nan = 0;  // any NaN in this row's windows: only then the scalar pass below
     for (int64_t ow = 0; ow < wo; ++ow) {
       const T a = x0[2 * ow], b = x0[2 * ow + 1], c = x1[2 * ow], d = x1[2 * ow + 1];
+      nan |= static_cast<int>(a != a) | static_cast<int>(b != b) | static_cast<int>(c != c) | static_cast<int>(d != d);
       // Later positions win only when strictly greater: ties keep the first index.
       const bool gb = b > a;
       const T m1 = gb ? b : a;
@@ -69,7 +71,7 @@ void max_pool2d_2x2s2_plane(const int64_t ho, const int64_t wo, const int64_t w,
       yr[ow] = g2 ? m2 : m1;
       ir[ow] = base + 2 * ow + (g2 ? i2 : i1);
     }
-    for (int64_t ow = 0; ow < wo; ++ow) {
+    for (int64_t ow = 0; nan != 0 && ow < wo; ++ow) {
       const T a = x0[2 * ow], b = x0[2 * ow + 1], c = x1[2 * ow], d = x1[2 * ow + 1];
       if (!(a != a || b != b || c != c || d != d)) continue;
       const int64_t pos[4] = {base + 2 * ow, base + 2 * ow + 1, base + w + 2 * ow, base + w + 2 * ow + 1};
