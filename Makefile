@@ -31,12 +31,12 @@ test-asan: deps
 	@cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS)
 
 # Trains a LeNet-style CNN on Fashion-MNIST (examples/lenet) with a live progress bar; writes runs/lenet/.
-# Passive OpenMP waiting (unless set otherwise): on a busy machine, spinning threads stall each other
-# (measured 7x slower per epoch at load average 12; examples/lenet/README.md).
+# The CLI picks OpenMP's waiting itself: passive on a busy machine, a bounded spin on a quiet one
+# (docs/performance.md, "Busy machines").
 # Builds only the library and the CLI (about a third of `make build`); `make build` and `make test` build everything.
 demo: configure
 	@cmake --build $(BUILD) -j $(JOBS) --target strata_cli
-	@OMP_WAIT_POLICY=$${OMP_WAIT_POLICY:-passive} $(BUILD)/tools/strata/strata train examples/lenet/config.json
+	@$(BUILD)/tools/strata/strata train examples/lenet/config.json
 
 # Side-by-side with PyTorch (docs/benchmarks.md); e.g. make bench BENCH_ARGS="--filter gemm --rounds 5".
 BENCH_ARGS ?=

@@ -1,5 +1,5 @@
-// The OpenMP waiting policy (core/openmp_wait.h): sample the machine, and if it is busy set GOMP_SPINCOUNT=0
-// before libgomp reads it, by re-executing.
+// The OpenMP waiting policy (core/openmp_wait.h): sample the machine, then set GOMP_SPINCOUNT before libgomp
+// reads it, by re-executing.
 #include "strata/core/openmp_wait.h"
 
 #include <unistd.h>
@@ -68,8 +68,9 @@ void apply_openmp_wait_policy(char** argv) {
   const char* forced = std::getenv("STRATA_OMP_BUSY_CORES");
   const double busy = forced != nullptr ? std::atof(forced) : sample_busy_cores(kBusySampleMs);
   decided() = format_cores(busy);
-  if (busy < kBusyCores || argv == nullptr || argv[0] == nullptr) return;
-  if (setenv("GOMP_SPINCOUNT", "0", 1) != 0 || setenv(kMarker, decided().c_str(), 1) != 0) return;
+  if (argv == nullptr || argv[0] == nullptr) return;
+  const std::string spin = std::to_string(busy >= kBusyCores ? kBusySpinCount : kQuietSpinCount);
+  if (setenv("GOMP_SPINCOUNT", spin.c_str(), 1) != 0 || setenv(kMarker, decided().c_str(), 1) != 0) return;
   execv("/proc/self/exe", argv);
   // exec failed (no /proc, say): run on with libgomp's defaults, as before. The variable stays set for child
   // processes, which is what the policy asks for anyway.
@@ -86,7 +87,7 @@ const char* openmp_wait_description() {
       return std::string("GOMP_SPINCOUNT=") + spin + " (set by strata: " + marker + " cores busy at start-up)";
     }
     if (spin != nullptr) return std::string("GOMP_SPINCOUNT=") + spin + " (from the environment)";
-    if (!decided().empty()) return "libgomp default (spin; " + decided() + " cores busy at start-up)";
+    if (!decided().empty()) return "libgomp default (" + decided() + " cores busy at start-up; not re-executed)";
     return std::string("libgomp default (spin)");
   }();
   return text.c_str();
