@@ -23,9 +23,9 @@
 
 #include "../common/char_corpus.h"
 #include "strata/autograd/autocast.h"
+#include "strata/core/openmp_wait.h"
 #include "strata/diag/precision.h"
 #include "strata/diag/tradeoff.h"
-#include "strata/core/openmp_wait.h"
 #include "strata/strata.h"
 
 using namespace strata;
