@@ -106,20 +106,25 @@ void mlp(strata::bench::Context& ctx, bool doctor,
   train_throughput(ctx, model, opt, 128, doctor, precision);
 }
 
+// LeNet-5: conv5x5 1-6 pad 2, pool, conv5x5 6-16, pool, fc 120-84-10.
+nn::Sequential lenet_model() {
+  return nn::Sequential{make<nn::Conv2d>(1, 6, 5, 1, 2),
+                        make<nn::ReLU>(),
+                        make<nn::MaxPool2d>(2),
+                        make<nn::Conv2d>(6, 16, 5),
+                        make<nn::ReLU>(),
+                        make<nn::MaxPool2d>(2),
+                        make<nn::Flatten>(),
+                        make<nn::Linear>(400, 120),
+                        make<nn::ReLU>(),
+                        make<nn::Linear>(120, 84),
+                        make<nn::ReLU>(),
+                        make<nn::Linear>(84, 10)};
+}
+
 void lenet(strata::bench::Context& ctx, bool doctor,
            strata::train::Precision precision = strata::train::Precision::FP32) {
-  nn::Sequential model{make<nn::Conv2d>(1, 6, 5, 1, 2),
-                       make<nn::ReLU>(),
-                       make<nn::MaxPool2d>(2),
-                       make<nn::Conv2d>(6, 16, 5),
-                       make<nn::ReLU>(),
-                       make<nn::MaxPool2d>(2),
-                       make<nn::Flatten>(),
-                       make<nn::Linear>(400, 120),
-                       make<nn::ReLU>(),
-                       make<nn::Linear>(120, 84),
-                       make<nn::ReLU>(),
-                       make<nn::Linear>(84, 10)};
+  nn::Sequential model = lenet_model();
   optim::SGDOptions o;
   o.lr = 0.01;
   o.momentum = 0.9;
@@ -173,6 +178,18 @@ STRATA_BENCHMARK(lenet_train_deterministic, "lenet.train_deterministic", LENET_D
 STRATA_BENCHMARK(resnet_train_deterministic, "resnet.train_deterministic", RESNET_DESC DETERMINISTIC_DESC) {
   const strata::DeterministicGuard on(true);
   resnet(ctx, false);
+}
+
+// Batch-1 inference latency of the same LeNet in eval mode (the twin runs under inference_mode when tuned).
+STRATA_BENCHMARK(lenet_infer_b1, "lenet.infer_b1",
+                 "LeNet-5 forward on one (1, 1, 28, 28) image, eval, under NoGradGuard (PyTorch: inference_mode)") {
+  nn::Sequential model = lenet_model();
+  model.eval();
+  const Tensor x = strata::randn({1, 1, 28, 28});
+  strata::NoGradGuard no_grad;
+  ctx.latency("us/forward", 1e6, [&](int64_t calls) {
+    for (int64_t i = 0; i < calls; ++i) Tensor y = model(x);
+  });
 }
 
 STRATA_BENCHMARK(mlp_train_bf16, "mlp.train_bf16", MLP_DESC BF16_DESC) {
