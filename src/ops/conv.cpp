@@ -8,6 +8,7 @@
 #include "ops/helpers.h"
 #include "strata/autograd/autocast.h"
 #include "strata/autograd/grad_mode.h"
+#include "strata/core/profile.h"
 #include "strata/ops/conv.h"
 #include "strata/ops/views.h"
 
@@ -250,6 +251,7 @@ Tensor conv_transpose2d_4d(const Tensor& x, const Tensor& weight, const Tensor& 
 
 Tensor conv_transpose2d(const Tensor& x_in, const Tensor& weight_in, const Tensor& bias_in, Size2 stride, Size2 padding,
                         Size2 output_padding, int64_t groups, Size2 dilation) {
+  const profile::Scope prof_scope(profile::Kind::Forward, "conv_transpose2d");
   STRATA_CHECK(x_in.defined() && weight_in.defined(), "[conv_transpose2d] undefined tensor");
   const Tensor x = autocast::to_low(x_in), weight = autocast::to_low(weight_in), bias = autocast::to_low(bias_in);
   check_cpu("conv_transpose2d", x.device());
@@ -263,6 +265,7 @@ Tensor conv_transpose2d(const Tensor& x_in, const Tensor& weight_in, const Tenso
 
 Tensor conv2d(const Tensor& x_in, const Tensor& weight_in, const Tensor& bias_in, Size2 stride, Size2 padding,
               Size2 dilation, int64_t groups) {
+  const profile::Scope prof_scope(profile::Kind::Forward, "conv2d");
   STRATA_CHECK(x_in.defined() && weight_in.defined(), "[conv2d] undefined tensor");
   // Under autocast the float32 operands run as 16-bit (parameters' copies are cached per region).
   const Tensor x = autocast::to_low(x_in), weight = autocast::to_low(weight_in), bias = autocast::to_low(bias_in);

@@ -8,6 +8,7 @@
 
 #include "ops/helpers.h"
 #include "strata/autograd/grad_mode.h"
+#include "strata/core/profile.h"
 #include "strata/ops/conv.h"
 #include "strata/ops/views.h"
 
@@ -153,6 +154,7 @@ std::pair<Tensor, Tensor> max_pool_4d(const Tensor& x, Size2 kernel, Size2 strid
 
 std::pair<Tensor, Tensor> max_pool2d_impl(const Tensor& x, Size2 kernel, Size2 stride, Size2 padding, Size2 dilation,
                                           bool ceil_mode, bool want_indices) {
+  const profile::Scope prof_scope(profile::Kind::Forward, "max_pool2d");
   check_input("max_pool2d", x);
   if (x.dim() == 3) {
     auto [out, idx] = max_pool_4d(unsqueeze(x, 0), kernel, stride, padding, dilation, ceil_mode, want_indices);
@@ -173,6 +175,7 @@ Tensor max_pool2d(const Tensor& x, Size2 kernel, Size2 stride, Size2 padding, Si
 }
 
 Tensor avg_pool2d(const Tensor& x, Size2 kernel, Size2 stride, Size2 padding, bool ceil_mode, bool count_include_pad) {
+  const profile::Scope prof_scope(profile::Kind::Forward, "avg_pool2d");
   check_input("avg_pool2d", x);
   if (Tensor r = ops::via_float32(
           "avg_pool2d", {&x},
@@ -210,6 +213,7 @@ Tensor avg_pool2d(const Tensor& x, Size2 kernel, Size2 stride, Size2 padding, bo
 }
 
 Tensor adaptive_avg_pool2d(const Tensor& x, Size2 output_size) {
+  const profile::Scope prof_scope(profile::Kind::Forward, "adaptive_avg_pool2d");
   check_input("adaptive_avg_pool2d", x);
   if (Tensor r = ops::via_float32("adaptive_avg_pool2d", {&x},
                                   [&](const TensorList& u) { return adaptive_avg_pool2d(u[0], output_size); });
