@@ -5,6 +5,7 @@
 #include <string>
 
 #include "strata/core/error.h"
+#include "strata/core/threading.h"
 
 namespace strata::testing {
 
@@ -19,6 +20,20 @@ std::string error_of(Fn&& fn) {
   ADD_FAILURE() << "expected a strata::Error";
   return "";
 }
+
+// Sets the thread count (strata::set_num_threads: OpenMP and OpenBLAS) for a scope and restores the previous
+// one on exit, also when an ASSERT leaves the test early.
+class ThreadCount {
+ public:
+  explicit ThreadCount(int n) : saved_(get_num_threads()) { set_num_threads(n); }
+  ~ThreadCount() { set_num_threads(saved_); }
+  ThreadCount(const ThreadCount&) = delete;
+  ThreadCount& operator=(const ThreadCount&) = delete;
+  void set(int n) const { set_num_threads(n); }
+
+ private:
+  int saved_;
+};
 
 }  // namespace strata::testing
 

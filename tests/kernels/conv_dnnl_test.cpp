@@ -18,6 +18,7 @@
 
 #include "kernels/cpu/conv.h"
 #include "strata/core/threading.h"
+#include "test_util.h"
 
 namespace kc = strata::kernels::cpu;
 
@@ -144,23 +145,21 @@ TEST(ConvDnnl, RandomGeometriesMatchReference) {
 
 TEST(ConvDnnl, CachesPrimitivesPerShapeAndThreadCount) {
   SKIP_WITHOUT_DNNL();
-  const int saved = omp_get_max_threads();
   kc::dnnl_conv_cache_clear();
   const kc::ConvGeom g = make_geom(4, 8, 12, 12, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1);
   std::mt19937 rng(5);
   const auto x = random_vec(g.n * g.c * g.h * g.w, rng), w = random_vec(g.cout * g.k(), rng);
   std::vector<float> y1(static_cast<size_t>(g.n * g.cout * g.p())), y2 = y1, y3 = y1, y_ref = y1;
   kc::conv2d_forward_reference<float>(g, x.data(), w.data(), nullptr, y_ref.data());
-  omp_set_num_threads(2);
+  const strata::testing::ThreadCount threads(2);
   ASSERT_TRUE(kc::conv2d_forward_dnnl(g, x.data(), w.data(), nullptr, y1.data()));
   EXPECT_EQ(kc::dnnl_conv_cache_size(), 1u);
   ASSERT_TRUE(kc::conv2d_forward_dnnl(g, x.data(), w.data(), nullptr, y2.data()));
   EXPECT_EQ(kc::dnnl_conv_cache_size(), 1u) << "the same shape twice must hit the cache";
   EXPECT_EQ(y1, y2);
-  omp_set_num_threads(1);
+  threads.set(1);
   ASSERT_TRUE(kc::conv2d_forward_dnnl(g, x.data(), w.data(), nullptr, y3.data()));
   EXPECT_EQ(kc::dnnl_conv_cache_size(), 2u) << "another thread count is another primitive";
-  omp_set_num_threads(saved);
   expect_close(y3, y_ref, g.k(), "", "forward on 1 thread");
   // Another shape (here: with bias) is another entry; clearing empties it.
   ASSERT_TRUE(kc::conv2d_forward_dnnl(g, x.data(), w.data(), w.data(), y3.data()));

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "test_util.h"
+
 namespace kc = strata::kernels::cpu;
 
 namespace {
@@ -151,16 +153,14 @@ TEST(ConvKernel, BackwardWeightIsIndependentOfThreadCount) {
     const auto x = random_vec<float>(g.n * g.c * g.h * g.w, rng);
     const auto dy = random_vec<float>(g.n * g.cout * g.p(), rng);
     const int64_t nw = g.cout * g.k();
-    const int saved = omp_get_max_threads();
     std::vector<std::vector<float>> dws, dbs;
     for (int threads : {1, 2, 3}) {
-      omp_set_num_threads(threads);
+      const strata::testing::ThreadCount scope(threads);
       auto dw = poisoned<float>(nw), db = poisoned<float>(g.cout);
       kc::conv2d_backward_weight_im2col<float>(g, dy.data(), x.data(), dw.data(), db.data());
       dws.push_back(dw);
       dbs.push_back(db);
     }
-    omp_set_num_threads(saved);
     for (size_t t = 1; t < dws.size(); ++t) {
       EXPECT_EQ(dws[t], dws[0]) << c.name << ": " << t + 1 << " threads";
       EXPECT_EQ(dbs[t], dbs[0]) << c.name << ": " << t + 1 << " threads";

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "strata/core/threading.h"
+#include "test_util.h"
 
 namespace kc = strata::kernels::cpu;
 
@@ -250,9 +251,8 @@ TYPED_TEST(Gemm, BatchedWithBroadcastOffsets) {
     bo.push_back(0);
     co.push_back(b * M * N);
   }
-  const int saved_threads = omp_get_max_threads();
   for (int threads : {1, 2}) {
-    omp_set_num_threads(threads);
+    const strata::testing::ThreadCount scope(threads);
     std::vector<T> C(static_cast<size_t>(batch * M * N), static_cast<T>(kNaN)), R(C.size());
     kc::gemm_batched<T>(true, false, batch, M, N, K, 2, A.data(), M, ao.data(), B.data(), N, bo.data(), 0, C.data(), N,
                         co.data());
@@ -265,7 +265,6 @@ TYPED_TEST(Gemm, BatchedWithBroadcastOffsets) {
     kc::gemm_strided_batched<T>(true, false, 3, M, N, K, 2, A.data(), M, K * M, B.data(), N, 0, 0, S.data(), N, M * N);
     for (size_t i = 0; i < static_cast<size_t>(3 * M * N); ++i) ASSERT_NEAR(S[i], R[i], 1e-4) << "strided at " << i;
   }
-  omp_set_num_threads(saved_threads);
 }
 
 // The recurrent-layer pattern: one PackedB, many products with different A (and beta 1 accumulating), on the
@@ -273,7 +272,6 @@ TYPED_TEST(Gemm, BatchedWithBroadcastOffsets) {
 // and the same bits on 1, 2 and 3 threads; each against gemm_naive.
 TYPED_TEST(Gemm, PrepackedReusedAcrossProductsAnyThreadCount) {
   using T = TypeParam;
-  const int saved_threads = omp_get_max_threads();
   struct Shape3 {
     bool ta, tb;
     int64_t M, N, K;
@@ -289,7 +287,7 @@ TYPED_TEST(Gemm, PrepackedReusedAcrossProductsAnyThreadCount) {
     ASSERT_EQ(packed.n(), p.N);
     std::vector<std::vector<T>> per_threads;
     for (int threads : {1, 2, 3}) {
-      omp_set_num_threads(threads);
+      const strata::testing::ThreadCount scope(threads);
       Lcg arng{11};
       std::vector<T> C(static_cast<size_t>(p.M * p.N), T(0)), R = C;
       for (int step = 0; step < 3; ++step) {
@@ -305,7 +303,6 @@ TYPED_TEST(Gemm, PrepackedReusedAcrossProductsAnyThreadCount) {
       }
       per_threads.push_back(C);
     }
-    omp_set_num_threads(saved_threads);
     EXPECT_EQ(per_threads[1], per_threads[0]) << "M=" << p.M << " N=" << p.N << " K=" << p.K << ": 2 threads";
     EXPECT_EQ(per_threads[2], per_threads[0]) << "M=" << p.M << " N=" << p.N << " K=" << p.K << ": 3 threads";
   }
@@ -326,7 +323,6 @@ TEST(GemmBackend, NameMatchesBuild) {
 // C cut by columns and by rows into several blocks, and for vector operands; and the right values.
 TEST(GemmDeterministic, SameBitsOnAnyThreadCount) {
   const strata::DeterministicGuard on(true);
-  const int saved_threads = omp_get_max_threads();
   for (const Problem& p : {Problem{false, true, 64, 128, 288, 1, 0}, Problem{true, false, 128, 288, 64, 1, 1},
                            Problem{false, false, 64, 288, 128, 1, 0}, Problem{false, true, 128, 784, 512, 0.5, 0},
                            Problem{true, false, 300, 40, 200, 1, 0}, Problem{false, true, 300, 40, 200, 1, 0.5},
@@ -338,13 +334,12 @@ TEST(GemmDeterministic, SameBitsOnAnyThreadCount) {
     const auto C0 = make_matrix<float>(p.M, p.N, p.N, rng, 0);
     std::vector<std::vector<float>> out;
     for (int threads : {1, 2, 3}) {
-      omp_set_num_threads(threads);
+      const strata::testing::ThreadCount scope(threads);
       std::vector<float> C = C0;
       kc::gemm<float>(p.ta, p.tb, p.M, p.N, p.K, static_cast<float>(p.alpha), A.data(), ac, B.data(), bc,
                       static_cast<float>(p.beta), C.data(), p.N);
       out.push_back(C);
     }
-    omp_set_num_threads(saved_threads);
     EXPECT_EQ(out[1], out[0]) << describe(p) << ": 2 threads";
     EXPECT_EQ(out[2], out[0]) << describe(p) << ": 3 threads";
     std::vector<float> R = C0;

@@ -8,21 +8,10 @@
 #include "strata/core/threading.h"
 #include "strata/ops/rnn.h"
 #include "strata/strata.h"
+#include "test_util.h"
 
 namespace strata {
 namespace {
-
-// Sets the thread count for a scope.
-class Threads {
- public:
-  explicit Threads(int n) : saved_(get_num_threads()) { set_num_threads(n); }
-  ~Threads() { set_num_threads(saved_); }
-  Threads(const Threads&) = delete;
-  Threads& operator=(const Threads&) = delete;
-
- private:
-  int saved_;
-};
 
 struct Inputs {
   TensorList t;  // x, h0, c0 (LSTM, else undefined), w_ih, w_hh, b_ih, b_hh
@@ -41,7 +30,7 @@ Inputs make_inputs(RNNMode mode, int64_t T, int64_t B, int64_t I, int64_t H, DTy
 // Output, h_n, c_n and the gradients of a weighted sum of them w.r.t. every input, flattened.
 std::vector<std::vector<float>> run(RNNMode mode, bool reverse, int threads, int64_t T = 5, int64_t B = 26,
                                     int64_t I = 7, int64_t H = 21) {  // 26 rows: blocks of 13 and 13, or 8, 9, 9
-  const Threads scope(threads);
+  const testing::ThreadCount scope(threads);
   Inputs in = make_inputs(mode, T, B, I, H, kFloat32);
   const auto& t = in.t;
   RNNLayerResult res = rnn_layer(mode, t[0], t[1], t[2], t[3], t[4], t[5], t[6], reverse);
@@ -87,7 +76,7 @@ TEST(RNNThreads, DeterministicModeLargerShapes) {
 }
 
 TEST(RNNThreads, GradcheckOnSplitRows) {
-  const Threads scope(2);
+  const testing::ThreadCount scope(2);
   for (RNNMode mode : {RNNMode::LSTM, RNNMode::GRU}) {
     Inputs in = make_inputs(mode, 2, 16, 2, 3, kFloat64);  // 16 rows: two blocks of 8
     TensorList inputs;

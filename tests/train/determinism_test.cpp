@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "strata/core/threading.h"
+#include "test_util.h"
 #include "train_test_util.h"
 
 namespace strata {
@@ -14,8 +15,7 @@ namespace {
 
 // Every weight after `steps` Adam steps of a conv net on fixed random data, trained on `threads` threads.
 std::vector<std::pair<std::string, std::vector<float>>> train_cnn(int threads, int steps) {
-  const int saved = get_num_threads();
-  set_num_threads(threads);
+  const testing::ThreadCount scope(threads);
   manual_seed(5);
   auto model = std::make_shared<nn::Sequential>(std::initializer_list<nn::ModulePtr>{
       std::make_shared<nn::Conv2d>(1, 8, 3, 1, 1), std::make_shared<nn::ReLU>(), std::make_shared<nn::MaxPool2d>(2),
@@ -30,7 +30,6 @@ std::vector<std::pair<std::string, std::vector<float>>> train_cnn(int threads, i
     cross_entropy((*model)(x), y).backward();
     opt.step();
   }
-  set_num_threads(saved);
   std::vector<std::pair<std::string, std::vector<float>>> w;
   for (const auto& [name, t] : model->state_dict()) w.emplace_back(name, t.to_vector<float>());
   return w;
