@@ -11,6 +11,8 @@ packages=(
   zlib1g-dev
   # oneDNN (optional; OpenMP build): float convolutions per shape (docs/performance.md). Without it, im2col + GEMM.
   libdnnl-dev
+  # OpenMPI (optional): data-parallel training over processes (mpirun -np N strata train; docs/distributed.md)
+  libopenmpi-dev openmpi-bin
   # libpng: io::write_png / io::read_png (sample grids of the generative models, images for the docs)
   libpng-dev
   # Fashion-MNIST IDX files in /usr/share/datasets/fashion-mnist (data::FashionMNIST, make demo, examples)

@@ -5,6 +5,7 @@
 #include "autograd/accumulate.h"
 #include "strata/autograd/anomaly.h"
 #include "strata/autograd/grad_mode.h"
+#include "strata/autograd/post_accumulate_hook.h"
 #include "strata/core/error.h"
 
 namespace strata::autograd {
@@ -57,6 +58,12 @@ TensorList AccumulateGrad::apply(TensorList&& grads) {
     leaf->grad = std::make_shared<Tensor>(exclusive ? g : detail::copy(g));
   } else {
     detail::add_into(*leaf->grad, g);
+  }
+  if (!post_hooks.empty()) {
+    const Tensor leaf_tensor(leaf);
+    // A copy: a hook may remove itself.
+    const auto hooks = post_hooks;
+    for (const auto& h : hooks) h.second(leaf_tensor);
   }
   return {};
 }
@@ -111,6 +118,23 @@ std::shared_ptr<Node> grad_accumulator(const Tensor& leaf) {
   AutogradMeta& m = leaf.impl()->meta();
   if (!m.grad_accumulator) m.grad_accumulator = std::make_shared<AccumulateGrad>(leaf.impl_ptr());
   return m.grad_accumulator;
+}
+
+int64_t register_post_accumulate_grad_hook(const Tensor& leaf, std::function<void(const Tensor&)> hook) {
+  STRATA_CHECK(leaf.defined() && leaf.requires_grad() && leaf.is_leaf(),
+               "[register_post_accumulate_grad_hook] expected a leaf tensor that requires grad");
+  static std::atomic<int64_t> next_id{1};
+  auto* acc = static_cast<AccumulateGrad*>(grad_accumulator(leaf).get());
+  const int64_t id = next_id.fetch_add(1, std::memory_order_relaxed);
+  acc->post_hooks.emplace_back(id, std::move(hook));
+  return id;
+}
+
+void remove_post_accumulate_grad_hook(const Tensor& leaf, int64_t id) {
+  if (!leaf.defined() || !leaf.impl()->autograd || !leaf.impl()->autograd->grad_accumulator) return;
+  auto* acc = dynamic_cast<AccumulateGrad*>(leaf.impl()->autograd->grad_accumulator.get());
+  if (acc == nullptr) return;
+  std::erase_if(acc->post_hooks, [id](const auto& h) { return h.first == id; });
 }
 
 void record(const char* name, const TensorList& inputs, const TensorList& outputs, BackwardFn fn) {

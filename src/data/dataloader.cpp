@@ -39,6 +39,8 @@ struct DataLoader::EpochState {
   DatasetPtr dataset;
   std::vector<int64_t> order;
   int64_t batch_size = 1;
+  int64_t num_shards = 1;
+  int64_t shard = 0;
   int64_t num_batches = 0;
   int64_t first_batch = 0;  // begin_at(): the batches before it are skipped, never gathered
   int64_t next_to_consume = 0;
@@ -70,8 +72,10 @@ struct DataLoader::EpochState {
   Batch make_batch(int64_t b) const {
     NoGradGuard no_grad;
     SingleThreaded single;
-    const int64_t start = b * batch_size;
-    const int64_t count = std::min(batch_size, static_cast<int64_t>(order.size()) - start);
+    const int64_t global_start = b * batch_size;
+    const int64_t global_count = std::min(batch_size, static_cast<int64_t>(order.size()) - global_start);
+    const int64_t start = global_start + DataLoader::shard_start(global_count, num_shards, shard);
+    const int64_t count = DataLoader::shard_count(global_count, num_shards, shard);
     std::vector<int64_t> idx(order.begin() + start, order.begin() + start + count);
     Batch batch = dataset->get_batch(from_vector(idx, {count}));
     STRATA_CHECK(batch.input.defined() && batch.input.dim() >= 1 && batch.input.size(0) == count,
@@ -160,6 +164,12 @@ DataLoader::DataLoader(DatasetPtr dataset, const DataLoaderOptions& options)
     : dataset_(std::move(dataset)), options_(options) {
   STRATA_CHECK(dataset_ != nullptr, "[DataLoader] null dataset");
   STRATA_CHECK(options_.batch_size >= 1, "[DataLoader] batch_size must be at least 1, got ", options_.batch_size);
+  STRATA_CHECK(options_.num_shards >= 1 && options_.shard >= 0 && options_.shard < options_.num_shards,
+               "[DataLoader] shard must be in [0, num_shards), got shard ", options_.shard, " of ",
+               options_.num_shards);
+  STRATA_CHECK(options_.batch_size >= options_.num_shards, "[DataLoader] batch_size ", options_.batch_size,
+               " is the global batch and must be at least the number of shards (", options_.num_shards,
+               "): every process needs at least one example per batch");
   STRATA_CHECK(options_.prefetch_depth >= 1, "[DataLoader] prefetch_depth must be at least 1, got ",
                options_.prefetch_depth);
   generator_.manual_seed(options_.seed ? *options_.seed : default_generator().random64());
@@ -173,11 +183,25 @@ int64_t DataLoader::size() const {
   const int64_t n = dataset_->size();
   const int64_t b = options_.batch_size;
   // Not (n + b - 1) / b: that overflows for a batch_size near INT64_MAX.
-  return options_.drop_last ? n / b : n / b + (n % b != 0 ? 1 : 0);
+  const int64_t rest = n % b;
+  const bool keep_last = !options_.drop_last && rest > 0 &&
+                         (rest >= options_.num_shards || (!options_.even_shards && options_.shard < rest));
+  return n / b + (keep_last ? 1 : 0);
+}
+
+int64_t DataLoader::shard_count(int64_t count, int64_t num_shards, int64_t shard) {
+  return count / num_shards + (shard < count % num_shards ? 1 : 0);
+}
+
+int64_t DataLoader::shard_start(int64_t count, int64_t num_shards, int64_t shard) {
+  return shard * (count / num_shards) + std::min(shard, count % num_shards);
 }
 
 int64_t DataLoader::num_examples() const {
-  return options_.drop_last ? size() * options_.batch_size : dataset_->size();
+  const int64_t n = dataset_->size(), b = options_.batch_size, s = options_.num_shards, r = options_.shard;
+  int64_t total = (n / b) * shard_count(b, s, r);
+  if (size() > n / b) total += shard_count(n % b, s, r);
+  return total;
 }
 
 DataLoader::Iterator DataLoader::begin() { return begin_at(0); }
@@ -188,6 +212,8 @@ DataLoader::Iterator DataLoader::begin_at(int64_t first_batch) {
   auto state = std::make_shared<EpochState>();
   state->dataset = dataset_;
   state->batch_size = options_.batch_size;
+  state->num_shards = options_.num_shards;
+  state->shard = options_.shard;
   state->num_batches = size();
   state->capacity = static_cast<size_t>(options_.prefetch_depth);
   state->first_batch = first_batch;

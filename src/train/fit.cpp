@@ -50,7 +50,8 @@ double binary_threshold_for(const nn::Loss& loss) {
 }
 
 Logs evaluate_impl(nn::Module& model, const nn::Loss& loss, data::DataLoader& loader,
-                   const std::vector<std::string>& metrics, double threshold, const char* who, Precision precision) {
+                   const std::vector<std::string>& metrics, double threshold, const char* who, Precision precision,
+                   GradientSync* sync = nullptr) {
   MetricAccumulator acc(metrics, threshold);
   {
     ModeGuard mode(model, false);
@@ -64,6 +65,7 @@ Logs evaluate_impl(nn::Module& model, const nn::Loss& loss, data::DataLoader& lo
       acc.update(out, b.target, l.item(), batch_size_of(b));
     }
   }
+  if (sync != nullptr) detail::sum_totals(acc, *sync);  // every process's share of the loader
   STRATA_CHECK(acc.samples() > 0, "[", who, "] the loader has no batches");
   return acc.results();
 }
@@ -137,6 +139,7 @@ History fit(nn::Module& model, const nn::Loss& loss, optim::Optimizer& optimizer
 
       STRATA_CHECK(b.target.defined(), "[fit] the training loader's batches have no target");
       Tensor out;
+      if (options.grad_sync) options.grad_sync->add_examples(batch_size_of(b));
       const double loss_value = stepper.accumulate(
           [&] {
             out = model(b.input);
@@ -167,15 +170,17 @@ History fit(nn::Module& model, const nn::Loss& loss, optim::Optimizer& optimizer
       for (const CallbackPtr& cb : callbacks) cb->on_batch_end(st, batch_logs);
       prof.reset();
       if (profile::active() != nullptr) data_from = profile::now_ns();
+      if (options.grad_sync) detail::agree_on_stop(st, *options.grad_sync);
       if (st.stop_training || st.interrupt) break;
     }
     if (st.interrupt) break;
 
+    if (options.grad_sync) detail::sum_totals(acc, *options.grad_sync);
     Logs epoch_logs = acc.results();
     epoch_logs["lr"] = lr;
     if (val_loader != nullptr) {
-      const Logs val =
-          evaluate_impl(model, loss, *val_loader, options.metrics, threshold, "fit: validation", options.precision);
+      const Logs val = evaluate_impl(model, loss, *val_loader, options.metrics, threshold, "fit: validation",
+                                     options.precision, options.grad_sync.get());
       for (const auto& [key, value] : val) epoch_logs["val_" + key] = value;
     }
     for (const CallbackPtr& cb : callbacks) cb->on_epoch_end(st, epoch_logs);

@@ -36,6 +36,20 @@ class Means {
     return out;
   }
   void reset() { sums_.clear(); }
+  // Data-parallel loops: the sums and counts of every process (their keys are the same: the same task runs).
+  void sum_over(GradientSync& sync) {
+    std::vector<double> flat;
+    for (const auto& [k, sc] : sums_) {
+      flat.push_back(sc.first);
+      flat.push_back(static_cast<double>(sc.second));
+    }
+    sync.sum(flat);
+    size_t i = 0;
+    for (auto& [k, sc] : sums_) {
+      sc.first = flat[i++];
+      sc.second = static_cast<int64_t>(flat[i++]);
+    }
+  }
   // {"key": [sum, count], ...} for exact resume, and back.
   io::Json to_json() const {
     io::Json o = io::Json::object();
@@ -54,7 +68,8 @@ class Means {
 
 }  // namespace
 
-Logs evaluate_task(Task& task, data::DataLoader& loader, Precision precision) {
+namespace {
+Logs evaluate_task_impl(Task& task, data::DataLoader& loader, Precision precision, GradientSync* sync) {
   Means means;
   Logs values;
   {
@@ -68,9 +83,15 @@ Logs evaluate_task(Task& task, data::DataLoader& loader, Precision precision) {
       means.add(values, batch_size_of(b));
     }
   }
+  if (sync != nullptr) means.sum_over(*sync);
   Logs out = means.results();
   STRATA_CHECK(!out.empty(), "[evaluate_task] the loader has no batches");
   return out;
+}
+}  // namespace
+
+Logs evaluate_task(Task& task, data::DataLoader& loader, Precision precision) {
+  return evaluate_task_impl(task, loader, precision, nullptr);
 }
 
 History fit_task(Task& task, data::DataLoader& train_loader, const FitOptions& options, data::DataLoader* val_loader) {
@@ -115,6 +136,7 @@ History fit_task(Task& task, data::DataLoader& train_loader, const FitOptions& o
       for (const CallbackPtr& cb : callbacks) cb->on_batch_begin(st);
       if (!optimizer.param_groups().empty()) lr = optimizer.param_groups()[0].lr();
       values.clear();
+      if (options.grad_sync) options.grad_sync->add_examples(batch_size_of(b));
       st.optimizer_stepped = task.train_batch(b, st.batch, batches, values);
       const int64_t n = batch_size_of(b);
       means.add(values, n);
@@ -125,13 +147,15 @@ History fit_task(Task& task, data::DataLoader& train_loader, const FitOptions& o
       batch_logs["size"] = static_cast<double>(n);
       batch_logs["lr"] = lr;
       for (const CallbackPtr& cb : callbacks) cb->on_batch_end(st, batch_logs);
+      if (options.grad_sync) detail::agree_on_stop(st, *options.grad_sync);
       if (st.stop_training || st.interrupt) break;
     }
     if (st.interrupt) break;
+    if (options.grad_sync) means.sum_over(*options.grad_sync);
     Logs epoch_logs = means.results();
     epoch_logs["lr"] = lr;
     if (val_loader != nullptr) {
-      for (const auto& [key, value] : evaluate_task(task, *val_loader, options.precision))
+      for (const auto& [key, value] : evaluate_task_impl(task, *val_loader, options.precision, options.grad_sync.get()))
         epoch_logs["val_" + key] = value;
     }
     for (const CallbackPtr& cb : callbacks) cb->on_epoch_end(st, epoch_logs);

@@ -7,6 +7,7 @@
 #include "strata/nn/module.h"
 #include "strata/train/fit.h"
 #include "strata/train/grad_scaler.h"
+#include "strata/train/metrics.h"
 #include "strata/train/resume.h"
 #include "strata/train/step.h"
 
@@ -82,6 +83,14 @@ inline TrainState start_state(const std::string& who, const FitOptions& options,
   const int64_t batches = train_loader.size();
   STRATA_CHECK(batches > 0, who, " the training loader has no batches (", train_loader.num_examples(),
                " examples, batch size ", train_loader.options().batch_size, ")");
+  if (options.grad_sync) {
+    // Every process steps together: their loaders must have as many batches (equal iff n * sum(b^2) == sum(b)^2).
+    const auto b = static_cast<double>(batches);
+    std::vector<double> s{b, b * b, 1.0};
+    options.grad_sync->sum(s);
+    STRATA_CHECK(s[2] * s[1] == s[0] * s[0], who, " the processes' training loaders differ in length (this one has ",
+                 batches, " batches, the mean is ", s[0] / s[2], "): shard them with even_shards");
+  }
   if (options.resume) {
     const ResumeState& rs = *options.resume;
     STRATA_CHECK(rs.epoch >= 0 && rs.epoch <= options.epochs && rs.batch >= 0 && rs.batch <= train_loader.size(), who,
@@ -112,13 +121,32 @@ inline StepOptions step_options(const FitOptions& options) {
                 .callbacks = options.callbacks,
                 .precision = options.precision,
                 .grad_scaler = options.grad_scaler,
-                .loss_scaling = options.loss_scaling};
+                .loss_scaling = options.loss_scaling,
+                .grad_sync = options.grad_sync};
   bool scaler_in_callbacks = false;
   for (const CallbackPtr& cb : options.callbacks)
     scaler_in_callbacks = scaler_in_callbacks || dynamic_cast<const GradScaler*>(cb.get()) != nullptr;
   if (s.precision == Precision::FP16 && s.loss_scaling && s.grad_scaler == nullptr && !scaler_in_callbacks)
     s.grad_scaler = std::make_shared<GradScaler>();
   return s;
+}
+
+// Data-parallel loops: the metric totals of every process (each saw its share of the examples).
+inline void sum_totals(MetricAccumulator& acc, GradientSync& sync) {
+  std::vector<double> t = acc.totals();
+  sync.sum(t);
+  acc.set_totals(t);
+}
+
+// Data-parallel loops: a stop or interrupt on any process stops every process after the same batch.
+inline void agree_on_stop(TrainState& st, GradientSync& sync) {
+  std::vector<double> flags{st.interrupt ? 1.0 : 0.0, st.stop_training ? 1.0 : 0.0};
+  sync.sum(flags);
+  if (flags[0] > 0) st.interrupt = true;
+  if (flags[1] > 0 && !st.stop_training) {
+    st.stop_training = true;
+    if (st.stop_reason.empty()) st.stop_reason = "another process stopped training";
+  }
 }
 
 // The callbacks whose state a checkpoint carries: the options' callbacks and the loop's GradScaler.

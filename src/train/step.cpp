@@ -87,6 +87,7 @@ double Stepper::accumulate(const LossFn& loss_fn, int64_t group_size) {
   last_loss_ = l.item();
   st.loss_value = last_loss_;
   const double scale = group_scale_ / static_cast<double>(group_size_);
+  if (options_.grad_sync) options_.grad_sync->before_backward(in_group_ + 1 >= group_size_);
   {
     const profile::Scope prof(profile::Kind::Phase, "backward");
     (scale != 1.0 ? l * scale : l).backward();
@@ -105,6 +106,10 @@ StepResult Stepper::step() {
   st.skip_step = false;
   st.grad_norm.reset();
   st.grad_scale = group_scale_;
+  if (options_.grad_sync) {
+    const profile::Scope sync_prof(profile::Kind::Phase, "gradient all-reduce");
+    options_.grad_sync->synchronize();
+  }
   std::optional<profile::Scope> prof(std::in_place, profile::Kind::Phase, "clip+callbacks");
   if (options_.grad_scaler) options_.grad_scaler->on_after_backward(st);
   for (const CallbackPtr& cb : options_.callbacks) cb->on_after_backward(st);

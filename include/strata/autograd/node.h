@@ -63,6 +63,9 @@ class AccumulateGrad final : public Node {
   TensorList apply(TensorList&& grads) override;
   std::string name() const override { return "AccumulateGrad"; }
 
+  // Run after each accumulation into leaf.grad (autograd/post_accumulate_hook.h), with the leaf; by id.
+  std::vector<std::pair<int64_t, std::function<void(const Tensor&)>>> post_hooks;
+
  private:
   std::weak_ptr<TensorImpl> leaf_;
 };

@@ -38,6 +38,16 @@ struct DataLoaderOptions {
   bool prefetch = true;
   // How many prepared batches the background thread may hold ahead of the consumer (>= 1).
   int64_t prefetch_depth = 2;
+  // Data-parallel training (dist/data_parallel.h): this loader is shard `shard` of `num_shards` (rank of world
+  // size). Every shard draws the same order from the same seed; batch_size stays the global batch, and each shard
+  // gets its contiguous slice of every global batch (sizes differing by at most one), so the union over the shards
+  // is exactly the epoch one loader would visit, batch for batch. A last batch with fewer examples than shards
+  // cannot give every shard one: with even_shards it is left out on every shard, so that all shards have the same
+  // number of batches (training: the ranks step together); without (evaluation), the shards it cannot feed just
+  // have one batch fewer.
+  int64_t num_shards = 1;
+  int64_t shard = 0;
+  bool even_shards = true;
 };
 
 class DataLoader {
@@ -83,10 +93,14 @@ class DataLoader {
   Iterator begin_at(int64_t first_batch);
   std::default_sentinel_t end() const { return {}; }
 
-  // Batches per epoch: ceil(N / batch_size), or floor with drop_last.
+  // Batches per epoch: ceil(N / batch_size), or floor with drop_last (or when sharded and the last batch is
+  // smaller than num_shards).
   int64_t size() const;
-  // Examples visited per epoch.
+  // Examples visited per epoch (by this shard).
   int64_t num_examples() const;
+  // Examples of a global batch of `count` that shard `shard` takes, and where its slice starts.
+  static int64_t shard_count(int64_t count, int64_t num_shards, int64_t shard);
+  static int64_t shard_start(int64_t count, int64_t num_shards, int64_t shard);
   int64_t epochs_started() const { return epochs_started_; }
   const DataLoaderOptions& options() const { return options_; }
   const DatasetPtr& dataset() const { return dataset_; }

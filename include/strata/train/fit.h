@@ -32,6 +32,7 @@
 #include "strata/nn/losses.h"
 #include "strata/nn/module.h"
 #include "strata/optim/optimizer.h"
+#include "strata/train/grad_sync.h"
 #include "strata/train/metrics.h"  // Logs
 #include "strata/train/precision.h"
 
@@ -123,6 +124,9 @@ struct FitOptions {
   Precision precision = Precision::FP32;
   bool loss_scaling = true;
   std::shared_ptr<GradScaler> grad_scaler = nullptr;  // any precision; its counters stay readable after fit()
+  // Data-parallel training (grad_sync.h; dist::DataParallel): gradients averaged over the processes at every
+  // step, the epoch's training and validation metrics summed over them, stops agreed at every batch.
+  GradientSyncPtr grad_sync = nullptr;
   // Exact resume from a checkpoint (resume.h: train::read_resume_state): overrides initial_epoch and
   // initial_global_step, may start inside an epoch, and restores the optimizers, the random generators and the
   // callbacks' state after on_train_begin.

@@ -13,8 +13,10 @@
 // Gradient accumulation: accumulate() a group of N micro-batches with group_size N (each backward sees
 // loss / N), then step() once. One step, in order:
 //   accumulate():  zero_grad (first micro-batch of a group; the group's loss scale is read here), loss =
-//                  loss_fn() (under AutocastGuard for BF16 / FP16), backward(loss * loss_scale / group_size)
-//   step():        grad_scaler's on_after_backward (unscale, inf check, scale update), the callbacks'
+//                  loss_fn() (under AutocastGuard for BF16 / FP16), grad_sync's before_backward,
+//                  backward(loss * loss_scale / group_size)
+//   step():        grad_sync's synchronize (data-parallel: every process now holds the same gradients),
+//                  grad_scaler's on_after_backward (unscale, inf check, scale update), the callbacks'
 //                  on_after_backward (the group's gradients are complete), clip_grad_norm / clip_grad_value,
 //                  on_before_step, optimizer.step() unless a callback set state.skip_step, ++global_step.
 // Callbacks see a TrainState whose model, optimizer, global_step, loss_value and grad_norm are current.
@@ -27,6 +29,7 @@
 #include "strata/optim/optimizer.h"
 #include "strata/train/fit.h"
 #include "strata/train/grad_scaler.h"
+#include "strata/train/grad_sync.h"
 #include "strata/train/precision.h"
 
 namespace strata::train {
@@ -43,6 +46,8 @@ struct StepOptions {
   // FP16 without one creates a GradScaler of PyTorch's defaults unless loss_scaling is false.
   std::shared_ptr<GradScaler> grad_scaler = nullptr;
   bool loss_scaling = true;
+  // Data-parallel gradient synchronisation (grad_sync.h; dist::DataParallel), or none.
+  GradientSyncPtr grad_sync = nullptr;
 };
 
 struct StepResult {

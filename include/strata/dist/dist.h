@@ -1,0 +1,4 @@
+#pragma once
+// Data-parallel training over MPI (docs/distributed.md): the process group, DataParallel, SyncBatchNorm.
+#include "strata/dist/data_parallel.h"
+#include "strata/dist/process_group.h"
