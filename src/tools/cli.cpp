@@ -16,6 +16,7 @@
 #include "strata/data/dataloader.h"
 #include "strata/diag/profiler.h"
 #include "strata/diag/summary.h"
+#include "strata/dist/process_group.h"
 #include "strata/io/atomic_file.h"
 #include "strata/ops/softmax.h"
 #include "strata/tools/commands.h"
@@ -252,7 +253,10 @@ data::DatasetPtr pick_split(const Datasets& d, const Args& a, const std::string&
   return ds;
 }
 
-int train_cmd(const std::vector<std::string>& args, std::ostream& out) {
+int train_cmd(const std::vector<std::string>& args, std::ostream& rank_out) {
+  // Under mpirun every rank trains; rank 0 alone prints and writes the run folder (docs/distributed.md).
+  std::ostream silent(nullptr);
+  std::ostream& out = dist::is_main() ? rank_out : silent;
   Args a = parse_args(args, 1, {"--epochs", "--name", "--output-dir", "--seed", "--precision", "--resume-from"},
                       {"--quiet", "--diagnose", "--no-loss-scaling", "--resume", "--help"}, "train");
   if (a.options.count("--help")) {
@@ -281,7 +285,8 @@ int train_cmd(const std::vector<std::string>& args, std::ostream& out) {
   j.annotate(path);
   RunConfig cfg = parse_run_config(j, path);
   RunOptions ro;
-  ro.out = a.options.count("--quiet") ? nullptr : &out;
+  ro.out = a.options.count("--quiet") || !dist::is_main() ? nullptr : &out;
+  ro.write_files = dist::is_main();
   ro.diagnose = a.options.count("--diagnose") > 0;
   usage_check(!(a.options.count("--resume") && a.options.count("--resume-from")),
               "strata train: give --resume or --resume-from FILE, not both");

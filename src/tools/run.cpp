@@ -13,6 +13,7 @@
 #include "strata/core/threading.h"
 #include "strata/data/dataloader.h"
 #include "strata/diag/report.h"
+#include "strata/dist/process_group.h"
 #include "strata/io/atomic_file.h"
 #include "strata/io/checkpoint.h"
 #include "strata/io/quantized.h"
@@ -119,7 +120,7 @@ RunResult run_training(const RunConfig& config, const RunOptions& options) {
   if (out && !r.failure.empty()) *out << "Run failed: " << r.failure << "\n";
 
   io::Json results = base_results(config, r);
-  if (data.test) {
+  if (data.test && dist::is_main()) {  // the test set on rank 0 alone (the others are done)
     r.test = evaluate_model(*model, config, data, data.test);
     io::Json t = io::Json::object();
     for (const auto& [k, v] : r.test->logs) t.set(k, json_number(v));

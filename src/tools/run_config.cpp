@@ -165,6 +165,7 @@ RunConfig parse_run_config(const Json& json_in, const std::string& source) {
                 "metrics",
                 "early_stopping",
                 "doctor",
+                "distributed",
                 "description",
                 "init_from",
                 "freeze",
@@ -250,6 +251,11 @@ RunConfig parse_run_config(const Json& json_in, const std::string& source) {
     c.early_stopping.restore_best_weights = e->get_or("restore_best_weights", true);
     STRATA_CHECK(c.early_stopping.monitor.rfind("val_", 0) != 0 || c.data.validation_split > 0, e->where(),
                  ": monitors \"", c.early_stopping.monitor, "\", which needs data.validation_split > 0");
+  }
+  if (const Json* d = j.find("distributed"); d && !d->is_null()) {
+    d->check_keys({"sync_batch_norm", "bucket_cap_mb"});
+    c.distributed.sync_batch_norm = d->get_or("sync_batch_norm", false);
+    c.distributed.bucket_cap_mb = number(*d, "bucket_cap_mb", 25.0, 1e-6, 1e6);
   }
   return c;
 }

@@ -6,6 +6,7 @@
 
 #include "strata/core/error.h"
 #include "strata/diag/report.h"
+#include "strata/dist/process_group.h"
 #include "strata/io/safetensors.h"
 #include "strata/tools/preprocessing.h"
 #include "strata/train/callbacks.h"
@@ -13,6 +14,7 @@
 #include "tools/checkpoint_writer.h"
 #include "tools/interrupt.h"
 #include "tools/run_callbacks.h"
+#include "tools/run_distributed.h"
 #include "tools/run_report.h"
 #include "tools/run_resume.h"
 #include "tools/transfer_config.h"
@@ -40,10 +42,17 @@ RunLoop start_run(const RunConfig& config, const RunOptions& options, const Data
   lo.batch_size = config.batch_size;
   lo.shuffle = true;
   lo.seed = config.seed;
+  shard_loader(lo, config, /*training=*/true);  // several processes: this rank's share of each global batch
   loop.train_loader = std::make_unique<data::DataLoader>(data.train, lo);
-  if (data.val) loop.val_loader = std::make_unique<data::DataLoader>(data.val, config.eval_batch_size, false);
+  if (data.val) {
+    data::DataLoaderOptions vo;
+    vo.batch_size = config.eval_batch_size;
+    shard_loader(vo, config, /*training=*/false);
+    loop.val_loader = std::make_unique<data::DataLoader>(data.val, vo);
+  }
 
   train::FitOptions& fo = loop.fit;
+  setup_data_parallel(config, model, fo);
   fo.epochs = config.epochs;
   fo.accumulation_steps = config.accumulation_steps;
   fo.clip_grad_norm = config.clip_grad_norm;
@@ -143,7 +152,14 @@ void print_start(std::ostream* out, const RunConfig& config, const std::string& 
   if (!out) return;
   *out << "Training " << config.name << what << ": " << model.num_parameters() << " parameters, " << data.train->size()
        << " training examples" << (data.val ? ", " + std::to_string(data.val->size()) + " for validation" : "") << ", "
-       << config.epochs << " epoch(s) of " << loop.train_loader->size() << " batches\n";
+       << config.epochs << " epoch(s) of " << loop.train_loader->size() << " batches";
+  if (dist::world_size() > 1) {
+    const int64_t most = data::DataLoader::shard_count(config.batch_size, dist::world_size(), 0);
+    const int64_t least = config.batch_size / dist::world_size();
+    *out << " on " << dist::world_size() << " processes (global batch " << config.batch_size << ", "
+         << (least == most ? "" : std::to_string(least) + "-") << most << " per process)";
+  }
+  *out << "\n";
 }
 
 void end_run(const RunConfig& config, const RunOptions& options, const RunLoop& loop, const nn::Module& model,
@@ -191,6 +207,11 @@ io::Json base_results(const RunConfig& config, const RunResult& r) {
   results.set("precision", train::precision_name(config.precision));
   results.set("loss_scale", r.history.loss_scale);
   results.set("skipped_steps", r.history.skipped_steps);
+  // The global batch and how the processes shared it (rank 0's share: the larger when it does not divide).
+  const int64_t world = dist::world_size();
+  results.set("batch_size", config.batch_size);
+  results.set("world_size", world);
+  results.set("per_rank_batch", data::DataLoader::shard_count(config.batch_size, world, 0));
   return results;
 }
 

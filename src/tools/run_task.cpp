@@ -7,6 +7,7 @@
 #include "strata/core/generator.h"
 #include "strata/data/dataloader.h"
 #include "strata/diag/report.h"
+#include "strata/dist/process_group.h"
 #include "strata/io/safetensors.h"
 #include "strata/tools/run.h"
 #include "strata/train/callbacks.h"
@@ -123,7 +124,7 @@ RunResult run_task_training(const RunConfig& config, const RunOptions& options) 
 
   io::Json results = base_results(config, r);
   results.set("task", config.task.type);
-  if (data.test) {
+  if (data.test && dist::is_main()) {  // the test set on rank 0 alone (the others are done)
     Evaluation e = evaluate_task_model(config, model, data.test);
     io::Json t = io::Json::object();
     for (const auto& [k, v] : e.logs) t.set(k, json_number(v));

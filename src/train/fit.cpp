@@ -118,7 +118,10 @@ History fit(nn::Module& model, const nn::Loss& loss, optim::Optimizer& optimizer
     lr = optimizer.param_groups().empty() ? 0.0 : optimizer.param_groups()[0].lr();
     // A resumed run continues its first epoch where the checkpoint was taken, with the epoch's totals so far.
     const int64_t first = detail::resume_batch(options, epoch);
-    if (first > 0) acc.set_totals(detail::read_totals(options.resume->loop, lr));
+    if (first > 0) {
+      const std::vector<double> saved = detail::read_totals(options.resume->loop, lr);
+      if (!options.grad_sync || options.grad_sync->is_main()) acc.set_totals(saved);
+    }
     for (const CallbackPtr& cb : callbacks) cb->on_epoch_begin(st);
 
     int64_t group_size = 0, in_group = 0;

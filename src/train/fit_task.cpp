@@ -124,7 +124,7 @@ History fit_task(Task& task, data::DataLoader& train_loader, const FitOptions& o
     lr = optimizer.param_groups().empty() ? 0.0 : optimizer.param_groups()[0].lr();
     const int64_t first = detail::resume_batch(options, epoch);
     if (first > 0) {
-      means.from_json(options.resume->loop.at("means"));
+      if (!options.grad_sync || options.grad_sync->is_main()) means.from_json(options.resume->loop.at("means"));
       lr = detail::read_exact_number(options.resume->loop.at("lr"));
     }
     for (const CallbackPtr& cb : callbacks) cb->on_epoch_begin(st);

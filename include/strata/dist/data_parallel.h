@@ -52,6 +52,7 @@ class DataParallel final : public train::GradientSync {
   void synchronize() override;
   void add_examples(int64_t n) override;
   void sum(std::vector<double>& values) override;
+  bool is_main() const override { return rank() == 0; }
 
   size_t num_buckets() const { return buckets_.size(); }
   // Gradient bytes each rank sends into the all-reduces of one step (the buckets, with their flags).

@@ -59,6 +59,13 @@ struct DoctorConfig {
   bool anomaly = false;  // anomaly mode: name the op and layer where nan/inf first appears (slower)
 };
 
+// Data-parallel runs (`mpirun -np N strata train`; docs/distributed.md): "distributed": {"sync_batch_norm": false,
+// "bucket_cap_mb": 25}. Ignored in a single process.
+struct DistributedConfig {
+  bool sync_batch_norm = false;  // batch statistics over the global batch (dist::convert_sync_batch_norm)
+  double bucket_cap_mb = 25;     // gradient all-reduce bucket size (dist::DataParallelOptions)
+};
+
 struct RunConfig {
   io::Json json;  // the whole config as read (annotated with its source for error messages)
   std::string source;
@@ -89,6 +96,7 @@ struct RunConfig {
   bool loss_scaling = true;
   std::vector<std::string> metrics;  // default: accuracy for classification, mae for regression
   EarlyStoppingConfig early_stopping;
+  DistributedConfig distributed;
   DoctorConfig doctor;
 
   std::string run_dir() const { return output_dir + "/" + name; }

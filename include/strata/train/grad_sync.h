@@ -24,6 +24,9 @@ class GradientSync {
   // share of the examples) and their stop flags after every batch (a stop or an interrupt on one process must end
   // every process's loop at the same batch, or the next collective would wait forever).
   virtual void sum(std::vector<double>& /*values*/) {}
+  // The process that restores a mid-epoch resume's running totals (they were its own when the checkpoint was
+  // written); the others start the epoch's remainder from zero, so the sums count every example once.
+  virtual bool is_main() const { return true; }
 };
 
 using GradientSyncPtr = std::shared_ptr<GradientSync>;
