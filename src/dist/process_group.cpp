@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <memory>
 #include <thread>
 
 #include "strata/core/error.h"
@@ -29,6 +30,9 @@ struct World {
   int size = 1;
   int local_size = 1;
   double timeout = -1;  // < 0: read STRATA_DIST_TIMEOUT on first use
+  // Set when a collective timed out: its buffers may still be written by MPI and the ranks no longer agree on
+  // which collective comes next, so every later collective fails at once (and the buffers are never freed).
+  std::string broken;
 };
 
 World& world() {
@@ -77,6 +81,7 @@ void check_mpi(int rc, const char* what) {
 // microseconds), then short sleeps so that a waiting rank leaves its core to the others. Throws after the timeout.
 void wait_request(MPI_Request* req, const std::string& what, size_t bytes) {
   using Clock = std::chrono::steady_clock;
+  World& w = world();
   const auto start = Clock::now();
   const double limit = timeout_seconds();
   for (int polls = 0;; ++polls) {
@@ -87,8 +92,13 @@ void wait_request(MPI_Request* req, const std::string& what, size_t bytes) {
     std::this_thread::sleep_for(std::chrono::microseconds(50));
     if ((polls & 63) == 0) {
       const double waited = std::chrono::duration<double>(Clock::now() - start).count();
-      STRATA_CHECK(waited < limit, "[dist] ", what, " (", bytes, " bytes) on ", where(), " did not complete within ",
-                   limit, " s: another rank has probably died or is stuck (set STRATA_DIST_TIMEOUT to wait longer)");
+      if (waited >= limit) {
+        w.broken =
+            detail::concat("[dist] ", what, " (", bytes, " bytes) on ", where(), " did not complete within ", limit,
+                           " s: another rank has probably died or is stuck (set STRATA_DIST_TIMEOUT to "
+                           "wait longer)");
+        throw Error(w.broken);
+      }
     }
   }
 }
@@ -110,7 +120,27 @@ MPI_Op mpi_op(ReduceOp op) {
 }
 #endif
 
-bool active() { return world().mpi && world().size > 1; }
+bool active() {
+  const World& w = world();
+  if (!w.mpi || w.size <= 1) return false;
+  STRATA_CHECK(w.broken.empty(), "[dist] the process group of ", where(),
+               " is unusable: an earlier collective timed out (", w.broken, ")");
+  return true;
+}
+
+#ifdef STRATA_HAVE_MPI
+// Waits for a blocking collective whose buffer `keep` owns. On a timeout the buffer is leaked, not freed: MPI may
+// still write into it when the late rank arrives.
+template <class T>
+void finish(MPI_Request* req, const char* what, size_t bytes, std::unique_ptr<T>& keep) {
+  try {
+    wait_request(req, what, bytes);
+  } catch (...) {
+    (void)keep.release();
+    throw;
+  }
+}
+#endif
 
 void check_contiguous(const Tensor& t, const char* who) {
   STRATA_CHECK(t.defined() && t.is_contiguous(), "[dist] ", who, " needs a defined contiguous tensor");
@@ -207,11 +237,13 @@ void all_reduce(Tensor& t, ReduceOp op) {
 void all_reduce(std::vector<double>& values, ReduceOp op) {
   if (!active() || values.empty()) return;
 #ifdef STRATA_HAVE_MPI
+  auto buf = std::make_unique<std::vector<double>>(values);
   MPI_Request req = MPI_REQUEST_NULL;
-  check_mpi(MPI_Iallreduce(MPI_IN_PLACE, values.data(), static_cast<int>(values.size()), MPI_DOUBLE, mpi_op(op),
+  check_mpi(MPI_Iallreduce(MPI_IN_PLACE, buf->data(), static_cast<int>(buf->size()), MPI_DOUBLE, mpi_op(op),
                            MPI_COMM_WORLD, &req),
             "all_reduce");
-  wait_request(&req, "all_reduce", values.size() * sizeof(double));
+  finish(&req, "all_reduce", values.size() * sizeof(double), buf);
+  values = *buf;
 #else
   (void)op;
 #endif
@@ -224,9 +256,10 @@ void broadcast(Tensor& t, int root) {
 #ifdef STRATA_HAVE_MPI
   const size_t bytes = static_cast<size_t>(t.numel()) * t.itemsize();
   STRATA_CHECK(bytes <= static_cast<size_t>(INT32_MAX), "[dist] broadcast of ", bytes, " bytes: at most 2 GiB");
+  auto keep = std::make_unique<Tensor>(t);  // the storage stays alive if the broadcast times out
   MPI_Request req = MPI_REQUEST_NULL;
   check_mpi(MPI_Ibcast(t.raw_data(), static_cast<int>(bytes), MPI_BYTE, root, MPI_COMM_WORLD, &req), "broadcast");
-  wait_request(&req, "broadcast", bytes);
+  finish(&req, "broadcast", bytes, keep);
   t.bump_version();
 #endif
 }
@@ -235,14 +268,20 @@ void broadcast(std::string& s, int root) {
   STRATA_CHECK(root >= 0 && root < world_size(), "[dist] broadcast from rank ", root, " of ", world_size());
   if (!active()) return;
 #ifdef STRATA_HAVE_MPI
-  std::vector<double> len{static_cast<double>(s.size())};
+  auto len = std::make_unique<double>(static_cast<double>(s.size()));
   MPI_Request req = MPI_REQUEST_NULL;
-  check_mpi(MPI_Ibcast(len.data(), 1, MPI_DOUBLE, root, MPI_COMM_WORLD, &req), "broadcast");
-  wait_request(&req, "broadcast", sizeof(double));
-  s.resize(static_cast<size_t>(len[0]));
-  if (s.empty()) return;
-  check_mpi(MPI_Ibcast(s.data(), static_cast<int>(s.size()), MPI_CHAR, root, MPI_COMM_WORLD, &req), "broadcast");
-  wait_request(&req, "broadcast", s.size());
+  check_mpi(MPI_Ibcast(len.get(), 1, MPI_DOUBLE, root, MPI_COMM_WORLD, &req), "broadcast");
+  finish(&req, "broadcast", sizeof(double), len);
+  auto text = std::make_unique<std::string>(s);
+  text->resize(static_cast<size_t>(*len));
+  if (text->empty()) {
+    s.clear();
+    return;
+  }
+  check_mpi(MPI_Ibcast(text->data(), static_cast<int>(text->size()), MPI_CHAR, root, MPI_COMM_WORLD, &req),
+            "broadcast");
+  finish(&req, "broadcast", text->size(), text);
+  s = *text;
 #endif
 }
 
@@ -259,20 +298,26 @@ std::vector<double> all_gather(double value) {
   std::vector<double> out(static_cast<size_t>(world_size()), value);
   if (!active()) return out;
 #ifdef STRATA_HAVE_MPI
+  auto buf = std::make_unique<std::vector<double>>(out.size() + 1, value);  // [value, gathered...]
   MPI_Request req = MPI_REQUEST_NULL;
-  check_mpi(MPI_Iallgather(&value, 1, MPI_DOUBLE, out.data(), 1, MPI_DOUBLE, MPI_COMM_WORLD, &req), "all_gather");
-  wait_request(&req, "all_gather", out.size() * sizeof(double));
+  check_mpi(MPI_Iallgather(buf->data(), 1, MPI_DOUBLE, buf->data() + 1, 1, MPI_DOUBLE, MPI_COMM_WORLD, &req),
+            "all_gather");
+  finish(&req, "all_gather", out.size() * sizeof(double), buf);
+  std::copy(buf->begin() + 1, buf->end(), out.begin());
 #endif
   return out;
 }
 
-Work::Work(Work&& other) noexcept : handle_(other.handle_), what_(std::move(other.what_)), bytes_(other.bytes_) {
+Work::Work(Work&& other) noexcept
+    : handle_(other.handle_), keep_(other.keep_), what_(std::move(other.what_)), bytes_(other.bytes_) {
   other.handle_ = 0;
+  other.keep_ = nullptr;
 }
 
 Work& Work::operator=(Work&& other) noexcept {
   if (this != &other) {
     std::swap(handle_, other.handle_);
+    std::swap(keep_, other.keep_);
     std::swap(what_, other.what_);
     std::swap(bytes_, other.bytes_);
   }
@@ -282,16 +327,18 @@ Work& Work::operator=(Work&& other) noexcept {
 Work::~Work() {
 #ifdef STRATA_HAVE_MPI
   if (handle_ != 0) {
-    // Still in flight (an exception left it): the buffer must outlive it, so wait, but never throw here.
+    // Still in flight (an exception left it): wait, never throw. After a timeout, leak the request and the buffer.
     auto* req = reinterpret_cast<MPI_Request*>(handle_);
     try {
+      if (!world().broken.empty()) return;
       wait_request(req, what_, bytes_);
     } catch (const std::exception&) {
-      MPI_Request_free(req);
+      return;
     }
     delete req;
   }
 #endif
+  delete keep_;
 }
 
 bool Work::test() {
@@ -311,7 +358,7 @@ void Work::wait() {
 #ifdef STRATA_HAVE_MPI
   if (handle_ == 0) return;
   auto* req = reinterpret_cast<MPI_Request*>(handle_);
-  wait_request(req, what_, bytes_);
+  wait_request(req, what_, bytes_);  // a timeout leaves handle_ set: the destructor leaks request and buffer
   delete req;
   handle_ = 0;
 #endif
@@ -331,6 +378,7 @@ Work all_reduce_async(Tensor& t, ReduceOp op) {
   if (rc != MPI_SUCCESS) delete req;
   check_mpi(rc, "all_reduce");
   w.handle_ = reinterpret_cast<intptr_t>(req);
+  w.keep_ = new Tensor(t);  // the buffer lives until the all-reduce is done
   t.bump_version();
 #else
   (void)op;

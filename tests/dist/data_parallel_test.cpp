@@ -4,7 +4,9 @@
 // test needs no files: run under `mpirun -np 2` (ctest does) and alone (a world of one).
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
+#include <thread>
 
 #include "strata/dist/dist.h"
 #include "strata/strata.h"
@@ -206,6 +208,35 @@ TEST(DistributedSampler, ShardsCoverEachGlobalBatchExactlyOnce) {
   EXPECT_EQ(data::DataLoader(std::make_shared<data::TensorDataset>(zeros({18, 1})), o).size(), 2);
   o.num_shards = 9;
   EXPECT_THROW(data::DataLoader(ds, o), Error);  // a global batch of 8 cannot feed 9 ranks
+}
+
+}  // namespace
+}  // namespace strata::dist
+
+namespace strata::dist {
+namespace {
+
+// A rank that stops taking part (stuck, or gone while its process lives on): the other's collective throws after
+// the timeout instead of hanging, and abort() ends the job, the stuck rank included. Run only by ctest
+// dist.stuck_rank_np2 (STRATA_DIST_TIMEOUT=2), which expects the abort's message: the job ends in failure by design.
+TEST(ProcessGroup, DISABLED_StuckRankTimesOut) {
+  if (world_size() < 2) GTEST_SKIP() << "needs 2 ranks";
+  std::vector<double> v{1.0};
+  if (rank() != 0) {
+    std::this_thread::sleep_for(std::chrono::seconds(100));  // far beyond ctest's limit: only the abort ends it
+    return;
+  }
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    all_reduce(v);
+    ADD_FAILURE() << "the all-reduce returned although rank 1 never joined";
+  } catch (const Error& e) {
+    const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    EXPECT_GE(waited, 1.9);
+    EXPECT_LT(waited, 3.5);
+    EXPECT_THROW(barrier(), Error);  // the group is unusable now
+    abort(std::string(e.what()) + (::testing::Test::HasFailure() ? " [test failed]" : " [as expected]"));
+  }
 }
 
 }  // namespace

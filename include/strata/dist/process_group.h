@@ -16,8 +16,10 @@
 //
 // Collectives are called by every rank in the same order, from the thread that called init(). Each waits at most
 // timeout_seconds() (STRATA_DIST_TIMEOUT, default 300 s) and then throws a strata::Error naming the collective,
-// the rank and the likely cause (a rank that died or is stuck), instead of hanging. When a rank fails, call
-// abort(): it prints the reason and ends every rank of the job (MPI_Abort).
+// the rank and the likely cause (a rank that died or is stuck), instead of hanging. After a timeout the ranks no
+// longer agree on which collective comes next: every later collective throws at once. When a rank fails, call
+// abort(): it prints the reason and ends every rank of the job (MPI_Abort). A rank that dies is noticed by
+// mpirun itself, which ends the others within seconds.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -74,8 +76,9 @@ class Work {
 
  private:
   friend Work all_reduce_async(Tensor& t, ReduceOp op);
-  intptr_t handle_ = 0;  // the MPI request, 0 when none is in flight
-  std::string what_;     // for the timeout message
+  intptr_t handle_ = 0;     // the MPI request, 0 when none is in flight
+  Tensor* keep_ = nullptr;  // the buffer's handle, alive while MPI may write into it
+  std::string what_;        // for the timeout message
   size_t bytes_ = 0;
 };
 // Starts an all-reduce of `t` (contiguous float32 / float64); `t` must stay alive and untouched until wait().
