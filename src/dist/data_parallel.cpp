@@ -7,6 +7,7 @@
 #include "strata/autograd/grad_mode.h"
 #include "strata/autograd/post_accumulate_hook.h"
 #include "strata/core/error.h"
+#include "strata/core/generator.h"
 #include "strata/core/profile.h"
 
 namespace strata::dist {
@@ -196,5 +197,16 @@ void DataParallel::reset_step() {
 }
 
 void DataParallel::sum(std::vector<double>& values) { all_reduce(values, ReduceOp::Sum); }
+
+void decorrelate_default_generator() {
+  if (world_size() <= 1) return;
+  std::string state = default_generator().get_state();
+  broadcast(state, 0);
+  if (rank() == 0) return;
+  Generator g;
+  g.set_state(state);
+  // A different seed per rank (the golden-ratio constant spreads consecutive ranks across the 64 bits).
+  default_generator().manual_seed(g.random64() ^ (0x9E3779B97F4A7C15ULL * static_cast<uint64_t>(rank())));
+}
 
 }  // namespace strata::dist

@@ -25,6 +25,12 @@ class SpreadSignals : public train::Callback {
   }
 };
 
+// Each rank its own dropout and noise stream, derived from rank 0's at every epoch's start.
+class RankStreams : public train::Callback {
+ public:
+  void on_epoch_begin(train::TrainState& /*s*/) override { dist::decorrelate_default_generator(); }
+};
+
 }  // namespace
 
 void shard_loader(data::DataLoaderOptions& options, const RunConfig& config, bool training) {
@@ -45,6 +51,7 @@ void setup_data_parallel(const RunConfig& config, nn::Module& model, train::FitO
   o.bucket_cap_mb = config.distributed.bucket_cap_mb;
   fo.grad_sync = std::make_shared<dist::DataParallel>(model, o);
   fo.callbacks.insert(fo.callbacks.begin(), std::make_shared<SpreadSignals>());
+  fo.callbacks.insert(fo.callbacks.begin(), std::make_shared<RankStreams>());
 }
 
 }  // namespace strata::tools::detail

@@ -158,6 +158,18 @@ TEST(ProcessGroup, CollectivesAgree) {
   barrier();
 }
 
+TEST(DataParallel, DecorrelatedStreamsDifferPerRankAndKeepRankZeros) {
+  manual_seed(11);
+  const std::string before = default_generator().get_state();
+  decorrelate_default_generator();
+  if (rank() == 0) {
+    EXPECT_EQ(default_generator().get_state(), before);
+  }
+  const auto draws = all_gather(static_cast<double>(default_generator().random64() >> 11));
+  for (size_t a = 0; a < draws.size(); ++a)
+    for (size_t b = a + 1; b < draws.size(); ++b) EXPECT_NE(draws[a], draws[b]) << "ranks " << a << " and " << b;
+}
+
 TEST(ProcessGroup, BadArgumentsAreErrors) {
   Tensor t = randn({4, 4}).transpose(0, 1);
   EXPECT_THROW(all_reduce(t), Error);

@@ -19,7 +19,9 @@ int main(int argc, char** argv) {
     }
   }
   std::vector<std::string> args(argv + 1, argv + argc);
-  const int rc = strata::tools::cli_main(args);
+  // Under mpirun only rank 0 prints results; every rank prints its errors.
+  std::ostream silent(nullptr);
+  const int rc = strata::tools::cli_main(args, strata::dist::is_main() ? std::cout : silent, std::cerr);
   if (strata::dist::world_size() > 1) {
     // A rank that failed ends the whole job at once (the others would wait for it at their next all-reduce).
     if (rc != 0)

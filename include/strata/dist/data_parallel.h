@@ -96,4 +96,10 @@ class DataParallel final : public train::GradientSync {
   int64_t overlapped_now_ = 0;
 };
 
+// Gives every rank its own stream of the default generator (dropout masks, a VAE's or GAN's noise), derived from
+// rank 0's: rank 0 keeps its state, rank r > 0 reseeds from rank 0's next draw mixed with r. Without it each rank
+// draws the same numbers for its different examples. A collective: every rank calls it (the CLI does at each epoch's
+// start, so a run resumed at an epoch boundary gets the same streams as one that never stopped).
+void decorrelate_default_generator();
+
 }  // namespace strata::dist
