@@ -59,6 +59,9 @@ Tensor BatchNormBase::forward(const Tensor& x) {
   }
   // As PyTorch: batch statistics in training, or always when no running statistics are kept.
   const bool use_batch = is_training() || !track_;
+  if (is_training() && replica_sum_) {
+    return sync_batch_norm(x, running_mean, running_var, weight, bias, factor, eps_, replica_sum_);
+  }
   return batch_norm(x, running_mean, running_var, weight, bias, use_batch, factor, eps_);
 }
 

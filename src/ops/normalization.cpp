@@ -1,8 +1,12 @@
 // Normalisation and dropout: batch_norm (training mode: one fused forward kernel and one fused backward
 // kernel, kernels/cpu/batch_norm.h, whose backward is not itself differentiable; evaluation mode: composed
-// of differentiable ops), layer_norm (one fused forward kernel and one fused backward kernel,
-// kernels/cpu/norm.h) and dropout (PyTorch's bernoulli stream: the same Generator state gives PyTorch's mask).
+// of differentiable ops; sync_batch_norm: the kernels' phases with replica sums between them), layer_norm (one fused
+// forward kernel and one fused backward kernel, kernels/cpu/norm.h) and dropout (PyTorch's bernoulli stream: the same
+// Generator state gives PyTorch's mask).
 #include "strata/ops/normalization.h"
+
+#include <cmath>
+#include <vector>
 
 #include "kernels/cpu/batch_norm.h"
 #include "kernels/cpu/norm.h"
@@ -91,11 +95,124 @@ Tensor batch_norm_train(const Tensor& x, const Tensor& running_mean, const Tenso
   return out;
 }
 
-}  // namespace
+// Training mode over the replicas of a data-parallel run: the fused kernels' phases with the replica sums between
+// them (statistics after the first two, gradient sums in backward). Two passes for the variance, as the fused
+// kernel: a global sum of squares would lose digits when the mean is large.
+Tensor batch_norm_train_sync(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
+                             const Tensor& weight, const Tensor& bias, double momentum, double eps,
+                             const ReplicaSum& sum) {
+  const int64_t N = x.size(0), C = x.size(1), S = C > 0 && N > 0 ? x.numel() / (N * C) : 0;
+  const auto uC = static_cast<size_t>(C);
+  const Shape cshape{C};
+  const Tensor xc = x.contiguous();
+  const Tensor wc = weight.defined() ? weight.contiguous() : Tensor();
+  const Tensor bc = bias.defined() ? bias.contiguous() : Tensor();
+  Tensor out = Tensor::empty(x.shape(), x.dtype());
+  Tensor mean_t = Tensor::empty(cshape, x.dtype()), var_t = Tensor::empty(cshape, x.dtype()),
+         rstd_t = Tensor::empty(cshape, x.dtype());
+  std::vector<double> stats(uC + 2), mean(uC), rstd(uC);  // stats: examples, values per channel, sum x per channel
+  auto dispatch = [&](auto&& f) {
+    if (x.dtype() == kFloat64) {
+      f(double{});
+    } else {
+      f(float{});
+    }
+  };
+  auto ptr = [](auto tag, const Tensor& t) {
+    using T = decltype(tag);
+    return t.defined() ? t.data_ptr<T>() : nullptr;
+  };
+  dispatch([&](auto tag) { kernels::cpu::batch_norm_channel_sums(ptr(tag, xc), stats.data() + 2, N, C, S); });
+  stats[0] = static_cast<double>(N);
+  stats[1] = static_cast<double>(N * S);
+  sum(stats);
+  const double examples = stats[0], M = stats[1];
+  STRATA_CHECK(M > 1, "[sync_batch_norm] expected more than 1 value per channel over all replicas, got ", M,
+               " (this replica's input ", x.shape(), ")");
+  for (size_t c = 0; c < uC; ++c) mean[c] = stats[c + 2] / M;
+  std::vector<double> sq(uC);
+  dispatch([&](auto tag) { kernels::cpu::batch_norm_channel_sq(ptr(tag, xc), mean.data(), sq.data(), N, C, S); });
+  sum(sq);
+  dispatch([&](auto tag) {
+    using T = decltype(tag);
+    T *m = mean_t.data_ptr<T>(), *v = var_t.data_ptr<T>(), *r = rstd_t.data_ptr<T>();
+    for (size_t c = 0; c < uC; ++c) {
+      const double var = sq[c] / M;
+      rstd[c] = 1.0 / std::sqrt(var + eps);
+      m[c] = static_cast<T>(mean[c]);
+      v[c] = static_cast<T>(var);
+      r[c] = static_cast<T>(rstd[c]);
+    }
+    kernels::cpu::batch_norm_apply(ptr(tag, xc), mean.data(), rstd.data(), ptr(tag, wc), ptr(tag, bc), ptr(tag, out), N,
+                                   C, S);
+  });
+  if (running_mean.defined()) {
+    NoGradGuard guard;
+    Tensor uv = mul(var_t, M / (M - 1)).to(running_var.dtype());
+    Tensor rm = running_mean, rv = running_var;
+    rm.mul_(1 - momentum).add_(mean_t.to(running_mean.dtype()), momentum);
+    rv.mul_(1 - momentum).add_(uv, momentum);
+  }
+  if (autograd::needs_grad({&x, &weight, &bias})) {
+    autograd::SavedTensor sx(xc, "sync_batch_norm"), sw(wc, "sync_batch_norm");
+    const bool has_w = wc.defined();
+    // This replica's share of the examples: its gradients are those of the mean over its own examples, so its
+    // sums are scaled by the share before they are added to the others' and by its inverse after.
+    const double share = examples > 0 ? static_cast<double>(N) / examples : 0.0;
+    autograd::record("sync_batch_norm", {x, weight, bias}, out,
+                     [sx, sw, has_w, mean_t, rstd_t, N, C, S, M, share, cshape, sum](const TensorList& g,
+                                                                                     const autograd::NeedsGrad& needs) {
+                       Tensor xs = sx.get();
+                       Tensor ws = has_w ? sw.get() : Tensor();
+                       Tensor dy = g[0].contiguous();
+                       const auto uc = static_cast<size_t>(C);
+                       std::vector<double> sums(2 * uc);  // sum dy, then sum dy (x - mean), per channel
+                       TensorList grads(3);
+                       auto go = [&](auto tag) {
+                         using T = decltype(tag);
+                         auto p = [](const Tensor& t) { return t.defined() ? t.data_ptr<T>() : nullptr; };
+                         kernels::cpu::batch_norm_grad_sums(p(dy), p(xs), p(mean_t), sums.data(), sums.data() + C, N, C,
+                                                            S);
+                         // The parameters' gradients are this replica's (DataParallel averages them).
+                         const T* r = rstd_t.data_ptr<T>();
+                         if (needs[1]) {
+                           grads[1] = Tensor::empty(cshape, xs.dtype());
+                           T* dw = grads[1].data_ptr<T>();
+                           for (size_t c = 0; c < uc; ++c)
+                             dw[c] = static_cast<T>(sums[uc + c] * static_cast<double>(r[c]));
+                         }
+                         if (needs[2]) {
+                           grads[2] = Tensor::empty(cshape, xs.dtype());
+                           T* db = grads[2].data_ptr<T>();
+                           for (size_t c = 0; c < uc; ++c) db[c] = static_cast<T>(sums[c]);
+                         }
+                         // The input's gradient needs the global sums (every replica's graph is the same, so either
+                         // every replica sums here or none does).
+                         if (!needs[0]) return;
+                         if (share != 1.0)
+                           for (double& v : sums) v *= share;
+                         sum(sums);
+                         if (share != 1.0 && share > 0)
+                           for (double& v : sums) v /= share;
+                         grads[0] = Tensor::empty(xs.shape(), xs.dtype());
+                         kernels::cpu::batch_norm_grad_input(p(dy), p(xs), p(mean_t), r, p(ws), sums.data(),
+                                                             sums.data() + C, M, p(grads[0]), N, C, S);
+                       };
+                       if (xs.dtype() == kFloat64) {
+                         go(double{});
+                       } else {
+                         go(float{});
+                       }
+                       return grads;
+                     });
+  }
+  return out;
+}
 
-Tensor batch_norm(const Tensor& x_in, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight_in,
-                  const Tensor& bias_in, bool training, double momentum, double eps) {
-  const profile::Scope prof_scope(profile::Kind::Forward, "batch_norm");
+// batch_norm, over the replicas when `sum` is given (training only).
+Tensor batch_norm_impl(const Tensor& x_in, const Tensor& running_mean, const Tensor& running_var,
+                       const Tensor& weight_in, const Tensor& bias_in, bool training, double momentum, double eps,
+                       const ReplicaSum* sum) {
   STRATA_CHECK(x_in.defined(), "[batch_norm] undefined input");
   // Norms are float32-list ops under autocast. A 16-bit input outside autocast is normalised in float32 and
   // returned 16-bit; 16-bit running statistics are updated through float32 copies.
@@ -106,7 +223,7 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& running_mean, const Tensor& 
     const Tensor rm = low_stats ? ops::cast(running_mean, kFloat32) : running_mean;
     const Tensor rv = low_stats && running_var.defined() ? ops::cast(running_var, kFloat32) : running_var;
     Tensor r = ops::via_float32("batch_norm", {&x, &weight, &bias}, [&](const TensorList& u) {
-      return batch_norm(u[0], rm, rv, u[1], u[2], training, momentum, eps);
+      return batch_norm_impl(u[0], rm, rv, u[1], u[2], training, momentum, eps, sum);
     });
     if (low_stats && training) {
       NoGradGuard no_grad;
@@ -132,10 +249,12 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& running_mean, const Tensor& 
   STRATA_CHECK(training || running_mean.defined(),
                "[batch_norm] evaluation mode needs running_mean and running_var (input ", x.shape(), ")");
   if (training) {
-    const int64_t n = x.numel() / std::max<int64_t>(C, 1);
-    STRATA_CHECK(n > 1, "[batch_norm] expected more than 1 value per channel when training, got input ", x.shape());
     STRATA_CHECK(x.dtype() == kFloat32 || x.dtype() == kFloat64, "[batch_norm] unsupported dtype ", x.dtype(),
                  " (convert to float32 first)");
+    // Over the replicas, one value per channel here is fine when the global batch has more.
+    if (sum) return batch_norm_train_sync(x, running_mean, running_var, weight, bias, momentum, eps, *sum);
+    const int64_t n = x.numel() / std::max<int64_t>(C, 1);
+    STRATA_CHECK(n > 1, "[batch_norm] expected more than 1 value per channel when training, got input ", x.shape());
     return batch_norm_train(x, running_mean, running_var, weight, bias, momentum, eps);
   }
   // Evaluation: the running statistics, broadcast as (1, C, 1, ...).
@@ -148,6 +267,21 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& running_mean, const Tensor& 
   if (weight.defined()) y = mul(y, weight.reshape(bshape));
   if (bias.defined()) y = add(y, bias.reshape(bshape));
   return y;
+}
+
+}  // namespace
+
+Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
+                  const Tensor& bias, bool training, double momentum, double eps) {
+  const profile::Scope prof_scope(profile::Kind::Forward, "batch_norm");
+  return batch_norm_impl(x, running_mean, running_var, weight, bias, training, momentum, eps, nullptr);
+}
+
+Tensor sync_batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
+                       const Tensor& bias, double momentum, double eps, const ReplicaSum& sum) {
+  const profile::Scope prof_scope(profile::Kind::Forward, "sync_batch_norm");
+  STRATA_CHECK(sum, "[sync_batch_norm] no replica sum given");
+  return batch_norm_impl(x, running_mean, running_var, weight, bias, true, momentum, eps, &sum);
 }
 
 Tensor layer_norm(const Tensor& x_in, const std::vector<int64_t>& normalized_shape, const Tensor& weight_in,

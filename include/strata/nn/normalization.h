@@ -2,10 +2,12 @@
 // BatchNorm1d/2d, LayerNorm and Dropout modules (wrapping strata/ops/normalization.h).
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "strata/core/generator.h"
 #include "strata/nn/module.h"
+#include "strata/ops/normalization.h"
 
 namespace strata::nn {
 
@@ -22,6 +24,10 @@ class BatchNormBase : public Module {
   void reset_parameters();
 
   int64_t num_features() const { return num_features_; }
+  // Synchronised batch norm (dist::convert_sync_batch_norm sets it): in training, the batch statistics are those
+  // of every replica's batch together, summed through `sum` (sync_batch_norm); an empty function: this batch only.
+  void set_replica_sum(ReplicaSum sum) { replica_sum_ = std::move(sum); }
+  bool synchronized() const { return static_cast<bool>(replica_sum_); }
   Tensor weight, bias;                                    // undefined without affine
   Tensor running_mean, running_var, num_batches_tracked;  // undefined without track_running_stats
 
@@ -33,6 +39,7 @@ class BatchNormBase : public Module {
   double eps_;
   std::optional<double> momentum_;
   bool affine_, track_;
+  ReplicaSum replica_sum_;
 };
 
 // Input (N, C) or (N, C, L).

@@ -103,4 +103,100 @@ void batch_norm_train_backward(const T* dy, const T* x, const T* mean, const T* 
   });
 }
 
+// The same computation in phases, for batch norm synchronised over replicas (ops' sync_batch_norm sums the
+// per-channel results over the replicas between the phases). Each phase does what the fused kernels above do, in
+// the same order, so that with one replica the results are bit for bit those of the fused kernels.
+
+// sum[c] = sum of channel c's N * S values.
+template <class T>
+void batch_norm_channel_sums(const T* x, double* sum, int64_t N, int64_t C, int64_t S) {
+  detail::for_chunks(C, detail::go_parallel(N * C * S, C), [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) {
+      double s = 0;
+      for (int64_t n = 0; n < N; ++n) {
+        const T* xr = x + (n * C + c) * S;
+        s += detail::lane_sum(S, [xr](int64_t j) { return static_cast<double>(xr[j]); });
+      }
+      sum[c] = s;
+    }
+  });
+}
+
+// sq[c] = sum of (x - mean[c])^2 over channel c.
+template <class T>
+void batch_norm_channel_sq(const T* x, const double* mean, double* sq, int64_t N, int64_t C, int64_t S) {
+  detail::for_chunks(C, detail::go_parallel(N * C * S, C), [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) {
+      const double mu = mean[c];
+      double ss = 0;
+      for (int64_t n = 0; n < N; ++n) {
+        const T* xr = x + (n * C + c) * S;
+        ss += detail::lane_sum(S, [xr, mu](int64_t j) {
+          const double d = static_cast<double>(xr[j]) - mu;
+          return d * d;
+        });
+      }
+      sq[c] = ss;
+    }
+  });
+}
+
+// y = (x - mean) * rstd * w + b with the given (double) statistics, rounded as the fused forward rounds them.
+template <class T>
+void batch_norm_apply(const T* x, const double* mean, const double* rstd, const T* w, const T* b, T* y, int64_t N,
+                      int64_t C, int64_t S) {
+  detail::for_chunks(C, detail::go_parallel(N * C * S, C), [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) {
+      const T m = static_cast<T>(mean[c]), scale = static_cast<T>(rstd[c] * (w ? static_cast<double>(w[c]) : 1.0)),
+              shift = b ? b[c] : T(0);
+      for (int64_t n = 0; n < N; ++n) {
+        const T* xr = x + (n * C + c) * S;
+        T* yr = y + (n * C + c) * S;
+        for (int64_t j = 0; j < S; ++j) yr[j] = (xr[j] - m) * scale + shift;
+      }
+    }
+  });
+}
+
+// sdy[c] = sum dy, sdyx[c] = sum dy * (x - mean) over channel c (mean as saved, in T).
+template <class T>
+void batch_norm_grad_sums(const T* dy, const T* x, const T* mean, double* sdy, double* sdyx, int64_t N, int64_t C,
+                          int64_t S) {
+  detail::for_chunks(C, detail::go_parallel(N * C * S, C), [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) {
+      const double mu = static_cast<double>(mean[c]);
+      double a = 0, b = 0;
+      for (int64_t n = 0; n < N; ++n) {
+        const T* g = dy + (n * C + c) * S;
+        const T* xr = x + (n * C + c) * S;
+        a += detail::lane_sum(S, [g](int64_t j) { return static_cast<double>(g[j]); });
+        b += detail::lane_sum(
+            S, [g, xr, mu](int64_t j) { return static_cast<double>(g[j]) * (static_cast<double>(xr[j]) - mu); });
+      }
+      sdy[c] = a;
+      sdyx[c] = b;
+    }
+  });
+}
+
+// dx from the sums sdy, sdyx over all M values of each channel (the backward formula above).
+template <class T>
+void batch_norm_grad_input(const T* dy, const T* x, const T* mean, const T* rstd, const T* w, const double* sdy,
+                           const double* sdyx, double M, T* dx, int64_t N, int64_t C, int64_t S) {
+  detail::for_chunks(C, detail::go_parallel(N * C * S, C), [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) {
+      const double rs = static_cast<double>(rstd[c]), dwc = sdyx[c] * rs;
+      const double k = (w ? static_cast<double>(w[c]) : 1.0) * rs, inv_m = M > 0 ? 1.0 / M : 0.0;
+      const T m = mean[c], a = static_cast<T>(k), bx = static_cast<T>(-k * rs * dwc * inv_m),
+              c_0 = static_cast<T>(-k * sdy[c] * inv_m);
+      for (int64_t n = 0; n < N; ++n) {
+        const T* g = dy + (n * C + c) * S;
+        const T* xr = x + (n * C + c) * S;
+        T* d = dx + (n * C + c) * S;
+        for (int64_t j = 0; j < S; ++j) d[j] = a * g[j] + bx * (xr[j] - m) + c_0;
+      }
+    }
+  });
+}
+
 }  // namespace strata::kernels::cpu
