@@ -5,6 +5,7 @@
 
 #include "strata/core/error.h"
 #include "strata/dist/data_parallel.h"
+#include "strata/dist/sync_batch_norm.h"
 #include "tools/interrupt.h"
 
 namespace strata::tools::detail {
@@ -46,7 +47,7 @@ void shard_loader(data::DataLoaderOptions& options, const RunConfig& config, boo
 
 void setup_data_parallel(const RunConfig& config, nn::Module& model, train::FitOptions& fo) {
   if (dist::world_size() <= 1) return;
-  // SYNC_BN_PENDING
+  if (config.distributed.sync_batch_norm) dist::convert_sync_batch_norm(model);
   dist::DataParallelOptions o;
   o.bucket_cap_mb = config.distributed.bucket_cap_mb;
   fo.grad_sync = std::make_shared<dist::DataParallel>(model, o);

@@ -2,7 +2,8 @@
 """`mpirun -np 2 strata train` end to end (ctest dist.cli_mpirun; docs/distributed.md).
 
 1. Two processes of a global batch train the same model as one process: the epoch logs agree to float tolerance,
-   rank 0 alone writes the run folder, and results.json records world_size and per_rank_batch.
+   rank 0 alone writes the run folder, and results.json records world_size and per_rank_batch; with
+   "sync_batch_norm" the same holds for a model with batch norm.
 2. A rank killed mid-run ends the whole job within seconds, and the run resumes from its last checkpoint on a
    different number of processes (one), to the end.
 3. A config mistake fails every rank at once with the message, instead of leaving ranks waiting.
@@ -78,6 +79,17 @@ def main():
                 res = json.load(f)
             check(res.get("world_size") == 2 and res.get("per_rank_batch") == 30 and res.get("batch_size") == 60,
                   "results.json: world_size 2, per_rank_batch 30, batch_size 60")
+
+        # 1b. Synchronised batch norm: two processes normalise over the global batch, as one process does (with
+        # each rank's own statistics the logs differ by more than this tolerance).
+        bn_model = {"layers": [{"type": "Flatten"}, {"type": "Linear", "out_features": 32},
+                               {"type": "BatchNorm1d"}, {"type": "ReLU"}, {"type": "Linear", "out_features": 10}]}
+        one_bn = run([config(work, "one_bn", model=bn_model)])
+        two_bn = run([config(work, "two_bn", model=bn_model, distributed={"sync_batch_norm": True})], ranks=2)
+        check(one_bn.returncode == 0 and two_bn.returncode == 0, "batch-norm runs: " + two_bn.stderr[-300:])
+        if one_bn.returncode == 0 and two_bn.returncode == 0:
+            check(same_logs(epoch_logs(work, "one_bn"), epoch_logs(work, "two_bn"), 1e-4),
+                  "sync_batch_norm: 2 ranks of 30 give one process's epoch logs")
 
         # 2. A rank dies: the job ends within seconds; the checkpoint resumes on one process.
         long_cfg = config(work, "long", epochs=30, checkpoint_every_steps=5,
