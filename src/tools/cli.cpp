@@ -494,6 +494,9 @@ int cli_main(const std::vector<std::string>& args, std::ostream& out, std::ostre
     out << "strata " << STRATA_VERSION << "\n";
     out << "threads: " << get_num_threads() << " (OpenMP; waiting: " << openmp_wait_description()
         << "), GEMM: " << gemm_backend() << "\n";
+    out << "data-parallel: " << (dist::built_with_mpi() ? "MPI" : "not built (no MPI)");
+    if (dist::world_size() > 1) out << ", rank " << dist::rank() << " of " << dist::world_size();
+    out << "\n";
     return 0;
   }
   const std::string& cmd = args[0];
