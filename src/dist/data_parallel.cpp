@@ -9,6 +9,7 @@
 #include "strata/core/error.h"
 #include "strata/core/generator.h"
 #include "strata/core/profile.h"
+#include "strata/ops/indexing.h"
 
 namespace strata::dist {
 
@@ -35,24 +36,37 @@ DataParallel::DataParallel(nn::Module& model, DataParallelOptions options)
   STRATA_CHECK(options_.bucket_cap_mb > 0 && options_.first_bucket_mb > 0,
                "[DataParallel] bucket sizes must be > 0 MB, got bucket_cap_mb ", options_.bucket_cap_mb,
                " and first_bucket_mb ", options_.first_bucket_mb);
-  std::vector<Tensor> trainable;
-  std::unordered_set<const TensorImpl*> seen;
-  for (const auto& [name, p] : model.named_parameters()) {
-    if (!p.requires_grad() || !seen.insert(p.impl()).second) continue;
-    STRATA_CHECK(p.dtype() == kFloat32 || p.dtype() == kFloat64, "[DataParallel] parameter '", name, "' is ", p.dtype(),
-                 ": data-parallel training averages float32 and float64 parameters");
-    STRATA_CHECK(p.is_contiguous(), "[DataParallel] parameter '", name, "' is not contiguous");
-    trainable.push_back(p);
-  }
   if (distributed_) {
     const profile::Scope prof(profile::Kind::Phase, "broadcast parameters");
     check_same_everywhere(model.parameters(), "parameter");
     check_same_everywhere(model.buffers(), "buffer");
     NoGradGuard no_grad;
     for (Tensor p : model.parameters()) broadcast(p, 0);
-    for (Tensor b : model.buffers())
-      if (b.is_contiguous()) broadcast(b, 0);
+    broadcast_buffers();
   }
+  build_buckets();
+}
+
+std::vector<Tensor> DataParallel::trainable_parameters() const {
+  std::vector<Tensor> out;
+  std::unordered_set<const TensorImpl*> seen;
+  for (const auto& [name, p] : model_.named_parameters()) {
+    if (!p.requires_grad() || !seen.insert(p.impl()).second) continue;
+    STRATA_CHECK(p.dtype() == kFloat32 || p.dtype() == kFloat64, "[DataParallel] parameter '", name, "' is ", p.dtype(),
+                 ": data-parallel training averages float32 and float64 parameters");
+    STRATA_CHECK(p.is_contiguous(), "[DataParallel] parameter '", name, "' is not contiguous");
+    out.push_back(p);
+  }
+  return out;
+}
+
+void DataParallel::build_buckets() {
+  remove_hooks();
+  params_.clear();
+  buckets_.clear();
+  const std::vector<Tensor> trainable = trainable_parameters();
+  trainable_ids_.clear();
+  for (const Tensor& p : trainable) trainable_ids_.push_back(p.impl());
   // Buckets: reverse registration order, one dtype per bucket.
   const auto cap_bytes = [&](size_t bucket_index) {
     return (bucket_index == 0 ? options_.first_bucket_mb : options_.bucket_cap_mb) * 1024.0 * 1024.0;
@@ -93,10 +107,38 @@ DataParallel::DataParallel(nn::Module& model, DataParallelOptions options)
   }
 }
 
-DataParallel::~DataParallel() {
-  for (Param& p : params_)
+void DataParallel::remove_hooks() {
+  for (Param& p : params_) {
     if (p.hook != 0) autograd::remove_post_accumulate_grad_hook(p.tensor, p.hook);
+    p.hook = 0;
+  }
 }
+
+// Rank 0's buffers to every rank, one broadcast per dtype (a model with batch norm has three buffers per layer).
+void DataParallel::broadcast_buffers() {
+  NoGradGuard no_grad;
+  std::vector<Tensor> bufs;
+  for (const Tensor& b : model_.buffers())
+    if (b.numel() > 0) bufs.push_back(b);
+  std::vector<DType> dtypes;
+  for (const Tensor& b : bufs)
+    if (std::find(dtypes.begin(), dtypes.end(), b.dtype()) == dtypes.end()) dtypes.push_back(b.dtype());
+  for (DType dt : dtypes) {
+    TensorList parts;
+    for (const Tensor& b : bufs)
+      if (b.dtype() == dt) parts.push_back(b.reshape({b.numel()}));
+    Tensor flat = parts.size() == 1 ? parts[0].clone() : cat(parts, 0);
+    broadcast(flat, 0);
+    int64_t offset = 0;
+    for (Tensor b : bufs) {
+      if (b.dtype() != dt) continue;
+      b.copy_(flat.narrow(0, offset, b.numel()).view(b.shape()));
+      offset += b.numel();
+    }
+  }
+}
+
+DataParallel::~DataParallel() { remove_hooks(); }
 
 int64_t DataParallel::bytes_per_step() const {
   int64_t bytes = 0;
@@ -107,7 +149,17 @@ int64_t DataParallel::bytes_per_step() const {
 void DataParallel::add_examples(int64_t n) { examples_ += static_cast<double>(n); }
 
 void DataParallel::before_backward(bool last_micro_batch) {
-  ++micro_batches_;
+  if (++micro_batches_ == 1) {
+    // A parameter unfrozen (or frozen) since the last step (transfer learning's gradual unfreezing): new buckets.
+    // Every rank runs the same schedule, so all rebuild at the same step.
+    std::vector<const TensorImpl*> now;
+    for (const Tensor& p : model_.parameters())
+      if (p.requires_grad() && std::find(now.begin(), now.end(), p.impl()) == now.end()) now.push_back(p.impl());
+    std::vector<const TensorImpl*> had = trainable_ids_;
+    std::sort(now.begin(), now.end());
+    std::sort(had.begin(), had.end());
+    if (now != had) build_buckets();
+  }
   armed_ = distributed_ && options_.overlap && last_micro_batch;
   if (armed_) {
     // The weight of this rank's gradient: its mean micro-batch size in the group (1 when the loop gave none).
@@ -177,10 +229,7 @@ void DataParallel::synchronize() {
       }
     }
   }
-  if (options_.broadcast_buffers) {
-    for (Tensor buf : model_.buffers())
-      if (buf.is_contiguous()) broadcast(buf, 0);
-  }
+  if (options_.broadcast_buffers) broadcast_buffers();
   reset_step();
 }
 

@@ -137,6 +137,36 @@ TEST(DataParallel, BucketsStartDuringBackward) {
   EXPECT_EQ(dp->buckets_overlapped(), world_size() > 1 ? 4 : 0);
 }
 
+// Gradual unfreezing: a layer frozen when DataParallel was made and unfrozen later must be averaged from then on.
+TEST(DataParallel, ParametersUnfrozenLaterAreAveragedToo) {
+  const auto train = [](bool distributed) {
+    manual_seed(rank() == 0 || !distributed ? 5 : 6);
+    auto model = std::make_shared<TwoLayer>(kFloat64);
+    model->fc1->weight.requires_grad_(false);
+    model->fc1->bias.requires_grad_(false);
+    optim::SGD opt(model->parameters(), {.lr = 0.1});
+    std::shared_ptr<DataParallel> dp;
+    if (distributed) dp = std::make_shared<DataParallel>(*model);
+    train::Stepper stepper(*model, opt, {.grad_sync = dp});
+    Generator gen(3);
+    const Tensor x = randn({12, 6}, kFloat64, &gen);
+    const Tensor y = randint(0, 3, {12}, kInt64, &gen);
+    const int64_t n = distributed ? data::DataLoader::shard_count(12, world_size(), rank()) : 12;
+    const int64_t at = distributed ? data::DataLoader::shard_start(12, world_size(), rank()) : 0;
+    for (int step = 0; step < 4; ++step) {
+      if (step == 2) {
+        model->fc1->weight.requires_grad_(true);
+        model->fc1->bias.requires_grad_(true);
+      }
+      if (dp) dp->add_examples(n);
+      stepper([&] { return nn::functional::cross_entropy((*model)(x.narrow(0, at, n)), y.narrow(0, at, n)); });
+    }
+    return model->parameters();
+  };
+  const auto ref = train(false), dp = train(true);
+  for (size_t i = 0; i < ref.size(); ++i) EXPECT_LT(max_abs_diff(ref[i], dp[i]), 1e-12) << "parameter " << i;
+}
+
 TEST(ProcessGroup, CollectivesAgree) {
   std::vector<double> v{static_cast<double>(rank()), 1.0};
   all_reduce(v);

@@ -10,7 +10,7 @@ TEST(CliVersion, PrintsTheProjectVersion) {
     const auto r = strata::testing::run_cli({arg});
     EXPECT_EQ(r.rc, 0) << arg;
     EXPECT_EQ(r.out.substr(0, r.out.find('\n') + 1), std::string("strata ") + STRATA_EXPECTED_VERSION + "\n") << arg;
-    EXPECT_NE(r.out.find("\nthreads: "), std::string::npos) << r.out;  // the second line: threads, waiting, GEMM
+    EXPECT_NE(r.out.find("\nthreads: "), std::string::npos) << r.out;        // the second line: threads, waiting, GEMM
     EXPECT_NE(r.out.find("\ndata-parallel: "), std::string::npos) << r.out;  // MPI or not
     EXPECT_EQ(r.err, "") << arg;
   }

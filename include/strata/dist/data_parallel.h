@@ -22,6 +22,8 @@
 // so a last batch split unevenly still gives the mean over the global batch. A parameter without a gradient on
 // every rank keeps none (as in one process); one that has it on some ranks gets their weighted mean.
 // Buffers (batch norm's running statistics) are broadcast from rank 0 after every step when broadcast_buffers.
+// A parameter frozen or unfrozen during training (gradual unfreezing) is noticed at the next step: the buckets are
+// rebuilt on every rank.
 // In one process (world size 1) nothing is packed or sent.
 #include <cstdint>
 #include <vector>
@@ -79,6 +81,10 @@ class DataParallel final : public train::GradientSync {
     Work work;
   };
 
+  std::vector<Tensor> trainable_parameters() const;
+  void build_buckets();
+  void remove_hooks();
+  void broadcast_buffers();
   void on_grad_ready(size_t index);
   void launch(Bucket& b);
   void reset_step();
@@ -87,8 +93,9 @@ class DataParallel final : public train::GradientSync {
   DataParallelOptions options_;
   std::vector<Param> params_;
   std::vector<Bucket> buckets_;
-  bool distributed_ = false;  // world size > 1
-  bool armed_ = false;        // the group's last backward is running: buckets may start
+  std::vector<const TensorImpl*> trainable_ids_;  // the parameters the buckets hold, to notice (un)freezing
+  bool distributed_ = false;                      // world size > 1
+  bool armed_ = false;                            // the group's last backward is running: buckets may start
   double examples_ = 0;
   int64_t micro_batches_ = 0;
   double weight_ = 1;
