@@ -60,8 +60,11 @@ def torch_cmd(args, model, config):
     return cmd, env
 
 
+args_wait = 10  # seconds to wait for a quiet machine before each run (--quiet-wait)
+
+
 def run_one(cmd, env, log, tag):
-    load = side_by_side.wait_for_quiet(30)
+    load = side_by_side.wait_for_quiet(args_wait)
     r = side_by_side.Run(cmd, env, timeout=600)
     results = [d for d in r.lines if d.get("type") in ("result", "allreduce")]
     if r.returncode != 0 or not results:
@@ -82,27 +85,48 @@ def fmt(v):
 
 def scaling(args, log):
     sides = args.sides.split(",")
-    configs = ["1x1", "1x2", "2x1"] + (["2x1-nosync"] if args.nosync else [])
+    configs = args.configs.split(",") if args.configs else ["1x1", "1x2", "2x1"] + (["2x1-nosync"] if args.nosync else [])
     jobs = [(s, c) for c in configs for s in sides if not (s == "pytorch" and c.endswith("nosync"))]
-    segs = {}    # (side, model, config) -> throughput segments
-    splits = {}  # (model, config) -> Strata's step split of each run
+    runs = {}    # (side, model, config) -> result lines, one per run
     for rnd in range(args.rounds):
         for m in args.models.split(","):
             k = (rnd + MODELS.index(m) if m in MODELS else rnd) % len(jobs)
             for side, config in jobs[k:] + jobs[:k]:
                 cmd, env = (strata_cmd if side == "strata" else torch_cmd)(args, m, config)
                 for d in run_one(cmd, env, log, f"{side} {m} {config}"):
-                    segs.setdefault((side, m, config), []).extend(d["throughput"])
-                    if side == "strata":
-                        splits.setdefault((m, config), []).append(d)
+                    runs.setdefault((side, m, config), []).append(d)
                     print(f"round {rnd + 1} {m:13s} {config:10s} {side:8s} {d['median']:12,.0f} {d['unit']}"
                           f"  (foreign load {d['foreign_load']:.2f})", file=sys.stderr, flush=True)
-    med = {k: statistics.median(v) for k, v in segs.items()}
+    table(args, runs, configs)
+
+
+def load_runs(paths):
+    """(side, model, config) -> result lines, from files that --json wrote."""
+    runs = {}
+    for path in paths:
+        for line in open(path):
+            d = json.loads(line)
+            if d.get("type") != "result":
+                continue
+            config = f"{d['ranks']}x{d['threads']}" + ("" if d.get("sync", True) else "-nosync")
+            runs.setdefault((d["side"], d["model"], config), []).append(d)
+    return runs
+
+
+def table(args, runs, configs):
+    splits = {(m, c): ds for (side, m, c), ds in runs.items() if side == "strata"}
+    # As run.py: the runs that other processes left alone (foreign load < --noisy), if at least 2 were.
+    med, used = {}, {}
+    for k, ds in runs.items():
+        clean = [d for d in ds if d["foreign_load"] < args.noisy]
+        pick = clean if len(clean) >= args.min_clean else ds
+        med[k] = statistics.median(v for d in pick for v in d["throughput"])
+        used[k] = f"{len(pick)}/{len(ds)}"
     unit = {"gpt": "tokens/s"}
-    print(f"\nGlobal throughput (median of {args.segments} segments x {args.rounds} rounds; samples/s, GPT tokens/s); "
+    print(f"\nGlobal throughput (median over the segments of the runs used: those with foreign load < {args.noisy} when at least {args.min_clean} were, else all; samples/s, GPT tokens/s); "
           "efficiency = 2x1 / (2 x 1x1)\n")
-    print("| workload | config | Strata | PyTorch | Strata/PyTorch | efficiency Strata | efficiency PyTorch |")
-    print("|---|---|---:|---:|---:|---:|---:|")
+    print("| workload | config | Strata | PyTorch | Strata/PyTorch | efficiency Strata | efficiency PyTorch | runs used |")
+    print("|---|---|---:|---:|---:|---:|---:|---|")
     for m in args.models.split(","):
         for c in configs:
             s, t = med.get(("strata", m, c)), med.get(("pytorch", m, c))
@@ -113,7 +137,9 @@ def scaling(args, log):
                     one, two = med.get((side, m, "1x1")), med.get((side, m, c))
                     if one and two:
                         eff[i] = f"{100 * two / (2 * one):.0f}%"
-            print(f"| {m} ({unit.get(m, 'samples/s')}) | {c} | {fmt(s)} | {fmt(t)} | {ratio} | {eff[0]} | {eff[1]} |")
+            print(f"| {m} ({unit.get(m, 'samples/s')}) | {c} | {fmt(s)} | {fmt(t)} | {ratio} | {eff[0]} | {eff[1]} | "
+                  f"{used.get(('strata', m, c), '-')} / {used.get(('pytorch', m, c), '-')} |")
+    splits = {k: [d for d in ds if d["foreign_load"] < args.noisy] or ds for k, ds in splits.items()}
     if splits:
         print("\nStrata's step, per rank (medians over runs, ms): forward+backward | synchronize (wait for the "
               "buckets, averages written back) | update; bytes all-reduced per step\n")
@@ -150,14 +176,26 @@ def main():
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--segments", type=int, default=3)
     p.add_argument("--segment-time", type=float, default=1.0)
+    p.add_argument("--configs", help="comma-separated subset of " + ", ".join(CONFIGS))
     p.add_argument("--bind", default="none", help="mpirun --bind-to for Strata's ranks (none, core)")
     p.add_argument("--nosync", action="store_true", help="also Strata 2x1 without gradient synchronisation")
     p.add_argument("--allreduce", action="store_true", help="the all-reduce microbenchmark instead")
     p.add_argument("--max-mb", type=float, default=64)
+    p.add_argument("--noisy", type=float, default=0.10, help="foreign load above which a run is left out")
+    p.add_argument("--min-clean", type=int, default=2, help="quiet runs needed to leave the noisy ones out")
+    p.add_argument("--table-from", nargs="+", help="print the table from these --json files instead of running")
     p.add_argument("--json", help="append every result line (with its command and load) to this file")
+    p.add_argument("--quiet-wait", type=float, default=10, help="seconds to wait for a quiet machine before a run")
     args = p.parse_args()
+    global args_wait
+    args_wait = args.quiet_wait
     log = open(args.json, "a") if args.json else None
-    if args.allreduce:
+    if args.table_from:
+        runs = load_runs(args.table_from)
+        models = [m for m in args.models.split(",") if any(k[1] == m for k in runs)]
+        args.models = ",".join(models)
+        table(args, runs, [c for c in CONFIGS if any(k[2] == c for k in runs)])
+    elif args.allreduce:
         allreduce(args, log)
     else:
         scaling(args, log)

@@ -34,6 +34,9 @@ def build(name, world, rank):
         V, T, B = 96, 128, 16
         b = B // world
         model = tb._TinyGPT(V, T, 128, 4, 4)
+        for blk in model.h:  # the causal mask is a bool buffer, which gloo cannot broadcast: a plain attribute
+            mask = blk._buffers.pop("mask")
+            blk.mask = mask
         opt = tb.optimizer(torch.optim.Adam, model.parameters(), lr=3e-4)
         data = torch.randint(0, V, (B, T + 1), generator=torch.Generator().manual_seed(0))
         rows = data[rank * b:(rank + 1) * b]
