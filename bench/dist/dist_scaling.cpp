@@ -15,11 +15,14 @@
 // MPI_Allreduce, on float32 buffers of 4 KiB .. --max-mb MiB: microseconds per call and bytes / time.
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "../bench_models.h"
