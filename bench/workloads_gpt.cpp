@@ -2,6 +2,7 @@
 // (128, 128); 4 pre-LN blocks (4 heads, fused qkv, exact-GELU MLP 512); final LayerNorm; Linear(128, 96, no
 // bias); T = 128, B = 16 (2,048 tokens per step); Adam lr 3e-4. Needs src/nn/transformer.cpp and embedding.cpp.
 #include "bench.h"
+#include "bench_models.h"
 #include "strata/strata.h"
 
 namespace {
@@ -9,29 +10,7 @@ namespace {
 using strata::Tensor;
 namespace nn = strata::nn;
 
-class TinyGPT : public nn::Module {
- public:
-  TinyGPT(int64_t vocab, int64_t ctx, int64_t d, int64_t heads, int64_t layers) {
-    wte = register_module("wte", std::make_shared<nn::Embedding>(vocab, d));
-    wpe = register_module("wpe", std::make_shared<nn::LearnedPositionalEncoding>(ctx, d, true));
-    h = register_module("h", std::make_shared<nn::ModuleList>());
-    for (int64_t i = 0; i < layers; ++i) h->push_back(std::make_shared<nn::GPTBlock>(d, heads, 4 * d));
-    ln_f = register_module("ln_f", std::make_shared<nn::LayerNorm>(std::vector<int64_t>{d}));
-    lm_head = register_module("lm_head", std::make_shared<nn::Linear>(d, vocab, false));
-  }
-  std::string type_name() const override { return "TinyGPT"; }
-  Tensor forward(const Tensor& idx) override {  // (B, T) int64 -> (B, T, vocab)
-    Tensor x = wpe->forward(wte->forward(idx));
-    for (const auto& blk : *h) x = blk->forward(x);
-    return lm_head->forward(ln_f->forward(x));
-  }
-
-  std::shared_ptr<nn::Embedding> wte;
-  std::shared_ptr<nn::LearnedPositionalEncoding> wpe;
-  std::shared_ptr<nn::ModuleList> h;
-  std::shared_ptr<nn::LayerNorm> ln_f;
-  std::shared_ptr<nn::Linear> lm_head;
-};
+using strata::bench::models::TinyGPT;
 
 // precision BF16 / FP16: the step goes through train::Stepper with StepOptions::precision (forward and loss under
 // AutocastGuard; fp16 with the Stepper's default GradScaler).

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "bench.h"
+#include "bench_models.h"
 #include "strata/data/fashion_mnist.h"
 #include "strata/diag/doctor.h"
 #include "strata/nn/nn.h"
@@ -91,40 +92,20 @@ void train_throughput(strata::bench::Context& ctx, nn::Module& model, optim::Opt
   ctx.peak_rss();
 }
 
-template <class M, class... A>
-nn::ModulePtr make(A&&... args) {
-  return std::make_shared<M>(std::forward<A>(args)...);
-}
+namespace models = strata::bench::models;
 
 void mlp(strata::bench::Context& ctx, bool doctor,
          strata::train::Precision precision = strata::train::Precision::FP32) {
-  nn::Sequential model{make<nn::Flatten>(),        make<nn::Linear>(784, 512), make<nn::ReLU>(),
-                       make<nn::Linear>(512, 256), make<nn::ReLU>(),           make<nn::Linear>(256, 10)};
+  nn::Sequential model(models::mlp_layers());
   optim::AdamOptions o;
   o.lr = 1e-3;
   optim::Adam opt(model.parameters(), o);
   train_throughput(ctx, model, opt, 128, doctor, precision);
 }
 
-// LeNet-5: conv5x5 1-6 pad 2, pool, conv5x5 6-16, pool, fc 120-84-10.
-nn::Sequential lenet_model() {
-  return nn::Sequential{make<nn::Conv2d>(1, 6, 5, 1, 2),
-                        make<nn::ReLU>(),
-                        make<nn::MaxPool2d>(2),
-                        make<nn::Conv2d>(6, 16, 5),
-                        make<nn::ReLU>(),
-                        make<nn::MaxPool2d>(2),
-                        make<nn::Flatten>(),
-                        make<nn::Linear>(400, 120),
-                        make<nn::ReLU>(),
-                        make<nn::Linear>(120, 84),
-                        make<nn::ReLU>(),
-                        make<nn::Linear>(84, 10)};
-}
-
 void lenet(strata::bench::Context& ctx, bool doctor,
            strata::train::Precision precision = strata::train::Precision::FP32) {
-  nn::Sequential model = lenet_model();
+  nn::Sequential model(models::lenet_layers());
   optim::SGDOptions o;
   o.lr = 0.01;
   o.momentum = 0.9;
@@ -134,15 +115,7 @@ void lenet(strata::bench::Context& ctx, bool doctor,
 
 void resnet(strata::bench::Context& ctx, bool doctor,
             strata::train::Precision precision = strata::train::Precision::FP32) {
-  nn::Sequential model{make<nn::Conv2d>(1, 32, 3, 1, 1, 1, 1, /*has_bias=*/false),
-                       make<nn::BatchNorm2d>(32),
-                       make<nn::ReLU>(),
-                       make<nn::BasicBlock>(32, 32),
-                       make<nn::BasicBlock>(32, 32),
-                       make<nn::BasicBlock>(32, 64, 2),
-                       make<nn::AdaptiveAvgPool2d>(1),
-                       make<nn::Flatten>(),
-                       make<nn::Linear>(64, 10)};
+  nn::Sequential model(models::resnet_small_layers());
   optim::AdamOptions o;
   o.lr = 1e-3;
   optim::Adam opt(model.parameters(), o);
@@ -183,7 +156,7 @@ STRATA_BENCHMARK(resnet_train_deterministic, "resnet.train_deterministic", RESNE
 // Batch-1 inference latency of the same LeNet in eval mode (the twin runs under inference_mode when tuned).
 STRATA_BENCHMARK(lenet_infer_b1, "lenet.infer_b1",
                  "LeNet-5 forward on one (1, 1, 28, 28) image, eval, under NoGradGuard (PyTorch: inference_mode)") {
-  nn::Sequential model = lenet_model();
+  nn::Sequential model(models::lenet_layers());
   model.eval();
   const Tensor x = strata::randn({1, 1, 28, 28});
   strata::NoGradGuard no_grad;
