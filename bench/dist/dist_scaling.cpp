@@ -191,6 +191,7 @@ void run_model(const Args& a) {
   if (dist::world_size() > 1 && a.sync) {
     dist::DataParallelOptions o;
     o.bucket_cap_mb = a.bucket_cap_mb;
+    o.first_bucket_mb = std::min(o.first_bucket_mb, a.bucket_cap_mb);
     ddp = std::make_shared<dist::DataParallel>(*w.model, o);
     sync = std::make_shared<TimedSync>(ddp);
     so.grad_sync = sync;
