@@ -30,9 +30,31 @@ void check_param(const char* op, const char* what, const Tensor& p, const Shape&
   STRATA_CHECK(p.dtype() == x.dtype(), "[", op, "] ", what, " has dtype ", p.dtype(), " but the input has ", x.dtype());
 }
 
-}  // namespace
+// Runs f(T{}) with T the input's compute type (the norm kernels compute in float32 or float64).
+template <class F>
+void by_float_type(DType dtype, F&& f) {
+  if (dtype == kFloat64) {
+    f(double{});
+  } else {
+    f(float{});
+  }
+}
 
-namespace {
+// A typed pointer to t's data, nullptr for an undefined tensor (an optional weight or gradient).
+template <class T>
+T* data_or_null(const Tensor& t) {
+  return t.defined() ? t.data_ptr<T>() : nullptr;
+}
+
+// running = (1 - momentum) running + momentum batch, with the variance unbiased over `count` values.
+void update_running_stats(const Tensor& running_mean, const Tensor& running_var, const Tensor& mean, const Tensor& var,
+                          double count, double momentum) {
+  NoGradGuard guard;
+  Tensor uv = mul(var, count / (count - 1)).to(running_var.dtype());
+  Tensor rm = running_mean, rv = running_var;
+  rm.mul_(1 - momentum).add_(mean.to(running_mean.dtype()), momentum);
+  rv.mul_(1 - momentum).add_(uv, momentum);
+}
 
 // Training mode: batch statistics by one fused kernel, running statistics updated in place, backward by one
 // fused kernel (dx, dweight, dbias from the saved input, mean and rstd).
@@ -46,25 +68,14 @@ Tensor batch_norm_train(const Tensor& x, const Tensor& running_mean, const Tenso
   Tensor out = Tensor::empty(x.shape(), x.dtype());
   Tensor mean_t = Tensor::empty(cshape, x.dtype()), var_t = Tensor::empty(cshape, x.dtype()),
          rstd_t = Tensor::empty(cshape, x.dtype());
-  auto fwd = [&](auto tag) {
+  by_float_type(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    auto ptr = [](const Tensor& t) { return t.defined() ? t.data_ptr<T>() : nullptr; };
+    auto ptr = [](const Tensor& t) { return data_or_null<T>(t); };
     kernels::cpu::batch_norm_train_forward<T>(ptr(xc), ptr(wc), ptr(bc), ptr(out), ptr(mean_t), ptr(var_t), ptr(rstd_t),
                                               N, C, S, eps);
-  };
-  if (x.dtype() == kFloat64) {
-    fwd(double{});
-  } else {
-    fwd(float{});
-  }
-  if (running_mean.defined()) {
-    NoGradGuard guard;
-    const int64_t n = N * S;
-    Tensor uv = mul(var_t, static_cast<double>(n) / static_cast<double>(n - 1)).to(running_var.dtype());
-    Tensor rm = running_mean, rv = running_var;
-    rm.mul_(1 - momentum).add_(mean_t.to(running_mean.dtype()), momentum);
-    rv.mul_(1 - momentum).add_(uv, momentum);
-  }
+  });
+  if (running_mean.defined())
+    update_running_stats(running_mean, running_var, mean_t, var_t, static_cast<double>(N * S), momentum);
   if (autograd::needs_grad({&x, &weight, &bias})) {
     autograd::SavedTensor sx(xc, "batch_norm"), sw(wc, "batch_norm");
     const bool has_w = wc.defined();
@@ -78,17 +89,12 @@ Tensor batch_norm_train(const Tensor& x, const Tensor& running_mean, const Tenso
           if (needs[0]) grads[0] = Tensor::empty(xs.shape(), xs.dtype());
           if (needs[1]) grads[1] = Tensor::empty(cshape, xs.dtype());
           if (needs[2]) grads[2] = Tensor::empty(cshape, xs.dtype());
-          auto go = [&](auto tag) {
+          by_float_type(xs.dtype(), [&](auto tag) {
             using T = decltype(tag);
-            auto ptr = [](const Tensor& t) { return t.defined() ? t.data_ptr<T>() : nullptr; };
+            auto ptr = [](const Tensor& t) { return data_or_null<T>(t); };
             kernels::cpu::batch_norm_train_backward<T>(ptr(dy), ptr(xs), ptr(mean_t), ptr(rstd_t), ptr(ws),
                                                        ptr(grads[0]), ptr(grads[1]), ptr(grads[2]), N, C, S);
-          };
-          if (xs.dtype() == kFloat64) {
-            go(double{});
-          } else {
-            go(float{});
-          }
+          });
           return grads;
         });
   }
@@ -111,17 +117,8 @@ Tensor batch_norm_train_sync(const Tensor& x, const Tensor& running_mean, const 
   Tensor mean_t = Tensor::empty(cshape, x.dtype()), var_t = Tensor::empty(cshape, x.dtype()),
          rstd_t = Tensor::empty(cshape, x.dtype());
   std::vector<double> stats(uC + 2), mean(uC), rstd(uC);  // stats: examples, values per channel, sum x per channel
-  auto dispatch = [&](auto&& f) {
-    if (x.dtype() == kFloat64) {
-      f(double{});
-    } else {
-      f(float{});
-    }
-  };
-  auto ptr = [](auto tag, const Tensor& t) {
-    using T = decltype(tag);
-    return t.defined() ? t.data_ptr<T>() : nullptr;
-  };
+  auto dispatch = [&](auto&& f) { by_float_type(x.dtype(), f); };
+  auto ptr = [](auto tag, const Tensor& t) { return data_or_null<decltype(tag)>(t); };
   dispatch([&](auto tag) { kernels::cpu::batch_norm_channel_sums(ptr(tag, xc), stats.data() + 2, N, C, S); });
   stats[0] = static_cast<double>(N);
   stats[1] = static_cast<double>(N * S);
@@ -146,13 +143,7 @@ Tensor batch_norm_train_sync(const Tensor& x, const Tensor& running_mean, const 
     kernels::cpu::batch_norm_apply(ptr(tag, xc), mean.data(), rstd.data(), ptr(tag, wc), ptr(tag, bc), ptr(tag, out), N,
                                    C, S);
   });
-  if (running_mean.defined()) {
-    NoGradGuard guard;
-    Tensor uv = mul(var_t, M / (M - 1)).to(running_var.dtype());
-    Tensor rm = running_mean, rv = running_var;
-    rm.mul_(1 - momentum).add_(mean_t.to(running_mean.dtype()), momentum);
-    rv.mul_(1 - momentum).add_(uv, momentum);
-  }
+  if (running_mean.defined()) update_running_stats(running_mean, running_var, mean_t, var_t, M, momentum);
   if (autograd::needs_grad({&x, &weight, &bias})) {
     autograd::SavedTensor sx(xc, "sync_batch_norm"), sw(wc, "sync_batch_norm");
     const bool has_w = wc.defined();
@@ -168,9 +159,9 @@ Tensor batch_norm_train_sync(const Tensor& x, const Tensor& running_mean, const 
                        const auto uc = static_cast<size_t>(C);
                        std::vector<double> sums(2 * uc);  // sum dy, then sum dy (x - mean), per channel
                        TensorList grads(3);
-                       auto go = [&](auto tag) {
+                       by_float_type(xs.dtype(), [&](auto tag) {
                          using T = decltype(tag);
-                         auto p = [](const Tensor& t) { return t.defined() ? t.data_ptr<T>() : nullptr; };
+                         auto p = [](const Tensor& t) { return data_or_null<T>(t); };
                          kernels::cpu::batch_norm_grad_sums(p(dy), p(xs), p(mean_t), sums.data(), sums.data() + C, N, C,
                                                             S);
                          // The parameters' gradients are this replica's (DataParallel averages them).
@@ -197,12 +188,7 @@ Tensor batch_norm_train_sync(const Tensor& x, const Tensor& running_mean, const 
                          grads[0] = Tensor::empty(xs.shape(), xs.dtype());
                          kernels::cpu::batch_norm_grad_input(p(dy), p(xs), p(mean_t), r, p(ws), sums.data(),
                                                              sums.data() + C, M, p(grads[0]), N, C, S);
-                       };
-                       if (xs.dtype() == kFloat64) {
-                         go(double{});
-                       } else {
-                         go(float{});
-                       }
+                       });
                        return grads;
                      });
   }
@@ -344,17 +330,12 @@ Tensor layer_norm(const Tensor& x_in, const std::vector<int64_t>& normalized_sha
           if (needs[0]) grads[0] = Tensor::empty(xs.shape(), xs.dtype());
           if (needs[1]) grads[1] = Tensor::empty(nshape, xs.dtype());
           if (needs[2]) grads[2] = Tensor::empty(nshape, xs.dtype());
-          auto go = [&](auto tag) {
+          by_float_type(xs.dtype(), [&](auto tag) {
             using T = decltype(tag);
-            auto ptr = [](const Tensor& t) { return t.defined() ? t.data_ptr<T>() : nullptr; };
+            auto ptr = [](const Tensor& t) { return data_or_null<T>(t); };
             kernels::cpu::layer_norm_backward<T>(ptr(dy), ptr(xs), ptr(mean_t), ptr(rstd_t), ptr(ws), ptr(grads[0]),
                                                  ptr(grads[1]), ptr(grads[2]), M, N);
-          };
-          if (xs.dtype() == kFloat64) {
-            go(double{});
-          } else {
-            go(float{});
-          }
+          });
           return grads;
         });
   }
