@@ -5,10 +5,12 @@
 namespace strata {
 
 Device::Device(const std::string& spec) {
-  auto bad = [&spec]() { STRATA_FAIL("[Device] cannot parse '", spec, "'; expected cpu, cuda or cuda:N"); };
+  auto bad = [&spec]() { STRATA_FAIL("[Device] cannot parse '", spec, "'; expected cpu, ref, cuda or cuda:N"); };
   std::string kind = spec.substr(0, spec.find(':'));
   if (kind == "cpu") {
     type = DeviceType::CPU;
+  } else if (kind == "ref") {
+    type = DeviceType::Ref;
   } else if (kind == "cuda") {
     type = DeviceType::CUDA;
   } else {
@@ -23,16 +25,17 @@ Device::Device(const std::string& spec) {
     if (c < '0' || c > '9') bad();
   }
   index = std::stoi(digits);
-  if (type == DeviceType::CPU && index != 0) STRATA_FAIL("[Device] '", spec, "': the CPU device has index 0 only");
+  if (type != DeviceType::CUDA && index != 0) STRATA_FAIL("[Device] '", spec, "': the ", kind, " device has index 0 only");
 }
 
 std::string Device::str() const {
   if (type == DeviceType::CPU) return "cpu";
+  if (type == DeviceType::Ref) return "ref";
   return "cuda:" + std::to_string(index);
 }
 
 void check_cpu(const char* op, const Device& d) {
-  STRATA_CHECK(d.is_cpu(), "[", op, "] no kernel for device ", d.str(), " (this build has CPU kernels only)");
+  STRATA_CHECK(d.is_cpu(), "[", op, "] no kernel for device ", d.str(), " (this path runs on the CPU only)");
 }
 
 }  // namespace strata

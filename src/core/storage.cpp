@@ -1,13 +1,12 @@
 #include "strata/core/storage.h"
 
-#include "strata/core/allocator.h"
+#include "backend/backend.h"
 #include "strata/core/error.h"
 
 namespace strata {
 
 StorageImpl::StorageImpl(size_t nbytes, Device device) : nbytes_(nbytes), device_(device) {
-  check_cpu("storage", device);
-  data_ = cpu_allocator::allocate(nbytes);
+  data_ = backend::backend_for("storage", device).allocate(nbytes, device.index);
 }
 
 StorageImpl::StorageImpl(void* data, size_t nbytes, Device device, std::function<void(void*)> deleter)
@@ -15,7 +14,7 @@ StorageImpl::StorageImpl(void* data, size_t nbytes, Device device, std::function
 
 StorageImpl::~StorageImpl() {
   if (owned_) {
-    cpu_allocator::deallocate(data_, nbytes_);
+    backend::backend_for("storage", device_).deallocate(data_, nbytes_, device_.index);
   } else if (deleter_) {
     deleter_(data_);
   }

@@ -101,14 +101,14 @@ template <class T>
 T Tensor::item() const {
   STRATA_CHECK(defined(), "[item] undefined tensor");
   STRATA_CHECK(numel() == 1, "[item] expected a tensor with one element, got shape ", shape());
-  check_cpu("item", device());
+  if (!device().is_host()) return to(kCPU).item<T>();
   return read_as<T>(*this, 0);
 }
 
 double Tensor::at(std::initializer_list<int64_t> index) const {
   STRATA_CHECK(static_cast<int64_t>(index.size()) == dim(), "[at] index has ", index.size(),
                " entries for a tensor of shape ", shape());
-  check_cpu("at", device());
+  if (!device().is_host()) return to(kCPU).at(index);
   int64_t off = 0;
   size_t d = 0;
   for (int64_t i : index) {
@@ -123,7 +123,7 @@ double Tensor::at(std::initializer_list<int64_t> index) const {
 template <class T>
 std::vector<T> Tensor::to_vector() const {
   STRATA_CHECK(defined(), "[to_vector] undefined tensor");
-  check_cpu("to_vector", device());
+  if (!device().is_host()) return to(kCPU).to_vector<T>();
   std::vector<T> out(static_cast<size_t>(numel()));
   if constexpr (!std::is_same_v<T, bool>) {
     if (is_contiguous() && dtype_of<T>() == dtype()) {

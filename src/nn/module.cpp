@@ -216,6 +216,30 @@ IncompatibleKeys Module::load_state_dict(const StateDict& state, bool strict) {
   return result;
 }
 
+namespace {
+// Gives t's TensorImpl a contiguous copy of its data on device d.
+void move_in_place(const Tensor& t, Device d) {
+  if (!t.defined() || t.device() == d) return;
+  Tensor moved;
+  {
+    NoGradGuard no_grad;
+    moved = t.detach().to(d);
+  }
+  TensorImpl* impl = t.impl();
+  impl->storage = moved.storage();
+  impl->strides = moved.strides();
+  impl->offset = moved.offset();
+  if (impl->grad && impl->grad->defined()) move_in_place(*impl->grad, d);
+}
+}  // namespace
+
+void Module::to(Device d) {
+  for (auto& [name, m] : named_modules()) {
+    for (auto& [pname, p] : m->params_) move_in_place(p, d);
+    for (auto& [bname, b] : m->buffers_) move_in_place(b, d);
+  }
+}
+
 void Module::train(bool on) {
   training_ = on && !frozen_eval_;
   for (auto& [_, c] : children_) c->train(on);

@@ -3,6 +3,7 @@
 #include <array>
 #include <cstring>
 
+#include "backend/copy.h"
 #include "ops/helpers.h"
 #include "strata/core/profile.h"
 #include "strata/ops/creation.h"
@@ -14,19 +15,11 @@ namespace strata {
 namespace {
 // A contiguous copy of x in its own dtype, without autograd.
 Tensor copy_data(const Tensor& x) {
-  check_cpu("clone", x.device());
   Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());
-  if (x.is_contiguous()) {
-    std::memcpy(out.raw_data(), x.raw_data(), static_cast<size_t>(x.numel()) * x.itemsize());
-    return out;
-  }
-  auto plan = ops::unary_plan(out, x);
-  dispatch_all(x.dtype(), [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    kernels::cpu::unary(plan, out.data_ptr<T>(), x.data_ptr<T>(), [](T v) { return v; });
-  });
+  backend::copy("clone", x.device()).convert(out, x);
   return out;
 }
+
 }  // namespace
 
 // Profiled as "clone", with contiguous()'s copies.
@@ -61,29 +54,30 @@ Tensor to_dtype(const Tensor& x, DType dtype) {
   return out;
 }
 
+Tensor to_device(const Tensor& x, Device d) {
+  STRATA_CHECK(x.defined(), "[to] undefined tensor");
+  if (x.device() == d) return x;
+  const profile::Scope prof_scope(profile::Kind::Forward, "to_device");
+  const Tensor src = x.is_contiguous() ? x : copy_data(x);
+  Tensor out = Tensor::empty(x.shape(), x.dtype(), d);
+  backend::copy_bytes(out.raw_data(), d, src.raw_data(), src.device(), static_cast<size_t>(src.numel()) * src.itemsize());
+  if (autograd::needs_grad({&x})) {
+    const Device from = x.device();
+    autograd::record("to", {x}, out, [from](const TensorList& g, const autograd::NeedsGrad&) {
+      return TensorList{to_device(g[0], from)};
+    });
+  }
+  return out;
+}
+
 Tensor Tensor::contiguous() const { return strata::contiguous(*this); }
 Tensor Tensor::clone() const { return strata::clone(*this); }
 Tensor Tensor::to(DType d) const { return strata::to_dtype(*this, d); }
+Tensor Tensor::to(Device d) const { return strata::to_device(*this, d); }
 
 Tensor& Tensor::fill_(double value) {
   ops::check_inplace("fill_", *this);
-  check_cpu("fill_", device());
-  // A write-only loop: the old contents may be uninitialised (empty()), so they are never read.
-  Strides st = strides();
-  auto plan = kernels::cpu::make_plan<1>(shape(), {&st});
-  dispatch_all(dtype(), [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    const T v = kernels::cpu::convert<T>(value);
-    kernels::cpu::run<1>(plan, {static_cast<char*>(raw_data())}, {static_cast<int64_t>(sizeof(T))},
-                         [v](const std::array<char*, 1>& p, const std::array<int64_t, 1>& s, int64_t n) {
-                           T* o = reinterpret_cast<T*>(p[0]);
-                           if (s[0] == 1) {
-                             std::fill_n(o, n, v);
-                           } else {
-                             for (int64_t i = 0; i < n; ++i) o[i * s[0]] = v;
-                           }
-                         });
-  });
+  backend::copy("fill_", device()).fill(*this, value);
   bump_version();
   return *this;
 }
@@ -93,22 +87,17 @@ Tensor& Tensor::zero_() { return fill_(0.0); }
 Tensor& Tensor::copy_(const Tensor& src) {
   ops::check_inplace("copy_", *this);
   STRATA_CHECK(src.defined(), "[copy_] undefined source");
-  check_cpu("copy_", device());
   Shape shape = broadcast_shapes(this->shape(), src.shape(), "copy_");
   STRATA_CHECK(shape == this->shape(), "[copy_] source of shape ", src.shape(), " does not broadcast to ",
                this->shape());
-  Tensor s = ops::cast(src, dtype());
+  Tensor s = ops::cast(backend::on_device(src, device()), dtype());
   // A source that shares memory with the destination in a different layout (x.copy_(x.t())) is read
   // from a copy, so that no element is overwritten before it is read.
   if (s.storage() == storage() && !(s.offset() == offset() && s.shape() == this->shape() && s.strides() == strides())) {
     s = copy_data(s);
   }
-  Strides sd = strides(), ss = ops::broadcast_strides(s, shape);
-  auto plan = kernels::cpu::make_plan<2>(shape, {&sd, &ss});
-  dispatch_all(dtype(), [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    kernels::cpu::unary(plan, data_ptr<T>(), s.data_ptr<T>(), [](T v) { return v; });
-  });
+  backend::copy("copy_", device())
+      .convert(*this, Tensor::make_view(s.storage(), shape, ops::broadcast_strides(s, shape), s.offset(), s.dtype()));
   bump_version();
   return *this;
 }

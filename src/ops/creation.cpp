@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "core/distributions.h"
+#include "backend/copy.h"
 #include "ops/helpers.h"
 #include "strata/ops/views.h"
 
@@ -21,30 +22,30 @@ Tensor finish(Tensor t, const TensorOptions& opts) {
 
 Generator& gen_or_default(Generator* g) { return g ? *g : default_generator(); }
 
-// Writes values computed as f(i) for i in [0, numel) into a fresh contiguous tensor.
+// Writes values computed as f(i) for i in [0, numel) into a fresh contiguous tensor. The values are made on
+// the host (ranges, constants from C++ data, random draws in PyTorch's order) and then moved to opts.device, so
+// every device gets the CPU's numbers.
 template <class F>
-Tensor generate(const Shape& shape, const TensorOptions& opts, const char* op, F f) {
-  check_cpu(op, opts.device);
-  Tensor t = Tensor::empty(shape, opts.dtype, opts.device);
+Tensor generate(const Shape& shape, const TensorOptions& opts, const char* /*op*/, F f) {
+  Tensor t = Tensor::empty(shape, opts.dtype, kCPU);
   const int64_t n = t.numel();
   dispatch_all(opts.dtype, [&](auto tag) {
     using T = typename decltype(tag)::type;
     T* p = t.data_ptr<T>();
     for (int64_t i = 0; i < n; ++i) p[i] = kernels::cpu::convert<T>(f(i));
   });
-  return t;
+  return t.to(opts.device);
 }
 
 }  // namespace
 
 Tensor empty(const Shape& shape, const TensorOptions& opts) {
-  check_cpu("empty", opts.device);
   return finish(Tensor::empty(shape, opts.dtype, opts.device), opts);
 }
 
 Tensor zeros(const Shape& shape, const TensorOptions& opts) {
   Tensor t = Tensor::empty(shape, opts.dtype, opts.device);
-  std::memset(t.raw_data(), 0, static_cast<size_t>(t.numel()) * t.itemsize());
+  backend::copy("zeros", opts.device).fill(t, 0.0);
   return finish(t, opts);
 }
 
@@ -152,11 +153,28 @@ void for_each_in_memory_order(const Tensor& t, const char* op, F f) {
   }
 }
 
+// Runs fill(h) on a CPU tensor h with t's exact layout (over a host copy of t's whole storage) and writes the
+// storage back: on every device the random fills draw in the CPU's memory order and give its numbers.
+template <class F>
+void on_host_layout(Tensor& t, F fill) {
+  if (t.device().is_cpu()) {
+    fill(t);
+    return;
+  }
+  const Storage& st = t.storage();
+  auto host = std::make_shared<StorageImpl>(st->nbytes(), kCPU);
+  backend::copy_bytes(host->data(), kCPU, st->data(), st->device(), st->nbytes());
+  Tensor h = Tensor::make_view(host, t.shape(), t.strides(), t.offset(), t.dtype());
+  fill(h);
+  backend::copy_bytes(st->data(), st->device(), host->data(), kCPU, st->nbytes());
+}
+
 }  // namespace
 
-Tensor& uniform_(Tensor& t, double low, double high, Generator* gen) {
+namespace {
+
+Tensor& uniform_host(Tensor& t, double low, double high, Generator* gen) {
   ops::check_inplace("uniform_", t);
-  check_cpu("uniform_", t.device());
   STRATA_CHECK(low <= high, "[uniform_] expects low <= high, got low=", low, " high=", high);
   Generator& g = gen_or_default(gen);
   // As at::uniform_real_distribution<scalar_t>: from and to are rounded to the dtype, and so is to - from.
@@ -191,9 +209,8 @@ Tensor& uniform_(Tensor& t, double low, double high, Generator* gen) {
   return t;
 }
 
-Tensor& normal_(Tensor& t, double mean, double std, Generator* gen) {
+Tensor& normal_host(Tensor& t, double mean, double std, Generator* gen) {
   ops::check_inplace("normal_", t);
-  check_cpu("normal_", t.device());
   STRATA_CHECK(std >= 0, "[normal_] std must be non-negative, got ", std);
   STRATA_CHECK(is_floating(t.dtype()), "[normal_] expected a floating-point tensor, got ", t.dtype());
   Generator& g = gen_or_default(gen);
@@ -221,6 +238,22 @@ Tensor& normal_(Tensor& t, double mean, double std, Generator* gen) {
       }
     });
   }
+  t.bump_version();
+  return t;
+}
+
+}  // namespace
+
+Tensor& uniform_(Tensor& t, double low, double high, Generator* gen) {
+  ops::check_inplace("uniform_", t);
+  on_host_layout(t, [&](Tensor& h) { uniform_host(h, low, high, gen); });
+  t.bump_version();
+  return t;
+}
+
+Tensor& normal_(Tensor& t, double mean, double std, Generator* gen) {
+  ops::check_inplace("normal_", t);
+  on_host_layout(t, [&](Tensor& h) { normal_host(h, mean, std, gen); });
   t.bump_version();
   return t;
 }
@@ -263,7 +296,7 @@ Tensor bernoulli(const Tensor& p, Generator* gen) {
   }
   // PyTorch draws a double uniform for float64 probabilities and a float (24-bit) uniform otherwise.
   const bool dbl = p.dtype() == kFloat64;
-  return generate(p.shape(), TensorOptions(p.dtype()), "bernoulli", [&](int64_t i) {
+  return generate(p.shape(), TensorOptions(p.dtype()).with_device(p.device()), "bernoulli", [&](int64_t i) {
     const double prob = probs[static_cast<size_t>(i)];
     if (dbl) return detail::uniform_double_draw(g, 0.0, 1.0) < prob ? 1.0 : 0.0;
     return detail::uniform_float_draw(g, 0.0f, 1.0f, 24) < static_cast<float>(prob) ? 1.0 : 0.0;
@@ -303,18 +336,22 @@ Tensor randperm(int64_t n, Generator* gen) {
 }
 
 Tensor empty_like(const Tensor& t, std::optional<DType> dtype) {
-  return empty(t.shape(), TensorOptions(dtype.value_or(t.dtype())));
+  return empty(t.shape(), TensorOptions(dtype.value_or(t.dtype())).with_device(t.device()));
 }
 Tensor zeros_like(const Tensor& t, std::optional<DType> dtype) {
-  return zeros(t.shape(), TensorOptions(dtype.value_or(t.dtype())));
+  return zeros(t.shape(), TensorOptions(dtype.value_or(t.dtype())).with_device(t.device()));
 }
 Tensor ones_like(const Tensor& t, std::optional<DType> dtype) {
-  return ones(t.shape(), TensorOptions(dtype.value_or(t.dtype())));
+  return ones(t.shape(), TensorOptions(dtype.value_or(t.dtype())).with_device(t.device()));
 }
 Tensor full_like(const Tensor& t, double value, std::optional<DType> dtype) {
-  return full(t.shape(), value, TensorOptions(dtype.value_or(t.dtype())));
+  return full(t.shape(), value, TensorOptions(dtype.value_or(t.dtype())).with_device(t.device()));
 }
-Tensor rand_like(const Tensor& t, Generator* gen) { return rand(t.shape(), TensorOptions(t.dtype()), gen); }
-Tensor randn_like(const Tensor& t, Generator* gen) { return randn(t.shape(), TensorOptions(t.dtype()), gen); }
+Tensor rand_like(const Tensor& t, Generator* gen) {
+  return rand(t.shape(), TensorOptions(t.dtype()).with_device(t.device()), gen);
+}
+Tensor randn_like(const Tensor& t, Generator* gen) {
+  return randn(t.shape(), TensorOptions(t.dtype()).with_device(t.device()), gen);
+}
 
 }  // namespace strata

@@ -1,5 +1,7 @@
 #include "ops/helpers.h"
 
+#include "backend/copy.h"
+
 #include <cmath>
 
 #include "strata/autograd/grad_mode.h"
@@ -47,16 +49,8 @@ Tensor via_float32(const char* op, std::initializer_list<const Tensor*> inputs,
 
 Tensor cast(const Tensor& t, DType dtype) {
   if (t.dtype() == dtype) return t;
-  check_cpu("to", t.device());
   Tensor out = Tensor::empty(t.shape(), dtype, t.device());
-  auto plan = unary_plan(out, t);
-  dispatch_all(t.dtype(), [&](auto tin) {
-    using S = typename decltype(tin)::type;
-    dispatch_all(dtype, [&](auto tout) {
-      using D = typename decltype(tout)::type;
-      kernels::cpu::unary(plan, out.data_ptr<D>(), t.data_ptr<S>(), [](S v) { return kernels::cpu::convert<D>(v); });
-    });
-  });
+  backend::copy("to", t.device()).convert(out, t);
   return out;
 }
 
@@ -74,7 +68,7 @@ Tensor scalar_like(const Tensor& a, double v) {
   // A 16-bit tensor's scalar is kept in float32; result_type keeps the op in the tensor's 16-bit dtype.
   DType t = is_floating(a.dtype()) ? compute_dtype(a.dtype()) : (integral ? a.dtype() : kFloat32);
   if (t == kBool) t = kInt64;
-  return full({}, v, TensorOptions(t));
+  return full({}, v, TensorOptions(t).with_device(a.device()));
 }
 
 Tensor reduce_grad(const Tensor& g, const Shape& shape, DType dtype) {

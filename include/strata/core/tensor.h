@@ -165,6 +165,9 @@ class Tensor {
   Tensor contiguous() const;
   Tensor clone() const;
   Tensor to(DType dtype) const;
+  // A copy on device d (the tensor itself when it is there already), recorded by autograd: the gradient moves
+  // back. Works between any two devices of this build ("cpu", "ref", "cuda:N").
+  Tensor to(Device d) const;
 
   // ---- math methods (see strata/ops/*.h) ----
   Tensor sum() const;

@@ -125,6 +125,11 @@ class Module : public std::enable_shared_from_this<Module> {
   void set_frozen_eval(bool on) { frozen_eval_ = on; }
   bool frozen_eval() const { return frozen_eval_; }
 
+  // Moves every parameter, buffer and gradient (recursively) to device d, in place: each tensor keeps its
+  // identity (the same TensorImpl gets the new storage), so an optimizer built before the move still updates
+  // them; its state tensors follow the parameters' device when they are created.
+  void to(Device d);
+
   // Freezes (false) or unfreezes every parameter.
   void requires_grad_(bool on);
   void zero_grad(bool set_to_none = true);

@@ -1,0 +1,8 @@
+// The cpu backend's reduction kernels: not moved behind the seam yet (the ops still call kernels::cpu directly).
+#include "backend/cpu/families.h"
+
+namespace strata::backend::cpu {
+
+const ReductionKernels* reduction_kernels() { return nullptr; }
+
+}  // namespace strata::backend::cpu
