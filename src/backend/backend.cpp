@@ -4,6 +4,9 @@
 
 #include "backend/cpu/families.h"
 #include "backend/ref/families.h"
+#if STRATA_WITH_CUDA
+#include "backend/cuda/families.h"
+#endif
 #include "strata/core/error.h"
 
 namespace strata::backend {
@@ -15,6 +18,9 @@ struct Wire {
   Wire() {
     table[static_cast<int>(DeviceType::CPU)] = &cpu::backend();
     table[static_cast<int>(DeviceType::Ref)] = &ref::backend();
+#if STRATA_WITH_CUDA
+    table[static_cast<int>(DeviceType::CUDA)] = &cuda::backend();
+#endif
   }
 };
 

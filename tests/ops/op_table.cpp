@@ -4,6 +4,8 @@
 
 #include <cmath>
 
+#include "backend/backend_check.h"
+
 namespace strata::testing {
 
 namespace {
@@ -24,11 +26,37 @@ class GradcheckTest : public ::testing::Test {
  private:
   OpCase case_;
 };
+// The row on the reference backend against the cpu backend: outputs, and gradients where the row has them
+// (float64, so the two backends differ only by summation order).
+class BackendsTest : public ::testing::Test {
+ public:
+  explicit BackendsTest(OpCase c) : case_(std::move(c)) {}
+  void TestBody() override {
+    int64_t ref_before = 0;
+    for (int f = 0; f < static_cast<int>(backend::Family::Count); ++f) {
+      ref_before += backend::call_count(DeviceType::Ref, static_cast<backend::Family>(f));
+    }
+    BackendCheck opts;
+    opts.grads = case_.gradcheck;
+    expect_backends_agree(case_.name, case_.fn, make_case_inputs(case_), kRef, {}, opts);
+    int64_t ref_after = 0;
+    for (int f = 0; f < static_cast<int>(backend::Family::Count); ++f) {
+      ref_after += backend::call_count(DeviceType::Ref, static_cast<backend::Family>(f));
+    }
+    EXPECT_GT(ref_after, ref_before) << case_.name << ": no kernel ran on the ref backend";
+  }
+
+ private:
+  OpCase case_;
+};
 }  // namespace
 
 int register_op_cases(const char* family, const std::vector<OpCase>& cases) {
   for (const OpCase& c : cases) {
     table().push_back(c);
+    const std::string backends_suite = std::string("Backends_") + family;
+    ::testing::RegisterTest(backends_suite.c_str(), c.name.c_str(), nullptr, nullptr, __FILE__, __LINE__,
+                            [c]() -> ::testing::Test* { return new BackendsTest(c); });
     if (!c.gradcheck) continue;
     std::string suite = std::string("Gradcheck_") + family;
     ::testing::RegisterTest(suite.c_str(), c.name.c_str(), nullptr, nullptr, __FILE__, __LINE__,

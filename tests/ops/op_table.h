@@ -2,7 +2,9 @@
 // The one table of op test cases. Each family registers its rows from its own file
 // (tests/ops/cases_<family>.cpp) with STRATA_OP_CASES; every row is then run as
 //   - a float64 gradcheck test  (OpTable.gradcheck/<name>), and
-//   - a PyTorch golden test      (OpTable.golden/<name>) when tests/golden/ has a record of that name.
+//   - a PyTorch golden test      (OpTable.golden/<name>) when tests/golden/ has a record of that name, and
+//   - a backends test            (Backends_<family>/<name>): the row on the reference backend ("ref")
+//     against the cpu backend, outputs and gradients, float64.
 #include <functional>
 #include <string>
 #include <vector>

@@ -1,0 +1,57 @@
+// The CUDA copy family's host side: tensors to StridedView, then the kernels in copy_kernels.cu.
+#include <stdexcept>
+
+#include "backend/copy.h"
+#include "backend/cuda/families.h"
+#include "backend/cuda/runtime.h"
+#include "strata/core/error.h"
+
+namespace strata::backend::cuda {
+
+namespace {
+
+StridedView view_of(const Tensor& t) {
+  StridedView v;
+  v.elem = static_cast<Elem>(static_cast<int>(t.dtype()));
+  v.data = t.raw_data();
+  STRATA_CHECK(t.dim() <= kMaxDims, "[cuda] elementwise kernels take at most ", kMaxDims, " dims, got shape ",
+               t.shape());
+  v.ndim = static_cast<int>(t.dim());
+  for (int d = 0; d < v.ndim; ++d) {
+    v.sizes[d] = t.shape()[static_cast<size_t>(d)];
+    v.strides[d] = t.strides()[static_cast<size_t>(d)];
+  }
+  return v;
+}
+
+template <class Fn>
+void launch(const char* what, Fn&& fn) {
+  try {
+    fn();
+  } catch (const std::runtime_error& e) {
+    STRATA_FAIL("[cuda] ", what, " failed: ", e.what());
+  }
+}
+
+void convert(const Tensor& dst, const Tensor& src) {
+  if (dst.numel() == 0) return;
+  launch("convert", [&] { launch_convert(view_of(dst), view_of(src), dst.numel(), dst.device().index); });
+}
+
+void fill(const Tensor& dst, double value) {
+  if (dst.numel() == 0) return;
+  launch("fill", [&] { launch_fill(view_of(dst), value, dst.numel(), dst.device().index); });
+}
+
+void add(const Tensor& out, const Tensor& a, const Tensor& b) {
+  if (out.numel() == 0) return;
+  launch("add", [&] { launch_add(view_of(out), view_of(a), view_of(b), out.numel(), out.device().index); });
+}
+
+const CopyKernels kCopy{convert, fill, add};
+
+}  // namespace
+
+const CopyKernels* copy_kernels() { return &kCopy; }
+
+}  // namespace strata::backend::cuda
