@@ -24,7 +24,8 @@ test: build
 # runtime options in tests/CMakeLists.txt, docs/reliability.md). -O1 with line tables only: Debug (-O0) runs the
 # training tests several times slower. Only the library and the tests are built (no bench, examples, CLI).
 ASAN_CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1" -DSTRATA_SANITIZE=ON \
-                    -DSTRATA_BUILD_BENCH=OFF -DSTRATA_BUILD_EXAMPLES=OFF -DSTRATA_BUILD_TOOLS=OFF
+                    -DSTRATA_BUILD_BENCH=OFF -DSTRATA_BUILD_EXAMPLES=OFF -DSTRATA_BUILD_TOOLS=OFF \
+                    -DSTRATA_WITH_CUDA=OFF
 test-asan: deps
 	@cmake -S . -B $(ASAN_BUILD) -G Ninja $(ASAN_CMAKE_FLAGS) $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)

@@ -25,6 +25,9 @@ endif()
 if(STRATA_HAVE_MPI)
   set(STRATA_PACKAGE_MPI "${STRATA_MPI_LIBS}")
 endif()
+if(STRATA_HAVE_CUDA)
+  set(STRATA_PACKAGE_CUDA "${STRATA_CUDA_LIBS}")
+endif()
 configure_package_config_file(${CMAKE_CURRENT_LIST_DIR}/StrataConfig.cmake.in
                               ${CMAKE_CURRENT_BINARY_DIR}/StrataConfig.cmake
                               INSTALL_DESTINATION ${STRATA_INSTALL_CMAKEDIR})

@@ -7,6 +7,7 @@
 #if STRATA_WITH_CUDA
 #include "backend/cuda/families.h"
 #endif
+#include "strata/core/backends.h"
 #include "strata/core/error.h"
 
 namespace strata::backend {
@@ -130,3 +131,18 @@ int64_t call_count(DeviceType t, Family f) {
 }
 
 }  // namespace strata::backend
+
+namespace strata {
+
+bool device_built(DeviceType t) { return backend::has_backend(t); }
+
+int cuda_device_count(std::string* why) {
+#if STRATA_WITH_CUDA
+  return backend::cuda::device_count(why);
+#else
+  if (why) *why = "this build has no CUDA backend";
+  return 0;
+#endif
+}
+
+}  // namespace strata

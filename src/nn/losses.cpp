@@ -224,6 +224,11 @@ Tensor compute_class_weights(const Tensor& labels, int64_t num_classes) {
 
 // ---- module forms ----
 
+namespace {
+// A loss's own tensor (class weights) on the input's device: a loss built on the CPU works for a model anywhere.
+Tensor on(const Tensor& t, const Tensor& input) { return t.defined() ? t.to(input.device()) : t; }
+}  // namespace
+
 Tensor MSELoss::forward(const Tensor& input, const Tensor& target) const {
   return functional::mse_loss(input, target, reduction_);
 }
@@ -231,16 +236,16 @@ Tensor L1Loss::forward(const Tensor& input, const Tensor& target) const {
   return functional::l1_loss(input, target, reduction_);
 }
 Tensor BCELoss::forward(const Tensor& input, const Tensor& target) const {
-  return functional::binary_cross_entropy(input, target, weight_, reduction_);
+  return functional::binary_cross_entropy(input, target, on(weight_, input), reduction_);
 }
 Tensor BCEWithLogitsLoss::forward(const Tensor& input, const Tensor& target) const {
-  return functional::binary_cross_entropy_with_logits(input, target, weight_, reduction_, pos_weight_);
+  return functional::binary_cross_entropy_with_logits(input, target, on(weight_, input), reduction_, on(pos_weight_, input));
 }
 Tensor CrossEntropyLoss::forward(const Tensor& input, const Tensor& target) const {
-  return functional::cross_entropy(input, target, weight_, reduction_, ignore_index_, label_smoothing_);
+  return functional::cross_entropy(input, target, on(weight_, input), reduction_, ignore_index_, label_smoothing_);
 }
 Tensor NLLLoss::forward(const Tensor& input, const Tensor& target) const {
-  return functional::nll_loss(input, target, weight_, reduction_, ignore_index_);
+  return functional::nll_loss(input, target, on(weight_, input), reduction_, ignore_index_);
 }
 Tensor KLDivLoss::forward(const Tensor& input, const Tensor& target) const {
   return functional::kl_div(input, target, reduction_, log_target_);

@@ -10,6 +10,7 @@
 #include <optional>
 #include <sstream>
 
+#include "strata/core/backends.h"
 #include "strata/core/error.h"
 #include "strata/core/openmp_wait.h"
 #include "strata/core/threading.h"
@@ -496,6 +497,17 @@ int cli_main(const std::vector<std::string>& args, std::ostream& out, std::ostre
         << "), GEMM: " << gemm_backend() << "\n";
     out << "data-parallel: " << (dist::built_with_mpi() ? "MPI" : "not built (no MPI)");
     if (dist::world_size() > 1) out << ", rank " << dist::rank() << " of " << dist::world_size();
+    out << "\n";
+    std::string why;
+    const int gpus = cuda_device_count(&why);
+    out << "devices: cpu, ref; cuda: ";
+    if (!device_built(DeviceType::CUDA)) {
+      out << "not built";
+    } else if (gpus > 0) {
+      out << gpus << " device" << (gpus == 1 ? "" : "s");
+    } else {
+      out << "built, no usable device (" << why << ")";
+    }
     out << "\n";
     return 0;
   }

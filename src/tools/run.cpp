@@ -95,6 +95,7 @@ RunResult run_training(const RunConfig& config, const RunOptions& options) {
   Datasets data = load_datasets(config);
   auto model = build_model(config.model, data.example_shape);
   apply_transfer(config, *model, out, options.write_files ? config.run_dir() : "");  // init_from, freeze
+  model->to(config.device);  // before the optimizer, so that its state is made there
   r.model = model;
   const Tensor train_targets = data.classification ? dataset_targets(*data.train) : Tensor();
   auto loss = build_loss(config.loss, train_targets, data.num_classes);

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "strata/core/backends.h"
 #include "strata/core/error.h"
 #include "strata/data/transforms.h"
 #include "strata/ops/creation.h"
@@ -166,6 +167,7 @@ RunConfig parse_run_config(const Json& json_in, const std::string& source) {
                 "early_stopping",
                 "doctor",
                 "distributed",
+                "device",
                 "description",
                 "init_from",
                 "freeze",
@@ -256,6 +258,23 @@ RunConfig parse_run_config(const Json& json_in, const std::string& source) {
     d->check_keys({"sync_batch_norm", "bucket_cap_mb"});
     c.distributed.sync_batch_norm = d->get_or("sync_batch_norm", false);
     c.distributed.bucket_cap_mb = number(*d, "bucket_cap_mb", 25.0, 1e-6, 1e6);
+  }
+  if (const Json* d = j.find("device"); d && !d->is_null()) {
+    STRATA_CHECK(d->is_string(), d->where(), ": expected a device name (\"cpu\", \"ref\", \"cuda\" or \"cuda:N\"), got ",
+                 d->type_name());
+    try {
+      c.device = Device(d->as_string());
+    } catch (const Error& e) {
+      STRATA_FAIL(d->where(), ": ", e.what());
+    }
+    if (c.device.type == DeviceType::CUDA) {
+      std::string why;
+      const int n = cuda_device_count(&why);
+      STRATA_CHECK(n > c.device.index, d->where(), ": \"", d->as_string(), "\" is not available here (",
+                   n == 0 ? why : std::to_string(n) + " CUDA device" + (n == 1 ? "" : "s"), ")");
+    }
+    STRATA_CHECK(c.device.is_cpu() || c.task.supervised(), d->where(), ": the ", c.task.type,
+                 " task trains on the CPU only so far");
   }
   return c;
 }

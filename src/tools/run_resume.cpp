@@ -13,9 +13,10 @@ namespace {
 
 // The top-level keys whose values differ between two configs, ignoring those a resumed run may change.
 std::vector<std::string> differing_keys(const io::Json& saved, const io::Json& now) {
-  // "distributed" only says how the processes share the work (the world size may change on resume too).
+  // "distributed" only says how the processes share the work (the world size may change on resume too); "device"
+  // where the same arithmetic runs.
   static const std::vector<std::string> free_keys = {"epochs", "checkpoint_every_steps", "keep_checkpoints",
-                                                     "distributed"};
+                                                     "distributed", "device"};
   std::vector<std::string> out;
   auto consider = [&](const std::string& k) {
     if (std::find(free_keys.begin(), free_keys.end(), k) != free_keys.end()) return;

@@ -212,6 +212,7 @@ io::Json base_results(const RunConfig& config, const RunResult& r) {
   results.set("batch_size", config.batch_size);
   results.set("world_size", world);
   results.set("per_rank_batch", data::DataLoader::shard_count(config.batch_size, world, 0));
+  results.set("device", config.device.str());
   return results;
 }
 

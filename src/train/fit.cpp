@@ -58,7 +58,9 @@ Logs evaluate_impl(nn::Module& model, const nn::Loss& loss, data::DataLoader& lo
     NoGradGuard no_grad;
     std::optional<AutocastGuard> autocast;  // BF16 / FP16; FP32 leaves the caller's autocast state as it is
     if (precision != Precision::FP32) autocast.emplace(autocast_dtype(precision));
-    for (const data::Batch& b : loader) {
+    const Device dev = detail::model_device(model);
+    for (const data::Batch& host_batch : loader) {
+      const data::Batch b = detail::batch_on(host_batch, dev);
       STRATA_CHECK(b.target.defined(), "[", who, "] the loader's batches have no target");
       Tensor out = model(b.input);
       Tensor l = loss(out, b.target);
@@ -85,7 +87,8 @@ Tensor predict(nn::Module& model, data::DataLoader& loader, Precision precision)
     NoGradGuard no_grad;
     std::optional<AutocastGuard> autocast;  // BF16 / FP16; FP32 leaves the caller's autocast state as it is
     if (precision != Precision::FP32) autocast.emplace(autocast_dtype(precision));
-    for (const data::Batch& b : loader) outputs.push_back(model(b.input));
+    const Device dev = detail::model_device(model);
+    for (const data::Batch& b : loader) outputs.push_back(model(detail::batch_on(b, dev).input));
   }
   STRATA_CHECK(!outputs.empty(), "[predict] the loader has no batches");
   if (outputs.size() == 1) return outputs[0];
@@ -128,8 +131,9 @@ History fit(nn::Module& model, const nn::Loss& loss, optim::Optimizer& optimizer
     st.loader_state = train_loader.generator().get_state();
     // "data" is timed from the end of the previous batch to here: the loader's ++it, begin_at and *it.
     int64_t data_from = profile::active() != nullptr ? profile::now_ns() : 0;
+    const Device dev = detail::model_device(model);
     for (auto it = train_loader.begin_at(first); it != train_loader.end(); ++it) {
-      const data::Batch& b = *it;
+      const data::Batch b = detail::batch_on(*it, dev);
       if (profile::Collector* c = profile::active())
         c->add(profile::Kind::Phase, "data", profile::now_ns() - data_from);
       st.batch = it.index();

@@ -77,7 +77,9 @@ Logs evaluate_task_impl(Task& task, data::DataLoader& loader, Precision precisio
     NoGradGuard no_grad;
     std::optional<AutocastGuard> autocast;
     if (precision != Precision::FP32) autocast.emplace(autocast_dtype(precision));
-    for (const data::Batch& b : loader) {
+    const Device dev = detail::model_device(task.module());
+    for (const data::Batch& host_batch : loader) {
+      const data::Batch b = detail::batch_on(host_batch, dev);
       values.clear();
       task.eval_batch(b, values);
       means.add(values, batch_size_of(b));
@@ -129,8 +131,9 @@ History fit_task(Task& task, data::DataLoader& train_loader, const FitOptions& o
     }
     for (const CallbackPtr& cb : callbacks) cb->on_epoch_begin(st);
     st.loader_state = train_loader.generator().get_state();
+    const Device dev = detail::model_device(model);
     for (auto it = train_loader.begin_at(first); it != train_loader.end(); ++it) {
-      const data::Batch& b = *it;
+      const data::Batch b = detail::batch_on(*it, dev);
       st.batch = it.index();
       st.optimizer_stepped = false;
       for (const CallbackPtr& cb : callbacks) cb->on_batch_begin(st);

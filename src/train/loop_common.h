@@ -32,6 +32,19 @@ class ModeGuard {
 
 inline int64_t batch_size_of(const data::Batch& b) { return b.input.dim() > 0 ? b.input.size(0) : 1; }
 
+// Where the model lives: its first parameter's (or buffer's) device; the CPU for a model with neither.
+inline Device model_device(const nn::Module& model) {
+  for (const Tensor& p : model.parameters()) return p.device();
+  for (const Tensor& b : model.buffers()) return b.device();
+  return kCPU;
+}
+
+// The batch on device d: the loops move every batch to the model's device (a no-op on the CPU).
+inline data::Batch batch_on(const data::Batch& b, Device d) {
+  if (d.is_cpu()) return b;
+  return {b.input.defined() ? b.input.to(d) : b.input, b.target.defined() ? b.target.to(d) : b.target};
+}
+
 // The epoch a loop starts at: the resume point's, else options.initial_epoch.
 inline int64_t first_epoch(const FitOptions& options) {
   return options.resume ? options.resume->epoch : options.initial_epoch;

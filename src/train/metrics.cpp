@@ -19,7 +19,11 @@ struct Counts {
 
 // Float outputs of any width: float16/bfloat16 outputs (a model run under autocast) are read as float32.
 bool is_float(DType t) { return is_floating(t); }
-Tensor readable(const Tensor& t) { return is_low_float(t.dtype()) ? t.to(kFloat32).contiguous() : t.contiguous(); }
+// Metrics count on the host: outputs and targets of a model on another device are copied to the CPU first.
+Tensor readable(const Tensor& t) {
+  const Tensor h = t.to(kCPU);
+  return is_low_float(h.dtype()) ? h.to(kFloat32).contiguous() : h.contiguous();
+}
 
 // Calls fn(const T* data) with the contiguous data of a float32/float64 tensor.
 template <class Fn>
@@ -109,7 +113,7 @@ Counts accuracy_counts(const Tensor& output, const Tensor& target, double thresh
   if (target.dtype() == kInt64 && class_layout(output, target) && !same_elements(output, target)) {
     const int64_t c = output.size(1);
     STRATA_CHECK(c >= 1, "[accuracy] output ", output.shape(), " has no classes");
-    Tensor tc = target.contiguous();
+    Tensor tc = target.to(kCPU).contiguous();
     const int64_t* t = tc.data_ptr<int64_t>();
     Counts counts;
     for_each_argmax(output, "accuracy", [&](int64_t i, int64_t pred) {
@@ -122,7 +126,7 @@ Counts accuracy_counts(const Tensor& output, const Tensor& target, double thresh
   }
   if (is_float(target.dtype()) && output.shape() == target.shape() && output.dim() >= 2 && output.size(1) > 1) {
     // One-hot or probability targets: compare the argmaxes.
-    Tensor tc = target.contiguous();
+    Tensor tc = target.to(kCPU).contiguous();
     const int64_t c = output.size(1);
     const int64_t rest = output.numel() / std::max<int64_t>(1, output.size(0) * c);
     std::vector<int64_t> truth(static_cast<size_t>(output.size(0) * rest));
@@ -165,7 +169,7 @@ Counts top_k_counts(const Tensor& output, const Tensor& target, int64_t k) {
                " with shape ", target.shape());
   const int64_t n = output.size(0), c = output.size(1);
   STRATA_CHECK(k >= 1 && k <= c, "[top_k_accuracy] k = ", k, " must be in [1, C] for output ", output.shape());
-  Tensor tc = target.contiguous();
+  Tensor tc = target.to(kCPU).contiguous();
   const int64_t* t = tc.data_ptr<int64_t>();
   Counts counts;
   with_float_data(output, "top_k_accuracy", "output", [&](const auto* p) {
@@ -214,7 +218,7 @@ Tensor confusion_matrix(const Tensor& pred, const Tensor& target, int64_t num_cl
   if (pred.dim() == 1 && pred.dtype() == kInt64) {
     STRATA_CHECK(pred.size(0) == n, "[confusion_matrix] pred ", pred.shape(), " and target ", target.shape(),
                  " differ in length");
-    Tensor pc = pred.contiguous();
+    Tensor pc = pred.to(kCPU).contiguous();
     std::copy(pc.data_ptr<int64_t>(), pc.data_ptr<int64_t>() + n, predicted.begin());
   } else {
     STRATA_CHECK(pred.dim() == 2 && pred.size(0) == n && pred.size(1) == num_classes,
@@ -225,7 +229,7 @@ Tensor confusion_matrix(const Tensor& pred, const Tensor& target, int64_t num_cl
   Tensor m = Tensor::empty(Shape{num_classes, num_classes}, kInt64);
   int64_t* cm = m.data_ptr<int64_t>();
   std::fill(cm, cm + num_classes * num_classes, 0);
-  Tensor tc = target.contiguous();
+  Tensor tc = target.to(kCPU).contiguous();
   const int64_t* t = tc.data_ptr<int64_t>();
   for (int64_t i = 0; i < n; ++i) {
     const int64_t p = predicted[static_cast<size_t>(i)];
@@ -245,7 +249,7 @@ ClassificationReport precision_recall_f1(const Tensor& confusion) {
                confusion.defined() ? confusion.shape() : Shape{}, confusion.defined() ? " " : "",
                confusion.defined() ? dtype_name(confusion.dtype()) : "undefined");
   const int64_t c = confusion.size(0);
-  Tensor m = confusion.contiguous();
+  Tensor m = confusion.to(kCPU).contiguous();
   const int64_t* p = m.data_ptr<int64_t>();
   ClassificationReport r;
   r.precision.assign(static_cast<size_t>(c), 0.0);

@@ -98,6 +98,9 @@ struct RunConfig {
   EarlyStoppingConfig early_stopping;
   DistributedConfig distributed;
   DoctorConfig doctor;
+  // "device": "cpu" (default), "ref" (the reference kernels: slow, for checking) or "cuda" / "cuda:N"
+  // (docs/devices.md). The model moves there before its optimizer is built; every batch follows it.
+  Device device = kCPU;
 
   std::string run_dir() const { return output_dir + "/" + name; }
 };
