@@ -1,7 +1,8 @@
-// conv2d over NCHW tensors: argument checks, output shape, the im2col + GEMM kernels (kernels/cpu/conv.h), and
-// the backward rule. The backward calls the data/weight gradient kernels directly (not composed of Strata ops),
-// so conv2d's gradients are not themselves differentiable (no double backward); gradcheck covers them.
-#include "kernels/cpu/conv.h"
+// conv2d over NCHW tensors: argument checks, output shape, the conv family's kernels (backend/conv.h; on the cpu
+// backend im2col + GEMM or oneDNN), and the backward rule. The backward calls the data/weight gradient kernels directly
+// (not composed of Strata ops), so conv2d's gradients are not themselves differentiable (no double backward); gradcheck
+// covers them.
+#include "backend/conv.h"
 
 #include <ostream>
 
@@ -16,7 +17,7 @@ namespace strata {
 
 namespace {
 using autograd::NeedsGrad;
-using kernels::cpu::ConvGeom;
+using backend::ConvGeom;
 
 // Prints a Size2 as "(h, w)" in error messages.
 struct size2 {
@@ -86,13 +87,12 @@ ConvGeom conv_geom(const Tensor& x, const Tensor& w, Size2 stride, Size2 padding
 
 // x_src / w_src: the float32 tensors autocast converted to x / weight (undefined otherwise). A leaf among them (a
 // parameter, an input batch) is saved instead of its 16-bit copy and rounded again in backward (as linear).
-Tensor conv2d_4d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 stride, Size2 padding, Size2 dilation,
-                 int64_t groups, const Tensor& x_src = Tensor(), const Tensor& w_src = Tensor()) {
+Tensor conv2d_4d(Device dev, const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 stride, Size2 padding,
+                 Size2 dilation, int64_t groups, const Tensor& x_src = Tensor(), const Tensor& w_src = Tensor()) {
   const ConvGeom g = conv_geom(x, weight, stride, padding, dilation, groups);
   const bool has_bias = bias.defined();
   DType t = promote_types(x.dtype(), weight.dtype());
   if (has_bias) {
-    check_cpu("conv2d", bias.device());
     STRATA_CHECK(bias.dim() == 1 && bias.size(0) == g.cout, "[conv2d] bias of shape ", bias.shape(),
                  " does not match weight shape ", weight.shape(), " (expected (", g.cout, ",))");
     t = promote_types(t, bias.dtype());
@@ -101,12 +101,8 @@ Tensor conv2d_4d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size
   const DType ct = op.ct;
   t = op.t;
   const Tensor &xs = op.xs, &ws = op.ws, &xc = op.xc, &wc = op.wc, &bc = op.bc;
-  Tensor out = Tensor::empty(Shape{g.n, g.cout, g.ho, g.wo}, ct, x.device());
-  dispatch_float(ct, "conv2d", [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    kernels::cpu::conv2d_forward<T>(g, xc.data_ptr<T>(), wc.data_ptr<T>(), has_bias ? bc.data_ptr<T>() : nullptr,
-                                    out.data_ptr<T>());
-  });
+  Tensor out = Tensor::empty(Shape{g.n, g.cout, g.ho, g.wo}, ct, dev);
+  backend::conv("conv2d", dev).conv2d_forward(g, out, xc, wc, bc);
   out = ops::cast(out, t);
   if (autograd::needs_grad({&x, &weight, &bias})) {
     const bool need_x = autograd::needs_grad({&x}), need_w = autograd::needs_grad({&weight});
@@ -124,25 +120,21 @@ Tensor conv2d_4d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size
       const Tensor dy = contiguous_as(gr[0], ct);
       TensorList grads(needs.size());
       const bool want_b = needs.size() > 2 && needs[2];
-      dispatch_float(ct, "conv2d", [&](auto tag) {
-        using T = typename decltype(tag)::type;
-        if (needs[0]) {
-          Tensor dx = Tensor::empty(Shape{g.n, g.c, g.h, g.w}, ct, dy.device());
-          const Tensor wk = contiguous_as(contiguous_as(sw.get(), t), ct);
-          kernels::cpu::conv2d_backward_data<T>(g, dy.data_ptr<T>(), wk.data_ptr<T>(), dx.data_ptr<T>());
-          grads[0] = ops::cast(dx, x_dtype);
-        }
-        if (needs[1] || want_b) {
-          Tensor dw = needs[1] ? Tensor::empty(Shape{g.cout, g.cin_g(), g.kh, g.kw}, ct, dy.device()) : Tensor();
-          Tensor db = want_b ? Tensor::empty(Shape{g.cout}, ct, dy.device()) : Tensor();
-          const Tensor xk = needs[1] ? contiguous_as(contiguous_as(sx.get(), t), ct) : Tensor();
-          kernels::cpu::conv2d_backward_weight<T>(g, dy.data_ptr<T>(), needs[1] ? xk.data_ptr<T>() : nullptr,
-                                                  needs[1] ? dw.data_ptr<T>() : nullptr,
-                                                  want_b ? db.data_ptr<T>() : nullptr);
-          if (needs[1]) grads[1] = ops::cast(dw, w_dtype);
-          if (want_b) grads[2] = ops::cast(db, b_dtype);
-        }
-      });
+      const backend::ConvKernels& k = backend::conv("conv2d", dev);
+      if (needs[0]) {
+        Tensor dx = Tensor::empty(Shape{g.n, g.c, g.h, g.w}, ct, dev);
+        const Tensor wk = contiguous_as(contiguous_as(sw.get(), t), ct);
+        k.conv2d_backward_data(g, dx, dy, wk);
+        grads[0] = ops::cast(dx, x_dtype);
+      }
+      if (needs[1] || want_b) {
+        Tensor dw = needs[1] ? Tensor::empty(Shape{g.cout, g.cin_g(), g.kh, g.kw}, ct, dev) : Tensor();
+        Tensor db = want_b ? Tensor::empty(Shape{g.cout}, ct, dev) : Tensor();
+        const Tensor xk = needs[1] ? contiguous_as(contiguous_as(sx.get(), t), ct) : Tensor();
+        k.conv2d_backward_weight(g, dw, db, dy, xk);
+        if (needs[1]) grads[1] = ops::cast(dw, w_dtype);
+        if (want_b) grads[2] = ops::cast(db, b_dtype);
+      }
       return grads;
     });
   }
@@ -187,13 +179,12 @@ ConvGeom conv_transpose_geom(const Tensor& x, const Tensor& w, Size2 stride, Siz
   return g;
 }
 
-Tensor conv_transpose2d_4d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 stride, Size2 padding,
-                           Size2 output_padding, int64_t groups, Size2 dilation) {
+Tensor conv_transpose2d_4d(Device dev, const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 stride,
+                           Size2 padding, Size2 output_padding, int64_t groups, Size2 dilation) {
   const ConvGeom g = conv_transpose_geom(x, weight, stride, padding, output_padding, groups, dilation);
   const bool has_bias = bias.defined();
   DType t = promote_types(x.dtype(), weight.dtype());
   if (has_bias) {
-    check_cpu("conv_transpose2d", bias.device());
     STRATA_CHECK(bias.dim() == 1 && bias.size(0) == g.c, "[conv_transpose2d] bias of shape ", bias.shape(),
                  " does not match weight shape ", weight.shape(), " (expected (", g.c, ",))");
     t = promote_types(t, bias.dtype());
@@ -202,12 +193,8 @@ Tensor conv_transpose2d_4d(const Tensor& x, const Tensor& weight, const Tensor& 
   const DType ct = op.ct;
   t = op.t;
   const Tensor &xs = op.xs, &ws = op.ws, &xc = op.xc, &wc = op.wc, &bc = op.bc;
-  Tensor out = Tensor::empty(Shape{g.n, g.c, g.h, g.w}, ct, x.device());
-  dispatch_float(ct, "conv_transpose2d", [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    kernels::cpu::conv_transpose2d_forward<T>(g, xc.data_ptr<T>(), wc.data_ptr<T>(),
-                                              has_bias ? bc.data_ptr<T>() : nullptr, out.data_ptr<T>());
-  });
+  Tensor out = Tensor::empty(Shape{g.n, g.c, g.h, g.w}, ct, dev);
+  backend::conv("conv_transpose2d", dev).conv_transpose2d_forward(g, out, xc, wc, bc);
   out = ops::cast(out, t);
   if (autograd::needs_grad({&x, &weight, &bias})) {
     const bool need_x = autograd::needs_grad({&x}), need_w = autograd::needs_grad({&weight});
@@ -221,26 +208,22 @@ Tensor conv_transpose2d_4d(const Tensor& x, const Tensor& weight, const Tensor& 
       // output gradient and dy as the input; db = sum of dy over (N, H, W).
       const Tensor dy = contiguous_as(gr[0], ct);
       TensorList grads(needs.size());
-      dispatch_float(ct, "conv_transpose2d", [&](auto tag) {
-        using T = typename decltype(tag)::type;
-        if (needs[0]) {
-          Tensor dx = Tensor::empty(Shape{g.n, g.cout, g.ho, g.wo}, ct, dy.device());
-          const Tensor wk = contiguous_as(sw.get(), ct);
-          kernels::cpu::conv2d_forward<T>(g, dy.data_ptr<T>(), wk.data_ptr<T>(), nullptr, dx.data_ptr<T>());
-          grads[0] = ops::cast(dx, x_dtype);
-        }
-        if (needs[1]) {
-          Tensor dw = Tensor::empty(Shape{g.cout, g.cin_g(), g.kh, g.kw}, ct, dy.device());
-          const Tensor xk = contiguous_as(sx.get(), ct);
-          kernels::cpu::conv2d_backward_weight<T>(g, xk.data_ptr<T>(), dy.data_ptr<T>(), dw.data_ptr<T>(), nullptr);
-          grads[1] = ops::cast(dw, w_dtype);
-        }
-        if (needs.size() > 2 && needs[2]) {
-          Tensor db = Tensor::empty(Shape{g.c}, ct, dy.device());
-          kernels::cpu::conv_transpose2d_backward_bias<T>(g, dy.data_ptr<T>(), db.data_ptr<T>());
-          grads[2] = ops::cast(db, b_dtype);
-        }
-      });
+      const backend::ConvKernels& k = backend::conv("conv_transpose2d", dev);
+      if (needs[0]) {
+        Tensor dx = Tensor::empty(Shape{g.n, g.cout, g.ho, g.wo}, ct, dev);
+        k.conv2d_forward(g, dx, dy, contiguous_as(sw.get(), ct), Tensor());
+        grads[0] = ops::cast(dx, x_dtype);
+      }
+      if (needs[1]) {
+        Tensor dw = Tensor::empty(Shape{g.cout, g.cin_g(), g.kh, g.kw}, ct, dev);
+        k.conv2d_backward_weight(g, dw, Tensor(), contiguous_as(sx.get(), ct), dy);
+        grads[1] = ops::cast(dw, w_dtype);
+      }
+      if (needs.size() > 2 && needs[2]) {
+        Tensor db = Tensor::empty(Shape{g.c}, ct, dev);
+        k.conv_transpose2d_backward_bias(g, db, dy);
+        grads[2] = ops::cast(db, b_dtype);
+      }
       return grads;
     });
   }
@@ -253,14 +236,13 @@ Tensor conv_transpose2d(const Tensor& x_in, const Tensor& weight_in, const Tenso
                         Size2 output_padding, int64_t groups, Size2 dilation) {
   const profile::Scope prof_scope(profile::Kind::Forward, "conv_transpose2d");
   STRATA_CHECK(x_in.defined() && weight_in.defined(), "[conv_transpose2d] undefined tensor");
-  const Tensor x = autocast::to_low(x_in), weight = autocast::to_low(weight_in), bias = autocast::to_low(bias_in);
-  check_cpu("conv_transpose2d", x.device());
-  check_cpu("conv_transpose2d", weight.device());
+  Tensor x = autocast::to_low(x_in), weight = autocast::to_low(weight_in), bias = autocast::to_low(bias_in);
+  const Device dev = backend::place("conv_transpose2d", {&x, &weight, &bias});
   if (x.dim() == 3) {  // unbatched (C, H, W), as PyTorch
     return squeeze(
-        conv_transpose2d_4d(unsqueeze(x, 0), weight, bias, stride, padding, output_padding, groups, dilation), 0);
+        conv_transpose2d_4d(dev, unsqueeze(x, 0), weight, bias, stride, padding, output_padding, groups, dilation), 0);
   }
-  return conv_transpose2d_4d(x, weight, bias, stride, padding, output_padding, groups, dilation);
+  return conv_transpose2d_4d(dev, x, weight, bias, stride, padding, output_padding, groups, dilation);
 }
 
 Tensor conv2d(const Tensor& x_in, const Tensor& weight_in, const Tensor& bias_in, Size2 stride, Size2 padding,
@@ -268,13 +250,12 @@ Tensor conv2d(const Tensor& x_in, const Tensor& weight_in, const Tensor& bias_in
   const profile::Scope prof_scope(profile::Kind::Forward, "conv2d");
   STRATA_CHECK(x_in.defined() && weight_in.defined(), "[conv2d] undefined tensor");
   // Under autocast the float32 operands run as 16-bit (parameters' copies are cached per region).
-  const Tensor x = autocast::to_low(x_in), weight = autocast::to_low(weight_in), bias = autocast::to_low(bias_in);
-  check_cpu("conv2d", x.device());
-  check_cpu("conv2d", weight.device());
+  Tensor x = autocast::to_low(x_in), weight = autocast::to_low(weight_in), bias = autocast::to_low(bias_in);
+  const Device dev = backend::place("conv2d", {&x, &weight, &bias});
   if (x.dim() == 3) {  // unbatched (C, H, W), as PyTorch
-    return squeeze(conv2d_4d(unsqueeze(x, 0), weight, bias, stride, padding, dilation, groups), 0);
+    return squeeze(conv2d_4d(dev, unsqueeze(x, 0), weight, bias, stride, padding, dilation, groups), 0);
   }
-  return conv2d_4d(x, weight, bias, stride, padding, dilation, groups, x.is_same(x_in) ? Tensor() : x_in,
+  return conv2d_4d(dev, x, weight, bias, stride, padding, dilation, groups, x.is_same(x_in) ? Tensor() : x_in,
                    weight.is_same(weight_in) ? Tensor() : weight_in);
 }
 

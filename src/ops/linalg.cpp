@@ -3,7 +3,7 @@
 // only operands whose last two dims fit no BLAS layout are copied.
 #include "strata/ops/linalg.h"
 
-#include "kernels/cpu/gemm.h"
+#include "backend/gemm.h"
 #include "ops/helpers.h"
 #include "strata/autograd/autocast.h"
 #include "strata/autograd/grad_mode.h"
@@ -18,38 +18,16 @@ namespace strata {
 namespace {
 using autograd::NeedsGrad;
 
-// How a (rows, cols) matrix with strides (s0, s1) is handed to GEMM: row-major with leading dim ld, or
-// transposed (a column-major view such as x.t()) with leading dim ld. Strides of size-1 dims do not matter.
-struct MatLayout {
-  bool ok = false;
-  bool trans = false;
-  int64_t ld = 0;
-};
-
-MatLayout mat_layout(int64_t rows, int64_t cols, int64_t s0, int64_t s1) {
-  if ((cols <= 1 || s1 == 1) && (rows <= 1 || s0 >= std::max<int64_t>(cols, 1))) {
-    return {true, false, rows <= 1 ? std::max<int64_t>(cols, 1) : s0};
-  }
-  if ((rows <= 1 || s0 == 1) && (cols <= 1 || s1 >= std::max<int64_t>(rows, 1))) {
-    return {true, true, cols <= 1 ? std::max<int64_t>(rows, 1) : s1};
-  }
-  return {};
-}
-
-// Layout of x's last two dims; x is replaced by a contiguous copy (not recorded) when they fit no layout.
-MatLayout matrix_operand(Tensor& x) {
-  const int64_t d = x.dim();
-  MatLayout l = mat_layout(x.size(d - 2), x.size(d - 1), x.stride(d - 2), x.stride(d - 1));
-  if (l.ok) return l;
+// x itself when its last two dims fit a BLAS layout, else a contiguous copy (not recorded).
+Tensor matrix_operand(const Tensor& x) {
+  if (backend::mat_layout(x).ok) return x;
   NoGradGuard no_grad;
-  x = contiguous(x);
-  return mat_layout(x.size(d - 2), x.size(d - 1), x.stride(d - 2), x.stride(d - 1));
+  return contiguous(x);
 }
 
 DType matmul_dtype(const char* op, const Tensor& a, const Tensor& b) {
   STRATA_CHECK(a.defined() && b.defined(), "[", op, "] undefined tensor");
-  check_cpu(op, a.device());
-  check_cpu(op, b.device());
+  backend::common_device(op, {&a, &b});
   const DType t = promote_types(a.dtype(), b.dtype());
   STRATA_CHECK(is_floating(t), "[", op, "] needs float tensors, got ", a.dtype(), " and ", b.dtype());
   return t;
@@ -63,88 +41,28 @@ Shape concat(const Shape& a, std::initializer_list<int64_t> tail) {
   return out;
 }
 
-// out[b] = alpha * a[b] @ b[b] + beta * out[b] over the broadcast batch dims. a: (*ba, n, k), b: (*bb, k, m),
-// both of dtype In; out: contiguous (*batch, n, m) of the accumulator type T (In itself, or float32 for 16-bit
-// In). Not recorded.
-template <class In, class T>
-void run_gemm(Tensor a, Tensor b, Tensor& out, double alpha, double beta) {
-  const MatLayout la = matrix_operand(a), lb = matrix_operand(b);
-  const int64_t n = a.size(-2), k = a.size(-1), m = b.size(-1);
-  const In* pa = a.data_ptr<In>();
-  const In* pb = b.data_ptr<In>();
-  T* pc = out.data_ptr<T>();
-  const auto al = static_cast<T>(alpha), be = static_cast<T>(beta);
-  const size_t nb = out.shape().size() - 2;
-  const int64_t batch = leading(out.shape(), 2).numel();
-  if (nb == 0 || batch == 1) {
-    if constexpr (std::is_same_v<In, T>) {
-      kernels::cpu::gemm<T>(la.trans, lb.trans, n, m, k, al, pa, la.ld, pb, lb.ld, be, pc, m);
-    } else {
-      kernels::cpu::gemm_lowp<In>(la.trans, lb.trans, n, m, k, al, pa, la.ld, pb, lb.ld, be, pc, m);
-    }
-    return;
-  }
-  if (batch == 0) return;
-  // Per-item offsets from the batch strides (0 on broadcast dims).
-  Strides sa(nb), sb(nb);
-  const size_t ea = a.shape().size() - 2, eb = b.shape().size() - 2;  // batch dims are right-aligned
-  for (size_t d = 0; d < nb; ++d) {
-    const size_t ia = d + ea - nb, ib = d + eb - nb;
-    sa[d] = (d + ea >= nb && a.shape()[ia] != 1) ? a.strides()[ia] : 0;
-    sb[d] = (d + eb >= nb && b.shape()[ib] != 1) ? b.strides()[ib] : 0;
-  }
-  std::vector<int64_t> off(static_cast<size_t>(3 * batch));
-  int64_t* oa = off.data();
-  int64_t* ob = oa + batch;
-  int64_t* oc = ob + batch;
-  Shape idx(nb, 0);
-  int64_t cur_a = 0, cur_b = 0;
-  for (int64_t i = 0; i < batch; ++i) {
-    oa[i] = cur_a;
-    ob[i] = cur_b;
-    oc[i] = i * n * m;
-    for (size_t d = nb; d-- > 0;) {  // odometer increment
-      cur_a += sa[d];
-      cur_b += sb[d];
-      if (++idx[d] < out.shape()[d]) break;
-      cur_a -= sa[d] * idx[d];
-      cur_b -= sb[d] * idx[d];
-      idx[d] = 0;
-    }
-  }
-  if constexpr (std::is_same_v<In, T>) {
-    kernels::cpu::gemm_batched<T>(la.trans, lb.trans, batch, n, m, k, al, pa, la.ld, oa, pb, lb.ld, ob, be, pc, m, oc);
-  } else {
-    kernels::cpu::gemm_lowp_batched<In>(la.trans, lb.trans, batch, n, m, k, al, pa, la.ld, oa, pb, lb.ld, ob, be, pc, m,
-                                        oc);
-  }
-}
-
-// out = alpha * a @ b + beta * out with a and b converted to out's dtype. A float16/bfloat16 out is computed
-// with 16-bit operands and a float32 accumulator, rounded to 16 bits once at the end.
-void gemm_into(Tensor a, Tensor b, Tensor& out, double alpha, double beta) {
-  a = ops::cast(a, out.dtype());
-  b = ops::cast(b, out.dtype());
+// out = alpha * a @ b + beta * out over the broadcast batch dims, with a and b converted to out's dtype; out is
+// contiguous. A float16/bfloat16 out is computed with 16-bit operands and a float32 accumulator, rounded to 16 bits
+// once at the end. Not recorded.
+void gemm_into(const char* op, Device dev, Tensor a, Tensor b, Tensor& out, double alpha, double beta) {
+  a = matrix_operand(ops::cast(a, out.dtype()));
+  b = matrix_operand(ops::cast(b, out.dtype()));
+  const backend::GemmKernels& k = backend::gemm(op, dev);
   if (is_low_float(out.dtype())) {
-    Tensor acc = beta != 0.0 ? ops::cast(out, kFloat32) : Tensor::empty(out.shape(), kFloat32, out.device());
-    if (out.dtype() == kBFloat16) {
-      run_gemm<BFloat16, float>(a, b, acc, alpha, beta);
-    } else {
-      run_gemm<Half, float>(a, b, acc, alpha, beta);
-    }
     NoGradGuard no_grad;
+    Tensor acc = beta != 0.0 ? ops::cast(out, kFloat32) : Tensor::empty(out.shape(), kFloat32, dev);
+    k.matmul(acc, a, b, alpha, beta);
     out.copy_(acc);
     return;
   }
-  dispatch_float(out.dtype(), "matmul", [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    run_gemm<T, T>(a, b, out, alpha, beta);
-  });
+  k.matmul(out, a, b, alpha, beta);
 }
 
 // The recorded core: (*ba, n, k) x (*bb, k, m) -> (*broadcast(ba, bb), n, m), both operands at least 2-D with
 // matching inner dims (checked by the callers).
-Tensor matmul_core(const char* op, const Tensor& a, const Tensor& b) {
+Tensor matmul_core(const char* op, const Tensor& a_in, const Tensor& b_in) {
+  Tensor a = a_in, b = b_in;
+  const Device dev = backend::place(op, {&a, &b});
   const DType t = matmul_dtype(op, a, b);
   const Shape ba = leading(a.shape(), 2), bb = leading(b.shape(), 2);
   const size_t nb = std::max(ba.size(), bb.size());
@@ -156,8 +74,8 @@ Tensor matmul_core(const char* op, const Tensor& a, const Tensor& b) {
                  b.shape());
     batch[i] = da == 1 ? db : da;
   }
-  Tensor out = Tensor::empty(concat(batch, {a.size(-2), b.size(-1)}), t, a.device());
-  gemm_into(a, b, out, 1.0, 0.0);
+  Tensor out = Tensor::empty(concat(batch, {a.size(-2), b.size(-1)}), t, dev);
+  gemm_into(op, dev, a, b, out, 1.0, 0.0);
   if (autograd::needs_grad({&a, &b})) {
     const bool need_a = autograd::needs_grad({&a}), need_b = autograd::needs_grad({&b});
     autograd::SavedTensor sa = need_b ? autograd::SavedTensor(a, op) : autograd::SavedTensor();
@@ -227,8 +145,8 @@ Tensor bmm(const Tensor& a_in, const Tensor& b_in) {
 Tensor addmm(const Tensor& self_in, const Tensor& a_in, const Tensor& b_in, double beta, double alpha) {
   const profile::Scope prof_scope(profile::Kind::Forward, "addmm");
   STRATA_CHECK(self_in.defined(), "[addmm] undefined tensor");
-  const Tensor self = autocast::to_low(self_in), a = autocast::to_low(a_in), b = autocast::to_low(b_in);
-  check_cpu("addmm", self.device());
+  Tensor self = autocast::to_low(self_in), a = autocast::to_low(a_in), b = autocast::to_low(b_in);
+  const Device dev = backend::place("addmm", {&self, &a, &b});
   DType dt = matmul_dtype("addmm", a, b);
   dt = promote_types(dt, self.dtype());
   STRATA_CHECK(is_floating(dt), "[addmm] needs float tensors, got self ", self.dtype());
@@ -237,12 +155,12 @@ Tensor addmm(const Tensor& self_in, const Tensor& a_in, const Tensor& b_in, doub
   const Shape shape{a.size(0), b.size(1)};
   STRATA_CHECK(self.dim() <= 2 && broadcast_shapes(self.shape(), shape, "addmm") == shape, "[addmm] self of shape ",
                self.shape(), " does not broadcast to ", shape);
-  Tensor out = Tensor::empty(shape, dt, a.device());
+  Tensor out = Tensor::empty(shape, dt, dev);
   {
     NoGradGuard no_grad;
     if (beta != 0.0) out.copy_(self);  // beta == 0 ignores self, NaN included (as PyTorch)
   }
-  gemm_into(a, b, out, alpha, beta);
+  gemm_into("addmm", dev, a, b, out, alpha, beta);
   if (autograd::needs_grad({&self, &a, &b})) {
     const bool need_a = autograd::needs_grad({&a}), need_b = autograd::needs_grad({&b});
     autograd::SavedTensor sa = need_b ? autograd::SavedTensor(a, "addmm") : autograd::SavedTensor();
@@ -269,7 +187,8 @@ Tensor addmm(const Tensor& self_in, const Tensor& a_in, const Tensor& b_in, doub
 Tensor linear(const Tensor& x_in, const Tensor& weight_in, const Tensor& bias_in) {
   const profile::Scope prof_scope(profile::Kind::Forward, "linear");
   // Under autocast the float32 input, weight and bias run as 16-bit (the weight's copy is cached per region).
-  const Tensor x = autocast::to_low(x_in), weight = autocast::to_low(weight_in), bias = autocast::to_low(bias_in);
+  Tensor x = autocast::to_low(x_in), weight = autocast::to_low(weight_in), bias = autocast::to_low(bias_in);
+  const Device dev = backend::place("linear", {&x, &weight, &bias});
   DType dt = matmul_dtype("linear", x, weight);
   STRATA_CHECK(weight.dim() == 2, "[linear] weight must be 2-D (out_features, in_features), got ", weight.shape());
   STRATA_CHECK(x.dim() >= 1, "[linear] input must have at least 1 dim, got ", x.shape());
@@ -278,7 +197,6 @@ Tensor linear(const Tensor& x_in, const Tensor& weight_in, const Tensor& bias_in
                "^T (input has ", x.size(-1), " features, weight expects ", in, ")");
   const bool has_bias = bias.defined();
   if (has_bias) {
-    check_cpu("linear", bias.device());
     STRATA_CHECK(bias.dim() == 1 && bias.size(0) == out_f, "[linear] bias of shape ", bias.shape(),
                  " does not match weight ", weight.shape(), " (expected (", out_f, ",))");
     dt = promote_types(dt, bias.dtype());
@@ -286,14 +204,14 @@ Tensor linear(const Tensor& x_in, const Tensor& weight_in, const Tensor& bias_in
   }
   const Shape lead = leading(x.shape(), 1);
   const int64_t rows = lead.numel();
-  Tensor out = Tensor::empty(Shape{rows, out_f}, dt, x.device());
+  Tensor out = Tensor::empty(Shape{rows, out_f}, dt, dev);
   {
     NoGradGuard no_grad;
     // x as a (rows, in) matrix (a view unless x's leading dims cannot be flattened), W^T as a transposed view:
     // GEMM gets trans_b instead of a materialised W^T. The bias rows are written first and accumulated onto (beta = 1).
     Tensor x2 = x.dim() == 2 ? x : reshape(x, Shape{rows, in});
     if (has_bias) out.copy_(bias);
-    gemm_into(x2, transpose(weight, 0, 1), out, 1.0, has_bias ? 1.0 : 0.0);
+    gemm_into("linear", dev, x2, transpose(weight, 0, 1), out, 1.0, has_bias ? 1.0 : 0.0);
     out = reshape(out, concat(lead, {out_f}));
   }
   if (autograd::needs_grad({&x, &weight, &bias})) {

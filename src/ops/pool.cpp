@@ -1,11 +1,9 @@
 // Pooling over NCHW (or unbatched CHW) tensors: max_pool2d (argmax indices kept for backward), avg_pool2d and
-// adaptive_avg_pool2d, with PyTorch's output-size and window rules (kernels/cpu/pool.h). Backward rules call the
-// scatter kernels directly, so their gradients are not differentiable again; gradcheck covers them.
-#include "kernels/cpu/pool.h"
-
+// adaptive_avg_pool2d, with PyTorch's output-size and window rules (the conv family, backend/conv.h). Backward
+// rules call the scatter kernels directly, so their gradients are not differentiable again; gradcheck covers them.
 #include <ostream>
-#include <type_traits>
 
+#include "backend/conv.h"
 #include "ops/helpers.h"
 #include "strata/autograd/grad_mode.h"
 #include "strata/core/profile.h"
@@ -16,7 +14,7 @@ namespace strata {
 
 namespace {
 using autograd::NeedsGrad;
-using kernels::cpu::PoolGeom;
+using backend::PoolGeom;
 
 // Prints a Size2 as "(h, w)" in error messages.
 struct size2 {
@@ -44,7 +42,6 @@ int64_t pool_out(int64_t in, int64_t k, int64_t pad, int64_t stride, int64_t dil
 
 void check_input(const char* op, const Tensor& x) {
   STRATA_CHECK(x.defined(), "[", op, "] undefined tensor");
-  check_cpu(op, x.device());
   STRATA_CHECK(x.dim() == 3 || x.dim() == 4, "[", op,
                "] expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape ", x.shape());
 }
@@ -85,29 +82,22 @@ Tensor batched(const Tensor& x, F f) {
 std::pair<Tensor, Tensor> max_pool_4d(const Tensor& x, Size2 kernel, Size2 stride, Size2 padding, Size2 dilation,
                                       bool ceil_mode, bool want_indices) {
   const PoolGeom g = pool_geom("max_pool2d", x, kernel, stride, padding, dilation, ceil_mode);
+  const Device dev = x.device();  // placed by max_pool2d_impl
+  const backend::ConvKernels& k = backend::conv("max_pool2d", dev);
   const DType st = float_result_dtype(x.dtype()), ct = compute_dtype(st);
   const Shape out_shape{x.size(0), x.size(1), g.ho, g.wo};
   Tensor out, idx;
   if (st != ct) {
     // 16-bit: read in place (no float32 copy of the input) and indices only when asked for.
     const Tensor xs = contiguous_as(x, st);
-    out = Tensor::empty(out_shape, st, x.device());
-    if (want_indices) idx = Tensor::empty(out_shape, kInt64, x.device());
-    dispatch_float_io(st, "max_pool2d", [&](auto stag, auto) {
-      using S = typename decltype(stag)::type;
-      if constexpr (std::is_same_v<S, Half> || std::is_same_v<S, BFloat16>) {
-        kernels::cpu::max_pool2d_forward_lowp<S>(g, xs.data_ptr<S>(), out.data_ptr<S>(),
-                                                 want_indices ? idx.data_ptr<int64_t>() : nullptr);
-      }
-    });
+    out = Tensor::empty(out_shape, st, dev);
+    if (want_indices) idx = Tensor::empty(out_shape, kInt64, dev);
+    k.max_pool2d_forward(g, out, idx, xs);
   } else {
     const Tensor xc = contiguous_as(x, ct);
-    out = Tensor::empty(out_shape, ct, x.device());
-    idx = Tensor::empty(out_shape, kInt64, x.device());
-    dispatch_float(ct, "max_pool2d", [&](auto tag) {
-      using T = typename decltype(tag)::type;
-      kernels::cpu::max_pool2d_forward<T>(g, xc.data_ptr<T>(), out.data_ptr<T>(), idx.data_ptr<int64_t>());
-    });
+    out = Tensor::empty(out_shape, ct, dev);
+    idx = Tensor::empty(out_shape, kInt64, dev);
+    k.max_pool2d_forward(g, out, idx, xc);
   }
   if (autograd::needs_grad({&x}) && st == ct) {
     // float32/float64: the forward's argmax indices are kept, and the backward scatters through them (8 bytes per
@@ -116,11 +106,8 @@ std::pair<Tensor, Tensor> max_pool_4d(const Tensor& x, Size2 kernel, Size2 strid
     const DType x_dtype = x.dtype();
     autograd::record("max_pool2d", {x}, out, [=](const TensorList& gr, const NeedsGrad&) {
       const Tensor dy = contiguous_as(gr[0], ct);
-      Tensor dx = Tensor::empty(x_shape, ct, dy.device());
-      dispatch_float(ct, "max_pool2d", [&](auto tag) {
-        using T = typename decltype(tag)::type;
-        kernels::cpu::max_pool2d_backward<T>(g, dy.data_ptr<T>(), idx.data_ptr<int64_t>(), dx.data_ptr<T>());
-      });
+      Tensor dx = Tensor::empty(x_shape, ct, dev);
+      backend::conv("max_pool2d", dev).max_pool2d_backward(g, dx, dy, idx);
       return TensorList{ops::cast(dx, x_dtype)};
     });
   } else if (autograd::needs_grad({&x})) {
@@ -133,29 +120,21 @@ std::pair<Tensor, Tensor> max_pool_4d(const Tensor& x, Size2 kernel, Size2 strid
       const Tensor xr = contiguous_as(sx.get(), st);
       const Tensor dy = contiguous_as(gr[0], st);
       // Disjoint windows (2x2 stride 2) write a 16-bit gradient directly; overlapping ones sum in float32.
-      const bool direct = st != ct && kernels::cpu::max_pool2d_windows_disjoint(g);
-      Tensor dx = Tensor::empty(x_shape, direct ? st : ct, dy.device());
-      dispatch_float_io(st, "max_pool2d", [&](auto stag, auto ctag) {
-        using S = typename decltype(stag)::type;
-        using T = typename decltype(ctag)::type;
-        if (direct) {
-          if constexpr (!std::is_same_v<S, T>) {
-            kernels::cpu::max_pool2d_backward_recompute<S, S>(g, xr.data_ptr<S>(), dy.data_ptr<S>(), dx.data_ptr<S>());
-          }
-        } else {
-          kernels::cpu::max_pool2d_backward_recompute<S, T>(g, xr.data_ptr<S>(), dy.data_ptr<S>(), dx.data_ptr<T>());
-        }
-      });
+      const bool direct = st != ct && backend::max_pool2d_windows_disjoint(g);
+      Tensor dx = Tensor::empty(x_shape, direct ? st : ct, dev);
+      backend::conv("max_pool2d", dev).max_pool2d_backward_recompute(g, dx, xr, dy);
       return TensorList{ops::cast(dx, x_dtype)};
     });
   }
   return {out, idx};
 }
 
-std::pair<Tensor, Tensor> max_pool2d_impl(const Tensor& x, Size2 kernel, Size2 stride, Size2 padding, Size2 dilation,
+std::pair<Tensor, Tensor> max_pool2d_impl(const Tensor& x_in, Size2 kernel, Size2 stride, Size2 padding, Size2 dilation,
                                           bool ceil_mode, bool want_indices) {
   const profile::Scope prof_scope(profile::Kind::Forward, "max_pool2d");
-  check_input("max_pool2d", x);
+  check_input("max_pool2d", x_in);
+  Tensor x = x_in;
+  backend::place("max_pool2d", {&x});
   if (x.dim() == 3) {
     auto [out, idx] = max_pool_4d(unsqueeze(x, 0), kernel, stride, padding, dilation, ceil_mode, want_indices);
     return {squeeze(out, 0), idx.defined() ? squeeze(idx, 0) : idx};
@@ -188,23 +167,18 @@ Tensor avg_pool2d(const Tensor& x, Size2 kernel, Size2 stride, Size2 padding, bo
     Size2 st = stride;
     const PoolGeom g = pool_geom("avg_pool2d", x4, kernel, st, padding, {1, 1}, ceil_mode);
     const DType t = ops::float_compute_dtype(x4.dtype());
+    const Device dev = x4.device();
     const Tensor xc = contiguous_as(x4, t);
-    Tensor out = Tensor::empty(Shape{x4.size(0), x4.size(1), g.ho, g.wo}, t, x4.device());
-    dispatch_float(t, "avg_pool2d", [&](auto tag) {
-      using T = typename decltype(tag)::type;
-      kernels::cpu::avg_pool2d_forward<T>(g, count_include_pad, xc.data_ptr<T>(), out.data_ptr<T>());
-    });
+    Tensor out = Tensor::empty(Shape{x4.size(0), x4.size(1), g.ho, g.wo}, t, dev);
+    backend::conv("avg_pool2d", dev).avg_pool2d_forward(g, count_include_pad, out, xc);
     if (autograd::needs_grad({&x4})) {
       const Shape x_shape = x4.shape();
       const DType x_dtype = x4.dtype();
       autograd::record("avg_pool2d", {x4}, out, [=](const TensorList& gr, const NeedsGrad&) {
         // Each output's gradient is spread evenly (1 / divisor) over its window.
         const Tensor dy = contiguous_as(gr[0], t);
-        Tensor dx = Tensor::empty(x_shape, t, dy.device());
-        dispatch_float(t, "avg_pool2d", [&](auto tag) {
-          using T = typename decltype(tag)::type;
-          kernels::cpu::avg_pool2d_backward<T>(g, count_include_pad, dy.data_ptr<T>(), dx.data_ptr<T>());
-        });
+        Tensor dx = Tensor::empty(x_shape, t, dev);
+        backend::conv("avg_pool2d", dev).avg_pool2d_backward(g, count_include_pad, dx, dy);
         return TensorList{ops::cast(dx, x_dtype)};
       });
     }
@@ -229,22 +203,17 @@ Tensor adaptive_avg_pool2d(const Tensor& x, Size2 output_size) {
     g.planes = x4.size(0) * x4.size(1), g.h = x4.size(2), g.w = x4.size(3);
     g.ho = output_size[0], g.wo = output_size[1];
     const DType t = ops::float_compute_dtype(x4.dtype());
+    const Device dev = x4.device();
     const Tensor xc = contiguous_as(x4, t);
-    Tensor out = Tensor::empty(Shape{x4.size(0), x4.size(1), g.ho, g.wo}, t, x4.device());
-    dispatch_float(t, "adaptive_avg_pool2d", [&](auto tag) {
-      using T = typename decltype(tag)::type;
-      kernels::cpu::adaptive_avg_pool2d_forward<T>(g, xc.data_ptr<T>(), out.data_ptr<T>());
-    });
+    Tensor out = Tensor::empty(Shape{x4.size(0), x4.size(1), g.ho, g.wo}, t, dev);
+    backend::conv("adaptive_avg_pool2d", dev).adaptive_avg_pool2d_forward(g, out, xc);
     if (autograd::needs_grad({&x4})) {
       const Shape x_shape = x4.shape();
       const DType x_dtype = x4.dtype();
       autograd::record("adaptive_avg_pool2d", {x4}, out, [=](const TensorList& gr, const NeedsGrad&) {
         const Tensor dy = contiguous_as(gr[0], t);
-        Tensor dx = Tensor::empty(x_shape, t, dy.device());
-        dispatch_float(t, "adaptive_avg_pool2d", [&](auto tag) {
-          using T = typename decltype(tag)::type;
-          kernels::cpu::adaptive_avg_pool2d_backward<T>(g, dy.data_ptr<T>(), dx.data_ptr<T>());
-        });
+        Tensor dx = Tensor::empty(x_shape, t, dev);
+        backend::conv("adaptive_avg_pool2d", dev).adaptive_avg_pool2d_backward(g, dx, dy);
         return TensorList{ops::cast(dx, x_dtype)};
       });
     }

@@ -1,20 +1,20 @@
-// upsample_nearest2d and upsample_bilinear2d: output size and PyTorch's scale rule, the kernels of
-// kernels/cpu/upsample.h, and the backward (the kernels' adjoint scatter; not differentiable again).
-#include "kernels/cpu/upsample.h"
+// upsample_nearest2d and upsample_bilinear2d: output size and PyTorch's scale rule, the conv family's
+// resampling kernels (backend/conv.h), and the backward (the kernels' adjoint scatter; not differentiable again).
+#include "strata/ops/upsample.h"
 
 #include <cmath>
 #include <optional>
 
+#include "backend/conv.h"
 #include "ops/helpers.h"
 #include "strata/autograd/grad_mode.h"
-#include "strata/ops/upsample.h"
 #include "strata/ops/views.h"
 
 namespace strata {
 
 namespace {
 using autograd::NeedsGrad;
-using kernels::cpu::UpsampleGeom;
+using backend::UpsampleGeom;
 
 Tensor contiguous_as(const Tensor& x, DType t) {
   NoGradGuard no_grad;
@@ -27,7 +27,6 @@ enum class Mode { kNearest, kBilinear };
 Tensor upsample(const char* op, Mode mode, const Tensor& x_in, std::optional<Size2> size,
                 std::optional<std::array<double, 2>> scales, bool align_corners) {
   STRATA_CHECK(x_in.defined(), "[", op, "] undefined tensor");
-  check_cpu(op, x_in.device());
   STRATA_CHECK(x_in.dim() == 3 || x_in.dim() == 4, "[", op,
                "] expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape ", x_in.shape());
   if (Tensor r =
@@ -60,31 +59,20 @@ Tensor upsample(const char* op, Mode mode, const Tensor& x_in, std::optional<Siz
   }
   g.align_corners = align_corners;
   const DType t = ops::float_compute_dtype(x.dtype());
+  const Device dev = x.device();
   const Tensor xc = contiguous_as(x, t);
-  Tensor out = Tensor::empty(Shape{x.size(0), x.size(1), g.ho, g.wo}, t, x.device());
-  dispatch_float(t, op, [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    if (mode == Mode::kNearest) {
-      kernels::cpu::upsample_nearest2d_forward<T>(g, xc.data_ptr<T>(), out.data_ptr<T>());
-    } else {
-      kernels::cpu::upsample_bilinear2d_forward<T>(g, xc.data_ptr<T>(), out.data_ptr<T>());
-    }
-  });
+  Tensor out = Tensor::empty(Shape{x.size(0), x.size(1), g.ho, g.wo}, t, dev);
+  const backend::ConvKernels& k = backend::conv(op, dev);
+  (mode == Mode::kNearest ? k.upsample_nearest2d_forward : k.upsample_bilinear2d_forward)(g, out, xc);
   if (autograd::needs_grad({&x})) {
     const DType x_dtype = x.dtype();
     const Shape x_shape = x.shape();
     const std::string name = op;
     autograd::record(op, {x}, out, [=](const TensorList& gr, const NeedsGrad&) {
       const Tensor dy = contiguous_as(gr[0], t);
-      Tensor dx = Tensor::empty(x_shape, t, dy.device());
-      dispatch_float(t, name.c_str(), [&](auto tag) {
-        using T = typename decltype(tag)::type;
-        if (mode == Mode::kNearest) {
-          kernels::cpu::upsample_nearest2d_backward<T>(g, dy.data_ptr<T>(), dx.data_ptr<T>());
-        } else {
-          kernels::cpu::upsample_bilinear2d_backward<T>(g, dy.data_ptr<T>(), dx.data_ptr<T>());
-        }
-      });
+      Tensor dx = Tensor::empty(x_shape, t, dev);
+      const backend::ConvKernels& kb = backend::conv(name.c_str(), dev);
+      (mode == Mode::kNearest ? kb.upsample_nearest2d_backward : kb.upsample_bilinear2d_backward)(g, dx, dy);
       return TensorList{ops::cast(dx, x_dtype)};
     });
   }
