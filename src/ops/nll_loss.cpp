@@ -2,7 +2,8 @@
 // label smoothing). Mean reduction divides by the sum of the weights of the non-ignored targets.
 #include <cmath>
 
-#include "kernels/cpu/softmax.h"
+#include "backend/backend.h"
+#include "backend/norm.h"
 #include "ops/reduce_common.h"
 #include "strata/autograd/autocast.h"
 #include "strata/core/profile.h"
@@ -14,7 +15,7 @@ namespace strata {
 namespace {
 
 struct LossArgs {
-  kernels::cpu::LossShape s;
+  backend::LossShape s;
   Shape pos_shape;  // target's shape: the shape of Reduction::None's result
   Tensor input;     // contiguous, compute dtype
   Tensor target;    // contiguous int64
@@ -50,7 +51,9 @@ LossArgs check_loss(const char* op, const Tensor& input, const Tensor& target, c
                  a.s.C, " classes, got ", weight.shape());
     a.weight = contiguous(ops::cast(weight.detach(), t));
   }
-  const int64_t* tp = a.target.data_ptr<int64_t>();
+  // The targets are checked on the host (one copy for a device backend).
+  const Tensor host_target = a.target.to(kCPU);
+  const int64_t* tp = host_target.data_ptr<int64_t>();
   for (int64_t i = 0; i < a.target.numel(); ++i) {
     const int64_t v = tp[i];
     STRATA_CHECK(v == ignore_index || (v >= 0 && v < a.s.C), "[", op, "] target ", v, " is out of bounds for ", a.s.C,
@@ -60,10 +63,11 @@ LossArgs check_loss(const char* op, const Tensor& input, const Tensor& target, c
 }
 
 // The reduced loss from per-position losses (N * D) or their sums.
-Tensor reduce_loss(const LossArgs& a, Reduction r, const Tensor& per_pos, double total, double total_weight) {
+Tensor reduce_loss(const LossArgs& a, Reduction r, const Tensor& per_pos, const backend::LossTotals& tot) {
   const DType t = a.input.dtype();
   if (r == Reduction::None) return ops::cast(per_pos, t).reshape(a.pos_shape);
-  return full({}, r == Reduction::Mean ? total / total_weight : total, TensorOptions(t));
+  return full({}, r == Reduction::Mean ? tot.total / tot.weight : tot.total,
+              TensorOptions(t).with_device(per_pos.device()));
 }
 
 // g as the kernels read it: per position (stride 1) for Reduction::None, else one value (stride 0).
@@ -86,35 +90,27 @@ Tensor nll_loss(const Tensor& log_probs_in, const Tensor& target, const Tensor& 
     return r;
   }
 
-  LossArgs a = check_loss("nll_loss", log_probs, target, weight, ignore_index);
+  Tensor lp_in = log_probs, tg_in = target, w_in = weight;
+  const Device dev = backend::place("nll_loss", {&lp_in, &tg_in, &w_in});
+  LossArgs a = check_loss("nll_loss", lp_in, tg_in, w_in, ignore_index);
   const int64_t P = a.s.N * a.s.D;
-  Tensor per_pos = Tensor::empty({P}, a.input.dtype(), log_probs.device());
-  double total = 0, total_weight = 0;
-  dispatch_float(a.input.dtype(), "nll_loss", [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    kernels::cpu::nll_forward(a.s, a.input.data_ptr<T>(), a.target.data_ptr<int64_t>(),
-                              a.weight.defined() ? a.weight.data_ptr<T>() : nullptr, per_pos.data_ptr<T>(), &total,
-                              &total_weight);
-  });
-  Tensor out = reduce_loss(a, reduction, per_pos, total, total_weight);
+  Tensor per_pos = Tensor::empty({P}, a.input.dtype(), dev);
+  const backend::LossTotals tot = backend::norm("nll_loss", dev).nll_forward(a.s, per_pos, a.input, a.target, a.weight);
+  Tensor out = reduce_loss(a, reduction, per_pos, tot);
   if (autograd::needs_grad({&log_probs})) {
     autograd::SavedTensor st(a.target, "nll_loss"), sw(a.weight, "nll_loss");
     const Shape in_shape = log_probs.shape();
     const DType in_dtype = log_probs.dtype(), t = a.input.dtype();
-    const kernels::cpu::LossShape s = a.s;
-    const double scale = reduction == Reduction::Mean ? 1.0 / total_weight : 1.0;
+    const backend::LossShape s = a.s;
+    const double scale = reduction == Reduction::Mean ? 1.0 / tot.weight : 1.0;
     autograd::record(
         "nll_loss", {log_probs}, out,
         [st, sw, in_shape, in_dtype, t, s, scale, reduction](const TensorList& g, const autograd::NeedsGrad&) {
           Tensor tg = st.get(), w = sw.get();
           int64_t gs = 0;
           Tensor gv = grad_for_kernel(g[0], t, reduction, gs);
-          Tensor gx = Tensor::empty(in_shape, t, kCPU);
-          dispatch_float(t, "nll_loss", [&](auto tag) {
-            using T = typename decltype(tag)::type;
-            kernels::cpu::nll_backward(s, tg.data_ptr<int64_t>(), w.defined() ? w.data_ptr<T>() : nullptr,
-                                       gv.data_ptr<T>(), gs, scale, gx.data_ptr<T>());
-          });
+          Tensor gx = Tensor::empty(in_shape, t, gv.device());
+          backend::norm("nll_loss", gv.device()).nll_backward(s, gx, tg, w, gv, gs, scale);
           return TensorList{ops::grad_as(gx, in_dtype)};
         });
   }
@@ -135,36 +131,30 @@ Tensor cross_entropy(const Tensor& logits_in, const Tensor& target, const Tensor
 
   STRATA_CHECK(label_smoothing >= 0.0 && label_smoothing <= 1.0,
                "[cross_entropy] label_smoothing must be in [0, 1], got ", label_smoothing);
-  LossArgs a = check_loss("cross_entropy", logits, target, weight, ignore_index);
+  Tensor z_in = logits, tg_in = target, w_in = weight;
+  const Device dev = backend::place("cross_entropy", {&z_in, &tg_in, &w_in});
+  LossArgs a = check_loss("cross_entropy", z_in, tg_in, w_in, ignore_index);
   const int64_t P = a.s.N * a.s.D;
-  Tensor lse = Tensor::empty({P}, kFloat64, logits.device());
-  Tensor per_pos = Tensor::empty({P}, kFloat64, logits.device());
-  double total = 0, total_weight = 0;
-  dispatch_float(a.input.dtype(), "cross_entropy", [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    kernels::cpu::cross_entropy_forward(a.s, a.input.data_ptr<T>(), a.target.data_ptr<int64_t>(),
-                                        a.weight.defined() ? a.weight.data_ptr<T>() : nullptr, label_smoothing,
-                                        lse.data_ptr<double>(), per_pos.data_ptr<double>(), &total, &total_weight);
-  });
-  Tensor out = reduce_loss(a, reduction, per_pos, total, total_weight);
+  Tensor lse = Tensor::empty({P}, kFloat64, dev);
+  Tensor per_pos = Tensor::empty({P}, kFloat64, dev);
+  const backend::LossTotals tot =
+      backend::norm("cross_entropy", dev)
+          .cross_entropy_forward(a.s, lse, per_pos, a.input, a.target, a.weight, label_smoothing);
+  Tensor out = reduce_loss(a, reduction, per_pos, tot);
   if (autograd::needs_grad({&logits})) {
     autograd::SavedTensor sz(a.input, "cross_entropy"), st(a.target, "cross_entropy"), sw(a.weight, "cross_entropy");
     const DType in_dtype = logits.dtype();
-    const kernels::cpu::LossShape s = a.s;
-    const double scale = reduction == Reduction::Mean ? 1.0 / total_weight : 1.0;
+    const backend::LossShape s = a.s;
+    const double scale = reduction == Reduction::Mean ? 1.0 / tot.weight : 1.0;
     autograd::record("cross_entropy", {logits}, out,
                      [sz, st, sw, lse, in_dtype, s, scale, reduction, label_smoothing](const TensorList& g,
                                                                                        const autograd::NeedsGrad&) {
                        Tensor z = sz.get(), tg = st.get(), w = sw.get();
                        int64_t gs = 0;
                        Tensor gv = grad_for_kernel(g[0], z.dtype(), reduction, gs);
-                       Tensor gx = Tensor::empty(z.shape(), z.dtype(), kCPU);
-                       dispatch_float(z.dtype(), "cross_entropy", [&](auto tag) {
-                         using T = typename decltype(tag)::type;
-                         kernels::cpu::cross_entropy_backward(
-                             s, z.data_ptr<T>(), tg.data_ptr<int64_t>(), w.defined() ? w.data_ptr<T>() : nullptr,
-                             label_smoothing, lse.data_ptr<double>(), gv.data_ptr<T>(), gs, scale, gx.data_ptr<T>());
-                       });
+                       Tensor gx = Tensor::empty(z.shape(), z.dtype(), z.device());
+                       backend::norm("cross_entropy", z.device())
+                           .cross_entropy_backward(s, gx, z, tg, w, label_smoothing, lse, gv, gs, scale);
                        return TensorList{ops::grad_as(gx, in_dtype)};
                      });
   }

@@ -8,8 +8,7 @@
 #include <cmath>
 #include <vector>
 
-#include "kernels/cpu/batch_norm.h"
-#include "kernels/cpu/norm.h"
+#include "backend/norm.h"
 #include "ops/helpers.h"
 #include "strata/autograd/autocast.h"
 #include "strata/autograd/grad_mode.h"
@@ -30,22 +29,6 @@ void check_param(const char* op, const char* what, const Tensor& p, const Shape&
   STRATA_CHECK(p.dtype() == x.dtype(), "[", op, "] ", what, " has dtype ", p.dtype(), " but the input has ", x.dtype());
 }
 
-// Runs f(T{}) with T the input's compute type (the norm kernels compute in float32 or float64).
-template <class F>
-void by_float_type(DType dtype, F&& f) {
-  if (dtype == kFloat64) {
-    f(double{});
-  } else {
-    f(float{});
-  }
-}
-
-// A typed pointer to t's data, nullptr for an undefined tensor (an optional weight or gradient).
-template <class T>
-T* data_or_null(const Tensor& t) {
-  return t.defined() ? t.data_ptr<T>() : nullptr;
-}
-
 // running = (1 - momentum) running + momentum batch, with the variance unbiased over `count` values.
 void update_running_stats(const Tensor& running_mean, const Tensor& running_var, const Tensor& mean, const Tensor& var,
                           double count, double momentum) {
@@ -61,19 +44,16 @@ void update_running_stats(const Tensor& running_mean, const Tensor& running_var,
 Tensor batch_norm_train(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
                         const Tensor& bias, double momentum, double eps) {
   const int64_t N = x.size(0), C = x.size(1), S = C > 0 && N > 0 ? x.numel() / (N * C) : 0;
+  const backend::BatchNormShape bs{N, C, S};
+  const Device dev = x.device();
   const Shape cshape{C};
   const Tensor xc = x.contiguous();
   const Tensor wc = weight.defined() ? weight.contiguous() : Tensor();
   const Tensor bc = bias.defined() ? bias.contiguous() : Tensor();
-  Tensor out = Tensor::empty(x.shape(), x.dtype());
-  Tensor mean_t = Tensor::empty(cshape, x.dtype()), var_t = Tensor::empty(cshape, x.dtype()),
-         rstd_t = Tensor::empty(cshape, x.dtype());
-  by_float_type(x.dtype(), [&](auto tag) {
-    using T = decltype(tag);
-    auto ptr = [](const Tensor& t) { return data_or_null<T>(t); };
-    kernels::cpu::batch_norm_train_forward<T>(ptr(xc), ptr(wc), ptr(bc), ptr(out), ptr(mean_t), ptr(var_t), ptr(rstd_t),
-                                              N, C, S, eps);
-  });
+  Tensor out = Tensor::empty(x.shape(), x.dtype(), dev);
+  Tensor mean_t = Tensor::empty(cshape, x.dtype(), dev), var_t = Tensor::empty(cshape, x.dtype(), dev),
+         rstd_t = Tensor::empty(cshape, x.dtype(), dev);
+  backend::norm("batch_norm", dev).batch_norm_forward(bs, out, mean_t, var_t, rstd_t, xc, wc, bc, eps);
   if (running_mean.defined())
     update_running_stats(running_mean, running_var, mean_t, var_t, static_cast<double>(N * S), momentum);
   if (autograd::needs_grad({&x, &weight, &bias})) {
@@ -81,24 +61,26 @@ Tensor batch_norm_train(const Tensor& x, const Tensor& running_mean, const Tenso
     const bool has_w = wc.defined();
     autograd::record(
         "batch_norm", {x, weight, bias}, out,
-        [sx, sw, has_w, mean_t, rstd_t, N, C, S, cshape](const TensorList& g, const autograd::NeedsGrad& needs) {
+        [sx, sw, has_w, mean_t, rstd_t, bs, cshape](const TensorList& g, const autograd::NeedsGrad& needs) {
           Tensor xs = sx.get();
           Tensor ws = has_w ? sw.get() : Tensor();
           Tensor dy = g[0].contiguous();
+          const Device d = xs.device();
           TensorList grads(3);
-          if (needs[0]) grads[0] = Tensor::empty(xs.shape(), xs.dtype());
-          if (needs[1]) grads[1] = Tensor::empty(cshape, xs.dtype());
-          if (needs[2]) grads[2] = Tensor::empty(cshape, xs.dtype());
-          by_float_type(xs.dtype(), [&](auto tag) {
-            using T = decltype(tag);
-            auto ptr = [](const Tensor& t) { return data_or_null<T>(t); };
-            kernels::cpu::batch_norm_train_backward<T>(ptr(dy), ptr(xs), ptr(mean_t), ptr(rstd_t), ptr(ws),
-                                                       ptr(grads[0]), ptr(grads[1]), ptr(grads[2]), N, C, S);
-          });
+          if (needs[0]) grads[0] = Tensor::empty(xs.shape(), xs.dtype(), d);
+          if (needs[1]) grads[1] = Tensor::empty(cshape, xs.dtype(), d);
+          if (needs[2]) grads[2] = Tensor::empty(cshape, xs.dtype(), d);
+          backend::norm("batch_norm", d)
+              .batch_norm_backward(bs, grads[0], grads[1], grads[2], dy, xs, mean_t, rstd_t, ws);
           return grads;
         });
   }
   return out;
+}
+
+// Per-channel host values as a (C) tensor of dtype t on dev (rounded as the fused kernels round them).
+Tensor channel_tensor(const std::vector<double>& v, DType t, Device dev) {
+  return from_vector(v, Shape{static_cast<int64_t>(v.size())}).to(t).to(dev);
 }
 
 // Training mode over the replicas of a data-parallel run: the fused kernels' phases with the replica sums between
@@ -108,18 +90,17 @@ Tensor batch_norm_train_sync(const Tensor& x, const Tensor& running_mean, const 
                              const Tensor& weight, const Tensor& bias, double momentum, double eps,
                              const ReplicaSum& sum) {
   const int64_t N = x.size(0), C = x.size(1), S = C > 0 && N > 0 ? x.numel() / (N * C) : 0;
+  const backend::BatchNormShape bs{N, C, S};
+  const Device dev = x.device();
   const auto uC = static_cast<size_t>(C);
   const Shape cshape{C};
   const Tensor xc = x.contiguous();
   const Tensor wc = weight.defined() ? weight.contiguous() : Tensor();
   const Tensor bc = bias.defined() ? bias.contiguous() : Tensor();
-  Tensor out = Tensor::empty(x.shape(), x.dtype());
-  Tensor mean_t = Tensor::empty(cshape, x.dtype()), var_t = Tensor::empty(cshape, x.dtype()),
-         rstd_t = Tensor::empty(cshape, x.dtype());
+  Tensor out = Tensor::empty(x.shape(), x.dtype(), dev);
+  const backend::NormKernels& k = backend::norm("sync_batch_norm", dev);
   std::vector<double> stats(uC + 2), mean(uC), rstd(uC);  // stats: examples, values per channel, sum x per channel
-  auto dispatch = [&](auto&& f) { by_float_type(x.dtype(), f); };
-  auto ptr = [](auto tag, const Tensor& t) { return data_or_null<decltype(tag)>(t); };
-  dispatch([&](auto tag) { kernels::cpu::batch_norm_channel_sums(ptr(tag, xc), stats.data() + 2, N, C, S); });
+  k.batch_norm_channel_sums(bs, xc, stats.data() + 2);
   stats[0] = static_cast<double>(N);
   stats[1] = static_cast<double>(N * S);
   sum(stats);
@@ -127,22 +108,16 @@ Tensor batch_norm_train_sync(const Tensor& x, const Tensor& running_mean, const 
   STRATA_CHECK(M > 1, "[sync_batch_norm] expected more than 1 value per channel over all replicas, got ", M,
                " (this replica's input ", x.shape(), ")");
   for (size_t c = 0; c < uC; ++c) mean[c] = stats[c + 2] / M;
-  std::vector<double> sq(uC);
-  dispatch([&](auto tag) { kernels::cpu::batch_norm_channel_sq(ptr(tag, xc), mean.data(), sq.data(), N, C, S); });
+  std::vector<double> sq(uC), var(uC);
+  k.batch_norm_channel_sq(bs, xc, mean.data(), sq.data());
   sum(sq);
-  dispatch([&](auto tag) {
-    using T = decltype(tag);
-    T *m = mean_t.data_ptr<T>(), *v = var_t.data_ptr<T>(), *r = rstd_t.data_ptr<T>();
-    for (size_t c = 0; c < uC; ++c) {
-      const double var = sq[c] / M;
-      rstd[c] = 1.0 / std::sqrt(var + eps);
-      m[c] = static_cast<T>(mean[c]);
-      v[c] = static_cast<T>(var);
-      r[c] = static_cast<T>(rstd[c]);
-    }
-    kernels::cpu::batch_norm_apply(ptr(tag, xc), mean.data(), rstd.data(), ptr(tag, wc), ptr(tag, bc), ptr(tag, out), N,
-                                   C, S);
-  });
+  for (size_t c = 0; c < uC; ++c) {
+    var[c] = sq[c] / M;
+    rstd[c] = 1.0 / std::sqrt(var[c] + eps);
+  }
+  Tensor mean_t = channel_tensor(mean, x.dtype(), dev), var_t = channel_tensor(var, x.dtype(), dev),
+         rstd_t = channel_tensor(rstd, x.dtype(), dev);
+  k.batch_norm_apply(bs, out, xc, mean.data(), rstd.data(), wc, bc);
   if (running_mean.defined()) update_running_stats(running_mean, running_var, mean_t, var_t, M, momentum);
   if (autograd::needs_grad({&x, &weight, &bias})) {
     autograd::SavedTensor sx(xc, "sync_batch_norm"), sw(wc, "sync_batch_norm");
@@ -150,47 +125,40 @@ Tensor batch_norm_train_sync(const Tensor& x, const Tensor& running_mean, const 
     // This replica's share of the examples: its gradients are those of the mean over its own examples, so its
     // sums are scaled by the share before they are added to the others' and by its inverse after.
     const double share = examples > 0 ? static_cast<double>(N) / examples : 0.0;
-    autograd::record("sync_batch_norm", {x, weight, bias}, out,
-                     [sx, sw, has_w, mean_t, rstd_t, N, C, S, M, share, cshape, sum](const TensorList& g,
-                                                                                     const autograd::NeedsGrad& needs) {
-                       Tensor xs = sx.get();
-                       Tensor ws = has_w ? sw.get() : Tensor();
-                       Tensor dy = g[0].contiguous();
-                       const auto uc = static_cast<size_t>(C);
-                       std::vector<double> sums(2 * uc);  // sum dy, then sum dy (x - mean), per channel
-                       TensorList grads(3);
-                       by_float_type(xs.dtype(), [&](auto tag) {
-                         using T = decltype(tag);
-                         auto p = [](const Tensor& t) { return data_or_null<T>(t); };
-                         kernels::cpu::batch_norm_grad_sums(p(dy), p(xs), p(mean_t), sums.data(), sums.data() + C, N, C,
-                                                            S);
-                         // The parameters' gradients are this replica's (DataParallel averages them).
-                         const T* r = rstd_t.data_ptr<T>();
-                         if (needs[1]) {
-                           grads[1] = Tensor::empty(cshape, xs.dtype());
-                           T* dw = grads[1].data_ptr<T>();
-                           for (size_t c = 0; c < uc; ++c)
-                             dw[c] = static_cast<T>(sums[uc + c] * static_cast<double>(r[c]));
-                         }
-                         if (needs[2]) {
-                           grads[2] = Tensor::empty(cshape, xs.dtype());
-                           T* db = grads[2].data_ptr<T>();
-                           for (size_t c = 0; c < uc; ++c) db[c] = static_cast<T>(sums[c]);
-                         }
-                         // The input's gradient needs the global sums (every replica's graph is the same, so either
-                         // every replica sums here or none does).
-                         if (!needs[0]) return;
-                         if (share != 1.0)
-                           for (double& v : sums) v *= share;
-                         sum(sums);
-                         if (share != 1.0 && share > 0)
-                           for (double& v : sums) v /= share;
-                         grads[0] = Tensor::empty(xs.shape(), xs.dtype());
-                         kernels::cpu::batch_norm_grad_input(p(dy), p(xs), p(mean_t), r, p(ws), sums.data(),
-                                                             sums.data() + C, M, p(grads[0]), N, C, S);
-                       });
-                       return grads;
-                     });
+    autograd::record(
+        "sync_batch_norm", {x, weight, bias}, out,
+        [sx, sw, has_w, mean_t, rstd_t, bs, M, share, sum](const TensorList& g, const autograd::NeedsGrad& needs) {
+          Tensor xs = sx.get();
+          Tensor ws = has_w ? sw.get() : Tensor();
+          Tensor dy = g[0].contiguous();
+          const Device d = xs.device();
+          const backend::NormKernels& kn = backend::norm("sync_batch_norm", d);
+          const auto uc = static_cast<size_t>(bs.C);
+          std::vector<double> sums(2 * uc);  // sum dy, then sum dy (x - mean), per channel
+          TensorList grads(3);
+          kn.batch_norm_grad_sums(bs, dy, xs, mean_t, sums.data(), sums.data() + uc);
+          // The parameters' gradients are this replica's (DataParallel averages them): db = sum dy,
+          // dw = sum dy * xhat = sum dy (x - mean) * rstd (rstd as saved).
+          if (needs[1]) {
+            const std::vector<double> r = rstd_t.to(kCPU).to_vector<double>();
+            std::vector<double> dw(uc);
+            for (size_t c = 0; c < uc; ++c) dw[c] = sums[uc + c] * r[c];
+            grads[1] = channel_tensor(dw, xs.dtype(), d);
+          }
+          if (needs[2])
+            grads[2] = channel_tensor(std::vector<double>(sums.begin(), sums.begin() + bs.C), xs.dtype(), d);
+          // The input's gradient needs the global sums (every replica's graph is the same, so either every replica
+          // sums here or none does).
+          if (!needs[0]) return grads;
+          if (share != 1.0)
+            for (double& v : sums) v *= share;
+          sum(sums);
+          if (share != 1.0 && share > 0)
+            for (double& v : sums) v /= share;
+          grads[0] = Tensor::empty(xs.shape(), xs.dtype(), d);
+          kn.batch_norm_grad_input(bs, grads[0], dy, xs, mean_t, rstd_t, ws, sums.data(), sums.data() + uc, M);
+          return grads;
+        });
   }
   return out;
 }
@@ -299,23 +267,15 @@ Tensor layer_norm(const Tensor& x_in, const std::vector<int64_t>& normalized_sha
   check_param("layer_norm", "bias", bias, nshape, x);
   const int64_t M = N > 0 ? x.numel() / N : 0;
 
+  const Device dev = x.device();
+  STRATA_CHECK(x.dtype() == kFloat32 || x.dtype() == kFloat64, "[layer_norm] unsupported dtype ", x.dtype(),
+               " (convert to float32 first)");
   Tensor xc = x.contiguous();
   Tensor wc = weight.defined() ? weight.contiguous() : Tensor();
   Tensor bc = bias.defined() ? bias.contiguous() : Tensor();
-  Tensor out = Tensor::empty(x.shape(), x.dtype());
-  Tensor mean_t = Tensor::empty({M}, x.dtype()), rstd_t = Tensor::empty({M}, x.dtype());
-  auto run = [&](auto tag) {
-    using T = decltype(tag);
-    kernels::cpu::layer_norm_forward<T>(xc.data_ptr<T>(), wc.defined() ? wc.data_ptr<T>() : nullptr,
-                                        bc.defined() ? bc.data_ptr<T>() : nullptr, out.data_ptr<T>(),
-                                        mean_t.data_ptr<T>(), rstd_t.data_ptr<T>(), M, N, eps);
-  };
-  if (x.dtype() == kFloat64) {
-    run(double{});
-  } else {
-    STRATA_CHECK(x.dtype() == kFloat32, "[layer_norm] unsupported dtype ", x.dtype(), " (convert to float32 first)");
-    run(float{});
-  }
+  Tensor out = Tensor::empty(x.shape(), x.dtype(), dev);
+  Tensor mean_t = Tensor::empty({M}, x.dtype(), dev), rstd_t = Tensor::empty({M}, x.dtype(), dev);
+  backend::norm("layer_norm", dev).layer_norm_forward(M, N, out, mean_t, rstd_t, xc, wc, bc, eps);
 
   if (autograd::needs_grad({&x, &weight, &bias})) {
     autograd::SavedTensor sx(xc, "layer_norm"), sw(wc, "layer_norm");
@@ -326,16 +286,13 @@ Tensor layer_norm(const Tensor& x_in, const std::vector<int64_t>& normalized_sha
           Tensor xs = sx.get();
           Tensor ws = has_w ? sw.get() : Tensor();
           Tensor dy = g[0].contiguous();
+          const Device d = xs.device();
           TensorList grads(3);
-          if (needs[0]) grads[0] = Tensor::empty(xs.shape(), xs.dtype());
-          if (needs[1]) grads[1] = Tensor::empty(nshape, xs.dtype());
-          if (needs[2]) grads[2] = Tensor::empty(nshape, xs.dtype());
-          by_float_type(xs.dtype(), [&](auto tag) {
-            using T = decltype(tag);
-            auto ptr = [](const Tensor& t) { return data_or_null<T>(t); };
-            kernels::cpu::layer_norm_backward<T>(ptr(dy), ptr(xs), ptr(mean_t), ptr(rstd_t), ptr(ws), ptr(grads[0]),
-                                                 ptr(grads[1]), ptr(grads[2]), M, N);
-          });
+          if (needs[0]) grads[0] = Tensor::empty(xs.shape(), xs.dtype(), d);
+          if (needs[1]) grads[1] = Tensor::empty(nshape, xs.dtype(), d);
+          if (needs[2]) grads[2] = Tensor::empty(nshape, xs.dtype(), d);
+          backend::norm("layer_norm", d)
+              .layer_norm_backward(M, N, grads[0], grads[1], grads[2], dy, xs, mean_t, rstd_t, ws);
           return grads;
         });
   }

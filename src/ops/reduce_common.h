@@ -1,11 +1,8 @@
 #pragma once
-// Shared by the reduction op files: which dims a reduction covers, the kernel layout of its input, and
-// the small broadcasting maps that the backward rules are written with.
-#include <limits>
-#include <type_traits>
+// Shared by the reduction op files: which dims a reduction covers, and the calls into the reduction family.
 #include <vector>
 
-#include "kernels/cpu/reduce.h"
+#include "backend/reduction.h"
 #include "ops/helpers.h"
 #include "strata/autograd/grad_mode.h"
 #include "strata/ops/views.h"
@@ -48,42 +45,11 @@ inline DimPlan plan_dim(const Tensor& x, int64_t dim, bool keepdim, const char* 
   return plan_dims(x, Dims{dim}, keepdim, op);
 }
 
-inline void check_input(const Tensor& x, const char* op) {
-  STRATA_CHECK(x.defined(), "[", op, "] undefined tensor");
-  check_cpu(op, x.device());
-}
+inline void check_input(const Tensor& x, const char* op) { STRATA_CHECK(x.defined(), "[", op, "] undefined tensor"); }
 
 inline void check_float(const Tensor& x, const char* op) {
   check_input(x, op);
   STRATA_CHECK(is_floating(x.dtype()), "[", op, "] expected a floating-point tensor, got ", x.dtype());
-}
-
-// The kernel layout of xin reduced as p says (output contiguous in p.out_shape). Copies xin to a dense
-// layout when its innermost dim is not unit-stride.
-inline kernels::cpu::ReduceLayout layout_for(Tensor& xin, const DimPlan& p) {
-  Strides out = contiguous_strides(p.keep_shape);
-  for (size_t d = 0; d < p.mask.size(); ++d) {
-    if (p.mask[d]) out[d] = 0;
-  }
-  auto L = kernels::cpu::make_reduce_layout(xin.shape(), xin.strides(), out, p.mask);
-  if (!kernels::cpu::reduce_layout_dense(L)) {
-    NoGradGuard no_grad;
-    xin = clone(xin.detach());
-    L = kernels::cpu::make_reduce_layout(xin.shape(), xin.strides(), out, p.mask);
-  }
-  return L;
-}
-
-// Runs kernels::cpu::reduce of x (already in its compute dtype) into a new tensor of dtype O.
-template <class O, class T, class P, class Acc, class Map, class Combine, class Finish>
-Tensor run_reduce(const Tensor& x, const DimPlan& p, const Tensor& prm, Acc id, Map map, Combine combine,
-                  Finish finish) {
-  Tensor xin = x;
-  auto L = layout_for(xin, p);
-  Tensor out = Tensor::empty(p.out_shape, dtype_of<O>(), x.device());
-  kernels::cpu::reduce(L, xin.data_ptr<T>(), out.data_ptr<O>(), prm.defined() ? prm.data_ptr<P>() : nullptr, id, map,
-                       combine, finish);
-  return out;
 }
 
 // The gradient in the dtype of the input it belongs to (float16/bfloat16 inputs compute in float32).
@@ -95,49 +61,22 @@ inline Tensor keep_view(const Tensor& t, const DimPlan& p) {
   return reshape(t, p.keep_shape);
 }
 
-// out(shape) = f(a, b) with a and b broadcast to shape; O, A, B are the element types.
-template <class O, class A, class B, class F>
-Tensor map2(const Shape& shape, const Tensor& a, const Tensor& b, F f) {
-  Tensor out = Tensor::empty(shape, dtype_of<O>(), kCPU);
-  Strides so = out.strides(), sa = broadcast_strides(a, shape), sb = broadcast_strides(b, shape);
-  auto plan = kernels::cpu::make_plan<3>(shape, {&so, &sa, &sb});
-  kernels::cpu::binary(plan, out.data_ptr<O>(), a.data_ptr<A>(), b.data_ptr<B>(), f);
+// A new tensor (p.out_shape, dtype t, on x's device) = op over x (already in its compute dtype) as p says.
+inline Tensor run_reduce(const char* name, backend::ReduceOp op, const Tensor& x, const DimPlan& p, DType t,
+                         const Tensor& aux = Tensor(), const backend::ReduceParams& prm = {}) {
+  Tensor out = Tensor::empty(p.out_shape, t, x.device());
+  backend::reduction(name, x.device()).reduce(op, prm, out, x, aux, p.mask);
   return out;
 }
 
-// out(shape) = f(a, b, c) with a, b, c broadcast to shape.
-template <class O, class A, class B, class C, class F>
-Tensor map3(const Shape& shape, const Tensor& a, const Tensor& b, const Tensor& c, F f) {
-  Tensor out = Tensor::empty(shape, dtype_of<O>(), kCPU);
-  Strides so = out.strides(), sa = broadcast_strides(a, shape), sb = broadcast_strides(b, shape),
-          sc = broadcast_strides(c, shape);
-  auto plan = kernels::cpu::make_plan<4>(shape, {&so, &sa, &sb, &sc});
-  kernels::cpu::ternary(plan, out.data_ptr<O>(), a.data_ptr<A>(), b.data_ptr<B>(), c.data_ptr<C>(), f);
-  return out;
-}
-
-// The identity of max (lowest value) and min (highest value) for T.
-template <class T>
-constexpr T lowest_value() {
-  if constexpr (std::is_floating_point_v<T>) {
-    return -std::numeric_limits<T>::infinity();
-  } else {
-    return std::numeric_limits<T>::lowest();
-  }
-}
-template <class T>
-constexpr T highest_value() {
-  if constexpr (std::is_floating_point_v<T>) {
-    return std::numeric_limits<T>::infinity();
-  } else {
-    return std::numeric_limits<T>::max();
-  }
-}
-
-// True where v is the selected extreme m (NaN matches NaN, as PyTorch's evenly-distributed gradient).
-template <class T>
-inline bool matches(T v, T m) {
-  return v == m || (kernels::cpu::is_nan_value(v) && kernels::cpu::is_nan_value(m));
+// The gradient (x's shape, g's dtype, contiguous) of op from g for the forward's x, out and aux.
+inline Tensor run_reduce_backward(const char* name, backend::ReduceOp op, const Tensor& g, const Shape& in_shape,
+                                  const Tensor& x, const Tensor& out, const Tensor& aux, const DimPlan& p,
+                                  const backend::ReduceParams& prm = {}) {
+  Tensor gx = Tensor::empty(in_shape, g.dtype(), g.device());
+  auto kv = [&](const Tensor& t) { return t.defined() ? keep_view(t, p) : t; };
+  backend::reduction(name, g.device()).reduce_backward(op, prm, gx, kv(g), x, kv(out), kv(aux), p.mask);
+  return gx;
 }
 
 }  // namespace strata::ops

@@ -9,6 +9,7 @@ namespace strata {
 
 namespace {
 using autograd::NeedsGrad;
+using backend::ReduceOp;
 using ops::DimPlan;
 
 DType extreme_dtype(DType t) { return (t == kFloat16 || t == kBFloat16) ? kFloat32 : t; }
@@ -18,33 +19,14 @@ DType extreme_dtype(DType t) { return (t == kFloat16 || t == kBFloat16) ? kFloat
 Tensor extreme(const char* op, const Tensor& x, const DimPlan& p, bool is_max) {
   DType t = extreme_dtype(x.dtype());
   Tensor xin = ops::cast(x, t);
-  Tensor out;
-  if (x.numel() == 0) {
-    out = Tensor::empty(p.out_shape, t, x.device());
-  } else {
-    out = ops::dispatch_compute(t, op, [&](auto tag) {
-      using T = typename decltype(tag)::type;
-      auto same = [](T v, T) { return v; };
-      if (is_max)
-        return ops::run_reduce<T, T, T>(xin, p, Tensor(), ops::lowest_value<T>(), same, kernels::cpu::MaxOp{}, same);
-      return ops::run_reduce<T, T, T>(xin, p, Tensor(), ops::highest_value<T>(), same, kernels::cpu::MinOp{}, same);
-    });
-  }
+  const ReduceOp rop = is_max ? ReduceOp::Max : ReduceOp::Min;
+  Tensor out = x.numel() == 0 ? Tensor::empty(p.out_shape, t, x.device()) : ops::run_reduce(op, rop, xin, p, t);
   if (autograd::needs_grad({&x})) {
     autograd::SavedTensor sx(xin, op), so(out, op);
     DType in_dtype = x.dtype();
-    autograd::record(op, {x}, out, [sx, so, p, in_dtype](const TensorList& g, const NeedsGrad&) {
-      Tensor xv = sx.get(), ov = so.get();
-      Tensor gx = dispatch_float(xv.dtype(), "max", [&](auto tag) {
-        using T = typename decltype(tag)::type;
-        Tensor count = ops::run_reduce<double, T, T>(
-            xv, p, ov, 0.0, [](T v, T m) { return ops::matches(v, m) ? 1.0 : 0.0; }, kernels::cpu::AddOp{},
-            [](double a, T) { return a; });
-        Tensor q =
-            ops::map2<T, T, double>(g[0].shape(), g[0], count, [](T gv, double c) { return static_cast<T>(gv / c); });
-        return ops::map3<T, T, T, T>(xv.shape(), xv, ops::keep_view(ov, p), ops::keep_view(q, p),
-                                     [](T v, T m, T qv) { return ops::matches(v, m) ? qv : T(0); });
-      });
+    autograd::record(op, {x}, out, [sx, so, p, rop, op, in_dtype](const TensorList& g, const NeedsGrad&) {
+      Tensor xv = sx.get();
+      Tensor gx = ops::run_reduce_backward(op, rop, ops::cast(g[0], xv.dtype()), xv.shape(), xv, so.get(), Tensor(), p);
       return TensorList{ops::grad_as(gx, in_dtype)};
     });
   }
@@ -93,41 +75,19 @@ std::pair<Tensor, Tensor> along_dim(const char* op, const Tensor& x, int64_t dim
   Tensor vals = want_values ? Tensor::empty(p.out_shape, t, x.device()) : Tensor();
   Tensor idx = Tensor::empty(p.out_shape, kInt64, x.device());
   if (x.numel() > 0) {
-    Shape sizes;
-    Strides in, out;
-    Strides keep_strides = contiguous_strides(p.keep_shape);
-    for (int64_t i = 0; i < x.dim(); ++i) {
-      if (i == d) continue;
-      sizes.push_back(xin.shape()[static_cast<size_t>(i)]);
-      in.push_back(xin.strides()[static_cast<size_t>(i)]);
-      out.push_back(keep_strides[static_cast<size_t>(i)]);
-    }
-    const int64_t step = x.dim() == 0 ? 1 : xin.strides()[static_cast<size_t>(d)];
-    ops::dispatch_compute(t, op, [&](auto tag) {
-      using T = typename decltype(tag)::type;
-      T* v = want_values ? vals.data_ptr<T>() : nullptr;
-      if (is_max) {
-        kernels::cpu::arg_reduce(sizes, in, out, n, step, xin.data_ptr<T>(), v, idx.data_ptr<int64_t>(),
-                                 kernels::cpu::GreaterOrNaN{});
-      } else {
-        kernels::cpu::arg_reduce(sizes, in, out, n, step, xin.data_ptr<T>(), v, idx.data_ptr<int64_t>(),
-                                 kernels::cpu::LessOrNaN{});
-      }
-    });
+    backend::reduction(op, x.device())
+        .arg_reduce(want_values ? ops::keep_view(vals, p) : vals, ops::keep_view(idx, p), xin, x.dim() == 0 ? 0 : d,
+                    is_max);
   }
   if (want_values && autograd::needs_grad({&x})) {
     // The gradient goes to the selected index only: dx = (iota_dim == idx) ? g : 0.
     Shape in_shape = x.shape();
-    Shape iota_shape(static_cast<size_t>(x.dim()), 1);
-    if (x.dim() > 0) iota_shape[static_cast<size_t>(d)] = n;
     DType in_dtype = x.dtype();
-    autograd::record(op, {x}, vals, [idx, p, in_shape, iota_shape, n, in_dtype](const TensorList& g, const NeedsGrad&) {
-      Tensor iota = arange(static_cast<double>(n), TensorOptions(kInt64)).reshape(iota_shape);
-      Tensor gx = dispatch_float(g[0].dtype(), "max", [&](auto tag) {
-        using T = typename decltype(tag)::type;
-        return ops::map3<T, int64_t, int64_t, T>(in_shape, iota, ops::keep_view(idx, p), ops::keep_view(g[0], p),
-                                                 [](int64_t i, int64_t j, T gv) { return i == j ? gv : T(0); });
-      });
+    const int64_t dd = x.dim() == 0 ? 0 : d;
+    autograd::record(op, {x}, vals, [idx, p, in_shape, dd, op, in_dtype](const TensorList& g, const NeedsGrad&) {
+      Tensor gv = ops::cast(g[0], ops::float_compute_dtype(g[0].dtype()));
+      Tensor gx = Tensor::empty(in_shape, gv.dtype(), gv.device());
+      backend::reduction(op, gv.device()).arg_reduce_backward(gx, ops::keep_view(gv, p), ops::keep_view(idx, p), dd);
       return TensorList{ops::grad_as(gx, in_dtype)};
     });
   }

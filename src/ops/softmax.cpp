@@ -2,7 +2,7 @@
 //   softmax: dx = y * (g - sum(g * y))        log_softmax: dx = g - exp(y) * sum(g)
 #include "strata/ops/softmax.h"
 
-#include "kernels/cpu/softmax.h"
+#include "backend/norm.h"
 #include "ops/reduce_common.h"
 #include "strata/autograd/autocast.h"
 #include "strata/core/profile.h"
@@ -12,12 +12,8 @@ namespace strata {
 namespace {
 
 // x as a contiguous (outer, n, inner) block around dim.
-struct Block {
-  int64_t outer = 1, n = 1, inner = 1;
-};
-
-Block block_of(const Shape& shape, int64_t d) {
-  Block b;
+backend::SoftmaxShape block_of(const Shape& shape, int64_t d) {
+  backend::SoftmaxShape b;
   for (int64_t i = 0; i < static_cast<int64_t>(shape.size()); ++i) {
     const int64_t s = shape[static_cast<size_t>(i)];
     if (i < d) b.outer *= s;
@@ -44,12 +40,9 @@ Tensor softmax_impl(const char* op, const Tensor& x_in, int64_t dim, bool log) {
     NoGradGuard no_grad;
     xin = contiguous(ops::cast(x.detach(), t));
   }
-  const Block b = block_of(x.shape(), d);
+  const backend::SoftmaxShape b = block_of(x.shape(), d);
   Tensor y = Tensor::empty(x.shape(), t, x.device());
-  dispatch_float(t, op, [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    kernels::cpu::softmax_forward(xin.data_ptr<T>(), y.data_ptr<T>(), b.outer, b.n, b.inner, log);
-  });
+  if (x.numel() > 0) backend::norm(op, x.device()).softmax_forward(y, xin, b, log);
   if (autograd::needs_grad({&x})) {
     autograd::SavedTensor sy(y, op);
     const DType in_dtype = x.dtype();
@@ -57,11 +50,7 @@ Tensor softmax_impl(const char* op, const Tensor& x_in, int64_t dim, bool log) {
       Tensor yv = sy.get();
       Tensor gv = contiguous(ops::cast(g[0], yv.dtype()));
       Tensor gx = Tensor::empty(yv.shape(), yv.dtype(), yv.device());
-      dispatch_float(yv.dtype(), "softmax", [&](auto tag) {
-        using T = typename decltype(tag)::type;
-        kernels::cpu::softmax_backward(yv.data_ptr<T>(), gv.data_ptr<T>(), gx.data_ptr<T>(), b.outer, b.n, b.inner,
-                                       log);
-      });
+      if (yv.numel() > 0) backend::norm("softmax", yv.device()).softmax_backward(gx, yv, gv, b, log);
       return TensorList{ops::grad_as(gx, in_dtype)};
     });
   }

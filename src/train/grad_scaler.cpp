@@ -3,32 +3,17 @@
 
 #include <cfloat>
 #include <cmath>
-#include <vector>
 
 #include "strata/autograd/grad_mode.h"
 #include "strata/core/error.h"
+#include "strata/ops/reduction.h"
 
 namespace strata::train {
 
 namespace {
 
-// x * 0 is 0 for finite x and NaN for inf/NaN, so the sum of x * 0 is 0 exactly when all are finite: one
-// branch-free pass that vectorises.
-template <class T>
-bool all_finite(const T* p, int64_t n) {
-  T s = 0;
-  for (int64_t i = 0; i < n; ++i) s += p[i] * T(0);
-  return s == T(0);
-}
-
-// True when every element of `g` is finite.
-bool is_all_finite(const Tensor& g) {
-  if (g.is_contiguous() && g.dtype() == kFloat32) return all_finite(g.data_ptr<float>(), g.numel());
-  if (g.is_contiguous() && g.dtype() == kFloat64) return all_finite(g.data_ptr<double>(), g.numel());
-  for (double v : g.to_vector<double>())
-    if (!std::isfinite(v)) return false;
-  return true;
-}
+// True when every element of `g` is finite (the reduction runs on g's device; one bool comes back).
+bool is_all_finite(const Tensor& g) { return all_finite(g).to(kCPU).item() != 0.0; }
 
 }  // namespace
 

@@ -29,5 +29,7 @@ Tensor argmin(const Tensor& x, int64_t dim, bool keepdim = false);
 Tensor logsumexp(const Tensor& x, const Dims& dims, bool keepdim = false);
 // p-norm (p = 2 default; p = 1; p = inf as std::numeric_limits<double>::infinity()).
 Tensor norm(const Tensor& x, double p = 2.0, const Dims& dims = {}, bool keepdim = false);
+// Whether every element of x is finite (no inf or NaN): a 0-d bool tensor on x's device. Not differentiable.
+Tensor all_finite(const Tensor& x);
 
 }  // namespace strata
