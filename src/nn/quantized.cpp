@@ -53,7 +53,7 @@ std::vector<float> float_vector(const Tensor& t) {
 Tensor float_input(const Tensor& x, const std::string& who) {
   STRATA_CHECK(x.defined(), "[", who, "] undefined input");
   STRATA_CHECK(x.dtype() == kFloat32, "[", who, "] quantized layers take float32 input, got ", x.dtype());
-  STRATA_CHECK(x.device().is_cpu(), "[", who, "] quantized layers run on the CPU");
+  STRATA_CHECK(x.device().is_cpu(), "[", who, "] quantized layers run on the CPU, got an input on ", x.device().str());
   return x.contiguous();
 }
 

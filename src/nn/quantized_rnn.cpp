@@ -111,6 +111,7 @@ LSTMOutput QuantizedRNN::forward(const Tensor& x, const Tensor& h0, const Tensor
   const bool lstm = rnn_mode_ == RNNMode::LSTM;
   check_inference(x);
   STRATA_CHECK(x.defined() && x.dtype() == kFloat32, "[", nm, "] expected a float32 input");
+  STRATA_CHECK(x.device().is_cpu(), "[", nm, "] quantized layers run on the CPU, got an input on ", x.device().str());
   STRATA_CHECK((x.dim() == 2 || x.dim() == 3) && x.size(-1) == input_size_, "[", nm, "] expected input of shape ",
                opts_.batch_first ? "(B, T, " : "(T, B, ", input_size_, ") or unbatched (T, ", input_size_, "), got ",
                x.shape());
@@ -125,6 +126,8 @@ LSTMOutput QuantizedRNN::forward(const Tensor& x, const Tensor& h0, const Tensor
     std::vector<float> v(static_cast<size_t>(L * D * B * H), 0.0f);
     if (!s.defined()) return v;
     check_inference(s);
+    STRATA_CHECK(s.device().is_cpu(), "[", nm, "] quantized layers run on the CPU, got ", what, " on ",
+                 s.device().str());
     STRATA_CHECK(s.shape() == hshape && s.dtype() == kFloat32, "[", nm, "] expected ", what, " of shape ", hshape,
                  " (float32), got ", s.shape(), " (input ", x.shape(), ")");
     return to_vector(s);

@@ -6,8 +6,8 @@
 #include <cstring>
 #include <limits>
 
-#include "core/distributions.h"
 #include "backend/copy.h"
+#include "core/distributions.h"
 #include "ops/helpers.h"
 #include "strata/ops/views.h"
 
@@ -315,8 +315,9 @@ Tensor bernoulli(const Shape& shape, double p, const TensorOptions& opts, Genera
 Tensor randperm(int64_t n, Generator* gen) {
   STRATA_CHECK(n >= 0, "[randperm] n must be non-negative, got ", n);
   Generator& g = gen_or_default(gen);
-  Tensor t = Tensor::empty({n}, kInt64);
-  int64_t* p = t.data_ptr<int64_t>();
+  // A host algorithm (the draws are sequential): built in host memory, returned as a CPU tensor.
+  std::vector<int64_t> perm(static_cast<size_t>(n));
+  int64_t* p = perm.data();
   if (n < static_cast<int64_t>(std::numeric_limits<uint32_t>::max() / 20)) {
     // PyTorch's Fisher-Yates from the front with 32-bit draws.
     for (int64_t i = 0; i < n; ++i) p[i] = i;
@@ -332,7 +333,7 @@ Tensor randperm(int64_t n, Generator* gen) {
       p[z] = i;
     }
   }
-  return t;
+  return from_vector(perm, {n});
 }
 
 Tensor empty_like(const Tensor& t, std::optional<DType> dtype) {

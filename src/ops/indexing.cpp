@@ -3,26 +3,23 @@
 // so repeated indices add up; the accumulating ops are differentiated by selecting.
 #include "strata/ops/indexing.h"
 
-#include <algorithm>
-#include <cstring>
-
-#include "kernels/cpu/index.h"
+#include "backend/copy.h"
+#include "backend/index.h"
 #include "ops/helpers.h"
 #include "strata/autograd/grad_mode.h"
 #include "strata/core/profile.h"
 #include "strata/ops/creation.h"
 #include "strata/ops/elementwise.h"
+#include "strata/ops/reduction.h"
 #include "strata/ops/views.h"
 
 namespace strata {
 
 namespace {
 using autograd::NeedsGrad;
-namespace kc = kernels::cpu;
 
 void check_index_tensor(const char* op, const Tensor& index) {
   STRATA_CHECK(index.defined(), "[", op, "] undefined index tensor");
-  check_cpu(op, index.device());
   STRATA_CHECK(index.dtype() == kInt64, "[", op, "] index must be an int64 tensor, got ", index.dtype(), " of shape ",
                index.shape());
 }
@@ -31,27 +28,25 @@ void check_index_tensor(const char* op, const Tensor& index) {
 void check_index_range(const char* op, const Tensor& index, const Tensor& x, int64_t dim) {
   const int64_t size = x.shape()[static_cast<size_t>(dim)];
   int64_t bad = 0;
-  if (kc::find_out_of_range(index.data_ptr<int64_t>(), index.shape(), index.strides(), size, &bad)) {
+  if (backend::index(op, index.device()).find_out_of_range(index, size, &bad)) {
     STRATA_FAIL("[", op, "] index ", bad, " is out of range for dim ", dim, " with size ", size, " (input shape ",
                 x.shape(), ", index shape ", index.shape(), ")");
   }
 }
 
-int64_t stride_1d(const Tensor& index) { return index.dim() == 1 ? index.strides()[0] : 1; }
-
 // out (contiguous, x's shape with dim -> index.numel()) = x[..., index, ...]; no checks, no autograd.
-Tensor index_select_data(const Tensor& x, int64_t d, const Tensor& index, const Shape& out_shape) {
+Tensor index_select_data(const char* op, const Tensor& x, int64_t d, const Tensor& index, const Shape& out_shape) {
   Tensor out = Tensor::empty(out_shape, x.dtype(), x.device());
   Shape sel_shape = x.shape();
   sel_shape[static_cast<size_t>(d)] = index.numel();
-  Strides out_strides = contiguous_strides(sel_shape);
-  dispatch_all(x.dtype(), [&](auto tag) {  // data movement: every dtype, 16-bit included
-    using T = typename decltype(tag)::type;
-    kc::index_select(out.data_ptr<T>(), out_strides, x.data_ptr<T>(), x.shape(), x.strides(), d,
-                     index.data_ptr<int64_t>(), stride_1d(index), index.numel());
-  });
+  // The kernel writes out as its (contiguous) selection shape; every dtype, 16-bit included.
+  Tensor sel = Tensor::make_view(out.storage(), sel_shape, contiguous_strides(sel_shape), out.offset(), out.dtype());
+  backend::index(op, x.device()).index_select(sel, x, d, index);
   return out;
 }
+
+// Bool tensors cannot accumulate.
+void check_not_bool(const char* op, DType t) { STRATA_CHECK(t != kBool, "[", op, "] bool tensors are not supported"); }
 
 // out[..., index[j], ...] += src[..., j, ...] in place; out is a fresh tensor of src's dtype.
 void index_add_into(Tensor& out, int64_t d, const Tensor& index, const Tensor& src) {
@@ -61,16 +56,9 @@ void index_add_into(Tensor& out, int64_t d, const Tensor& index, const Tensor& s
     out = ops::cast(acc, out.dtype());
     return;
   }
+  check_not_bool("index_add", out.dtype());
   Tensor s = ops::cast(src, out.dtype());
-  ops::dispatch_compute(out.dtype(), "index_add", [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    if constexpr (std::is_same_v<T, bool>) {
-      STRATA_FAIL("[index_add] bool tensors are not supported");
-    } else {
-      kc::index_add(out.data_ptr<T>(), out.shape(), out.strides(), d, index.data_ptr<int64_t>(), stride_1d(index),
-                    index.numel(), s.data_ptr<T>(), s.strides());
-    }
-  });
+  backend::index("index_add", out.device()).index_add(out, d, index, s);
 }
 
 // out[i with i[d] -> index[i]] += src[i] over index's shape, in place.
@@ -81,16 +69,14 @@ void scatter_add_into(Tensor& out, int64_t d, const Tensor& index, const Tensor&
     out = ops::cast(acc, out.dtype());
     return;
   }
+  check_not_bool("scatter_add", out.dtype());
   Tensor s = ops::cast(src, out.dtype());
-  ops::dispatch_compute(out.dtype(), "scatter_add", [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    if constexpr (std::is_same_v<T, bool>) {
-      STRATA_FAIL("[scatter_add] bool tensors are not supported");
-    } else {
-      kc::scatter_add(out.data_ptr<T>(), out.strides(), index.shape(), index.data_ptr<int64_t>(), index.strides(),
-                      s.data_ptr<T>(), s.strides(), d);
-    }
-  });
+  backend::index("scatter_add", out.device()).scatter_add(out, d, index, s);
+}
+
+// t read as `shape` (0 strides where it is broadcast); no autograd.
+Tensor broadcast_view(const Tensor& t, const Shape& shape) {
+  return Tensor::make_view(t.storage(), shape, ops::broadcast_strides(t, shape), t.offset(), t.dtype());
 }
 
 // A contiguous copy of x's data without autograd.
@@ -101,11 +87,12 @@ Tensor copy_of(const Tensor& x) {
 
 }  // namespace
 
-Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
+Tensor index_select(const Tensor& x_in, int64_t dim, const Tensor& index_in) {
   const profile::Scope prof_scope(profile::Kind::Forward, "index_select");
-  STRATA_CHECK(x.defined(), "[index_select] undefined tensor");
-  check_cpu("index_select", x.device());
-  check_index_tensor("index_select", index);
+  STRATA_CHECK(x_in.defined(), "[index_select] undefined tensor");
+  check_index_tensor("index_select", index_in);
+  Tensor x = x_in, index = index_in;
+  backend::place("index_select", {&x, &index});
   STRATA_CHECK(x.dim() >= 1, "[index_select] expects a tensor with at least one dim, got shape ", x.shape());
   STRATA_CHECK(index.dim() <= 1, "[index_select] index must be 1-D, got shape ", index.shape(), " for input of shape ",
                x.shape());
@@ -113,12 +100,12 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
   check_index_range("index_select", index, x, d);
   Shape out_shape = x.shape();
   out_shape[static_cast<size_t>(d)] = index.numel();
-  Tensor out = index_select_data(x, d, index, out_shape);
+  Tensor out = index_select_data("index_select", x, d, index, out_shape);
   if (autograd::needs_grad({&x})) {
     autograd::SavedTensor si(index, "index_select");
     Shape in_shape = x.shape();
     autograd::record("index_select", {x}, out, [si, in_shape, d](const TensorList& g, const NeedsGrad&) {
-      Tensor gx = zeros(in_shape, TensorOptions(g[0].dtype()));
+      Tensor gx = zeros(in_shape, TensorOptions(g[0].dtype()).with_device(g[0].device()));
       index_add_into(gx, d, si.get(), g[0]);
       return TensorList{gx};
     });
@@ -126,11 +113,11 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
   return out;
 }
 
-Tensor index_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src) {
-  STRATA_CHECK(x.defined() && src.defined(), "[index_add] undefined tensor");
-  check_cpu("index_add", x.device());
-  check_cpu("index_add", src.device());
-  check_index_tensor("index_add", index);
+Tensor index_add(const Tensor& x_in, int64_t dim, const Tensor& index_in, const Tensor& src_in) {
+  STRATA_CHECK(x_in.defined() && src_in.defined(), "[index_add] undefined tensor");
+  check_index_tensor("index_add", index_in);
+  Tensor x = x_in, index = index_in, src = src_in;
+  backend::place("index_add", {&x, &index, &src});
   STRATA_CHECK(x.dim() >= 1, "[index_add] expects a tensor with at least one dim, got shape ", x.shape());
   STRATA_CHECK(index.dim() <= 1, "[index_add] index must be 1-D, got shape ", index.shape());
   STRATA_CHECK(x.dtype() == src.dtype(), "[index_add] source dtype ", src.dtype(), " differs from input dtype ",
@@ -152,11 +139,12 @@ Tensor index_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor
   return out;
 }
 
-Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
+Tensor gather(const Tensor& x_in, int64_t dim, const Tensor& index_in) {
   const profile::Scope prof_scope(profile::Kind::Forward, "gather");
-  STRATA_CHECK(x.defined(), "[gather] undefined tensor");
-  check_cpu("gather", x.device());
-  check_index_tensor("gather", index);
+  STRATA_CHECK(x_in.defined(), "[gather] undefined tensor");
+  check_index_tensor("gather", index_in);
+  Tensor x = x_in, index = index_in;
+  const Device dev = backend::place("gather", {&x, &index});
   STRATA_CHECK(x.dim() >= 1, "[gather] expects a tensor with at least one dim, got shape ", x.shape());
   STRATA_CHECK(index.dim() == x.dim(), "[gather] index of shape ", index.shape(),
                " must have as many dims as the input of shape ", x.shape());
@@ -166,17 +154,13 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
                  " is larger than the input of shape ", x.shape(), " in dim ", i, " (only dim ", d, " may differ)");
   }
   check_index_range("gather", index, x, d);
-  Tensor out = Tensor::empty(index.shape(), x.dtype(), x.device());
-  dispatch_all(x.dtype(), [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    kc::gather(out.data_ptr<T>(), out.strides(), x.data_ptr<T>(), x.strides(), index.shape(), index.data_ptr<int64_t>(),
-               index.strides(), d);
-  });
+  Tensor out = Tensor::empty(index.shape(), x.dtype(), dev);
+  backend::index("gather", dev).gather(out, x, d, index);
   if (autograd::needs_grad({&x})) {
     autograd::SavedTensor si(index, "gather");
     Shape in_shape = x.shape();
     autograd::record("gather", {x}, out, [si, in_shape, d](const TensorList& g, const NeedsGrad&) {
-      Tensor gx = zeros(in_shape, TensorOptions(g[0].dtype()));
+      Tensor gx = zeros(in_shape, TensorOptions(g[0].dtype()).with_device(g[0].device()));
       scatter_add_into(gx, d, si.get(), g[0]);
       return TensorList{gx};
     });
@@ -184,11 +168,11 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
   return out;
 }
 
-Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src) {
-  STRATA_CHECK(x.defined() && src.defined(), "[scatter_add] undefined tensor");
-  check_cpu("scatter_add", x.device());
-  check_cpu("scatter_add", src.device());
-  check_index_tensor("scatter_add", index);
+Tensor scatter_add(const Tensor& x_in, int64_t dim, const Tensor& index_in, const Tensor& src_in) {
+  STRATA_CHECK(x_in.defined() && src_in.defined(), "[scatter_add] undefined tensor");
+  check_index_tensor("scatter_add", index_in);
+  Tensor x = x_in, index = index_in, src = src_in;
+  backend::place("scatter_add", {&x, &index, &src});
   STRATA_CHECK(x.dim() >= 1, "[scatter_add] expects a tensor with at least one dim, got shape ", x.shape());
   STRATA_CHECK(x.dtype() == src.dtype(), "[scatter_add] source dtype ", src.dtype(), " differs from input dtype ",
                x.dtype());
@@ -228,35 +212,36 @@ Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tens
   return out;
 }
 
-Tensor embedding(const Tensor& weight, const Tensor& indices, int64_t padding_idx) {
+Tensor embedding(const Tensor& weight_in, const Tensor& indices_in, int64_t padding_idx) {
   const profile::Scope prof_scope(profile::Kind::Forward, "embedding");
-  STRATA_CHECK(weight.defined(), "[embedding] undefined weight");
-  check_cpu("embedding", weight.device());
-  check_index_tensor("embedding", indices);
+  STRATA_CHECK(weight_in.defined(), "[embedding] undefined weight");
+  check_index_tensor("embedding", indices_in);
+  Tensor weight = weight_in, indices = indices_in;
+  const Device dev = backend::place("embedding", {&weight, &indices});
   STRATA_CHECK(weight.dim() == 2, "[embedding] weight must be 2-D (num_embeddings, embedding_dim), got shape ",
                weight.shape());
   const int64_t num = weight.size(0), width = weight.size(1);
   STRATA_CHECK(padding_idx < num, "[embedding] padding_idx ", padding_idx, " is out of range for weight of shape ",
                weight.shape());
   int64_t bad = 0;
-  if (kc::find_out_of_range(indices.data_ptr<int64_t>(), indices.shape(), indices.strides(), num, &bad)) {
+  if (backend::index("embedding", dev).find_out_of_range(indices, num, &bad)) {
     STRATA_FAIL("[embedding] index ", bad, " is out of range for a table of ", num, " rows (weight shape ",
                 weight.shape(), ", indices shape ", indices.shape(), ")");
   }
   Tensor flat = contiguous(indices).reshape({indices.numel()});
   Shape out_shape = indices.shape();
   out_shape.push_back(width);
-  Tensor out = index_select_data(weight, 0, flat, out_shape);
+  Tensor out = index_select_data("embedding", weight, 0, flat, out_shape);
   if (autograd::needs_grad({&weight})) {
     autograd::SavedTensor si(flat, "embedding");
     autograd::record("embedding", {weight}, out, [si, num, width, padding_idx](const TensorList& g, const NeedsGrad&) {
       // Rows accumulate directly into a dense (num, width) gradient: O(#indices * width), no one-hot matrix.
       Tensor idx = si.get();
-      Tensor gw = zeros({num, width}, TensorOptions(g[0].dtype()));
+      Tensor gw = zeros({num, width}, TensorOptions(g[0].dtype()).with_device(g[0].device()));
       index_add_into(gw, 0, idx, reshape(g[0], {idx.numel(), width}));
-      if (padding_idx >= 0) {
-        std::memset(static_cast<char*>(gw.raw_data()) + padding_idx * width * static_cast<int64_t>(gw.itemsize()), 0,
-                    static_cast<size_t>(width) * gw.itemsize());
+      if (padding_idx >= 0) {  // the padding row gets no gradient
+        Tensor row = Tensor::make_view(gw.storage(), {width}, {1}, gw.offset() + padding_idx * width, gw.dtype());
+        backend::copy("embedding", gw.device()).fill(row, 0.0);
       }
       return TensorList{gw};
     });
@@ -264,21 +249,16 @@ Tensor embedding(const Tensor& weight, const Tensor& indices, int64_t padding_id
   return out;
 }
 
-Tensor masked_fill(const Tensor& x, const Tensor& mask, double value) {
+Tensor masked_fill(const Tensor& x_in, const Tensor& mask_in, double value) {
   const profile::Scope prof_scope(profile::Kind::Forward, "masked_fill");
-  STRATA_CHECK(x.defined() && mask.defined(), "[masked_fill] undefined tensor");
-  check_cpu("masked_fill", x.device());
-  check_cpu("masked_fill", mask.device());
+  STRATA_CHECK(x_in.defined() && mask_in.defined(), "[masked_fill] undefined tensor");
+  Tensor x = x_in, mask = mask_in;
+  const Device dev = backend::place("masked_fill", {&x, &mask});
   STRATA_CHECK(mask.dtype() == kBool, "[masked_fill] mask must be a bool tensor, got ", mask.dtype(), " of shape ",
                mask.shape());
   Shape shape = broadcast_shapes(x.shape(), mask.shape(), "masked_fill");
-  Tensor out = Tensor::empty(shape, x.dtype(), x.device());
-  auto plan = ops::binary_plan(out, x, mask);
-  dispatch_all(x.dtype(), [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    const T v = kc::convert<T>(value);
-    kc::binary(plan, out.data_ptr<T>(), x.data_ptr<T>(), mask.data_ptr<bool>(), [v](T a, bool m) { return m ? v : a; });
-  });
+  Tensor out = Tensor::empty(shape, x.dtype(), dev);
+  backend::index("masked_fill", dev).masked_fill(out, broadcast_view(x, shape), broadcast_view(mask, shape), value);
   if (autograd::needs_grad({&x})) {
     autograd::SavedTensor sm(mask, "masked_fill");
     Shape in_shape = x.shape();
@@ -291,25 +271,31 @@ Tensor masked_fill(const Tensor& x, const Tensor& mask, double value) {
 
 Tensor one_hot(const Tensor& indices, int64_t num_classes) {
   check_index_tensor("one_hot", indices);
-  Tensor idx = contiguous(indices);
-  const int64_t* p = idx.data_ptr<int64_t>();
-  const int64_t n = idx.numel();
+  const Device dev = indices.device();
   if (num_classes < 0) {
-    STRATA_CHECK(n > 0, "[one_hot] cannot infer the number of classes from an empty tensor of shape ", indices.shape(),
-                 "; pass num_classes");
-    num_classes = *std::max_element(p, p + n) + 1;
+    STRATA_CHECK(indices.numel() > 0, "[one_hot] cannot infer the number of classes from an empty tensor of shape ",
+                 indices.shape(), "; pass num_classes");
+    num_classes = static_cast<int64_t>(max(indices.detach()).item()) + 1;
   }
+  int64_t bad = 0;
+  if (backend::index("one_hot", dev).find_out_of_range(indices, num_classes, &bad)) {
+    STRATA_CHECK(bad >= 0, "[one_hot] class values must be non-negative, got ", bad, " in indices of shape ",
+                 indices.shape());
+    STRATA_FAIL("[one_hot] class value ", bad, " is out of range for num_classes ", num_classes, " (indices shape ",
+                indices.shape(), ")");
+  }
+  // out[..., indices[...]] = 1: a scatter of ones along the new last dim.
   Shape out_shape = indices.shape();
   out_shape.push_back(num_classes);
-  Tensor out = zeros(out_shape, TensorOptions(kInt64));
-  int64_t* o = out.data_ptr<int64_t>();
-  for (int64_t i = 0; i < n; ++i) {
-    STRATA_CHECK(p[i] >= 0, "[one_hot] class values must be non-negative, got ", p[i], " in indices of shape ",
-                 indices.shape());
-    STRATA_CHECK(p[i] < num_classes, "[one_hot] class value ", p[i], " is out of range for num_classes ", num_classes,
-                 " (indices shape ", indices.shape(), ")");
-    o[i * num_classes + p[i]] = 1;
-  }
+  Tensor out = zeros(out_shape, TensorOptions(kInt64).with_device(dev));
+  Shape idx_shape = indices.shape();
+  idx_shape.push_back(1);
+  Strides idx_strides = indices.strides();
+  idx_strides.push_back(1);
+  Tensor idx = Tensor::make_view(indices.storage(), idx_shape, idx_strides, indices.offset(), kInt64);
+  Tensor one = ones({1}, TensorOptions(kInt64).with_device(dev));
+  Tensor src = Tensor::make_view(one.storage(), idx_shape, Strides(idx_shape.size(), 0), one.offset(), kInt64);
+  backend::index("one_hot", dev).scatter_add(out, out.dim() - 1, idx, src);
   return out;
 }
 
@@ -319,20 +305,15 @@ Tensor Tensor::gather(int64_t dim, const Tensor& index) const { return strata::g
 
 Tensor& Tensor::masked_fill_(const Tensor& mask, double value) {
   ops::check_inplace("masked_fill_", *this);
-  check_cpu("masked_fill_", device());
   STRATA_CHECK(mask.defined(), "[masked_fill_] undefined mask");
   STRATA_CHECK(mask.dtype() == kBool, "[masked_fill_] mask must be a bool tensor, got ", mask.dtype(), " of shape ",
                mask.shape());
   Shape shape = broadcast_shapes(this->shape(), mask.shape(), "masked_fill_");
   STRATA_CHECK(shape == this->shape(), "[masked_fill_] mask of shape ", mask.shape(),
                " does not broadcast to the tensor's shape ", this->shape());
-  Strides ss = strides(), sm = ops::broadcast_strides(mask, shape);
-  auto plan = kc::make_plan<3>(shape, {&ss, &ss, &sm});
-  dispatch_all(dtype(), [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    const T v = kc::convert<T>(value);
-    kc::binary(plan, data_ptr<T>(), data_ptr<T>(), mask.data_ptr<bool>(), [v](T a, bool m) { return m ? v : a; });
-  });
+  backend::common_device("masked_fill_", {this, &mask});
+  const Tensor m = backend::on_device(mask, device());  // a 0-d CPU mask follows the tensor
+  backend::index("masked_fill_", device()).masked_fill(*this, *this, broadcast_view(m, shape), value);
   bump_version();
   return *this;
 }

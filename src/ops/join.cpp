@@ -2,6 +2,7 @@
 // output; the backward hands each input its slice of the gradient.
 #include <algorithm>
 
+#include "backend/backend.h"
 #include "ops/helpers.h"
 #include "strata/autograd/grad_mode.h"
 #include "strata/core/profile.h"
@@ -26,12 +27,20 @@ DType joined_dtype(const TensorList& tensors) {
   return t;
 }
 
-void check_joinable(const char* op, const TensorList& tensors) {
+// Checks the list and returns the device all its tensors live on (the output's); copy_ moves a 0-d CPU operand.
+Device check_joinable(const char* op, const TensorList& tensors) {
   STRATA_CHECK(!tensors.empty(), "[", op, "] expects a non-empty list of tensors");
+  const Tensor* anchor = &tensors[0];
+  Device dev = anchor->defined() ? anchor->device() : kCPU;
   for (size_t i = 0; i < tensors.size(); ++i) {
     STRATA_CHECK(tensors[i].defined(), "[", op, "] undefined tensor at position ", i);
-    check_cpu(op, tensors[i].device());
+    const Device d = backend::common_device(op, {anchor, &tensors[i]});
+    if (d != dev) {
+      anchor = &tensors[i];
+      dev = d;
+    }
   }
+  return dev;
 }
 
 // The gradient slice for one input, in that input's dtype.
@@ -41,7 +50,7 @@ Tensor grad_part(const Tensor& g, DType dtype) { return g.dtype() == dtype ? g :
 
 Tensor cat(const TensorList& tensors, int64_t dim) {
   const profile::Scope prof_scope(profile::Kind::Forward, "cat");
-  check_joinable("cat", tensors);
+  const Device dev = check_joinable("cat", tensors);
   // As PyTorch: 1-D empty tensors (shape (0)) are skipped, for code that starts from torch.tensor([]).
   auto skipped = [](const Tensor& t) { return t.dim() == 1 && t.numel() == 0; };
   int64_t ref = -1;
@@ -50,7 +59,7 @@ Tensor cat(const TensorList& tensors, int64_t dim) {
     if (ref < 0 && !skipped(tensors[i])) ref = static_cast<int64_t>(i);
   }
   const DType dtype = joined_dtype(tensors);
-  if (ref < 0) return empty({0}, TensorOptions(dtype));
+  if (ref < 0) return empty({0}, TensorOptions(dtype).with_device(dev));
   const Tensor& r = tensors[static_cast<size_t>(ref)];
   const int64_t d = wrap_dim(dim, r.dim(), "cat");
   const size_t du = static_cast<size_t>(d);
@@ -68,7 +77,7 @@ Tensor cat(const TensorList& tensors, int64_t dim) {
     }
     out_shape[du] += t.shape()[du];
   }
-  Tensor out = Tensor::empty(out_shape, dtype, r.device());
+  Tensor out = Tensor::empty(out_shape, dtype, dev);
   std::vector<int64_t> starts(tensors.size(), 0);
   int64_t start = 0;
   {
@@ -91,7 +100,7 @@ Tensor cat(const TensorList& tensors, int64_t dim) {
         const autograd::TensorMeta& m = metas[i];
         // A skipped (0) tensor gets an empty gradient; every other input its slice.
         grads[i] = m.shape == Shape{0}
-                       ? zeros({0}, TensorOptions(m.dtype))
+                       ? zeros({0}, TensorOptions(m.dtype).with_device(m.device))
                        : grad_part(narrow(g[0], d, starts[i], m.shape[static_cast<size_t>(d)]), m.dtype);
       }
       return grads;
@@ -102,7 +111,7 @@ Tensor cat(const TensorList& tensors, int64_t dim) {
 
 Tensor stack(const TensorList& tensors, int64_t dim) {
   const profile::Scope prof_scope(profile::Kind::Forward, "stack");
-  check_joinable("stack", tensors);
+  const Device dev = check_joinable("stack", tensors);
   const Tensor& r = tensors[0];
   for (size_t i = 1; i < tensors.size(); ++i) {
     STRATA_CHECK(tensors[i].shape() == r.shape(), "[stack] expects tensors of equal shape, but got ", r.shape(),
@@ -112,7 +121,7 @@ Tensor stack(const TensorList& tensors, int64_t dim) {
   const size_t du = static_cast<size_t>(d);
   Shape out_shape = r.shape();
   out_shape.insert(du, static_cast<int64_t>(tensors.size()));
-  Tensor out = Tensor::empty(out_shape, joined_dtype(tensors), r.device());
+  Tensor out = Tensor::empty(out_shape, joined_dtype(tensors), dev);
   {
     NoGradGuard no_grad;
     Strides st = out.strides();
@@ -138,7 +147,6 @@ Tensor stack(const TensorList& tensors, int64_t dim) {
 
 Tensor pad(const Tensor& x, const std::vector<int64_t>& pads, double value) {
   STRATA_CHECK(x.defined(), "[pad] undefined tensor");
-  check_cpu("pad", x.device());
   STRATA_CHECK(pads.size() % 2 == 0, "[pad] padding length must be even (pairs of left, right), got ", pads.size());
   STRATA_CHECK(static_cast<int64_t>(pads.size() / 2) <= x.dim(), "[pad] padding of length ", pads.size(),
                " is too long for a tensor of shape ", x.shape());
@@ -155,7 +163,7 @@ Tensor pad(const Tensor& x, const std::vector<int64_t>& pads, double value) {
     src_shape[d] = std::max<int64_t>(0, hi - lo);
     dst_start[d] = lo + left;
   }
-  Tensor out = full(out_shape, value, TensorOptions(x.dtype()));
+  Tensor out = full(out_shape, value, TensorOptions(x.dtype()).with_device(x.device()));
   if (src_shape.numel() > 0) {
     NoGradGuard no_grad;
     int64_t so = x.offset(), doff = 0;

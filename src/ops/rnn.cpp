@@ -1,20 +1,9 @@
-// rnn_layer: one fused recurrent layer/direction over a whole sequence, forward and backward through time.
-// Forward: xg = x W_ih^T + b_ih (+ b_hh except for GRU) as one GEMM over T*B rows; per step one GEMM against
-// W_hh^T packed once per sequence (kernels/cpu/gemm.h, PackedB) adds h' W_hh^T to the step's gate block (GRU:
-// into its own buffer with b_hh) and one fused kernel (kernels/cpu/rnn_cell.h) applies the gates. The activated gates
-// (LSTM), the cell states (LSTM), or r, z, n and W_hn h' + b_hn (GRU) are kept for backward; RNN's backward needs only
-// the outputs. Backward: per step (reversed) one fused kernel gives the pre-activation gradients and one GEMM (W_hh
-// packed once) takes dh back through W_hh; then dx, dW_ih and dW_hh are one GEMM each over all steps.
+// rnn_layer: one fused recurrent layer/direction over a whole sequence, forward and backward through time. The op
+// checks shapes, allocates the outputs and the workspace the backward reads, and records autograd; the time loop
+// (one GEMM and one fused cell kernel per step) is the rnn family's (src/backend/<device>/rnn.cpp).
 #include "strata/ops/rnn.h"
 
-#include <omp.h>
-
-#include <algorithm>
-#include <cstring>
-#include <utility>
-
-#include "kernels/cpu/gemm.h"
-#include "kernels/cpu/rnn_cell.h"
+#include "backend/rnn.h"
 #include "ops/helpers.h"
 #include "strata/autograd/grad_mode.h"
 #include "strata/autograd/node.h"
@@ -22,8 +11,6 @@
 #include "strata/ops/views.h"
 
 namespace strata {
-
-namespace kc = kernels::cpu;
 
 int64_t rnn_gate_count(RNNMode mode) {
   switch (mode) {
@@ -44,204 +31,6 @@ const char* mode_name(RNNMode mode) {
   }
 }
 
-// Sizes and raw pointers of one call; `reverse` maps step s to time index t.
-struct Dims3 {
-  int64_t T, B, I, H, G;
-  bool reverse;
-  int64_t time(int64_t s) const { return reverse ? T - 1 - s : s; }
-  int64_t prev_time(int64_t t) const { return reverse ? t + 1 : t - 1; }
-};
-
-// Below this many elements the bias loops stay on the calling thread.
-constexpr int64_t kParallelElems = int64_t{1} << 16;
-
-template <class T>
-void fill_rows(T* dst, int64_t rows, int64_t n, const T* a, const T* b) {
-#pragma omp parallel for schedule(static) if (rows * n >= kParallelElems && !omp_in_parallel())
-  for (int64_t r = 0; r < rows; ++r) {
-    T* d = dst + r * n;
-    for (int64_t j = 0; j < n; ++j) d[j] = (a ? a[j] : T(0)) + (b ? b[j] : T(0));
-  }
-}
-
-// Column sums. Each thread takes one contiguous range of columns and streams it down the rows (a column-block
-// walk with a row stride of 3-4 KiB measured slower than one thread); every sum runs over the rows in order, so
-// its bits do not depend on the split.
-template <class T>
-void col_sums(const T* a, int64_t rows, int64_t n, T* out) {
-#pragma omp parallel if (rows * n >= kParallelElems && !omp_in_parallel())
-  {
-    const int64_t nt = omp_get_num_threads(), i = omp_get_thread_num();
-    const int64_t j0 = n * i / nt / 16 * 16, j1 = i + 1 == nt ? n : n * (i + 1) / nt / 16 * 16;
-    for (int64_t j = j0; j < j1; ++j) out[j] = T(0);
-    for (int64_t r = 0; r < rows; ++r) {
-      const T* ar = a + r * n;
-      for (int64_t j = j0; j < j1; ++j) out[j] += ar[j];
-    }
-  }
-}
-
-// Batch rows never mix in a recurrence, so each thread takes one contiguous block of rows through the whole
-// sequence (its per-step GEMM runs single-threaded inside the region, then its gates): one fork per sequence
-// instead of a barrier per step, and the gate kernels are shared out too. A row's bits do not depend on its
-// block (gemm_prepacked sums every element in a fixed K order; the cell kernels work row by row), so any thread
-// count gives the same results. Small batches stay on the calling thread (the GEMM then threads over N).
-template <class F>
-void for_row_blocks(int64_t B, F&& fn) {
-  constexpr int64_t kMinRows = 8;  // fewer rows per thread: the W_hh stream costs more than the split saves
-  const int64_t nt = std::min<int64_t>(omp_get_max_threads(), B / kMinRows);
-  if (nt <= 1 || omp_in_parallel()) {
-    fn(int64_t{0}, B);
-    return;
-  }
-#pragma omp parallel num_threads(static_cast <int>(nt))
-  {
-    const int64_t n = omp_get_num_threads(), i = omp_get_thread_num();
-    const int64_t b0 = B * i / n, b1 = B * (i + 1) / n;
-    if (b1 > b0) fn(b0, b1 - b0);
-  }
-}
-
-// Tensors the forward computes besides its outputs.
-struct Workspace {
-  Tensor xg;    // (T, B, G*H): pre-activations; for LSTM the activated gates afterwards
-  Tensor cs;    // (T, B, H): LSTM cell states
-  Tensor save;  // (T, B, 4H): GRU r, z, n, W_hn h' + b_hn
-};
-
-template <class T>
-void forward_impl(RNNMode mode, const Dims3& d, const T* x, const T* h0, const T* c0, const T* wih, const T* whh,
-                  const T* bih, const T* bhh, Workspace& ws, T* out, T* h_n, T* c_n) {
-  const int64_t B = d.B, H = d.H, GH = d.G * H, TB = d.T * d.B;
-  const bool gru = mode == RNNMode::GRU;
-  T* xg = ws.xg.data_ptr<T>();
-  const bool has_bias = bih != nullptr;
-  if (has_bias) fill_rows<T>(xg, TB, GH, bih, gru ? nullptr : bhh);
-  kc::gemm<T>(false, true, TB, GH, d.I, T(1), x, d.I, wih, d.I, has_bias ? T(1) : T(0), xg, GH);
-  Tensor hg_t;
-  T* hg = nullptr;
-  if (gru) {
-    hg_t = Tensor::empty({B, GH}, ws.xg.dtype());
-    hg = hg_t.data_ptr<T>();
-  }
-  T* cs = mode == RNNMode::LSTM ? ws.cs.data_ptr<T>() : nullptr;
-  T* save = gru ? ws.save.data_ptr<T>() : nullptr;
-  const kc::PackedB<T> whh_t(true, H, GH, whh, H);  // W_hh^T, packed once for all T steps
-  // Rows b0 .. b0+nb of the batch through all T steps (every pointer below is offset to row b0).
-  for_row_blocks(B, [&](int64_t b0, int64_t nb) {
-    for (int64_t s = 0; s < d.T; ++s) {
-      const int64_t t = d.time(s);
-      const T* hp = (s == 0 ? h0 : out + d.prev_time(t) * B * H) + b0 * H;
-      T* xg_t = xg + (t * B + b0) * GH;
-      T* h_t = out + (t * B + b0) * H;
-      switch (mode) {
-        case RNNMode::RNNTanh:
-        case RNNMode::RNNRelu:
-          kc::gemm_prepacked<T>(false, nb, T(1), hp, H, whh_t, T(1), xg_t, GH);
-          for (int64_t b = 0; b < nb; ++b) {  // row by row: a row's bits do not depend on the block it is in
-            kc::rnn_cell_forward<T>(xg_t + b * GH, h_t + b * H, 1, H, mode == RNNMode::RNNRelu);
-          }
-          break;
-        case RNNMode::LSTM: {
-          kc::gemm_prepacked<T>(false, nb, T(1), hp, H, whh_t, T(1), xg_t, GH);
-          const T* cp = (s == 0 ? c0 : cs + d.prev_time(t) * B * H) + b0 * H;
-          kc::lstm_cell_forward<T>(xg_t, cp, cs + (t * B + b0) * H, h_t, nb, H);
-          break;
-        }
-        case RNNMode::GRU: {
-          T* hg_r = hg + b0 * GH;
-          if (has_bias) fill_rows<T>(hg_r, nb, GH, bhh, nullptr);
-          kc::gemm_prepacked<T>(false, nb, T(1), hp, H, whh_t, has_bias ? T(1) : T(0), hg_r, GH);
-          kc::gru_cell_forward<T>(xg_t, hg_r, hp, save + (t * B + b0) * 4 * H, h_t, nb, H);
-          break;
-        }
-      }
-    }
-  });
-  const int64_t last = d.time(d.T - 1);
-  std::memcpy(h_n, out + last * B * H, sizeof(T) * static_cast<size_t>(B * H));
-  if (c_n && cs) std::memcpy(c_n, cs + last * B * H, sizeof(T) * static_cast<size_t>(B * H));
-}
-
-// Gradients of the inputs (x, h0, c0, w_ih, w_hh, b_ih, b_hh) given those of (output, h_n, c_n).
-// Any of dout, dh_n, dc_n may be null (zero); any output pointer may be null (not needed).
-template <class T>
-void backward_impl(RNNMode mode, const Dims3& d, const T* x, const T* h0, const T* c0, const T* wih, const T* whh,
-                   const Workspace& ws, const T* out, const T* dout, const T* dh_n, const T* dc_n, T* dx, T* dh0,
-                   T* dc0, T* dwih, T* dwhh, T* dbih, T* dbhh) {
-  const int64_t B = d.B, H = d.H, GH = d.G * H, TB = d.T * d.B, BH = B * H;
-  const bool gru = mode == RNNMode::GRU, lstm = mode == RNNMode::LSTM;
-  const DType dt = ws.xg.dtype();
-  Tensor dgx_t = Tensor::empty({TB, GH}, dt);
-  Tensor dgh_t = gru ? Tensor::empty({TB, GH}, dt) : dgx_t;
-  Tensor state = Tensor::empty({4, B, H}, dt);  // dh, dc, and GRU's second dh buffer
-  T* dgx = dgx_t.data_ptr<T>();
-  T* dgh = dgh_t.data_ptr<T>();
-  const T* gates = ws.xg.data_ptr<T>();
-  const T* cs = lstm ? ws.cs.data_ptr<T>() : nullptr;
-  const T* save = gru ? ws.save.data_ptr<T>() : nullptr;
-  const kc::PackedB<T> whh_p(false, GH, H, whh, H);  // W_hh, packed once for all T steps
-  // Rows b0 .. b0+nb of the batch back through all T steps; dh, dc, dh_alt are this block's rows.
-  for_row_blocks(B, [&](int64_t b0, int64_t nb) {
-    const int64_t nbh = nb * H;
-    T* dh = state.data_ptr<T>() + b0 * H;
-    T* dc = dh + BH;
-    T* dh_alt = dc + BH;
-    for (int64_t k = 0; k < nbh; ++k) {
-      dh[k] = dh_n ? dh_n[b0 * H + k] : T(0);
-      dc[k] = dc_n ? dc_n[b0 * H + k] : T(0);
-    }
-    for (int64_t s = d.T - 1; s >= 0; --s) {
-      const int64_t t = d.time(s);
-      if (dout) {
-        const T* g = dout + (t * B + b0) * H;
-        for (int64_t k = 0; k < nbh; ++k) dh[k] += g[k];
-      }
-      T* dgx_s = dgx + (t * B + b0) * GH;
-      switch (mode) {
-        case RNNMode::RNNTanh:
-        case RNNMode::RNNRelu:
-          for (int64_t b = 0; b < nb; ++b) {
-            kc::rnn_cell_backward<T>(out + (t * B + b0 + b) * H, dh + b * H, dgx_s + b * GH, 1, H,
-                                     mode == RNNMode::RNNRelu);
-          }
-          kc::gemm_prepacked<T>(false, nb, T(1), dgx_s, GH, whh_p, T(0), dh, H);
-          break;
-        case RNNMode::LSTM: {
-          const T* cp = (s == 0 ? c0 : cs + d.prev_time(t) * BH) + b0 * H;
-          kc::lstm_cell_backward<T>(gates + (t * B + b0) * GH, cs + (t * B + b0) * H, cp, dh, dc, dgx_s, nb, H);
-          kc::gemm_prepacked<T>(false, nb, T(1), dgx_s, GH, whh_p, T(0), dh, H);
-          break;
-        }
-        case RNNMode::GRU: {
-          const T* hp = (s == 0 ? h0 : out + d.prev_time(t) * BH) + b0 * H;
-          T* dgh_s = dgh + (t * B + b0) * GH;
-          kc::gru_cell_backward<T>(save + (t * B + b0) * 4 * H, hp, dh, dgx_s, dgh_s, dh_alt, nb, H);
-          kc::gemm_prepacked<T>(false, nb, T(1), dgh_s, GH, whh_p, T(1), dh_alt, H);
-          std::swap(dh, dh_alt);
-          break;
-        }
-      }
-    }
-    if (dh0) std::memcpy(dh0 + b0 * H, dh, sizeof(T) * static_cast<size_t>(nbh));
-    if (dc0 && lstm) std::memcpy(dc0 + b0 * H, dc, sizeof(T) * static_cast<size_t>(nbh));
-  });
-  if (dx) kc::gemm<T>(false, false, TB, d.I, GH, T(1), dgx, GH, wih, d.I, T(0), dx, d.I);
-  if (dwih) kc::gemm<T>(true, false, GH, d.I, TB, T(1), dgx, GH, x, d.I, T(0), dwih, d.I);
-  if (dwhh) {
-    // The step fed by h0 (t = 0 forward, T-1 reverse), then the others, whose h' are T-1 rows of `out`.
-    const int64_t t0 = d.time(0);
-    kc::gemm<T>(true, false, GH, H, B, T(1), dgh + t0 * B * GH, GH, h0, H, T(0), dwhh, H);
-    if (d.T > 1) {
-      const T* dg_rest = d.reverse ? dgh : dgh + B * GH;
-      const T* h_rest = d.reverse ? out + BH : out;
-      kc::gemm<T>(true, false, GH, H, (d.T - 1) * B, T(1), dg_rest, GH, h_rest, H, T(1), dwhh, H);
-    }
-  }
-  if (dbih) col_sums<T>(dgx, TB, GH, dbih);
-  if (dbhh) col_sums<T>(dgh, TB, GH, dbhh);
-}
-
 void check_shape(const char* op, const char* what, const Tensor& t, const Shape& want, const Tensor& x) {
   STRATA_CHECK(t.defined(), "[", op, "] ", what, " is undefined (input ", x.shape(), ")");
   STRATA_CHECK(t.shape() == want, "[", op, "] expected ", what, " of shape ", want, ", got ", t.shape(), " (input ",
@@ -249,16 +38,23 @@ void check_shape(const char* op, const char* what, const Tensor& t, const Shape&
   STRATA_CHECK(t.dtype() == x.dtype(), "[", op, "] ", what, " has dtype ", t.dtype(), " but the input has ", x.dtype());
 }
 
-template <class T>
-const T* ptr_or_null(const Tensor& t) {
-  return t.defined() ? t.data_ptr<T>() : nullptr;
+backend::RnnCell cell_of(RNNMode mode) {
+  switch (mode) {
+    case RNNMode::RNNTanh: return backend::RnnCell::Tanh;
+    case RNNMode::RNNRelu: return backend::RnnCell::Relu;
+    case RNNMode::LSTM: return backend::RnnCell::Lstm;
+    default: return backend::RnnCell::Gru;
+  }
 }
 
 }  // namespace
 
-RNNLayerResult rnn_layer(RNNMode mode, const Tensor& x, const Tensor& h0, const Tensor& c0, const Tensor& w_ih,
-                         const Tensor& w_hh, const Tensor& b_ih, const Tensor& b_hh, bool reverse) {
+RNNLayerResult rnn_layer(RNNMode mode, const Tensor& x_in, const Tensor& h0_in, const Tensor& c0_in,
+                         const Tensor& w_ih_in, const Tensor& w_hh_in, const Tensor& b_ih_in, const Tensor& b_hh_in,
+                         bool reverse) {
   const char* op = mode_name(mode);
+  Tensor x = x_in, h0 = h0_in, c0 = c0_in, w_ih = w_ih_in, w_hh = w_hh_in, b_ih = b_ih_in, b_hh = b_hh_in;
+  const Device dev = backend::place(op, {&x, &h0, &c0, &w_ih, &w_hh, &b_ih, &b_hh});
   auto low = [](const Tensor& t) { return t.defined() && is_low_float(t.dtype()); };
   if (low(x) || low(h0) || low(c0) || low(w_ih) || low(w_hh) || low(b_ih) || low(b_hh)) {
     // 16-bit operands: the fused cells run in float32; the results come back in the first 16-bit dtype.
@@ -272,11 +68,10 @@ RNNLayerResult rnn_layer(RNNMode mode, const Tensor& x, const Tensor& h0, const 
                x.defined() ? x.shape() : Shape{});
   STRATA_CHECK(x.dtype() == kFloat32 || x.dtype() == kFloat64, "[", op, "] expected float32 or float64, got ",
                x.dtype());
-  check_cpu(op, x.device());
   const int64_t G = rnn_gate_count(mode);
   STRATA_CHECK(w_hh.defined() && w_hh.dim() == 2 && w_hh.size(0) % G == 0, "[", op, "] weight_hh must have shape (", G,
                "*H, H), got ", w_hh.defined() ? w_hh.shape() : Shape{});
-  const Dims3 d{x.size(0), x.size(1), x.size(2), w_hh.size(1), G, reverse};
+  const backend::RnnGeometry d{cell_of(mode), x.size(0), x.size(1), x.size(2), w_hh.size(1), G, reverse};
   const int64_t H = d.H, GH = G * H;
   STRATA_CHECK(d.T >= 1, "[", op, "] expected a sequence length of at least 1, got input ", x.shape());
   check_shape(op, "weight_hh", w_hh, Shape{GH, H}, x);
@@ -295,53 +90,45 @@ RNNLayerResult rnn_layer(RNNMode mode, const Tensor& x, const Tensor& h0, const 
   }
 
   const DType dt = x.dtype();
-  Tensor xc = x.contiguous(), h0c = h0.contiguous(), c0c = lstm ? c0.contiguous() : Tensor();
-  Tensor wihc = w_ih.contiguous(), whhc = w_hh.contiguous();
-  Tensor bihc = b_ih.defined() ? b_ih.contiguous() : Tensor(), bhhc = b_hh.defined() ? b_hh.contiguous() : Tensor();
-  Workspace ws;
-  ws.xg = Tensor::empty({d.T, d.B, GH}, dt);
-  if (lstm) ws.cs = Tensor::empty({d.T, d.B, H}, dt);
-  if (mode == RNNMode::GRU) ws.save = Tensor::empty({d.T, d.B, 4 * H}, dt);
+  auto contiguous_or_none = [](const Tensor& t) { return t.defined() ? t.contiguous() : Tensor(); };
+  const backend::RnnInputs in{x.contiguous(),          h0.contiguous(),   lstm ? c0.contiguous() : Tensor(),
+                              w_ih.contiguous(),       w_hh.contiguous(), contiguous_or_none(b_ih),
+                              contiguous_or_none(b_hh)};
+  backend::RnnWorkspace ws;
+  ws.xg = Tensor::empty({d.T, d.B, GH}, dt, dev);
+  if (lstm) ws.cs = Tensor::empty({d.T, d.B, H}, dt, dev);
+  if (mode == RNNMode::GRU) ws.save = Tensor::empty({d.T, d.B, 4 * H}, dt, dev);
   RNNLayerResult res;
-  res.output = Tensor::empty({d.T, d.B, H}, dt);
-  res.h_n = Tensor::empty({d.B, H}, dt);
-  if (lstm) res.c_n = Tensor::empty({d.B, H}, dt);
-  dispatch_float(dt, op, [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    forward_impl<T>(mode, d, xc.data_ptr<T>(), h0c.data_ptr<T>(), ptr_or_null<T>(c0c), wihc.data_ptr<T>(),
-                    whhc.data_ptr<T>(), ptr_or_null<T>(bihc), ptr_or_null<T>(bhhc), ws, res.output.data_ptr<T>(),
-                    res.h_n.data_ptr<T>(), lstm ? res.c_n.data_ptr<T>() : nullptr);
-  });
+  res.output = Tensor::empty({d.T, d.B, H}, dt, dev);
+  res.h_n = Tensor::empty({d.B, H}, dt, dev);
+  if (lstm) res.c_n = Tensor::empty({d.B, H}, dt, dev);
+  backend::rnn(op, dev).forward(d, in, ws, res.output, res.h_n, res.c_n);
 
   if (autograd::needs_grad({&x, &h0, &c0, &w_ih, &w_hh, &b_ih, &b_hh})) {
-    autograd::SavedTensor sx(xc, op), sh0(h0c, op), sc0(c0c, op), swih(wihc, op), swhh(whhc, op), sout(res.output, op);
+    autograd::SavedTensor sx(in.x, op), sh0(in.h0, op), sc0(in.c0, op), swih(in.w_ih, op), swhh(in.w_hh, op),
+        sout(res.output, op);
     const bool has_bias = b_ih.defined();
     TensorList outputs{res.output, res.h_n};
     if (lstm) outputs.push_back(res.c_n);
-    autograd::record(
-        op, {x, h0, c0, w_ih, w_hh, b_ih, b_hh}, outputs, [=](const TensorList& g, const autograd::NeedsGrad& needs) {
-          Tensor xs = sx.get(), h0s = sh0.get(), c0s = sc0.get(), wihs = swih.get(), whhs = swhh.get(),
-                 outs = sout.get();
-          Tensor dout = g[0].defined() ? g[0].contiguous() : Tensor();
-          Tensor dhn = g[1].defined() ? g[1].contiguous() : Tensor();
-          Tensor dcn = lstm && g[2].defined() ? g[2].contiguous() : Tensor();
-          TensorList grads(7);
-          const Shape shapes[7] = {xs.shape(),   h0s.shape(), h0s.shape(), wihs.shape(),
-                                   whhs.shape(), Shape{GH},   Shape{GH}};
-          for (size_t i = 0; i < 7; ++i) {
-            const bool exists = (i != 2 || lstm) && (i < 5 || has_bias);
-            if (needs[i] && exists) grads[i] = Tensor::empty(shapes[i], xs.dtype());
-          }
-          dispatch_float(xs.dtype(), op, [&](auto tag) {
-            using T = typename decltype(tag)::type;
-            auto out_ptr = [](const Tensor& t) { return t.defined() ? t.data_ptr<T>() : nullptr; };
-            backward_impl<T>(mode, d, xs.data_ptr<T>(), h0s.data_ptr<T>(), ptr_or_null<T>(c0s), wihs.data_ptr<T>(),
-                             whhs.data_ptr<T>(), ws, outs.data_ptr<T>(), ptr_or_null<T>(dout), ptr_or_null<T>(dhn),
-                             ptr_or_null<T>(dcn), out_ptr(grads[0]), out_ptr(grads[1]), out_ptr(grads[2]),
-                             out_ptr(grads[3]), out_ptr(grads[4]), out_ptr(grads[5]), out_ptr(grads[6]));
-          });
-          return grads;
-        });
+    autograd::record(op, {x, h0, c0, w_ih, w_hh, b_ih, b_hh}, outputs,
+                     [=](const TensorList& g, const autograd::NeedsGrad& needs) {
+                       Tensor xs = sx.get(), h0s = sh0.get(), c0s = sc0.get(), wihs = swih.get(), whhs = swhh.get(),
+                              outs = sout.get();
+                       Tensor dout = g[0].defined() ? g[0].contiguous() : Tensor();
+                       Tensor dhn = g[1].defined() ? g[1].contiguous() : Tensor();
+                       Tensor dcn = lstm && g[2].defined() ? g[2].contiguous() : Tensor();
+                       TensorList grads(7);
+                       const Shape shapes[7] = {xs.shape(),   h0s.shape(), h0s.shape(), wihs.shape(),
+                                                whhs.shape(), Shape{GH},   Shape{GH}};
+                       for (size_t i = 0; i < 7; ++i) {
+                         const bool exists = (i != 2 || lstm) && (i < 5 || has_bias);
+                         if (needs[i] && exists) grads[i] = Tensor::empty(shapes[i], xs.dtype(), xs.device());
+                       }
+                       const backend::RnnInputs saved{xs, h0s, c0s, wihs, whhs, Tensor(), Tensor()};
+                       const backend::RnnGrads gr{grads[0], grads[1], grads[2], grads[3], grads[4], grads[5], grads[6]};
+                       backend::rnn(op, xs.device()).backward(d, saved, ws, outs, dout, dhn, dcn, gr);
+                       return grads;
+                     });
   }
   return res;
 }

@@ -6,6 +6,7 @@
 
 #include "strata/core/error.h"
 #include "strata/ops/creation.h"
+#include "strata/ops/elementwise.h"
 #include "strata/ops/indexing.h"
 
 namespace strata {
@@ -44,25 +45,21 @@ Tensor key_padding_mask(const std::vector<int64_t>& lengths, int64_t max_len) {
   }
   if (max_len < 0) max_len = longest;
   STRATA_CHECK(longest <= max_len, "[key_padding_mask] a length of ", longest, " exceeds max_len ", max_len);
+  // m[b, j] = j >= lengths[b]
   const auto B = static_cast<int64_t>(lengths.size());
-  Tensor m = Tensor::empty({B, max_len}, kBool);
-  bool* p = m.data_ptr<bool>();
-  for (int64_t b = 0; b < B; ++b) {
-    for (int64_t j = 0; j < max_len; ++j) p[b * max_len + j] = j >= lengths[static_cast<size_t>(b)];
-  }
-  return m;
+  Tensor lens = from_vector(lengths, {B, 1});
+  Tensor pos = arange(static_cast<double>(max_len), TensorOptions(kInt64)).reshape({1, max_len});
+  return ge(pos, lens);
 }
 
 Tensor causal_mask(int64_t L, int64_t S, DType dtype) {
   if (S < 0) S = L;
   STRATA_CHECK(L >= 0, "[causal_mask] sizes must be non-negative, got (", L, ", ", S, ")");
   STRATA_CHECK(is_floating(dtype), "[causal_mask] dtype must be floating point, got ", dtype);
-  Tensor m = Tensor::empty({L, S}, kFloat64);
-  double* p = m.data_ptr<double>();
-  for (int64_t i = 0; i < L; ++i) {
-    for (int64_t j = 0; j < S; ++j) p[i * S + j] = j > i ? -std::numeric_limits<double>::infinity() : 0.0;
-  }
-  return dtype == kFloat64 ? m : m.to(dtype);
+  // m[i, j] = -inf where j > i, else 0
+  Tensor rows = arange(static_cast<double>(L), TensorOptions(kInt64)).reshape({L, 1});
+  Tensor cols = arange(static_cast<double>(S), TensorOptions(kInt64)).reshape({1, S});
+  return masked_fill(zeros({L, S}, TensorOptions(dtype)), gt(cols, rows), -std::numeric_limits<double>::infinity());
 }
 
 }  // namespace strata

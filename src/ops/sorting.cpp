@@ -1,6 +1,7 @@
 // Sorting and selection (sort, argsort, topk) and categorical sampling (multinomial, sample_logits).
-// The order is computed on plain row copies; the values are then a gather of x, so autograd sees one gather
-// (whose backward scatters into the picked positions).
+// These are host algorithms on every device: the order (and the draws) are computed on plain row copies on the
+// CPU and the indices move back to the input's device; the values are then a gather of x there, so autograd
+// sees one gather (whose backward scatters into the picked positions).
 #include "strata/ops/sorting.h"
 
 #include <algorithm>
@@ -29,7 +30,8 @@ Tensor order_indices(const char* op, const Tensor& x, int64_t dim, int64_t k, bo
   STRATA_CHECK(x.dtype() != kBool, "[", op, "] cannot order a bool tensor");
   const int64_t nd = std::max<int64_t>(x.dim(), 1);
   dim = wrap_dim(dim, nd, op);
-  Tensor moved = x.dim() == 0 ? x.reshape({1}) : x.transpose(dim, -1).contiguous();
+  const Tensor xh = x.detach().to(kCPU);  // the host copy the rows are read from
+  Tensor moved = xh.dim() == 0 ? xh.reshape({1}) : xh.transpose(dim, -1).contiguous();
   const int64_t n = moved.size(-1);
   STRATA_CHECK(k >= 0 && k <= n, "[", op, "] k = ", k, " is out of range for a dim of size ", n, " (shape ", x.shape(),
                ")");
@@ -37,8 +39,7 @@ Tensor order_indices(const char* op, const Tensor& x, int64_t dim, int64_t k, bo
   const int64_t rows = n == 0 ? 0 : static_cast<int64_t>(v.size()) / n;
   Shape out_shape = moved.shape();
   out_shape[out_shape.size() - 1] = k;
-  Tensor idx = empty(out_shape, kInt64);
-  int64_t* out = idx.data_ptr<int64_t>();
+  std::vector<int64_t> out(static_cast<size_t>(rows * k));
   std::vector<int64_t> order(static_cast<size_t>(n));
   for (int64_t r = 0; r < rows; ++r) {
     const double* row = v.data() + r * n;
@@ -53,10 +54,11 @@ Tensor order_indices(const char* op, const Tensor& x, int64_t dim, int64_t k, bo
     } else {
       std::stable_sort(order.begin(), order.end(), cmp);
     }
-    std::copy(order.begin(), order.begin() + k, out + r * k);
+    std::copy(order.begin(), order.begin() + k, out.begin() + r * k);
   }
-  if (x.dim() == 0) return idx.reshape({});
-  return idx.transpose(dim, -1).contiguous();
+  Tensor idx = from_vector(out, out_shape);
+  if (x.dim() == 0) return idx.reshape({}).to(x.device());
+  return idx.transpose(dim, -1).contiguous().to(x.device());
 }
 
 }  // namespace
@@ -87,9 +89,8 @@ Tensor multinomial(const Tensor& probs, int64_t num_samples, bool replacement, G
   const Tensor p2 = probs.dim() == 1 ? probs.unsqueeze(0) : probs;
   const int64_t rows = p2.size(0);
   const int64_t c = p2.size(1);
-  const std::vector<double> w = p2.contiguous().to_vector<double>();
-  Tensor out = empty({rows, num_samples}, kInt64);
-  int64_t* o = out.data_ptr<int64_t>();
+  const std::vector<double> w = p2.detach().to(kCPU).contiguous().to_vector<double>();  // drawn on the host
+  std::vector<int64_t> o(static_cast<size_t>(rows * num_samples));
   std::vector<double> row(static_cast<size_t>(c));
   for (int64_t r = 0; r < rows; ++r) {
     std::copy(w.begin() + r * c, w.begin() + (r + 1) * c, row.begin());
@@ -117,6 +118,7 @@ Tensor multinomial(const Tensor& probs, int64_t num_samples, bool replacement, G
       if (!replacement) row[pick] = 0;
     }
   }
+  Tensor out = from_vector(o, {rows, num_samples}).to(probs.device());
   return probs.dim() == 1 ? out.reshape({num_samples}) : out;
 }
 
@@ -125,7 +127,7 @@ Tensor sample_logits(const Tensor& logits, double temperature, int64_t top_k, Ge
                "[sample_logits] expected (V) or (N, V) logits, got ",
                logits.defined() ? logits.shape().str() : std::string("an undefined tensor"));
   STRATA_CHECK(temperature >= 0, "[sample_logits] temperature must be >= 0, got ", temperature);
-  Tensor l = logits.detach().to(kFloat64);
+  Tensor l = logits.detach().to(kCPU).to(kFloat64);  // a host algorithm: the pick moves back at the end
   const int64_t v = l.size(-1);
   if (temperature == 0) top_k = 1;  // greedy
   Tensor keep_idx;
@@ -136,6 +138,7 @@ Tensor sample_logits(const Tensor& logits, double temperature, int64_t top_k, Ge
   Tensor probs = softmax(temperature == 0 ? l : l / temperature, -1);
   Tensor pick = multinomial(probs, 1, true, gen);  // (1) or (N, 1)
   if (keep_idx.defined()) pick = gather(keep_idx, -1, pick);
+  pick = pick.to(logits.device());
   return logits.dim() == 1 ? pick.reshape({}) : pick.reshape({logits.size(0)});
 }
 

@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "kernels/cpu/optim.h"
+#include "backend/optim.h"
 #include "optim/checks.h"
 #include "strata/ops/creation.h"
 #include "strata/ops/elementwise.h"
@@ -50,23 +50,21 @@ void Adam::update(const ParamGroup& group, Tensor& p, const Tensor& g, ParamStat
   const double lr = group.get("lr"), beta1 = group.get("beta1"), beta2 = group.get("beta2");
   const double eps = group.get("eps"), wd = group.get("weight_decay");
   const bool amsgrad = group.get("amsgrad") != 0.0;
+  const TensorOptions opts = TensorOptions(p.dtype()).with_device(p.device());  // state lives beside p
   if (state.tensors.empty()) {
-    state.tensors["exp_avg"] = zeros(p.shape(), TensorOptions(p.dtype()));
-    state.tensors["exp_avg_sq"] = zeros(p.shape(), TensorOptions(p.dtype()));
+    state.tensors["exp_avg"] = zeros(p.shape(), opts);
+    state.tensors["exp_avg_sq"] = zeros(p.shape(), opts);
   }
   if (amsgrad && !state.tensors.count("max_exp_avg_sq")) {
-    state.tensors["max_exp_avg_sq"] = zeros(p.shape(), TensorOptions(p.dtype()));
+    state.tensors["max_exp_avg_sq"] = zeros(p.shape(), opts);
   }
   Tensor& m = state.tensors.at("exp_avg");
   Tensor& v = state.tensors.at("exp_avg_sq");
   Tensor vmax = amsgrad ? state.tensors.at("max_exp_avg_sq") : Tensor();
-  if (use_fused(p, g)) {
-    kernels::cpu::AdamArgs a{lr, beta1, beta2, eps, wd, decoupled_, state.step};
-    dispatch_float(p.dtype(), name().c_str(), [&](auto tag) {
-      using T = typename decltype(tag)::type;
-      kernels::cpu::adam_step<T>(p.data_ptr<T>(), g.data_ptr<T>(), m.data_ptr<T>(), v.data_ptr<T>(),
-                                 vmax.defined() ? vmax.data_ptr<T>() : nullptr, p.numel(), a);
-    });
+  const backend::OptimKernels* fused = backend::maybe_optim(p.device());
+  if (fused != nullptr && fused->adam_step != nullptr && use_fused(p, g)) {
+    const backend::AdamArgs a{lr, beta1, beta2, eps, wd, decoupled_, state.step};
+    backend::optim(name().c_str(), p.device()).adam_step(p, g, m, v, vmax, a);
     return;
   }
   // Reference path: PyTorch's _single_tensor_adam / _single_tensor_adamw, op for op.

@@ -62,7 +62,7 @@ const ParamState* Optimizer::state(const Tensor& param) const {
 
 bool Optimizer::use_fused(const Tensor& param, const Tensor& grad) const {
   return fused_ && param.is_contiguous() && grad.is_contiguous() && param.dtype() == grad.dtype() &&
-         (param.dtype() == kFloat32 || param.dtype() == kFloat64) && param.device() == kCPU;
+         (param.dtype() == kFloat32 || param.dtype() == kFloat64) && param.device() == grad.device();
 }
 
 void Optimizer::step() {
@@ -157,7 +157,7 @@ void Optimizer::load_state_dict(const OptimizerState& s) {
         if (key == "step") {
           st.step = static_cast<int64_t>(t.item());
         } else {
-          st.tensors[key] = t.detach().to(p.dtype()).clone();
+          st.tensors[key] = t.detach().to(p.device()).to(p.dtype()).clone();
         }
       }
       state_[p.impl()] = std::move(st);

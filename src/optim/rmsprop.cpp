@@ -1,6 +1,6 @@
 #include "strata/optim/rmsprop.h"
 
-#include "kernels/cpu/optim.h"
+#include "backend/optim.h"
 #include "optim/checks.h"
 #include "strata/ops/creation.h"
 #include "strata/ops/elementwise.h"
@@ -39,20 +39,17 @@ void RMSprop::update(const ParamGroup& group, Tensor& p, const Tensor& g, ParamS
   const bool centered = group.get("centered") != 0.0;
   auto state_tensor = [&](const char* key) -> Tensor& {
     auto it = state.tensors.find(key);
-    if (it == state.tensors.end()) it = state.tensors.emplace(key, zeros(p.shape(), TensorOptions(p.dtype()))).first;
+    if (it == state.tensors.end())
+      it = state.tensors.emplace(key, zeros(p.shape(), TensorOptions(p.dtype()).with_device(p.device()))).first;
     return it->second;
   };
   Tensor& sq = state_tensor("square_avg");
   Tensor gavg = centered ? state_tensor("grad_avg") : Tensor();
   Tensor buf = momentum > 0.0 ? state_tensor("momentum_buffer") : Tensor();
-  if (use_fused(p, g)) {
-    kernels::cpu::RmspropArgs a{lr, alpha, eps, wd, momentum, centered};
-    dispatch_float(p.dtype(), "RMSprop", [&](auto tag) {
-      using T = typename decltype(tag)::type;
-      auto ptr = [](const Tensor& t) { return t.defined() ? t.data_ptr<T>() : nullptr; };
-      kernels::cpu::rmsprop_step<T>(p.data_ptr<T>(), g.data_ptr<T>(), sq.data_ptr<T>(), ptr(gavg), ptr(buf), p.numel(),
-                                    a);
-    });
+  const backend::OptimKernels* fused = backend::maybe_optim(p.device());
+  if (fused != nullptr && fused->rmsprop_step != nullptr && use_fused(p, g)) {
+    const backend::RmspropArgs a{lr, alpha, eps, wd, momentum, centered};
+    backend::optim("RMSprop", p.device()).rmsprop_step(p, g, sq, gavg, buf, a);
     return;
   }
   // Reference path: PyTorch's _single_tensor_rmsprop, op for op.

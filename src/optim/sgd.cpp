@@ -1,6 +1,6 @@
 #include "strata/optim/sgd.h"
 
-#include "kernels/cpu/optim.h"
+#include "backend/optim.h"
 #include "optim/checks.h"
 #include "strata/ops/creation.h"
 #include "strata/ops/elementwise.h"
@@ -38,18 +38,18 @@ void SGD::update(const ParamGroup& group, Tensor& p, const Tensor& g, ParamState
   const bool nesterov = group.get("nesterov") != 0.0;
   auto it = state.tensors.find("momentum_buffer");
   const bool first = it == state.tensors.end();
-  if (use_fused(p, g)) {
-    kernels::cpu::SgdArgs a{lr, momentum, dampening, wd, nesterov, first};
+  const backend::OptimKernels* fused = backend::maybe_optim(p.device());
+  if (fused != nullptr && fused->sgd_step != nullptr && use_fused(p, g)) {
+    const backend::SgdArgs a{lr, momentum, dampening, wd, nesterov, first};
     Tensor buf;
     if (momentum != 0.0) {
-      if (first) it = state.tensors.emplace("momentum_buffer", empty(p.shape(), TensorOptions(p.dtype()))).first;
+      if (first) {
+        const TensorOptions opts = TensorOptions(p.dtype()).with_device(p.device());
+        it = state.tensors.emplace("momentum_buffer", empty(p.shape(), opts)).first;
+      }
       buf = it->second;
     }
-    dispatch_float(p.dtype(), "SGD", [&](auto tag) {
-      using T = typename decltype(tag)::type;
-      kernels::cpu::sgd_step<T>(p.data_ptr<T>(), g.data_ptr<T>(), buf.defined() ? buf.data_ptr<T>() : nullptr,
-                                p.numel(), a);
-    });
+    backend::optim("SGD", p.device()).sgd_step(p, g, buf, a);
     return;
   }
   // Reference path: PyTorch's _single_tensor_sgd, op for op.
