@@ -25,7 +25,9 @@ Shape shape_or_none(const Tensor& t) { return t.defined() ? t.shape() : Shape{};
 
 // bool (true = masked) -> 0 / -inf of dtype; float -> cast to dtype.
 Tensor additive(const Tensor& m, DType dtype) {
-  if (m.dtype() == kBool) return masked_fill(zeros(m.shape(), TensorOptions(dtype)), m, -INFINITY);
+  if (m.dtype() == kBool) {
+    return masked_fill(zeros(m.shape(), TensorOptions(dtype).with_device(m.device())), m, -INFINITY);
+  }
   return m.to(dtype);
 }
 

@@ -45,7 +45,7 @@ VAEOutput VAE::forward_vae(const Tensor& x, const Tensor& eps, Generator* gen) {
       STRATA_CHECK(e.shape() == o.mu.shape(), "[VAE] eps must have mu's shape ", o.mu.shape(), ", got ", e.shape());
     } else {
       NoGradGuard no_grad;
-      e = randn(o.mu.shape(), TensorOptions(o.mu.dtype()), gen);
+      e = randn(o.mu.shape(), TensorOptions(o.mu.dtype()).with_device(o.mu.device()), gen);
     }
     o.z = add(o.mu, mul(exp(mul(o.logvar, 0.5)), e));
   } else {
@@ -60,7 +60,9 @@ Tensor VAE::sample(int64_t n, Generator* gen) {
   Tensor z;
   {
     NoGradGuard no_grad;
-    z = randn(Shape({n, latent_dim_}), TensorOptions(parameters().empty() ? kFloat32 : parameters()[0].dtype()), gen);
+    const std::vector<Tensor> p = parameters();
+    z = randn(Shape({n, latent_dim_}),
+              p.empty() ? TensorOptions(kFloat32) : TensorOptions(p[0].dtype()).with_device(p[0].device()), gen);
   }
   return decode(z);
 }

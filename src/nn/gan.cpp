@@ -25,7 +25,8 @@ Tensor GAN::noise(int64_t n, Generator* gen) const {
   s.insert(s.end(), noise_shape_.begin(), noise_shape_.end());
   const std::vector<Tensor> p = generator_->parameters();
   NoGradGuard no_grad;
-  return randn(Shape(s), TensorOptions(p.empty() ? kFloat32 : p[0].dtype()), gen);
+  return randn(Shape(s), p.empty() ? TensorOptions(kFloat32) : TensorOptions(p[0].dtype()).with_device(p[0].device()),
+               gen);
 }
 
 }  // namespace strata::nn

@@ -101,7 +101,7 @@ LSTMOutput RNNBase::run(const Tensor& x, const Tensor& h0, const Tensor& c0) {
   const int64_t B = xs.size(1);
   const Shape hshape = unbatched ? Shape{L * D, H} : Shape{L * D, B, H};
   auto state = [&](const Tensor& s, const char* what) {
-    if (!s.defined()) return zeros({L * D, B, H}, TensorOptions(opts_.dtype));
+    if (!s.defined()) return zeros({L * D, B, H}, TensorOptions(opts_.dtype).with_device(x.device()));
     STRATA_CHECK(s.shape() == hshape, "[", nm, "] expected ", what, " of shape ", hshape, ", got ", s.shape(),
                  " (input ", x.shape(), ")");
     STRATA_CHECK(s.dtype() == opts_.dtype, "[", nm, "] ", what, " has dtype ", s.dtype(), " but the parameters have ",
@@ -198,7 +198,7 @@ std::pair<Tensor, Tensor> RNNCellBase::step(const Tensor& x, const Tensor& h, co
   const int64_t B = unbatched ? 1 : x.size(0);
   const Shape hshape = unbatched ? Shape{H} : Shape{B, H};
   auto state = [&](const Tensor& s, const char* what) {
-    if (!s.defined()) return zeros({B, H}, TensorOptions(x.dtype()));
+    if (!s.defined()) return zeros({B, H}, TensorOptions(x.dtype()).with_device(x.device()));
     STRATA_CHECK(s.shape() == hshape, "[", nm, "] expected ", what, " of shape ", hshape, ", got ", s.shape(),
                  " (input ", x.shape(), ")");
     STRATA_CHECK(s.dtype() == x.dtype(), "[", nm, "] ", what, " has dtype ", s.dtype(), " but the input has ",

@@ -307,7 +307,7 @@ Tensor dropout(const Tensor& x, double p, bool training, Generator* gen) {
   STRATA_CHECK(is_floating(x.dtype()), "[dropout] expected a floating-point input, got ", x.dtype());
   if (p == 1) return mul(x, 0.0);
   // As torch 1.13's _dropout_impl: noise = empty_like(x).bernoulli_(1 - p); noise.div_(1 - p); x * noise.
-  Tensor noise = bernoulli(x.shape(), 1 - p, TensorOptions(x.dtype()), gen);
+  Tensor noise = bernoulli(x.shape(), 1 - p, TensorOptions(x.dtype()).with_device(x.device()), gen);
   noise.div_(1 - p);
   return mul(x, noise);
 }

@@ -88,8 +88,9 @@ void record_slice_like(const char* op, const Tensor& x, const Tensor& out, MakeV
   if (!autograd::needs_grad({&x})) return;
   Shape in_shape = x.shape();
   DType dt = x.dtype();
-  autograd::record(op, {x}, out, [in_shape, dt, make](const TensorList& g, const autograd::NeedsGrad&) {
-    Tensor gx = zeros(in_shape, TensorOptions(dt));
+  Device dev = x.device();
+  autograd::record(op, {x}, out, [in_shape, dt, dev, make](const TensorList& g, const autograd::NeedsGrad&) {
+    Tensor gx = zeros(in_shape, TensorOptions(dt).with_device(dev));
     Tensor v = make(gx);
     v.copy_(g[0]);
     return TensorList{gx};
