@@ -72,7 +72,9 @@ void expect_backends_agree(const std::string& name, const std::function<Tensor(c
     if (!cpu_inputs[k].defined() || !cpu_inputs[k].requires_grad()) continue;
     const Tensor& gw = cpu_inputs[k].grad();
     const Tensor& gg = dev_inputs[k].grad();
-    if (gg.defined()) EXPECT_EQ(gg.device(), d) << "gradient of input " << k << " lives on " << gg.device();
+    if (gg.defined()) {
+      EXPECT_EQ(gg.device(), d) << "gradient of input " << k << " lives on " << gg.device();
+    }
     expect_close_across(name + " grad of input " + std::to_string(k), gg, gw, opts.atol, opts.rtol);
   }
 }
