@@ -1,5 +1,6 @@
 // Arithmetic: add, sub, mul, div, neg with broadcasting, their scalar forms and operators, in-place
 // updates, and sum_to (the reduction that undoes broadcasting in every backward).
+#include "backend/functors.h"
 #include "ops/helpers.h"
 #include "strata/core/profile.h"
 #include "strata/ops/creation.h"
@@ -11,6 +12,9 @@ namespace strata {
 
 namespace {
 using autograd::NeedsGrad;
+using backend::BinaryOp;
+using backend::OpParams;
+using backend::UnaryOp;
 using ops::scalar_like;
 }  // namespace
 
@@ -27,11 +31,8 @@ Tensor sum_to(const Tensor& x, const Shape& shape) {
 
 Tensor add(const Tensor& a, const Tensor& b, double alpha) {
   const profile::Scope prof_scope(profile::Kind::Forward, "add");
-  Tensor out = alpha == 1.0 ? ops::arith_binary("add", a, b, [](auto x, auto y) { return x + y; })
-                            : ops::arith_binary("add", a, b, [alpha](auto x, auto y) {
-                                using T = decltype(x);
-                                return static_cast<T>(x + static_cast<T>(alpha) * y);
-                              });
+  Tensor out = alpha == 1.0 ? ops::arith_binary("add", a, b, BinaryOp::Add)
+                            : ops::arith_binary("add", a, b, BinaryOp::AddScaled, OpParams{alpha});
   if (autograd::needs_grad({&a, &b})) {
     const Shape& sa = a.shape();
     const Shape& sb = b.shape();
@@ -47,7 +48,7 @@ Tensor sub(const Tensor& a, const Tensor& b, double alpha) { return add(a, b, -a
 
 Tensor mul(const Tensor& a, const Tensor& b) {
   const profile::Scope prof_scope(profile::Kind::Forward, "mul");
-  Tensor out = ops::arith_binary("mul", a, b, [](auto x, auto y) { return x * y; });
+  Tensor out = ops::arith_binary("mul", a, b, BinaryOp::Mul);
   if (autograd::needs_grad({&a, &b})) {
     autograd::SavedTensor sa(a, "mul"), sb(b, "mul");
     autograd::record("mul", {a, b}, out, [sa, sb](const TensorList& g, const NeedsGrad& n) {
@@ -61,7 +62,7 @@ Tensor mul(const Tensor& a, const Tensor& b) {
 
 Tensor div(const Tensor& a, const Tensor& b) {
   const profile::Scope prof_scope(profile::Kind::Forward, "div");
-  Tensor out = ops::float_binary("div", a, b, [](auto x, auto y) { return x / y; });
+  Tensor out = ops::float_binary("div", a, b, BinaryOp::Div);
   if (autograd::needs_grad({&a, &b})) {
     autograd::SavedTensor sa(a, "div"), sb(b, "div");
     autograd::record("div", {a, b}, out, [sa, sb](const TensorList& g, const NeedsGrad& n) {
@@ -79,7 +80,7 @@ Tensor neg(const Tensor& x) {
   const profile::Scope prof_scope(profile::Kind::Forward, "neg");
   STRATA_CHECK(x.dtype() != kBool, "[neg] negation of a bool tensor is not supported; use logical_not");
   DType t = x.dtype() == kInt64 ? kInt64 : ops::float_compute_dtype(x.dtype());
-  Tensor out = ops::map_binary("neg", x, full({}, 0.0, TensorOptions(t)), t, [](auto v, auto) { return -v; });
+  Tensor out = ops::map_unary("neg", x, t, UnaryOp::Neg);
   if (autograd::needs_grad({&x})) {
     autograd::record("neg", {x}, out, [](const TensorList& g, const NeedsGrad&) { return TensorList{neg(g[0])}; });
   }
@@ -112,12 +113,9 @@ Tensor Tensor::neg() const { return strata::neg(*this); }
 Tensor& Tensor::add_(const Tensor& other, double alpha) {
   ops::check_inplace("add_", *this);
   if (alpha == 1.0) {
-    ops::update_binary("add_", *this, other, [](auto x, auto y) { return x + y; });
+    ops::update_binary("add_", *this, other, BinaryOp::Add);
   } else {
-    ops::update_binary("add_", *this, other, [alpha](auto x, auto y) {
-      using T = decltype(x);
-      return static_cast<T>(x + static_cast<T>(alpha) * y);
-    });
+    ops::update_binary("add_", *this, other, BinaryOp::AddScaled, OpParams{alpha});
   }
   return *this;
 }
@@ -125,14 +123,14 @@ Tensor& Tensor::add_(double v) { return add_(full({}, v, TensorOptions(kFloat64)
 Tensor& Tensor::sub_(const Tensor& other) { return add_(other, -1.0); }
 Tensor& Tensor::mul_(const Tensor& other) {
   ops::check_inplace("mul_", *this);
-  ops::update_binary("mul_", *this, other, [](auto x, auto y) { return x * y; });
+  ops::update_binary("mul_", *this, other, BinaryOp::Mul);
   return *this;
 }
 Tensor& Tensor::mul_(double v) { return mul_(full({}, v, TensorOptions(kFloat64))); }
 Tensor& Tensor::div_(const Tensor& other) {
   ops::check_inplace("div_", *this);
   STRATA_CHECK(is_floating(dtype()), "[div_] in-place division needs a float tensor, got ", dtype());
-  ops::update_binary("div_", *this, other, [](auto x, auto y) { return x / y; });
+  ops::update_binary("div_", *this, other, BinaryOp::Div);
   return *this;
 }
 Tensor& Tensor::div_(double v) { return div_(full({}, v, TensorOptions(kFloat64))); }

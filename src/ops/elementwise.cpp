@@ -3,10 +3,12 @@
 // the comparison operators, and the Tensor methods of this family.
 #include "strata/ops/elementwise.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <vector>
 
-#include "kernels/cpu/vec_math.h"
+#include "backend/elementwise.h"
 #include "ops/helpers.h"
 #include "strata/ops/creation.h"
 #include "strata/ops/views.h"
@@ -15,20 +17,12 @@ namespace strata {
 
 namespace {
 using autograd::NeedsGrad;
+using backend::BinaryOp;
+using backend::CompareOp;
+using backend::OpParams;
+using backend::UnaryOp;
 using ops::reduce_grad;
 using ops::scalar_like;
-
-// base^exp for integers; negative exponents truncate towards zero as integer division does (only 1 and -1
-// have non-zero results).
-int64_t ipow(int64_t base, int64_t exp) {
-  if (exp < 0) return base == 1 ? 1 : base == -1 ? (exp % 2 ? -1 : 1) : 0;
-  uint64_t r = 1, b = static_cast<uint64_t>(base);  // unsigned: wraps on overflow as PyTorch's int64 does
-  for (auto e = static_cast<uint64_t>(exp); e; e >>= 1) {
-    if (e & 1) r *= b;
-    b *= b;
-  }
-  return static_cast<int64_t>(r);
-}
 
 bool is_integral_value(double v) { return std::isfinite(v) && v == std::trunc(v); }
 
@@ -44,28 +38,18 @@ Tensor pow(const Tensor& x, double e) {
     STRATA_CHECK(e >= 0, "[pow] integers to negative integer powers are not allowed (exponent ", e,
                  ", tensor of dtype ", x.dtype(), ")");
     STRATA_CHECK(e < 9.2e18, "[pow] exponent ", e, " is out of range for int64");
-    const auto k = static_cast<int64_t>(e);
-    return ops::map_unary("pow", x, kInt64, [k](auto v) { return ipow(static_cast<int64_t>(v), k); });
+    return ops::map_unary("pow", x, kInt64, UnaryOp::IPowScalar, OpParams{e});
   }
   // The common exponents take exact shortcuts (as PyTorch's kernel does); others go to std::pow.
-  Tensor out;
-  if (e == 2.0) {
-    out = ops::map_float("pow", x, [](auto v) { return v * v; });
-  } else if (e == 3.0) {
-    out = ops::map_float("pow", x, [](auto v) { return v * v * v; });
-  } else if (e == 1.0) {
-    out = ops::map_float("pow", x, [](auto v) { return v; });
-  } else if (e == 0.5) {
-    out = ops::map_float("pow", x, [](auto v) { return std::sqrt(v); });
-  } else if (e == -0.5) {
-    out = ops::map_float("pow", x, [](auto v) { return decltype(v)(1) / std::sqrt(v); });
-  } else if (e == -1.0) {
-    out = ops::map_float("pow", x, [](auto v) { return decltype(v)(1) / v; });
-  } else if (e == -2.0) {
-    out = ops::map_float("pow", x, [](auto v) { return decltype(v)(1) / (v * v); });
-  } else {
-    out = ops::map_float("pow", x, [e](auto v) { return std::pow(v, static_cast<decltype(v)>(e)); });
-  }
+  const UnaryOp u = e == 2.0    ? UnaryOp::Square
+                    : e == 3.0  ? UnaryOp::Cube
+                    : e == 1.0  ? UnaryOp::Identity
+                    : e == 0.5  ? UnaryOp::Sqrt
+                    : e == -0.5 ? UnaryOp::Rsqrt
+                    : e == -1.0 ? UnaryOp::Reciprocal
+                    : e == -2.0 ? UnaryOp::InvSquare
+                                : UnaryOp::PowScalar;
+  Tensor out = ops::map_float("pow", x, u, OpParams{e});
   if (autograd::needs_grad({&x})) {
     autograd::SavedTensor sx(x, "pow");
     autograd::record("pow", {x}, out, [sx, e](const TensorList& g, const NeedsGrad&) {
@@ -83,11 +67,10 @@ Tensor pow(const Tensor& x, const Tensor& e) {
   DType t = promote_types(x.dtype(), e.dtype());
   if (t == kBool) t = kInt64;
   if (t == kInt64) {
-    return ops::map_binary("pow", x, e, kInt64,
-                           [](auto b, auto k) { return ipow(static_cast<int64_t>(b), static_cast<int64_t>(k)); });
+    return ops::map_binary("pow", x, e, kInt64, BinaryOp::IPow);
   }
   t = ops::float_compute_dtype(t);
-  Tensor out = ops::map_binary("pow", x, e, t, [](auto b, auto k) { return std::pow(b, k); });
+  Tensor out = ops::map_binary("pow", x, e, t, BinaryOp::Pow);
   if (autograd::needs_grad({&x, &e})) {
     autograd::SavedTensor sx(x, "pow"), se(e, "pow"), so(out, "pow");
     autograd::record("pow", {x, e}, out, [sx, se, so](const TensorList& g, const NeedsGrad& n) {
@@ -117,7 +100,7 @@ Tensor pow(double base, const Tensor& e) {
 // ---- sqrt, rsqrt, square ----
 
 Tensor sqrt(const Tensor& x) {
-  Tensor out = ops::map_float("sqrt", x, [](auto v) { return std::sqrt(v); });
+  Tensor out = ops::map_float("sqrt", x, UnaryOp::Sqrt);
   if (autograd::needs_grad({&x})) {
     autograd::SavedTensor so(out, "sqrt");
     autograd::record("sqrt", {x}, out, [so](const TensorList& g, const NeedsGrad&) {
@@ -128,7 +111,7 @@ Tensor sqrt(const Tensor& x) {
 }
 
 Tensor rsqrt(const Tensor& x) {
-  Tensor out = ops::map_float("rsqrt", x, [](auto v) { return decltype(v)(1) / std::sqrt(v); });
+  Tensor out = ops::map_float("rsqrt", x, UnaryOp::Rsqrt);
   if (autograd::needs_grad({&x})) {
     autograd::SavedTensor so(out, "rsqrt");
     autograd::record("rsqrt", {x}, out, [so](const TensorList& g, const NeedsGrad&) {
@@ -142,7 +125,7 @@ Tensor rsqrt(const Tensor& x) {
 Tensor square(const Tensor& x) {
   STRATA_CHECK(x.defined(), "[square] undefined tensor");
   DType t = is_floating(x.dtype()) ? ops::float_compute_dtype(x.dtype()) : kInt64;
-  Tensor out = ops::map_unary("square", x, t, [](auto v) { return v * v; });
+  Tensor out = ops::map_unary("square", x, t, UnaryOp::Square);
   if (autograd::needs_grad({&x})) {
     autograd::SavedTensor sx(x, "square");
     autograd::record("square", {x}, out,
@@ -154,7 +137,7 @@ Tensor square(const Tensor& x) {
 // ---- exp, log, log1p, erf, erfc ----
 
 Tensor exp(const Tensor& x) {
-  Tensor out = ops::map_float_array("exp", x, kernels::cpu::vec::exp, [](double v) { return std::exp(v); });
+  Tensor out = ops::map_float("exp", x, UnaryOp::Exp);
   if (autograd::needs_grad({&x})) {
     autograd::SavedTensor so(out, "exp");
     autograd::record("exp", {x}, out,
@@ -164,7 +147,7 @@ Tensor exp(const Tensor& x) {
 }
 
 Tensor log(const Tensor& x) {
-  Tensor out = ops::map_float("log", x, [](auto v) { return std::log(v); });
+  Tensor out = ops::map_float("log", x, UnaryOp::Log);
   if (autograd::needs_grad({&x})) {
     autograd::SavedTensor sx(x, "log");
     autograd::record("log", {x}, out,
@@ -174,7 +157,7 @@ Tensor log(const Tensor& x) {
 }
 
 Tensor log1p(const Tensor& x) {
-  Tensor out = ops::map_float("log1p", x, [](auto v) { return std::log1p(v); });
+  Tensor out = ops::map_float("log1p", x, UnaryOp::Log1p);
   if (autograd::needs_grad({&x})) {
     autograd::SavedTensor sx(x, "log1p");
     autograd::record("log1p", {x}, out,
@@ -184,7 +167,7 @@ Tensor log1p(const Tensor& x) {
 }
 
 Tensor erf(const Tensor& x) {
-  Tensor out = ops::map_float("erf", x, [](auto v) { return std::erf(v); });
+  Tensor out = ops::map_float("erf", x, UnaryOp::Erf);
   if (autograd::needs_grad({&x})) {
     autograd::SavedTensor sx(x, "erf");
     autograd::record("erf", {x}, out, [sx](const TensorList& g, const NeedsGrad&) {
@@ -197,7 +180,7 @@ Tensor erf(const Tensor& x) {
 }
 
 Tensor erfc(const Tensor& x) {
-  Tensor out = ops::map_float_array("erfc", x, kernels::cpu::vec::erfc, [](double v) { return std::erfc(v); });
+  Tensor out = ops::map_float("erfc", x, UnaryOp::Erfc);
   if (autograd::needs_grad({&x})) {
     autograd::SavedTensor sx(x, "erfc");
     autograd::record("erfc", {x}, out, [sx](const TensorList& g, const NeedsGrad&) {
@@ -215,15 +198,7 @@ Tensor abs(const Tensor& x) {
   STRATA_CHECK(x.defined(), "[abs] undefined tensor");
   STRATA_CHECK(x.dtype() != kBool, "[abs] not supported for bool tensors (shape ", x.shape(), ")");
   DType t = x.dtype() == kInt64 ? kInt64 : ops::float_compute_dtype(x.dtype());
-  Tensor out = ops::map_unary("abs", x, t, [](auto v) {
-    if constexpr (std::is_floating_point_v<decltype(v)>) {
-      return std::abs(v);
-    } else if constexpr (std::is_same_v<decltype(v), bool>) {
-      return v;
-    } else {
-      return v < 0 ? -v : v;
-    }
-  });
+  Tensor out = ops::map_unary("abs", x, t, UnaryOp::Abs);
   if (autograd::needs_grad({&x})) {
     autograd::SavedTensor sx(x, "abs");
     autograd::record("abs", {x}, out,
@@ -235,14 +210,7 @@ Tensor abs(const Tensor& x) {
 Tensor sign(const Tensor& x) {
   STRATA_CHECK(x.defined(), "[sign] undefined tensor");
   DType t = is_floating(x.dtype()) ? ops::float_compute_dtype(x.dtype()) : x.dtype();
-  Tensor out = ops::map_unary("sign", x, t, [](auto v) {
-    using T = decltype(v);
-    if constexpr (std::is_same_v<T, bool>) {
-      return v;
-    } else {
-      return static_cast<T>((T(0) < v) - (v < T(0)));  // 0 for 0 and nan, as PyTorch
-    }
-  });
+  Tensor out = ops::map_unary("sign", x, t, UnaryOp::Sign);  // 0 for 0 and nan, as PyTorch
   if (autograd::needs_grad({&x})) {
     autograd::record("sign", {x}, out,
                      [](const TensorList& g, const NeedsGrad&) { return TensorList{zeros_like(g[0])}; });
@@ -253,51 +221,16 @@ Tensor sign(const Tensor& x) {
 // ---- clamp ----
 
 namespace {
-// Bounds as T: a missing bound is -inf / +inf (the int64 limits for integers), so one loop serves every case.
-template <class T>
-std::pair<T, T> clamp_bounds(std::optional<double> lo, std::optional<double> hi) {
-  auto conv = [](std::optional<double> b, bool upper) -> T {
-    if constexpr (std::is_floating_point_v<T>) {
-      if (!b) return upper ? std::numeric_limits<T>::infinity() : -std::numeric_limits<T>::infinity();
-      return static_cast<T>(*b);
-    } else {
-      const double lim = 9.2e18;
-      if (!b || *b >= lim || *b <= -lim) {
-        if (!b) return upper ? std::numeric_limits<T>::max() : std::numeric_limits<T>::lowest();
-        return *b > 0 ? std::numeric_limits<T>::max() : std::numeric_limits<T>::lowest();
-      }
-      return static_cast<T>(*b);
-    }
-  };
-  return {conv(lo, false), conv(hi, true)};
-}
-
-// min(max(x, lo), hi); nan stays nan, and lo > hi gives hi everywhere (as PyTorch).
-template <class T>
-T clamp_value(T v, T lo, T hi) {
-  T r = v < lo ? lo : v;
-  return r > hi ? hi : r;
-}
-
 void check_clamp_args(const char* op, const Tensor& x, std::optional<double> lo, std::optional<double> hi) {
   STRATA_CHECK(x.defined(), "[", op, "] undefined tensor");
-  check_cpu(op, x.device());
   STRATA_CHECK(lo || hi, "[", op, "] at least one of min and max must be given (tensor of shape ", x.shape(), ")");
   STRATA_CHECK(!(lo && std::isnan(*lo)) && !(hi && std::isnan(*hi)), "[", op, "] bounds must not be nan");
 }
 
-// out = clamp(in) elementwise; out and in have the same shape and dtype (they may be the same tensor).
-void clamp_into(const char* op, const Tensor& out, const Tensor& in, std::optional<double> min,
-                std::optional<double> max) {
-  auto plan = ops::unary_plan(out, in);
-  dispatch_numeric_io(out.dtype(), op, [&](auto stag, auto ctag) {
-    using S = typename decltype(stag)::type;
-    using T = typename decltype(ctag)::type;  // float16/bfloat16 clamp in float32, round once
-    const auto bounds = clamp_bounds<T>(min, max);
-    kernels::cpu::unary(plan, out.data_ptr<S>(), in.data_ptr<S>(), [lo = bounds.first, hi = bounds.second](S v) {
-      return kernels::cpu::convert<S>(clamp_value(ops::load_as<T>(v), lo, hi));
-    });
-  });
+// The clamp functor's parameters: a missing bound is -inf / +inf (saturating to int64's limits for integers).
+OpParams clamp_params(std::optional<double> lo, std::optional<double> hi) {
+  const double inf = std::numeric_limits<double>::infinity();
+  return OpParams{lo ? *lo : -inf, hi ? *hi : inf};
 }
 
 bool integral_bounds(std::optional<double> lo, std::optional<double> hi) {
@@ -308,9 +241,7 @@ bool integral_bounds(std::optional<double> lo, std::optional<double> hi) {
 Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> max) {
   check_clamp_args("clamp", x, min, max);
   DType t = is_floating(x.dtype()) ? ops::float_compute_dtype(x.dtype()) : int_result(integral_bounds(min, max));
-  Tensor xin = ops::cast(x, t);
-  Tensor out = Tensor::empty(x.shape(), t, x.device());
-  clamp_into("clamp", out, xin, min, max);
+  Tensor out = ops::map_unary("clamp", x, t, UnaryOp::Clamp, clamp_params(min, max));
   if (autograd::needs_grad({&x})) {
     autograd::SavedTensor sx(x, "clamp");
     autograd::record("clamp", {x}, out, [sx, min, max](const TensorList& g, const NeedsGrad&) {
@@ -327,31 +258,19 @@ Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> m
 
 namespace {
 
-template <class T>
-bool is_nan(T v) {
-  if constexpr (std::is_floating_point_v<T>) {
-    return std::isnan(v);
-  } else {
-    return false;
-  }
-}
-
 // The dtype minimum/maximum/where compute in: the promoted dtype, with 16-bit floats widened to float32.
 DType select_dtype(const Tensor& a, const Tensor& b) {
   DType t = promote_types(a.dtype(), b.dtype());
   return t == kFloat16 || t == kBFloat16 ? kFloat32 : t;
 }
 
-// maximum (pick = x > y) or minimum (pick = x < y). Ties split the gradient evenly between a and b (as PyTorch).
-template <class Pick>
-Tensor min_max(const char* op, const Tensor& a, const Tensor& b, bool is_max, Pick pick) {
+// maximum or minimum; nan in either operand gives nan. Ties split the gradient evenly between a and b (as
+// PyTorch).
+Tensor min_max(const char* op, const Tensor& a, const Tensor& b, bool is_max) {
   STRATA_CHECK(a.defined() && b.defined(), "[", op, "] undefined tensor");
   DType t = select_dtype(a, b);
   if (t == kBool) return is_max ? logical_or(a, b) : logical_and(a, b);
-  Tensor out = ops::map_binary(op, a, b, t, [pick](auto x, auto y) {
-    // nan in either operand gives nan (as PyTorch)
-    return pick(x, y) || is_nan(x) ? x : y;
-  });
+  Tensor out = ops::map_binary(op, a, b, t, is_max ? BinaryOp::Maximum : BinaryOp::Minimum);
   if (autograd::needs_grad({&a, &b})) {
     autograd::SavedTensor sa(a, op), sb(b, op);
     autograd::record(op, {a, b}, out, [sa, sb, is_max](const TensorList& g, const NeedsGrad& n) {
@@ -367,13 +286,9 @@ Tensor min_max(const char* op, const Tensor& a, const Tensor& b, bool is_max, Pi
 }
 }  // namespace
 
-Tensor maximum(const Tensor& a, const Tensor& b) {
-  return min_max("maximum", a, b, true, [](auto x, auto y) { return x > y; });
-}
+Tensor maximum(const Tensor& a, const Tensor& b) { return min_max("maximum", a, b, true); }
 
-Tensor minimum(const Tensor& a, const Tensor& b) {
-  return min_max("minimum", a, b, false, [](auto x, auto y) { return x < y; });
-}
+Tensor minimum(const Tensor& a, const Tensor& b) { return min_max("minimum", a, b, false); }
 
 // ---- where ----
 
@@ -381,23 +296,15 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   STRATA_CHECK(cond.defined() && a.defined() && b.defined(), "[where] undefined tensor");
   STRATA_CHECK(cond.dtype() == kBool, "[where] the condition must be a bool tensor, got ", cond.dtype(), " (shape ",
                cond.shape(), ")");
-  check_cpu("where", cond.device());
-  check_cpu("where", a.device());
-  check_cpu("where", b.device());
+  Tensor cin = cond, ain = a, bin = b;
+  const Device dev = backend::place("where", {&cin, &ain, &bin});
   Shape shape = broadcast_shapes(cond.shape(), broadcast_shapes(a.shape(), b.shape(), "where"), "where");
   DType t = select_dtype(a, b);
-  Tensor ain = ops::cast(a, t), bin = ops::cast(b, t);
-  Tensor out = Tensor::empty(shape, t, a.device());
-  Strides so = out.strides(), sc = ops::broadcast_strides(cond, shape), sa = ops::broadcast_strides(ain, shape),
-          sb = ops::broadcast_strides(bin, shape);
-  auto plan = kernels::cpu::make_plan<4>(shape, {&so, &sc, &sa, &sb});
-  // The mask is read as bytes (bools are stored as 0/1 bytes): GCC vectorises uint8_t loads, not bool ones.
-  const auto* mask = reinterpret_cast<const uint8_t*>(cond.data_ptr<bool>());
-  ops::dispatch_compute(t, "where", [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    kernels::cpu::ternary(plan, out.data_ptr<T>(), mask, ain.data_ptr<T>(), bin.data_ptr<T>(),
-                          [](uint8_t c, T x, T y) { return c ? x : y; });
-  });
+  ain = ops::cast(ain, t);
+  bin = ops::cast(bin, t);
+  Tensor out = Tensor::empty(shape, t, dev);
+  backend::elementwise("where", dev)
+      .where(out, ops::broadcast_view(cin, shape), ops::broadcast_view(ain, shape), ops::broadcast_view(bin, shape));
   if (autograd::needs_grad({&a, &b})) {
     autograd::SavedTensor sc_saved(cond, "where");
     Shape shape_a = a.shape(), shape_b = b.shape();
@@ -424,24 +331,12 @@ Tensor where(const Tensor& cond, double a, const Tensor& b) {
 
 // ---- comparisons ----
 
-Tensor eq(const Tensor& a, const Tensor& b) {
-  return ops::map_compare("eq", a, b, [](auto x, auto y) { return x == y; });
-}
-Tensor ne(const Tensor& a, const Tensor& b) {
-  return ops::map_compare("ne", a, b, [](auto x, auto y) { return x != y; });
-}
-Tensor lt(const Tensor& a, const Tensor& b) {
-  return ops::map_compare("lt", a, b, [](auto x, auto y) { return x < y; });
-}
-Tensor le(const Tensor& a, const Tensor& b) {
-  return ops::map_compare("le", a, b, [](auto x, auto y) { return x <= y; });
-}
-Tensor gt(const Tensor& a, const Tensor& b) {
-  return ops::map_compare("gt", a, b, [](auto x, auto y) { return x > y; });
-}
-Tensor ge(const Tensor& a, const Tensor& b) {
-  return ops::map_compare("ge", a, b, [](auto x, auto y) { return x >= y; });
-}
+Tensor eq(const Tensor& a, const Tensor& b) { return ops::map_compare("eq", a, b, CompareOp::Eq); }
+Tensor ne(const Tensor& a, const Tensor& b) { return ops::map_compare("ne", a, b, CompareOp::Ne); }
+Tensor lt(const Tensor& a, const Tensor& b) { return ops::map_compare("lt", a, b, CompareOp::Lt); }
+Tensor le(const Tensor& a, const Tensor& b) { return ops::map_compare("le", a, b, CompareOp::Le); }
+Tensor gt(const Tensor& a, const Tensor& b) { return ops::map_compare("gt", a, b, CompareOp::Gt); }
+Tensor ge(const Tensor& a, const Tensor& b) { return ops::map_compare("ge", a, b, CompareOp::Ge); }
 
 // The scalar is converted to the tensor's dtype first (x == 0.1 is true for a float32 x holding 0.1f).
 Tensor eq(const Tensor& a, double b) { return eq(a, scalar_like(a, b)); }
@@ -454,34 +349,22 @@ Tensor ge(const Tensor& a, double b) { return ge(a, scalar_like(a, b)); }
 // Logical ops treat non-zero (and nan) as true.
 Tensor logical_not(const Tensor& x) {
   STRATA_CHECK(x.defined(), "[logical_not] undefined tensor");
-  return ops::map_compare("logical_not", x, scalar_like(x, 0.0), [](auto v, auto zero) { return v == zero; });
+  return ops::map_compare("logical_not", x, scalar_like(x, 0.0), CompareOp::Eq);
 }
 
 Tensor logical_and(const Tensor& a, const Tensor& b) {
-  return ops::map_compare("logical_and", a, b, [](auto x, auto y) {
-    using T = decltype(x);
-    return x != T(0) && y != T(0);
-  });
+  return ops::map_compare("logical_and", a, b, CompareOp::LogicalAnd);
 }
 
 Tensor logical_or(const Tensor& a, const Tensor& b) {
-  return ops::map_compare("logical_or", a, b, [](auto x, auto y) {
-    using T = decltype(x);
-    return x != T(0) || y != T(0);
-  });
+  return ops::map_compare("logical_or", a, b, CompareOp::LogicalOr);
 }
 
 bool allclose(const Tensor& a, const Tensor& b, double rtol, double atol) {
   // Equal values (infinities included) are close; nan is never close, nor is an infinity to anything else.
-  Tensor close = ops::map_compare("allclose", a, b, [rtol, atol](auto x, auto y) {
-    const auto dx = static_cast<double>(x), dy = static_cast<double>(y);
-    return dx == dy || (std::isfinite(dx) && std::isfinite(dy) && std::abs(dx - dy) <= atol + rtol * std::abs(dy));
-  });
-  const bool* p = close.data_ptr<bool>();
-  for (int64_t i = 0; i < close.numel(); ++i) {
-    if (!p[i]) return false;
-  }
-  return true;
+  const Tensor close = ops::map_compare("allclose", a, b, CompareOp::AllClose, OpParams{rtol, atol});
+  const std::vector<bool> v = close.to_vector<bool>();
+  return std::all_of(v.begin(), v.end(), [](bool c) { return c; });
 }
 
 Tensor operator==(const Tensor& a, const Tensor& b) { return eq(a, b); }
@@ -509,7 +392,9 @@ Tensor& Tensor::clamp_(std::optional<double> min, std::optional<double> max) {
   STRATA_CHECK(is_floating(dtype()) || integral_bounds(min, max),
                "[clamp_] fractional bounds cannot be written into a tensor of dtype ", dtype(), " (shape ", shape(),
                ")");
-  clamp_into("clamp_", *this, *this, min, max);
+  STRATA_CHECK(dtype() == kInt64 || is_floating(dtype()), "[clamp_] expected a float or int64 tensor, got ",
+               dtype_name(dtype()));
+  backend::elementwise("clamp_", device()).unary(UnaryOp::Clamp, clamp_params(min, max), *this, *this);
   bump_version();
   return *this;
 }

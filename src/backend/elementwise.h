@@ -1,0 +1,29 @@
+#pragma once
+// Kernel family: elementwise maps (the ops of functors.h), comparisons and where. Tensors passed in live on the
+// backend's device and are already in the dtype the op chose; outputs are allocated by the op.
+//
+// Broadcasting: every input has exactly out's shape. The op passes broadcast views (ops::broadcast_view: stride
+// 0 on the broadcast dims), so a backend never sees two shapes. Inputs may be strided views (transposes) and
+// may be out itself (in-place updates: out = a).
+//
+// Dtypes: float16/bfloat16 are loaded as float32, computed in float32 and stored back; float32 and float64
+// compute in themselves; int64 and bool where the op's OpTypes (functors.h) take them. The cpu backend keeps
+// its vectorised float32 array kernels (exp, tanh, sigmoid, silu, gelu, gelu_tanh, erfc, gelu_backward).
+#include "backend/backend.h"
+#include "backend/functors.h"
+
+namespace strata::backend {
+
+struct ElementwiseKernels {
+  // out = op(x). x has out's dtype.
+  void (*unary)(UnaryOp op, const OpParams& p, const Tensor& out, const Tensor& x);
+  // out = op(a, b). a and b have out's dtype, except that for a float16/bfloat16 out either may be float32
+  // (a float32 scalar is read as float32 rather than rounded to 16 bits first). a may be out (in place).
+  void (*binary)(BinaryOp op, const OpParams& p, const Tensor& out, const Tensor& a, const Tensor& b);
+  // out (bool) = op(a, b); a and b share one dtype of float32, float64, int64 or bool.
+  void (*compare)(CompareOp op, const OpParams& p, const Tensor& out, const Tensor& a, const Tensor& b);
+  // out = cond ? a : b; cond is bool, a and b have out's dtype (float32, float64, int64 or bool).
+  void (*where)(const Tensor& out, const Tensor& cond, const Tensor& a, const Tensor& b);
+};
+
+}  // namespace strata::backend
