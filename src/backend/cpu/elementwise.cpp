@@ -1,6 +1,7 @@
 // The cpu backend's elementwise kernels: kernels::cpu's coalesced, threaded unary/binary/ternary loops with the
 // op's functor as their template argument. The op enum is switched on once per call; the inner loops are the
-// same template code the ops instantiated with lambdas before. float32 exp, tanh, sigmoid, silu, gelu,
+// same template code the ops instantiated with lambdas before. Float loops get the parameters converted to the
+// compute type once (TypedParams). float32 exp, tanh, sigmoid, silu, gelu,
 // gelu_tanh, erfc and gelu_backward take the vectorised array kernels of vec_math.h.
 #include "backend/elementwise.h"
 
@@ -69,8 +70,9 @@ void unary_op(const char* name, const OpParams& p, const Tensor& out, const Tens
       dispatch_float_io(t, name, [&](auto stag, auto ctag) {
         using S = typename decltype(stag)::type;
         using C = typename decltype(ctag)::type;
+        const auto tp = typed_params<C>(p);
         kc::unary(plan, out.data_ptr<S>(), x.data_ptr<S>(),
-                  [p](S v) { return kc::convert<S>(static_cast<C>(F{}(kc::convert<C>(v), p))); });
+                  [tp](S v) { return kc::convert<S>(static_cast<C>(F{}(kc::convert<C>(v), tp))); });
       });
       return;
     }
@@ -117,9 +119,10 @@ void binary_op(const char* name, const OpParams& p, const Tensor& out, const Ten
         // 16-bit out: each operand is out's dtype or float32, read as float32.
         dispatch_float_io(t, name, [&](auto stag, auto) {
           using S = typename decltype(stag)::type;
+          const auto tp = typed_params<float>(p);
           auto run = [&](auto* pa, auto* pb) {
-            kc::binary(plan, out.data_ptr<S>(), pa, pb, [p](auto x, auto y) {
-              return kc::convert<S>(static_cast<float>(F{}(kc::convert<float>(x), kc::convert<float>(y), p)));
+            kc::binary(plan, out.data_ptr<S>(), pa, pb, [tp](auto x, auto y) {
+              return kc::convert<S>(static_cast<float>(F{}(kc::convert<float>(x), kc::convert<float>(y), tp)));
             });
           };
           const bool sa = a.dtype() == t, sb = b.dtype() == t;
@@ -132,8 +135,9 @@ void binary_op(const char* name, const OpParams& p, const Tensor& out, const Ten
       }
       dispatch_float(t, name, [&](auto tag) {
         using T = typename decltype(tag)::type;
+        const auto tp = typed_params<T>(p);
         kc::binary(plan, out.data_ptr<T>(), a.data_ptr<T>(), b.data_ptr<T>(),
-                   [p](T x, T y) { return static_cast<T>(F{}(x, y, p)); });
+                   [tp](T x, T y) { return static_cast<T>(F{}(x, y, tp)); });
       });
       return;
     }
