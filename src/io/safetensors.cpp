@@ -210,7 +210,6 @@ void save_safetensors(const std::string& path, const nn::StateDict& tensors, con
   for (const auto& [name, t] : tensors) {
     STRATA_CHECK(name != "__metadata__", path, ": a tensor cannot be named \"__metadata__\"");
     STRATA_CHECK(t.defined(), tensor_ctx(path, name), ": undefined tensor");
-    STRATA_CHECK(t.device().is_cpu(), tensor_ctx(path, name), ": only CPU tensors can be saved");
     Tensor c = t.to(kCPU).contiguous();
     const uint64_t nbytes = static_cast<uint64_t>(c.numel()) * c.itemsize();
     Json shape = Json::array();

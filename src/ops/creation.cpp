@@ -22,6 +22,18 @@ Tensor finish(Tensor t, const TensorOptions& opts) {
 
 Generator& gen_or_default(Generator* g) { return g ? *g : default_generator(); }
 
+// A host value as element type T (float16/bfloat16 through float, bool as != 0).
+template <class T>
+T elem(double v) {
+  if constexpr (std::is_same_v<T, bool>) {
+    return v != 0;
+  } else if constexpr (std::is_same_v<T, Half> || std::is_same_v<T, BFloat16>) {
+    return T(static_cast<float>(v));
+  } else {
+    return static_cast<T>(v);
+  }
+}
+
 // Writes values computed as f(i) for i in [0, numel) into a fresh contiguous tensor. The values are made on
 // the host (ranges, constants from C++ data, random draws in PyTorch's order) and then moved to opts.device, so
 // every device gets the CPU's numbers.
@@ -32,7 +44,7 @@ Tensor generate(const Shape& shape, const TensorOptions& opts, const char* /*op*
   dispatch_all(opts.dtype, [&](auto tag) {
     using T = typename decltype(tag)::type;
     T* p = t.data_ptr<T>();
-    for (int64_t i = 0; i < n; ++i) p[i] = kernels::cpu::convert<T>(f(i));
+    for (int64_t i = 0; i < n; ++i) p[i] = elem<T>(f(i));
   });
   return t.to(opts.device);
 }
@@ -234,7 +246,7 @@ Tensor& normal_host(Tensor& t, double mean, double std, Generator* gen) {
       using T = typename decltype(tag)::type;
       if constexpr (!std::is_same_v<T, int64_t> && !std::is_same_v<T, bool>) {
         for_each_in_memory_order<T>(
-            t, "normal_", [&](T& v) { v = kernels::cpu::convert<T>(std::fma(g.normal_double(), std, mean)); });
+            t, "normal_", [&](T& v) { v = elem<T>(std::fma(g.normal_double(), std, mean)); });
       }
     });
   }

@@ -97,4 +97,3 @@ Tensor reduce_grad(const Tensor& g, const Shape& shape, DType dtype);
 
 }  // namespace strata::ops
 
-#include "ops/cpu_loops.h"  // transitional, see there

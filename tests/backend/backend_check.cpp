@@ -43,7 +43,9 @@ void expect_backends_agree(const std::string& name, const std::function<Tensor(c
                            const TensorList& cpu_inputs, Device d, std::initializer_list<backend::Family> families,
                            const BackendCheck& opts) {
   SCOPED_TRACE(name + " on " + d.str());
-  Tensor want = fn(cpu_inputs);
+  // Fresh leaves on both sides: a caller's inputs may be shared by several checks, and gradients accumulate.
+  const TensorList host_inputs = inputs_on(cpu_inputs, kCPU);
+  Tensor want = fn(host_inputs);
   TensorList dev_inputs = inputs_on(cpu_inputs, d);
   std::vector<int64_t> before;
   for (backend::Family f : families) before.push_back(backend::call_count(d.type, f));
@@ -68,9 +70,9 @@ void expect_backends_agree(const std::string& name, const std::function<Tensor(c
     backend::CpuOperandsFollowGuard follow;
     (got * w.to(d)).sum().backward();
   }
-  for (size_t k = 0; k < cpu_inputs.size(); ++k) {
-    if (!cpu_inputs[k].defined() || !cpu_inputs[k].requires_grad()) continue;
-    const Tensor& gw = cpu_inputs[k].grad();
+  for (size_t k = 0; k < host_inputs.size(); ++k) {
+    if (!host_inputs[k].defined() || !host_inputs[k].requires_grad()) continue;
+    const Tensor& gw = host_inputs[k].grad();
     const Tensor& gg = dev_inputs[k].grad();
     if (gg.defined()) {
       EXPECT_EQ(gg.device(), d) << "gradient of input " << k << " lives on " << gg.device();
