@@ -74,6 +74,10 @@ namespace {
 // The device of the first operand that is not a following CPU tensor; throws when another one differs.
 template <class It>
 Device device_of(const char* op, It begin, It end) {
+  // The common case first: every operand on the CPU.
+  It it0 = begin;
+  while (it0 != end && (!(*it0)->defined() || (*it0)->device().is_cpu())) ++it0;
+  if (it0 == end) return kCPU;
   const Tensor* first = nullptr;
   for (It it = begin; it != end; ++it) {
     const Tensor* t = *it;
@@ -95,7 +99,7 @@ Device common_device(const char* op, std::initializer_list<const Tensor*> ts) {
   return device_of(op, ts.begin(), ts.end());
 }
 
-Device place(const char* op, std::initializer_list<Tensor*> ts) {
+Device place_slow(const char* op, std::initializer_list<Tensor*> ts) {
   const Device dev = device_of(op, ts.begin(), ts.end());
   if (!dev.is_cpu()) {
     for (Tensor* t : ts) {

@@ -82,7 +82,13 @@ Tensor on_device(const Tensor& t, Device d);
 // replaced by its copy there. The usual first line of an op:
 //   Tensor a = a_in, b = b_in;
 //   const Device dev = backend::place("add", {&a, &b});
-Device place(const char* op, std::initializer_list<Tensor*> ts);
+Device place_slow(const char* op, std::initializer_list<Tensor*> ts);
+inline Device place(const char* op, std::initializer_list<Tensor*> ts) {
+  for (const Tensor* t : ts) {
+    if (t->defined() && !t->device().is_cpu()) return place_slow(op, ts);
+  }
+  return kCPU;  // every operand on the CPU: nothing to check or move
+}
 
 // Test support: while alive on this thread, CPU tensors of any rank follow the other operands' device, as 0-d
 // ones always do. The backend tests use it to run op-table rows whose index and mask constants were made on

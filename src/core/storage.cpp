@@ -1,12 +1,15 @@
 #include "strata/core/storage.h"
 
 #include "backend/backend.h"
+#include "strata/core/allocator.h"
 #include "strata/core/error.h"
 
 namespace strata {
 
 StorageImpl::StorageImpl(size_t nbytes, Device device) : nbytes_(nbytes), device_(device) {
-  data_ = backend::backend_for("storage", device).allocate(nbytes, device.index);
+  // The CPU's allocator directly: every op allocates, and this skips the table lookup on the common path.
+  data_ = device.is_cpu() ? cpu_allocator::allocate(nbytes)
+                          : backend::backend_for("storage", device).allocate(nbytes, device.index);
 }
 
 StorageImpl::StorageImpl(void* data, size_t nbytes, Device device, std::function<void(void*)> deleter)
@@ -14,7 +17,11 @@ StorageImpl::StorageImpl(void* data, size_t nbytes, Device device, std::function
 
 StorageImpl::~StorageImpl() {
   if (owned_) {
-    backend::backend_for("storage", device_).deallocate(data_, nbytes_, device_.index);
+    if (device_.is_cpu()) {
+      cpu_allocator::deallocate(data_, nbytes_);
+    } else {
+      backend::backend_for("storage", device_).deallocate(data_, nbytes_, device_.index);
+    }
   } else if (deleter_) {
     deleter_(data_);
   }

@@ -100,7 +100,9 @@ Tensor map_binary(const char* op, const Tensor& a, const Tensor& b, DType t, bac
     bin = cast(bin, t);
   }
   Tensor out = Tensor::empty(shape, t, dev);
-  backend::elementwise(op, dev).binary(f, p, out, broadcast_view(ain, shape), broadcast_view(bin, shape));
+  if (ain.shape() != shape) ain = broadcast_view(ain, shape);
+  if (bin.shape() != shape) bin = broadcast_view(bin, shape);
+  backend::elementwise(op, dev).binary(f, p, out, ain, bin);
   return out;
 }
 
@@ -125,7 +127,9 @@ Tensor map_compare(const char* op, const Tensor& a, const Tensor& b, backend::Co
   ain = cast(ain, t);
   bin = cast(bin, t);
   Tensor out = Tensor::empty(shape, kBool, dev);
-  backend::elementwise(op, dev).compare(f, p, out, broadcast_view(ain, shape), broadcast_view(bin, shape));
+  if (ain.shape() != shape) ain = broadcast_view(ain, shape);
+  if (bin.shape() != shape) bin = broadcast_view(bin, shape);
+  backend::elementwise(op, dev).compare(f, p, out, ain, bin);
   return out;
 }
 

@@ -74,11 +74,6 @@ void scatter_add_into(Tensor& out, int64_t d, const Tensor& index, const Tensor&
   backend::index("scatter_add", out.device()).scatter_add(out, d, index, s);
 }
 
-// t read as `shape` (0 strides where it is broadcast); no autograd.
-Tensor broadcast_view(const Tensor& t, const Shape& shape) {
-  return Tensor::make_view(t.storage(), shape, ops::broadcast_strides(t, shape), t.offset(), t.dtype());
-}
-
 // A contiguous copy of x's data without autograd.
 Tensor copy_of(const Tensor& x) {
   NoGradGuard no_grad;
@@ -258,7 +253,7 @@ Tensor masked_fill(const Tensor& x_in, const Tensor& mask_in, double value) {
                mask.shape());
   Shape shape = broadcast_shapes(x.shape(), mask.shape(), "masked_fill");
   Tensor out = Tensor::empty(shape, x.dtype(), dev);
-  backend::index("masked_fill", dev).masked_fill(out, broadcast_view(x, shape), broadcast_view(mask, shape), value);
+  backend::index("masked_fill", dev).masked_fill(out, ops::broadcast_view(x, shape), ops::broadcast_view(mask, shape), value);
   if (autograd::needs_grad({&x})) {
     autograd::SavedTensor sm(mask, "masked_fill");
     Shape in_shape = x.shape();
@@ -313,7 +308,7 @@ Tensor& Tensor::masked_fill_(const Tensor& mask, double value) {
                " does not broadcast to the tensor's shape ", this->shape());
   backend::common_device("masked_fill_", {this, &mask});
   const Tensor m = backend::on_device(mask, device());  // a 0-d CPU mask follows the tensor
-  backend::index("masked_fill_", device()).masked_fill(*this, *this, broadcast_view(m, shape), value);
+  backend::index("masked_fill_", device()).masked_fill(*this, *this, ops::broadcast_view(m, shape), value);
   bump_version();
   return *this;
 }

@@ -4,7 +4,10 @@
 namespace strata::backend::cpu {
 
 namespace {
-CachingAllocator& alloc() { return host_caching_allocator("cpu"); }
+CachingAllocator& alloc() {
+  static CachingAllocator& a = host_caching_allocator("cpu");  // looked up once: allocation is on every op's path
+  return a;
+}
 }  // namespace
 
 const Backend& backend() {
