@@ -16,8 +16,8 @@ Tensor add_grads(const Tensor& a, const Tensor& b) {
 
 void add_into(Tensor& dst, const Tensor& src) {
   STRATA_CHECK(dst.shape() == src.shape() && dst.dtype() == src.dtype() && dst.device() == src.device(),
-               "[backward] cannot accumulate gradient of shape ", src.shape(), " (", src.dtype(), ", ",
-               src.device(), ") into .grad of shape ", dst.shape(), " (", dst.dtype(), ", ", dst.device(), ")");
+               "[backward] cannot accumulate gradient of shape ", src.shape(), " (", src.dtype(), ", ", src.device(),
+               ") into .grad of shape ", dst.shape(), " (", dst.dtype(), ", ", dst.device(), ")");
   backend::copy("backward", dst.device()).add(dst, dst, src);
   dst.bump_version();
 }

@@ -11,6 +11,7 @@
 // its vectorised float32 array kernels (exp, tanh, sigmoid, silu, gelu, gelu_tanh, erfc, gelu_backward).
 #include "backend/backend.h"
 #include "backend/functors.h"
+#include "strata/core/error.h"
 
 namespace strata::backend {
 
@@ -25,5 +26,14 @@ struct ElementwiseKernels {
   // out = cond ? a : b; cond is bool, a and b have out's dtype (float32, float64, int64 or bool).
   void (*where)(const Tensor& out, const Tensor& cond, const Tensor& a, const Tensor& b);
 };
+
+// Which dtypes an op's functor is instantiated for (functors.h's OpTypes), for the backends' dispatch.
+constexpr bool takes_float(OpTypes k) { return k != OpTypes::Int; }
+constexpr bool takes_int(OpTypes k) { return k != OpTypes::Float; }
+constexpr bool takes_bool(OpTypes k) { return k == OpTypes::All; }
+
+[[noreturn]] inline void bad_dtype(const char* name, DType t) {
+  STRATA_FAIL("[", name, "] the elementwise kernel does not take dtype ", dtype_name(t));
+}
 
 }  // namespace strata::backend

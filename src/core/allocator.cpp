@@ -120,7 +120,9 @@ void CachingAllocator::reset_peak() {
   state_->stats.peak_allocated_bytes = state_->stats.allocated_bytes;
 }
 
-AllocatorStats allocator_stats(Device device) { return backend::backend_for("allocator_stats", device).stats(device.index); }
+AllocatorStats allocator_stats(Device device) {
+  return backend::backend_for("allocator_stats", device).stats(device.index);
+}
 
 namespace cpu_allocator {
 CachingAllocator& instance() {

@@ -25,7 +25,8 @@ Device::Device(const std::string& spec) {
     if (c < '0' || c > '9') bad();
   }
   index = std::stoi(digits);
-  if (type != DeviceType::CUDA && index != 0) STRATA_FAIL("[Device] '", spec, "': the ", kind, " device has index 0 only");
+  if (type != DeviceType::CUDA && index != 0)
+    STRATA_FAIL("[Device] '", spec, "': the ", kind, " device has index 0 only");
 }
 
 std::string Device::str() const {

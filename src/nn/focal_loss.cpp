@@ -73,7 +73,8 @@ Tensor softmax_focal_loss(const Tensor& logits, const Tensor& target, const Tens
 
 Tensor FocalLoss::forward(const Tensor& input, const Tensor& target) const {
   if (target.defined() && target.dtype() == kInt64) {
-    return functional::softmax_focal_loss(input, target, alpha_.defined() ? alpha_.to(input.device()) : alpha_, gamma_, reduction_, ignore_index_);
+    return functional::softmax_focal_loss(input, target, alpha_.defined() ? alpha_.to(input.device()) : alpha_, gamma_,
+                                          reduction_, ignore_index_);
   }
   return functional::sigmoid_focal_loss(input, target, alpha_binary_, gamma_, reduction_);
 }

@@ -239,7 +239,8 @@ Tensor BCELoss::forward(const Tensor& input, const Tensor& target) const {
   return functional::binary_cross_entropy(input, target, on(weight_, input), reduction_);
 }
 Tensor BCEWithLogitsLoss::forward(const Tensor& input, const Tensor& target) const {
-  return functional::binary_cross_entropy_with_logits(input, target, on(weight_, input), reduction_, on(pos_weight_, input));
+  return functional::binary_cross_entropy_with_logits(input, target, on(weight_, input), reduction_,
+                                                      on(pos_weight_, input));
 }
 Tensor CrossEntropyLoss::forward(const Tensor& input, const Tensor& target) const {
   return functional::cross_entropy(input, target, on(weight_, input), reduction_, ignore_index_, label_smoothing_);

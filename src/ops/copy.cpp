@@ -1,9 +1,10 @@
 // Copies and conversions: contiguous, clone, to(dtype), and the in-place fill_/zero_/copy_.
+#include "backend/copy.h"
+
 #include <algorithm>
 #include <array>
 #include <cstring>
 
-#include "backend/copy.h"
 #include "ops/helpers.h"
 #include "strata/core/profile.h"
 #include "strata/ops/creation.h"
@@ -60,7 +61,8 @@ Tensor to_device(const Tensor& x, Device d) {
   const profile::Scope prof_scope(profile::Kind::Forward, "to_device");
   const Tensor src = x.is_contiguous() ? x : copy_data(x);
   Tensor out = Tensor::empty(x.shape(), x.dtype(), d);
-  backend::copy_bytes(out.raw_data(), d, src.raw_data(), src.device(), static_cast<size_t>(src.numel()) * src.itemsize());
+  backend::copy_bytes(out.raw_data(), d, src.raw_data(), src.device(),
+                      static_cast<size_t>(src.numel()) * src.itemsize());
   if (autograd::needs_grad({&x})) {
     const Device from = x.device();
     autograd::record("to", {x}, out, [from](const TensorList& g, const autograd::NeedsGrad&) {

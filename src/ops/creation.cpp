@@ -245,8 +245,7 @@ Tensor& normal_host(Tensor& t, double mean, double std, Generator* gen) {
     dispatch_all(t.dtype(), [&](auto tag) {
       using T = typename decltype(tag)::type;
       if constexpr (!std::is_same_v<T, int64_t> && !std::is_same_v<T, bool>) {
-        for_each_in_memory_order<T>(
-            t, "normal_", [&](T& v) { v = elem<T>(std::fma(g.normal_double(), std, mean)); });
+        for_each_in_memory_order<T>(t, "normal_", [&](T& v) { v = elem<T>(std::fma(g.normal_double(), std, mean)); });
       }
     });
   }

@@ -96,4 +96,3 @@ Tensor scalar_like(const Tensor& a, double v);
 Tensor reduce_grad(const Tensor& g, const Shape& shape, DType dtype);
 
 }  // namespace strata::ops
-

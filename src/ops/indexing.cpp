@@ -253,7 +253,8 @@ Tensor masked_fill(const Tensor& x_in, const Tensor& mask_in, double value) {
                mask.shape());
   Shape shape = broadcast_shapes(x.shape(), mask.shape(), "masked_fill");
   Tensor out = Tensor::empty(shape, x.dtype(), dev);
-  backend::index("masked_fill", dev).masked_fill(out, ops::broadcast_view(x, shape), ops::broadcast_view(mask, shape), value);
+  backend::index("masked_fill", dev)
+      .masked_fill(out, ops::broadcast_view(x, shape), ops::broadcast_view(mask, shape), value);
   if (autograd::needs_grad({&x})) {
     autograd::SavedTensor sm(mask, "masked_fill");
     Shape in_shape = x.shape();

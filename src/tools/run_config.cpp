@@ -260,8 +260,8 @@ RunConfig parse_run_config(const Json& json_in, const std::string& source) {
     c.distributed.bucket_cap_mb = number(*d, "bucket_cap_mb", 25.0, 1e-6, 1e6);
   }
   if (const Json* d = j.find("device"); d && !d->is_null()) {
-    STRATA_CHECK(d->is_string(), d->where(), ": expected a device name (\"cpu\", \"ref\", \"cuda\" or \"cuda:N\"), got ",
-                 d->type_name());
+    STRATA_CHECK(d->is_string(), d->where(),
+                 ": expected a device name (\"cpu\", \"ref\", \"cuda\" or \"cuda:N\"), got ", d->type_name());
     try {
       c.device = Device(d->as_string());
     } catch (const Error& e) {

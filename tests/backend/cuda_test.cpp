@@ -19,8 +19,8 @@ std::string cuda_unusable() {
   return "";
 }
 
-#define STRATA_REQUIRE_CUDA()                                                        \
-  do {                                                                               \
+#define STRATA_REQUIRE_CUDA()                                                       \
+  do {                                                                              \
     if (const std::string why = cuda_unusable(); !why.empty()) GTEST_SKIP() << why; \
   } while (0)
 
@@ -39,7 +39,8 @@ TEST(Cuda, CopiesRoundTrip) {
   Tensor g = x.to(kCuda);
   EXPECT_EQ(g.device(), kCuda);
   EXPECT_EQ(g.to(kCPU).to_vector<double>(), x.to_vector<double>());
-  EXPECT_EQ(x.transpose(0, 2).to(kCuda).to(kCPU).to_vector<double>(), x.transpose(0, 2).contiguous().to_vector<double>());
+  EXPECT_EQ(x.transpose(0, 2).to(kCuda).to(kCPU).to_vector<double>(),
+            x.transpose(0, 2).contiguous().to_vector<double>());
   for (DType t : {kFloat32, kFloat16, kBFloat16, kInt64, kBool}) {
     EXPECT_EQ(g.to(t).to(kCPU).to_vector<double>(), x.to(t).to_vector<double>()) << t;
   }

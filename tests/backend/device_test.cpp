@@ -2,9 +2,10 @@
 // Module::to, the copy family on ref, and the errors for devices that are not there or do not match.
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include "backend/copy.h"
 #include "backend_check.h"
-#include <functional>
 
 namespace strata {
 namespace {

@@ -16,8 +16,7 @@ using LossFn = std::function<Tensor(nn::Module&, const Tensor& x, const Tensor& 
 
 // Trains a fresh model from `make` for `steps` steps on (x, y), on device d; returns its parameters (on d).
 std::vector<std::pair<std::string, Tensor>> train_on(Device d, const ModelFactory& make, const OptimizerFactory& opt,
-                                                     const LossFn& loss, const Tensor& x, const Tensor& y,
-                                                     int steps) {
+                                                     const LossFn& loss, const Tensor& x, const Tensor& y, int steps) {
   manual_seed(0);
   nn::ModulePtr model = make();
   model->to(d);
@@ -35,8 +34,8 @@ std::vector<std::pair<std::string, Tensor>> train_on(Device d, const ModelFactor
   return model->named_parameters();
 }
 
-void expect_same_training(const ModelFactory& make, const OptimizerFactory& opt, const LossFn& loss,
-                          const Tensor& x, const Tensor& y, int steps, double atol, double rtol) {
+void expect_same_training(const ModelFactory& make, const OptimizerFactory& opt, const LossFn& loss, const Tensor& x,
+                          const Tensor& y, int steps, double atol, double rtol) {
   const auto cpu = train_on(kCPU, make, opt, loss, x, y, steps);
   const int64_t ref_calls_before = backend::call_count(DeviceType::Ref, backend::Family::Elementwise);
   const auto ref = train_on(kRef, make, opt, loss, x, y, steps);
@@ -58,10 +57,11 @@ TEST(RefTraining, MlpWithRmsprop) {
             std::make_shared<nn::Dropout>(0.0), std::make_shared<nn::Linear>(16, 3, true, kFloat64)});
       },
       [](const TensorList& p) {
-        return std::make_unique<optim::RMSprop>(p, optim::RMSpropOptions{.lr = 1e-2, .weight_decay = 1e-3, .momentum = 0.5});
+        return std::make_unique<optim::RMSprop>(
+            p, optim::RMSpropOptions{.lr = 1e-2, .weight_decay = 1e-3, .momentum = 0.5});
       },
-      [](nn::Module& m, const Tensor& xb, const Tensor& yb) { return nn::functional::cross_entropy(m(xb), yb); }, x,
-      y, 10, 1e-10, 1e-8);
+      [](nn::Module& m, const Tensor& xb, const Tensor& yb) { return nn::functional::cross_entropy(m(xb), yb); }, x, y,
+      10, 1e-10, 1e-8);
 }
 
 TEST(RefTraining, CnnWithBatchNormAndAdam) {
@@ -80,8 +80,8 @@ TEST(RefTraining, CnnWithBatchNormAndAdam) {
             std::make_shared<nn::Linear>(4 * 8 * 8, 5, true, kFloat64)});
       },
       [](const TensorList& p) { return std::make_unique<optim::Adam>(p, optim::AdamOptions{.lr = 1e-2}); },
-      [](nn::Module& m, const Tensor& xb, const Tensor& yb) { return nn::functional::cross_entropy(m(xb), yb); }, x,
-      y, 8, 1e-9, 1e-7);
+      [](nn::Module& m, const Tensor& xb, const Tensor& yb) { return nn::functional::cross_entropy(m(xb), yb); }, x, y,
+      8, 1e-9, 1e-7);
 }
 
 // An embedding, an LSTM and self-attention over its outputs, then a linear head; SGD with momentum. (Not an

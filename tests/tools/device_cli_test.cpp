@@ -20,12 +20,13 @@ class DeviceCliTest : public strata::testing::TempDirTest {
   io::Json train_on(const std::string& device) {
     write("train.csv", strata::testing::blobs_csv(120, 1));
     write("test.csv", strata::testing::blobs_csv(60, 2));
-    const std::string cfg = write("cfg_" + device + ".json", R"({"name": ")" + device + R"(", "output_dir": ")" +
-                                                               dir_.string() + R"(", "seed": 5, "device": ")" + device +
-                                                               R"(", "model": {"architecture": "mlp", "hidden": [12],
-      "num_classes": 3}, "data": {"dataset": "csv", "train": ")" + path("train.csv") +
-                                                               R"(", "test": ")" + path("test.csv") +
-                                                               R"(", "label_column": "y", "validation_split": 0.25},
+    const std::string cfg =
+        write("cfg_" + device + ".json", R"({"name": ")" + device + R"(", "output_dir": ")" + dir_.string() +
+                                             R"(", "seed": 5, "device": ")" + device +
+                                             R"(", "model": {"architecture": "mlp", "hidden": [12],
+      "num_classes": 3}, "data": {"dataset": "csv", "train": ")" +
+                                             path("train.csv") + R"(", "test": ")" + path("test.csv") +
+                                             R"(", "label_column": "y", "validation_split": 0.25},
       "loss": {"type": "cross_entropy", "class_weights": "balanced"}, "optimizer": {"type": "adam", "lr": 0.02},
       "epochs": 3, "batch_size": 16, "clip_grad_norm": 5.0})");
     auto r = strata::testing::run_cli({"train", cfg, "--quiet"});

@@ -1,8 +1,9 @@
 // The cpu backend's copies, casts, fills and gradient adds: the coalesced, threaded elementwise loops.
+#include "backend/copy.h"
+
 #include <algorithm>
 #include <cstring>
 
-#include "backend/copy.h"
 #include "backend/cpu/families.h"
 #include "kernels/cpu/elementwise.h"
 

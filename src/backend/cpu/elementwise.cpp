@@ -36,13 +36,6 @@ inline constexpr ArrayFn kArray<fn::GeluTanh> = vec::gelu_tanh;
 template <>
 inline constexpr ArrayFn kArray<fn::Erfc> = vec::erfc;
 
-constexpr bool takes_float(OpTypes k) { return k != OpTypes::Int; }
-constexpr bool takes_int(OpTypes k) { return k != OpTypes::Float; }
-constexpr bool takes_bool(OpTypes k) { return k == OpTypes::All; }
-
-[[noreturn]] void bad_dtype(const char* name, DType t) {
-  STRATA_FAIL("[", name, "] the elementwise kernel does not take dtype ", dtype_name(t));
-}
 
 kc::LoopPlan<2> plan2(const Tensor& out, const Tensor& x) {
   Strides so = out.strides(), sx = x.strides();

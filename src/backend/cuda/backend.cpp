@@ -28,8 +28,8 @@ void check_index(int index) {
   std::string why;
   const int n = device_count(&why);
   STRATA_CHECK(n > 0, "[cuda] no CUDA device is available (", why, ")");
-  STRATA_CHECK(index >= 0 && index < n && index < kMaxDevices, "[cuda] device cuda:", index, " does not exist (",
-               n, " device", n == 1 ? "" : "s", ")");
+  STRATA_CHECK(index >= 0 && index < n && index < kMaxDevices, "[cuda] device cuda:", index, " does not exist (", n,
+               " device", n == 1 ? "" : "s", ")");
 }
 
 template <int I>

@@ -1,7 +1,8 @@
 // The CUDA copy family's host side: tensors to StridedView, then the kernels in copy_kernels.cu.
+#include "backend/copy.h"
+
 #include <stdexcept>
 
-#include "backend/copy.h"
 #include "backend/cuda/families.h"
 #include "backend/cuda/runtime.h"
 #include "strata/core/error.h"

@@ -4,8 +4,8 @@
 #include <cuda_runtime.h>
 
 #include <stdexcept>
-#include <type_traits>
 #include <string>
+#include <type_traits>
 
 #include "backend/cuda/runtime.h"
 

@@ -1,6 +1,7 @@
 // The ref backend's copies, casts, fills and gradient adds: one element at a time through a full multi-index
 // (kernels::cpu's *_reference loops), no coalescing, no threads, no memcpy.
 #include "backend/copy.h"
+
 #include "backend/ref/families.h"
 #include "kernels/cpu/elementwise.h"
 
@@ -44,9 +45,8 @@ void add(const Tensor& out, const Tensor& a, const Tensor& b) {
   dispatch_float_io(out.dtype(), "add", [&](auto stag, auto ctag) {
     using S = typename decltype(stag)::type;
     using C = typename decltype(ctag)::type;
-    kc::binary_reference(out.shape(), out.data_ptr<S>(), out.strides(), a.data_ptr<S>(), a.strides(),
-                         b.data_ptr<S>(), b.strides(),
-                         [](S x, S y) { return S(static_cast<C>(x) + static_cast<C>(y)); });
+    kc::binary_reference(out.shape(), out.data_ptr<S>(), out.strides(), a.data_ptr<S>(), a.strides(), b.data_ptr<S>(),
+                         b.strides(), [](S x, S y) { return S(static_cast<C>(x) + static_cast<C>(y)); });
   });
 }
 

@@ -34,13 +34,6 @@ inline constexpr ArrayFn kArrayRef<fn::GeluTanh> = vec::gelu_tanh_reference;
 template <>
 inline constexpr ArrayFn kArrayRef<fn::Erfc> = vec::erfc_reference;
 
-constexpr bool takes_float(OpTypes k) { return k != OpTypes::Int; }
-constexpr bool takes_int(OpTypes k) { return k != OpTypes::Float; }
-constexpr bool takes_bool(OpTypes k) { return k == OpTypes::All; }
-
-[[noreturn]] void bad_dtype(const char* name, DType t) {
-  STRATA_FAIL("[", name, "] the elementwise kernel does not take dtype ", dtype_name(t));
-}
 
 template <class T, class F>
 void map1(const Tensor& out, const Tensor& x, F f) {
