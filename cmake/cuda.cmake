@@ -34,7 +34,9 @@ function(strata_link_cuda target)
   set_target_properties(strata_cuda_kernels PROPERTIES CUDA_ARCHITECTURES "${STRATA_CUDA_ARCHS}"
                                                        CUDA_STANDARD 17 CUDA_STANDARD_REQUIRED ON)
   target_include_directories(strata_cuda_kernels PRIVATE ${PROJECT_SOURCE_DIR}/src)
-  target_compile_options(strata_cuda_kernels PRIVATE $<$<BOOL:${STRATA_WERROR}>:-Werror=all-warnings>)
+  # --expt-relaxed-constexpr: the elementwise functors (backend/functors.h) use std::numeric_limits on the device.
+  target_compile_options(strata_cuda_kernels PRIVATE --expt-relaxed-constexpr
+                                                     $<$<BOOL:${STRATA_WERROR}>:-Werror=all-warnings>)
   target_sources(${target} PRIVATE $<TARGET_OBJECTS:strata_cuda_kernels>)
   target_compile_definitions(${target} PRIVATE STRATA_WITH_CUDA=1)
   target_link_libraries(${target} PRIVATE ${CUDA_cudart_static_LIBRARY} dl rt pthread)

@@ -91,6 +91,7 @@ const Backend& backend() {
       guarded("copy from host", [&] { copy_from_host(dst, src, n, index); });
     };
     t->copy = copy_kernels();
+    t->elementwise = elementwise_kernels();
     return t;
   }();
   return *b;

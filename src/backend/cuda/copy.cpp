@@ -5,34 +5,12 @@
 
 #include "backend/cuda/families.h"
 #include "backend/cuda/runtime.h"
+#include "backend/cuda/views.h"
 #include "strata/core/error.h"
 
 namespace strata::backend::cuda {
 
 namespace {
-
-StridedView view_of(const Tensor& t) {
-  StridedView v;
-  v.elem = static_cast<Elem>(static_cast<int>(t.dtype()));
-  v.data = t.raw_data();
-  STRATA_CHECK(t.dim() <= kMaxDims, "[cuda] elementwise kernels take at most ", kMaxDims, " dims, got shape ",
-               t.shape());
-  v.ndim = static_cast<int>(t.dim());
-  for (int d = 0; d < v.ndim; ++d) {
-    v.sizes[d] = t.shape()[static_cast<size_t>(d)];
-    v.strides[d] = t.strides()[static_cast<size_t>(d)];
-  }
-  return v;
-}
-
-template <class Fn>
-void launch(const char* what, Fn&& fn) {
-  try {
-    fn();
-  } catch (const std::runtime_error& e) {
-    STRATA_FAIL("[cuda] ", what, " failed: ", e.what());
-  }
-}
 
 void convert(const Tensor& dst, const Tensor& src) {
   if (dst.numel() == 0) return;

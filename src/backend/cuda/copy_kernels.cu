@@ -7,45 +7,13 @@
 #include <string>
 #include <type_traits>
 
+#include "backend/cuda/device_util.cuh"
 #include "backend/cuda/runtime.h"
 
 namespace strata::backend::cuda {
 
 namespace {
-
-constexpr int kThreads = 256;
-
-// Loads any element type as C (bool as 0/1; 16-bit floats through float).
-template <class C, class T>
-__device__ C load(const T* p) {
-  if constexpr (std::is_same_v<T, __half> || std::is_same_v<T, __nv_bfloat16>) {
-    return static_cast<C>(static_cast<float>(*p));
-  } else {
-    return static_cast<C>(*p);
-  }
-}
-template <class T, class C>
-__device__ void store(T* p, C v) {
-  if constexpr (std::is_same_v<T, __half>) {
-    *p = __float2half_rn(static_cast<float>(v));
-  } else if constexpr (std::is_same_v<T, __nv_bfloat16>) {
-    *p = __float2bfloat16_rn(static_cast<float>(v));
-  } else if constexpr (std::is_same_v<T, bool>) {
-    *p = v != C(0);
-  } else {
-    *p = static_cast<T>(v);
-  }
-}
-
-__device__ int64_t offset_of(const StridedView& v, int64_t i) {
-  int64_t off = 0;
-  for (int d = v.ndim - 1; d >= 0; --d) {
-    const int64_t k = i % v.sizes[d];
-    i /= v.sizes[d];
-    off += k * v.strides[d];
-  }
-  return off;
-}
+using namespace dev;  // NOLINT(google-build-using-namespace): the shared device helpers
 
 template <class D, class S>
 __global__ void convert_kernel(StridedView dst, StridedView src, int64_t n) {
@@ -80,25 +48,6 @@ __global__ void add_kernel(StridedView out, StridedView a, StridedView b, int64_
   const C x = load<C>(static_cast<const T*>(a.data) + offset_of(a, i));
   const C y = load<C>(static_cast<const T*>(b.data) + offset_of(b, i));
   store(static_cast<T*>(out.data) + offset_of(out, i), x + y);
-}
-
-unsigned blocks(int64_t n) { return static_cast<unsigned>((n + kThreads - 1) / kThreads); }
-
-void check_launch(const char* what) {
-  const cudaError_t e = cudaGetLastError();
-  if (e != cudaSuccess) throw std::runtime_error(std::string(what) + ": " + cudaGetErrorString(e));
-}
-
-template <class Fn>
-void with_type(Elem e, Fn&& fn) {
-  switch (e) {
-    case Elem::F32: fn(static_cast<float*>(nullptr)); break;
-    case Elem::F64: fn(static_cast<double*>(nullptr)); break;
-    case Elem::I64: fn(static_cast<int64_t*>(nullptr)); break;
-    case Elem::Bool: fn(static_cast<bool*>(nullptr)); break;
-    case Elem::F16: fn(static_cast<__half*>(nullptr)); break;
-    case Elem::BF16: fn(static_cast<__nv_bfloat16*>(nullptr)); break;
-  }
 }
 
 }  // namespace

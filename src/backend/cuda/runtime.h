@@ -40,4 +40,16 @@ void launch_convert(const StridedView& dst, const StridedView& src, int64_t n, i
 void launch_fill(const StridedView& dst, double value, int64_t n, int index);
 void launch_add(const StridedView& out, const StridedView& a, const StridedView& b, int64_t n, int index);
 
+// The elementwise family (elementwise_kernels.cu): op is a backend::UnaryOp / BinaryOp / CompareOp value and
+// params its OpParams {a, b, c}. unary: x has out's element type. binary: a and b have out's, except that a
+// float16/bfloat16 out may take a float32 operand. compare: a and b share one type, out is bool. where: cond is
+// bool, a and b have out's type. Float16/bfloat16 compute in float.
+void launch_unary(int op, const double* params, const StridedView& out, const StridedView& x, int64_t n, int index);
+void launch_binary(int op, const double* params, const StridedView& out, const StridedView& a, const StridedView& b,
+                   int64_t n, int index);
+void launch_compare(int op, const double* params, const StridedView& out, const StridedView& a,
+                    const StridedView& b, int64_t n, int index);
+void launch_where(const StridedView& out, const StridedView& cond, const StridedView& a, const StridedView& b,
+                  int64_t n, int index);
+
 }  // namespace strata::backend::cuda
