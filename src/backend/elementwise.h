@@ -27,6 +27,15 @@ struct ElementwiseKernels {
   void (*where)(const Tensor& out, const Tensor& cond, const Tensor& a, const Tensor& b);
 };
 
+// The unary functors with a float32 array kernel on the cpu backend (kernels/cpu/vec_math.h; the ref backend uses
+// their *_reference twins). A bool, not a test of the function pointer: GCC's -fsanitize=undefined does not take
+// `pointer != nullptr` as a constant expression.
+template <class F>
+inline constexpr bool kHasArrayKernel =
+    std::is_same_v<F, fn::Exp> || std::is_same_v<F, fn::Tanh> || std::is_same_v<F, fn::Sigmoid> ||
+    std::is_same_v<F, fn::Silu> || std::is_same_v<F, fn::Gelu> || std::is_same_v<F, fn::GeluTanh> ||
+    std::is_same_v<F, fn::Erfc>;
+
 // Which dtypes an op's functor is instantiated for (functors.h's OpTypes), for the backends' dispatch.
 constexpr bool takes_float(OpTypes k) { return k != OpTypes::Int; }
 constexpr bool takes_int(OpTypes k) { return k != OpTypes::Float; }

@@ -53,7 +53,7 @@ void unary_op(const char* name, const OpParams& p, const Tensor& out, const Tens
   const auto plan = plan2(out, x);
   if constexpr (takes_float(K)) {
     if (is_floating(t)) {
-      if constexpr (kArray<F> != nullptr) {
+      if constexpr (kHasArrayKernel<F>) {
         if (t == kFloat32) return kc::unary_array(plan, out.data_ptr<float>(), x.data_ptr<float>(), kArray<F>);
         if (t == kBFloat16) {
           return kc::unary_array_via_float(plan, out.data_ptr<BFloat16>(), x.data_ptr<BFloat16>(), kArray<F>);

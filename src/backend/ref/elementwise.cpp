@@ -48,7 +48,7 @@ void unary_op(const char* name, const OpParams& p, const Tensor& out, const Tens
       dispatch_float_io(t, name, [&](auto stag, auto ctag) {
         using S = typename decltype(stag)::type;
         using C = typename decltype(ctag)::type;
-        if constexpr (kArrayRef<F> != nullptr && std::is_same_v<C, float>) {
+        if constexpr (kHasArrayKernel<F> && std::is_same_v<C, float>) {
           map1<S>(out, x, [](S v) {
             float r, in = kc::convert<float>(v);
             kArrayRef<F>(&r, &in, 1);
