@@ -71,5 +71,27 @@ TEST(Cuda, ModuleMovesToTheDevice) {
   EXPECT_EQ(lin.param("weight").to_vector<float>(), w);
 }
 
+TEST(Cuda, ElementwiseMatchesCpu) {
+  STRATA_REQUIRE_CUDA();
+  Generator g(4);
+  const Tensor a = randn({3, 5}, TensorOptions(kFloat64), &g), b = randn({5}, TensorOptions(kFloat64), &g);
+  const Tensor pos = rand({3, 5}, TensorOptions(kFloat64), &g) + 0.5;
+  testing::BackendCheck no_grads;
+  no_grads.grads = false;  // the backward rules need reductions, which the CUDA backend does not have yet
+  auto agree = [&](const std::string& name, const std::function<Tensor(const TensorList&)>& fn, TensorList in) {
+    testing::expect_backends_agree(name, fn, in, kCuda, {backend::Family::Elementwise}, no_grads);
+  };
+  agree("exp", [](const TensorList& x) { return exp(x[0]); }, {a});
+  agree("log", [](const TensorList& x) { return log(x[0]); }, {pos});
+  agree("gelu", [](const TensorList& x) { return gelu(x[0]); }, {a});
+  agree("add broadcast", [](const TensorList& x) { return x[0] + x[1]; }, {a, b});
+  agree("mul transposed", [](const TensorList& x) { return x[0].t() * x[0].t(); }, {a});
+  agree("maximum", [](const TensorList& x) { return maximum(x[0], x[1]); }, {a, b});
+  agree("gt", [](const TensorList& x) { return gt(x[0], x[1]); }, {a, b});
+  agree("where", [](const TensorList& x) { return where(gt(x[0], 0.0), x[0], x[1]); }, {a, b});
+  agree("float32 sigmoid", [](const TensorList& x) { return sigmoid(x[0].to(kFloat32)); }, {a});
+  agree("bfloat16 add", [](const TensorList& x) { return x[0].to(kBFloat16) + x[1].to(kBFloat16); }, {a, b});
+}
+
 }  // namespace
 }  // namespace strata
