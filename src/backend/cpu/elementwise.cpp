@@ -36,7 +36,6 @@ inline constexpr ArrayFn kArray<fn::GeluTanh> = vec::gelu_tanh;
 template <>
 inline constexpr ArrayFn kArray<fn::Erfc> = vec::erfc;
 
-
 kc::LoopPlan<2> plan2(const Tensor& out, const Tensor& x) {
   Strides so = out.strides(), sx = x.strides();
   return kc::make_plan<2>(out.shape(), {&so, &sx});

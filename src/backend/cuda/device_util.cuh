@@ -67,5 +67,4 @@ void with_type(Elem e, Fn&& fn) {
   }
 }
 
-
 }  // namespace strata::backend::cuda::dev

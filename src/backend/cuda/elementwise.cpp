@@ -1,8 +1,9 @@
 // The CUDA elementwise family's host side: tensors to StridedView, then elementwise_kernels.cu.
+#include "backend/elementwise.h"
+
 #include "backend/cuda/families.h"
 #include "backend/cuda/runtime.h"
 #include "backend/cuda/views.h"
-#include "backend/elementwise.h"
 
 namespace strata::backend::cuda {
 
@@ -20,8 +21,7 @@ void binary(BinaryOp op, const OpParams& p, const Tensor& out, const Tensor& a, 
   if (out.numel() == 0) return;
   const double params[3] = {p.a, p.b, p.c};
   launch(op_name(op), [&] {
-    launch_binary(static_cast<int>(op), params, view_of(out), view_of(a), view_of(b), out.numel(),
-                  out.device().index);
+    launch_binary(static_cast<int>(op), params, view_of(out), view_of(a), view_of(b), out.numel(), out.device().index);
   });
 }
 
@@ -29,8 +29,7 @@ void compare(CompareOp op, const OpParams& p, const Tensor& out, const Tensor& a
   if (out.numel() == 0) return;
   const double params[3] = {p.a, p.b, p.c};
   launch(op_name(op), [&] {
-    launch_compare(static_cast<int>(op), params, view_of(out), view_of(a), view_of(b), out.numel(),
-                   out.device().index);
+    launch_compare(static_cast<int>(op), params, view_of(out), view_of(a), view_of(b), out.numel(), out.device().index);
   });
 }
 

@@ -50,7 +50,8 @@ __global__ void where_kernel(StridedView out, StridedView c, StridedView a, Stri
   const int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
   if (i >= n) return;
   const bool take_a = static_cast<const bool*>(c.data)[offset_of(c, i)];
-  const T* src = take_a ? static_cast<const T*>(a.data) + offset_of(a, i) : static_cast<const T*>(b.data) + offset_of(b, i);
+  const T* src =
+      take_a ? static_cast<const T*>(a.data) + offset_of(a, i) : static_cast<const T*>(b.data) + offset_of(b, i);
   static_cast<T*>(out.data)[offset_of(out, i)] = *src;
 }
 
@@ -144,8 +145,8 @@ void launch_binary(int op, const double* params, const StridedView& out, const S
   check_launch("binary kernel");
 }
 
-void launch_compare(int op, const double* params, const StridedView& out, const StridedView& a,
-                    const StridedView& b, int64_t n, int index) {
+void launch_compare(int op, const double* params, const StridedView& out, const StridedView& a, const StridedView& b,
+                    int64_t n, int index) {
   cudaSetDevice(index);
   const OpParams p = params_of(params);
   switch (static_cast<CompareOp>(op)) {

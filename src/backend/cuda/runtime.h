@@ -47,8 +47,8 @@ void launch_add(const StridedView& out, const StridedView& a, const StridedView&
 void launch_unary(int op, const double* params, const StridedView& out, const StridedView& x, int64_t n, int index);
 void launch_binary(int op, const double* params, const StridedView& out, const StridedView& a, const StridedView& b,
                    int64_t n, int index);
-void launch_compare(int op, const double* params, const StridedView& out, const StridedView& a,
-                    const StridedView& b, int64_t n, int index);
+void launch_compare(int op, const double* params, const StridedView& out, const StridedView& a, const StridedView& b,
+                    int64_t n, int index);
 void launch_where(const StridedView& out, const StridedView& cond, const StridedView& a, const StridedView& b,
                   int64_t n, int index);
 

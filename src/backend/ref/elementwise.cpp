@@ -34,7 +34,6 @@ inline constexpr ArrayFn kArrayRef<fn::GeluTanh> = vec::gelu_tanh_reference;
 template <>
 inline constexpr ArrayFn kArrayRef<fn::Erfc> = vec::erfc_reference;
 
-
 template <class T, class F>
 void map1(const Tensor& out, const Tensor& x, F f) {
   kc::unary_reference(out.shape(), out.data_ptr<T>(), out.strides(), x.data_ptr<T>(), x.strides(), f);
