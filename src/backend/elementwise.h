@@ -36,6 +36,31 @@ inline constexpr bool kHasArrayKernel =
     std::is_same_v<F, fn::Silu> || std::is_same_v<F, fn::Gelu> || std::is_same_v<F, fn::GeluTanh> ||
     std::is_same_v<F, fn::Erfc>;
 
+// The one switch from an op enum to its functor: calls run.template operator()<fn::Name, OpTypes::K>("name")
+// (compare ops: run.template operator()<fn::Name>("name")). The cpu and ref backends instantiate their loops
+// through it.
+#define STRATA_VISIT_CASE(Enum, Name, str, types) \
+  case Enum::Name: return run.template operator()<fn::Name, OpTypes::types>(str);
+template <class Run>
+void visit_op(UnaryOp op, Run&& run) {
+#define STRATA_VISIT_UNARY(Name, str, types) STRATA_VISIT_CASE(UnaryOp, Name, str, types)
+  switch (op) { STRATA_UNARY_OPS(STRATA_VISIT_UNARY) }
+#undef STRATA_VISIT_UNARY
+}
+template <class Run>
+void visit_op(BinaryOp op, Run&& run) {
+#define STRATA_VISIT_BINARY(Name, str, types) STRATA_VISIT_CASE(BinaryOp, Name, str, types)
+  switch (op) { STRATA_BINARY_OPS(STRATA_VISIT_BINARY) }
+#undef STRATA_VISIT_BINARY
+}
+template <class Run>
+void visit_op(CompareOp op, Run&& run) {
+#define STRATA_VISIT_COMPARE(Name, str, types) STRATA_VISIT_CASE(CompareOp, Name, str, types)
+  switch (op) { STRATA_COMPARE_OPS(STRATA_VISIT_COMPARE) }
+#undef STRATA_VISIT_COMPARE
+}
+#undef STRATA_VISIT_CASE
+
 // Which dtypes an op's functor is instantiated for (functors.h's OpTypes), for the backends' dispatch.
 constexpr bool takes_float(OpTypes k) { return k != OpTypes::Int; }
 constexpr bool takes_int(OpTypes k) { return k != OpTypes::Float; }

@@ -17,6 +17,9 @@ struct BackendCheck {
   bool grads = true;  // compare the inputs' gradients too (float inputs that require grad)
 };
 
+// Outputs only, to tol absolute and relative (float32 cases: their gradients are covered in float64).
+inline BackendCheck outputs_within(double tol) { return {tol, tol, false}; }
+
 // Detached copies of xs on device d, with each one's requires_grad.
 TensorList inputs_on(const TensorList& xs, Device d);
 

@@ -20,7 +20,7 @@ Tensor rnd(const Shape& s, DType t, uint64_t seed, bool grad = true) {
 
 Tensor idx(const std::vector<int64_t>& v, const Shape& s = {}) { return from_vector(v, s); }
 
-BackendCheck f32() { return {1e-6, 1e-5, true}; }
+BackendCheck f32() { return {1e-6, 1e-5, true}; }  // float32 with its gradients
 
 class IndexBackends : public ::testing::TestWithParam<DType> {
  protected:

@@ -158,30 +158,15 @@ void compare_op(const char* name, const OpParams& p, const Tensor& out, const Te
 }
 
 void unary(UnaryOp op, const OpParams& p, const Tensor& out, const Tensor& x) {
-  switch (op) {
-#define STRATA_CASE(Name, str, types) \
-  case UnaryOp::Name: return unary_op<fn::Name, OpTypes::types>(str, p, out, x);
-    STRATA_UNARY_OPS(STRATA_CASE)
-#undef STRATA_CASE
-  }
+  visit_op(op, [&]<class F, OpTypes K>(const char* name) { unary_op<F, K>(name, p, out, x); });
 }
 
 void binary(BinaryOp op, const OpParams& p, const Tensor& out, const Tensor& a, const Tensor& b) {
-  switch (op) {
-#define STRATA_CASE(Name, str, types) \
-  case BinaryOp::Name: return binary_op<fn::Name, OpTypes::types>(str, p, out, a, b);
-    STRATA_BINARY_OPS(STRATA_CASE)
-#undef STRATA_CASE
-  }
+  visit_op(op, [&]<class F, OpTypes K>(const char* name) { binary_op<F, K>(name, p, out, a, b); });
 }
 
 void compare(CompareOp op, const OpParams& p, const Tensor& out, const Tensor& a, const Tensor& b) {
-  switch (op) {
-#define STRATA_CASE(Name, str, types) \
-  case CompareOp::Name: return compare_op<fn::Name>(str, p, out, a, b);
-    STRATA_COMPARE_OPS(STRATA_CASE)
-#undef STRATA_CASE
-  }
+  visit_op(op, [&]<class F, OpTypes>(const char* name) { compare_op<F>(name, p, out, a, b); });
 }
 
 void where(const Tensor& out, const Tensor& cond, const Tensor& a, const Tensor& b) {
